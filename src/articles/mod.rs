@@ -1,0 +1,408 @@
+//! Articles: finding the Markdown files of an articles folder and reading each into an
+//! [`Article`].
+//!
+//! This module owns the rules of the interface's "Articles folder" section: which files are
+//! articles, front matter, the title and language fallbacks, URLs, and reporting a broken
+//! file as `path:line: message` while the others carry on. It knows nothing of indexes.
+
+pub mod front_matter;
+pub mod lang;
+pub mod markdown;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use markdown::{Heading, Link};
+
+use crate::error::{Error, Problem, Result};
+
+/// One article, as read from its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// Relative to the articles folder, `/`-separated, with the extension: the identity.
+    pub path: String,
+    /// Where the help center serves it, e.g. `/en/billing/refunds`.
+    pub url: String,
+    /// Normalized language tag (`en`, `zh-cn`, `zh-hant` …).
+    pub lang: String,
+    pub title: String,
+    /// The front matter description, or empty.
+    pub description: String,
+    /// The first paragraph: a summary when there is no description.
+    pub summary: String,
+    pub tags: Vec<String>,
+    pub category: Option<String>,
+    pub draft: bool,
+    pub aliases: Vec<String>,
+    pub updated: Option<String>,
+    pub owner: Option<String>,
+    pub review_every_days: Option<u32>,
+    pub translation_key: Option<String>,
+    pub queries: Vec<String>,
+    pub reply: Option<String>,
+    pub extra: BTreeMap<String, serde_json::Value>,
+    /// The Markdown after the front matter.
+    pub body: String,
+    /// 1-based line of the file where `body` starts.
+    pub body_line: usize,
+    /// Visible text of the body.
+    pub text: String,
+    pub headings: Vec<Heading>,
+    pub links: Vec<Link>,
+    /// Hash of the file's bytes: what incremental indexing compares.
+    pub hash: u64,
+}
+
+impl Article {
+    /// The description, else the summary: what a result or a link preview shows.
+    pub fn blurb(&self) -> &str {
+        if self.description.is_empty() {
+            &self.summary
+        } else {
+            &self.description
+        }
+    }
+
+    /// The body rendered to sanitized HTML.
+    pub fn html(&self) -> String {
+        markdown::render_html(&self.body)
+    }
+}
+
+/// A Markdown file below the articles folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Relative, `/`-separated: the article's identity.
+    pub path: String,
+    pub abs: PathBuf,
+}
+
+/// Whether a relative path names an article: a `.md` file none of whose components starts
+/// with a dot.
+pub fn is_article_path(path: &str) -> bool {
+    path.ends_with(".md") && !path.split('/').any(|c| c.starts_with('.') || c.is_empty())
+}
+
+/// Lists the articles of `dir`, sorted by path. Unreadable subfolders are reported, not fatal.
+pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
+    let meta = std::fs::metadata(dir).map_err(|source| Error::ArticlesFolder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::ArticlesFolder {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+        });
+    }
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let at = e
+                    .path()
+                    .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+                problems.push(Problem::error(
+                    at.display().to_string(),
+                    1,
+                    format!(
+                        "cannot read: {}",
+                        e.io_error().map_or(e.to_string(), ToString::to_string)
+                    ),
+                ));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let Some(path) = rel
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.join("/"))
+        else {
+            problems.push(Problem::error(
+                entry.path().display().to_string(),
+                1,
+                "file name is not valid UTF-8: rename it",
+            ));
+            continue;
+        };
+        if is_article_path(&path) {
+            files.push(SourceFile {
+                path,
+                abs: entry.path().to_path_buf(),
+            });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((files, problems))
+}
+
+/// Hash of a file's bytes, stable across runs and versions of kb.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// Reads one article from its bytes. `shown` is the path to show in problems (the articles
+/// folder joined with `path`).
+pub fn parse(path: &str, shown: &str, bytes: &[u8]) -> std::result::Result<Article, Problem> {
+    let hash = hash_bytes(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        Problem::error(
+            shown,
+            line,
+            format!(
+                "not valid UTF-8 (byte {}): save the file as UTF-8",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    if text.contains('\0') {
+        let line = 1 + text[..text.find('\0').unwrap_or(0)].matches('\n').count();
+        return Err(Problem::error(
+            shown,
+            line,
+            "contains NUL bytes: is this really a Markdown file?",
+        ));
+    }
+    let split = front_matter::split(text).map_err(|e| Problem::error(shown, e.line, e.message))?;
+    let fm = front_matter::parse(&split).map_err(|e| Problem::error(shown, e.line, e.message))?;
+    let extracted = markdown::extract(split.body, split.body_line);
+
+    let title = fm
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| {
+            extracted
+                .headings
+                .iter()
+                .find(|h| h.level == 1 && !h.text.is_empty())
+                .map(|h| h.text.clone())
+        })
+        .unwrap_or_else(|| title_from_path(path));
+    let lang = fm
+        .lang
+        .as_deref()
+        .and_then(lang::normalize_tag)
+        .or_else(|| lang::from_path(path))
+        .unwrap_or_else(|| lang::detect(&format!("{title}\n{}", extracted.text)));
+    Ok(Article {
+        url: url_for(path, fm.slug.as_deref()),
+        path: path.to_string(),
+        lang,
+        title,
+        description: fm.description.unwrap_or_default(),
+        summary: extracted.summary,
+        tags: fm.tags,
+        category: fm.category,
+        draft: fm.draft,
+        aliases: fm.aliases,
+        updated: fm.updated,
+        owner: fm.owner,
+        review_every_days: fm.review_every_days,
+        translation_key: fm.translation_key,
+        queries: fm.queries,
+        reply: fm.reply,
+        extra: fm.extra,
+        body: split.body.to_string(),
+        body_line: split.body_line,
+        text: extracted.text,
+        headings: extracted.headings,
+        links: extracted.links,
+        hash,
+    })
+}
+
+/// Reads every article of `dir`; broken ones become problems.
+pub fn load(dir: &Path) -> Result<(Vec<Article>, Vec<Problem>)> {
+    let (files, mut problems) = scan(dir)?;
+    let mut articles = Vec::with_capacity(files.len());
+    for file in files {
+        let shown = shown_path(dir, &file.path);
+        match std::fs::read(&file.abs) {
+            Ok(bytes) => match parse(&file.path, &shown, &bytes) {
+                Ok(a) => articles.push(a),
+                Err(p) => problems.push(p),
+            },
+            Err(e) => problems.push(Problem::error(shown, 1, format!("cannot read: {e}"))),
+        }
+    }
+    Ok((articles, problems))
+}
+
+/// The path shown to users for an article: the articles folder joined with its path.
+pub fn shown_path(dir: &Path, path: &str) -> String {
+    let dir = dir.display().to_string();
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() || dir == "." {
+        path.to_string()
+    } else {
+        format!("{dir}/{path}")
+    }
+}
+
+/// A readable title from a file name: `reset-password.md` → `Reset password`; an
+/// `_index.md` or `index.md` takes its folder's name.
+fn title_from_path(path: &str) -> String {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let file = parts.pop().unwrap_or(path);
+    let stem = file.strip_suffix(".md").unwrap_or(file);
+    let stem = if matches!(stem, "_index" | "index") {
+        parts.pop().unwrap_or(stem)
+    } else {
+        stem
+    };
+    let words = stem.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => stem.to_string(),
+    }
+}
+
+/// The URL path of an article: its path without `.md`, `_index.md`/`index.md` standing for
+/// their folder, the last segment replaced by `slug` when given; percent-encoded.
+pub fn url_for(path: &str, slug: Option<&str>) -> String {
+    let stem = path.strip_suffix(".md").unwrap_or(path);
+    let (dir, file) = stem.rsplit_once('/').unwrap_or(("", stem));
+    let mut url = String::from("/");
+    if !dir.is_empty() {
+        url.push_str(dir);
+        url.push('/');
+    }
+    match slug {
+        Some(s) => url.push_str(s),
+        None if matches!(file, "_index" | "index") => {}
+        None => url.push_str(file),
+    }
+    percent_encode_path(&url)
+}
+
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(path: &str, text: &str) -> Article {
+        parse(path, path, text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn title_falls_back_to_heading_then_file_name() {
+        assert_eq!(article("en/a.md", "---\ntitle: T\n---\n# H").title, "T");
+        assert_eq!(
+            article("en/a.md", "# Heading one\n\ntext").title,
+            "Heading one"
+        );
+        assert_eq!(
+            article("en/reset-password.md", "text").title,
+            "Reset password"
+        );
+        assert_eq!(article("en/billing/_index.md", "text").title, "Billing");
+        assert_eq!(article("en/a.md", "---\ntitle: \"\"\n---\n# H").title, "H");
+    }
+
+    #[test]
+    fn lang_falls_back_to_path_then_script() {
+        assert_eq!(article("en/a.md", "---\nlang: uk\n---\nx").lang, "uk");
+        assert_eq!(article("zh-Hant/a.md", "text").lang, "zh-hant");
+        assert_eq!(
+            article(
+                "misc/a.md",
+                "Як змінити пароль облікового запису, якщо я його забув?"
+            )
+            .lang,
+            "uk"
+        );
+        assert_eq!(
+            article(
+                "misc/a.md",
+                "# 如何重設密碼\n\n請打開設定頁面，然後選擇帳戶。"
+            )
+            .lang,
+            "zh-hant"
+        );
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            url_for("en/billing/refunds.md", None),
+            "/en/billing/refunds"
+        );
+        assert_eq!(
+            url_for("en/billing/refunds.md", Some("refund-policy")),
+            "/en/billing/refund-policy"
+        );
+        assert_eq!(url_for("en/billing/_index.md", None), "/en/billing/");
+        assert_eq!(url_for("top.md", None), "/top");
+        assert_eq!(url_for("zh-cn/密码.md", None), "/zh-cn/%E5%AF%86%E7%A0%81");
+    }
+
+    #[test]
+    fn broken_files_are_problems_with_lines() {
+        let p = parse("en/a.md", "articles/en/a.md", b"---\ntitle: [\n---\n").unwrap_err();
+        assert_eq!(p.file, "articles/en/a.md");
+        assert!(p.to_string().starts_with("articles/en/a.md:"), "{p}");
+        let p = parse(
+            "en/a.md",
+            "articles/en/a.md",
+            b"line one\nline two \xff\xfe\n",
+        )
+        .unwrap_err();
+        assert_eq!(p.line, 2);
+        assert!(p.message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn article_paths() {
+        assert!(is_article_path("en/a.md"));
+        assert!(!is_article_path("en/.drafts/a.md"));
+        assert!(!is_article_path("en/.a.md"));
+        assert!(!is_article_path("en/a.markdown"));
+    }
+
+    #[test]
+    fn scan_skips_dot_entries_and_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("en/.hidden")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join("en/a.md"), "# A").unwrap();
+        std::fs::write(root.join("en/.hidden/b.md"), "# B").unwrap();
+        std::fs::write(root.join("en/.c.md"), "# C").unwrap();
+        std::fs::write(root.join(".git/d.md"), "# D").unwrap();
+        std::fs::write(root.join("en/notes.txt"), "x").unwrap();
+        let (files, problems) = scan(root).unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["en/a.md"]);
+        assert!(problems.is_empty());
+    }
+}

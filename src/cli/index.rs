@@ -1,0 +1,45 @@
+//! `kb index`: build or refresh the index and say what happened.
+
+use anyhow::Result;
+
+use super::IndexArgs;
+use kb::index::{SearchIndex, writer};
+
+pub fn run(args: &IndexArgs) -> Result<()> {
+    let idx = SearchIndex::open_or_create(&args.folders.index)?;
+    if let Some(why) = &idx.fresh {
+        eprintln!(
+            "kb: building a new index in {} ({why})",
+            args.folders.index.display()
+        );
+    }
+    let mut w = writer::open_writer(&idx)?;
+    let report = writer::sync(&idx, &mut w, &args.folders.articles)?;
+    // Let segment merges finish so the next search opens a compact index.
+    w.wait_merging_threads()?;
+    for p in &report.problems {
+        eprintln!("{p}");
+    }
+    println!("{}", summary(&report));
+    Ok(())
+}
+
+/// One line for people: what changed, how long it took, how many articles were skipped.
+pub fn summary(r: &writer::SyncReport) -> String {
+    let mut s = format!(
+        "indexed {} articles in {:.2} s: {} added, {} updated, {} removed, {} unchanged",
+        r.articles,
+        r.elapsed.as_secs_f64(),
+        r.added,
+        r.updated,
+        r.removed,
+        r.unchanged
+    );
+    if !r.problems.is_empty() {
+        s.push_str(&format!(
+            "; {} skipped (see the messages above)",
+            r.problems.len()
+        ));
+    }
+    s
+}

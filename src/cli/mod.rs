@@ -1,0 +1,94 @@
+//! The command line: clap definitions and one module per command.
+//!
+//! Parsing only validates; each command's `run` does the work with the library modules.
+//! Exit codes: 0 success, 1 for a check that found errors, 2 when something stops kb.
+
+pub mod index;
+pub mod search;
+pub mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// kb: a multilingual help center and FAQ search engine over a folder of Markdown articles.
+#[derive(Debug, Parser)]
+#[command(name = "kb", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build or refresh the index, then serve the help center and its API.
+    Serve(ServeArgs),
+    /// Build or refresh the index and print what changed.
+    Index(IndexArgs),
+    /// Search from the terminal.
+    Search(SearchArgs),
+}
+
+/// Where the articles and the index live.
+#[derive(Debug, Clone, Args)]
+pub struct Folders {
+    /// Folder of Markdown articles.
+    #[arg(long, value_name = "DIR", default_value = "articles")]
+    pub articles: PathBuf,
+    /// Folder of the search index (derived data: safe to delete).
+    #[arg(long, value_name = "DIR", default_value = "index")]
+    pub index: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub folders: Folders,
+    /// Folder of data that cannot be rebuilt (metrics, votes).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Public URL of the help center, for absolute links.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Do not re-index articles when their files change.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Include draft articles (for writers previewing their work).
+    #[arg(long)]
+    pub drafts: bool,
+    /// Where "Contact support" links go.
+    #[arg(long, value_name = "URL")]
+    pub contact_url: Option<String>,
+    /// Another site allowed to call the API from a browser (repeatable).
+    #[arg(long = "cors-origin", value_name = "URL")]
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IndexArgs {
+    #[command(flatten)]
+    pub folders: Folders,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
+    /// What to search for.
+    pub query: String,
+    #[command(flatten)]
+    pub folders: Folders,
+    /// Only articles in this language (`zh` keeps zh-cn, zh-tw …).
+    #[arg(long, value_name = "L")]
+    pub lang: Option<String>,
+    /// Number of results.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub limit: usize,
+    /// Print the same JSON object as /api/search.
+    #[arg(long)]
+    pub json: bool,
+    /// Include draft articles.
+    #[arg(long)]
+    pub drafts: bool,
+}

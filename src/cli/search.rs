@@ -1,0 +1,99 @@
+//! `kb search`: search from the terminal, readable or as the `/api/search` JSON.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::SearchArgs;
+use kb::index::{SearchIndex, writer};
+use kb::search::{Engine, Ranking, SearchParams, SearchResponse};
+
+pub fn run(args: &SearchArgs) -> Result<()> {
+    let idx = SearchIndex::open_or_create(&args.folders.index)?;
+    if let Some(why) = &idx.fresh {
+        // Nothing to search yet: build the index from the articles first.
+        eprintln!(
+            "kb: {why}; indexing {} first",
+            args.folders.articles.display()
+        );
+        let mut w = writer::open_writer(&idx)?;
+        let report = writer::sync(&idx, &mut w, &args.folders.articles)?;
+        for p in &report.problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{}", super::index::summary(&report));
+    }
+    let engine = Engine::new(Arc::new(idx), Ranking::from_env());
+    let params = SearchParams {
+        lang: args.lang.clone(),
+        limit: args.limit,
+        drafts: args.drafts,
+        ..SearchParams::new(args.query.clone())
+    };
+    let response = engine.search(&params)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &response)?;
+        writeln!(out)?;
+    } else {
+        print_readable(&mut out, &response, std::io::stdout().is_terminal())?;
+    }
+    Ok(())
+}
+
+fn print_readable(out: &mut impl Write, r: &SearchResponse, color: bool) -> std::io::Result<()> {
+    if r.results.is_empty() {
+        return writeln!(out, "no results for {:?}", r.query);
+    }
+    writeln!(
+        out,
+        "{} result{} for {:?} ({:.1} ms)\n",
+        r.total,
+        if r.total == 1 { "" } else { "s" },
+        r.query,
+        r.took_ms
+    )?;
+    for (i, hit) in r.results.iter().enumerate() {
+        let title = if color {
+            format!("\x1b[1m{}\x1b[0m", hit.title)
+        } else {
+            hit.title.clone()
+        };
+        writeln!(out, "{:>2}. {title}  [{}]", i + 1, hit.lang)?;
+        writeln!(out, "    {}", hit.url)?;
+        writeln!(out, "    {}\n", terminal_text(&hit.snippet, color))?;
+    }
+    Ok(())
+}
+
+/// Snippet HTML for a terminal: marks become bold (or stay visible as-is without a terminal),
+/// entities are decoded.
+fn terminal_text(html: &str, color: bool) -> String {
+    let (on, off) = if color {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    html.replace("<mark>", on)
+        .replace("</mark>", off)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_become_terminal_text() {
+        assert_eq!(
+            terminal_text("a <mark>b</mark> &lt;&amp;&gt;", false),
+            "a b <&>"
+        );
+        assert!(terminal_text("<mark>b</mark>", true).contains("\x1b[1;33mb\x1b[0m"));
+    }
+}

@@ -1,0 +1,324 @@
+//! The search index: tantivy schema, opening (or rebuilding) it, and keeping it in step with
+//! the articles folder.
+//!
+//! The index folder holds derived data only. Its format is versioned ([`FORMAT_VERSION`],
+//! stored in the commit payload together with the analyzer's version): an index written by
+//! another version of kb, or one that fails to open, is wiped and rebuilt from the articles.
+//! Commits are atomic (tantivy writes `meta.json` last), so an interrupted build leaves the
+//! previous commit, which always opens, and the next sync completes the work.
+//!
+//! [`writer::sync`] makes the index match the folder, re-reading only files whose bytes
+//! changed.
+
+pub mod offsets;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+use crate::analysis;
+use crate::error::{Error, Result};
+
+/// Bumped when the schema or what is stored in it changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The fields of a kb index.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// The article's path: its identity (exact term, stored, fast for listing).
+    pub path: Field,
+    /// Hash of the file's bytes (fast), for incremental updates.
+    pub hash: Field,
+    pub url: Field,
+    /// Normalized language tag (exact term, stored).
+    pub lang: Field,
+    /// Every subtag prefix of the language (`zh`, `zh-cn`), for the `lang` filter.
+    pub lang_prefix: Field,
+    pub draft: Field,
+    pub category: Field,
+    pub title: Field,
+    /// Every heading, one value each.
+    pub headings: Field,
+    pub description: Field,
+    /// Stored only: the first paragraph, shown when nothing better matches.
+    pub summary: Field,
+    /// Tags and the category, searchable.
+    pub tags: Field,
+    /// The questions the article says it answers.
+    pub queries: Field,
+    /// The visible text, indexed from tokens kb analyzes itself (see [`offsets`]).
+    pub body: Field,
+    /// Stored only: the visible text, for snippets.
+    pub body_text: Field,
+    /// Stored only: where each word of `body` starts in `body_text` ([`offsets`]).
+    pub body_offsets: Field,
+}
+
+/// The schema of a kb index.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(analysis::TOKENIZER_NAME)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let text = TextOptions::default().set_indexing_options(indexing);
+    let stored_text = text.clone().set_stored();
+    let fields = Fields {
+        path: b.add_text_field("path", STRING | STORED | FAST),
+        hash: b.add_u64_field("hash", FAST),
+        url: b.add_text_field("url", STRING | STORED),
+        lang: b.add_text_field("lang", STRING | STORED),
+        lang_prefix: b.add_text_field("lang_prefix", STRING),
+        draft: b.add_bool_field("draft", INDEXED | STORED),
+        category: b.add_text_field("category", STRING | STORED),
+        title: b.add_text_field("title", stored_text.clone()),
+        headings: b.add_text_field("headings", text.clone()),
+        description: b.add_text_field("description", stored_text.clone()),
+        summary: b.add_text_field("summary", STORED),
+        tags: b.add_text_field("tags", stored_text),
+        queries: b.add_text_field("queries", text.clone()),
+        body: b.add_text_field("body", text),
+        body_text: b.add_text_field("body_text", STORED),
+        body_offsets: b.add_bytes_field("body_offsets", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// What a commit payload says about the index that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Payload {
+    format: u32,
+    analyzer: u32,
+}
+
+impl Payload {
+    fn current() -> Self {
+        Payload {
+            format: FORMAT_VERSION,
+            analyzer: analysis::ANALYZER_VERSION,
+        }
+    }
+}
+
+/// Why an index was created from scratch rather than opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fresh {
+    /// There was no index.
+    Missing,
+    /// There was one, written by another version of kb.
+    Incompatible(String),
+    /// There was one that could not be opened.
+    Broken(String),
+}
+
+impl std::fmt::Display for Fresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fresh::Missing => write!(f, "no index yet"),
+            Fresh::Incompatible(why) => write!(f, "index from another kb version ({why})"),
+            Fresh::Broken(why) => write!(f, "index could not be opened ({why})"),
+        }
+    }
+}
+
+/// An open kb index.
+pub struct SearchIndex {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub dir: PathBuf,
+    /// Set when the index was (re)created empty on opening, and why.
+    pub fresh: Option<Fresh>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it (empty) when it is missing, incompatible or
+    /// broken. Fill it with [`writer::sync`].
+    pub fn open_or_create(dir: &Path) -> Result<SearchIndex> {
+        let (schema, fields) = schema();
+        let folder_err = |source| Error::IndexFolder {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(folder_err)?;
+        let (index, fresh) = match Self::try_open(dir, &schema) {
+            Ok(index) => (index, None),
+            Err(why) => {
+                clear_dir(dir)?;
+                let index = Index::create_in_dir(dir, schema).map_err(|source| Error::Index {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                (index, Some(why))
+            }
+        };
+        analysis::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|source| Error::Index {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir: dir.to_path_buf(),
+            fresh,
+        })
+    }
+
+    fn try_open(dir: &Path, schema: &Schema) -> std::result::Result<Index, Fresh> {
+        if !dir.join("meta.json").exists() {
+            return Err(Fresh::Missing);
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| Fresh::Broken(e.to_string()))?;
+        if index.schema() != *schema {
+            return Err(Fresh::Incompatible("schema differs".into()));
+        }
+        let metas = index
+            .load_metas()
+            .map_err(|e| Fresh::Broken(e.to_string()))?;
+        // An index whose first build never committed has no payload: it is empty, and the
+        // next sync fills it, so it is fine to use.
+        if let Some(payload) = metas.payload {
+            let found: Payload = serde_json::from_str(&payload)
+                .map_err(|_| Fresh::Incompatible("unknown commit payload".into()))?;
+            if found != Payload::current() {
+                return Err(Fresh::Incompatible(format!(
+                    "format {} analyzer {}, this kb writes format {} analyzer {}",
+                    found.format,
+                    found.analyzer,
+                    FORMAT_VERSION,
+                    analysis::ANALYZER_VERSION
+                )));
+            }
+        }
+        // Opening a searcher reads every segment's files: a truncated file shows up here.
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| Fresh::Broken(e.to_string()))?;
+        drop(reader);
+        Ok(index)
+    }
+
+    /// The path of the article served at `url`, and whether it is a draft.
+    pub fn path_for_url(&self, url: &str) -> tantivy::Result<Option<(String, bool)>> {
+        use tantivy::schema::Value;
+        let searcher = self.reader.searcher();
+        let term = tantivy::Term::from_field_text(self.fields.url, url);
+        let query = tantivy::query::TermQuery::new(term, IndexRecordOption::Basic);
+        let top = searcher.search(
+            &query,
+            &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+        )?;
+        let Some((_, address)) = top.into_iter().next() else {
+            return Ok(None);
+        };
+        let doc: tantivy::TantivyDocument = searcher.doc(address)?;
+        let path = doc
+            .get_first(self.fields.path)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let draft = doc
+            .get_first(self.fields.draft)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        Ok(Some((path, draft)))
+    }
+
+    /// Number of articles in the index (drafts included).
+    pub fn num_articles(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+/// Whether a file in an index folder is one kb (through tantivy) writes.
+fn is_index_file(name: &str) -> bool {
+    if matches!(
+        name,
+        "meta.json" | ".managed.json" | ".gitignore" | ".gitkeep"
+    ) {
+        return true;
+    }
+    if name.starts_with(".tantivy-") || name.ends_with(".lock") {
+        return true;
+    }
+    // Segment files: a 32-hex-digit uuid, then extensions.
+    let stem = name.split('.').next().unwrap_or("");
+    stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Removes an old or broken index, refusing to touch a folder with files kb did not write.
+fn clear_dir(dir: &Path) -> Result<()> {
+    let folder_err = |source| Error::IndexFolder {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(folder_err)?
+        .collect::<std::io::Result<_>>()
+        .map_err(folder_err)?;
+    if let Some(foreign) = entries.iter().find(|e| {
+        !e.file_type().is_ok_and(|t| t.is_file())
+            || !is_index_file(&e.file_name().to_string_lossy())
+    }) {
+        return Err(Error::IndexFolder {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "it holds {:?}, which kb did not write; point --index at an empty or kb-owned folder",
+                foreign.file_name()
+            )),
+        });
+    }
+    for e in entries {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name == ".gitignore" || name == ".gitkeep" {
+            continue;
+        }
+        std::fs::remove_file(e.path()).map_err(folder_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_files_are_recognized() {
+        assert!(is_index_file("meta.json"));
+        assert!(is_index_file("0123456789abcdef0123456789abcdef.store"));
+        assert!(is_index_file("0123456789abcdef0123456789abcdef.12.del"));
+        assert!(!is_index_file("notes.txt"));
+    }
+
+    #[test]
+    fn refuses_to_clear_a_folder_with_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("meta.json"), "garbage").unwrap();
+        std::fs::write(dir.path().join("thesis.docx"), "precious").unwrap();
+        let err = SearchIndex::open_or_create(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("thesis.docx"), "{err}");
+        assert!(dir.path().join("thesis.docx").exists());
+    }
+
+    #[test]
+    fn broken_index_is_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("meta.json"), "{ not json").unwrap();
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert!(matches!(idx.fresh, Some(Fresh::Broken(_))));
+        drop(idx);
+        let idx = SearchIndex::open_or_create(dir.path()).unwrap();
+        assert_eq!(idx.fresh, None);
+    }
+}

@@ -1,0 +1,308 @@
+//! Building and updating the index from the articles folder.
+//!
+//! [`sync`] compares every file's hash with the one stored in the index and re-reads only
+//! what changed; new files are added, deleted (or newly broken) ones removed. Files are read,
+//! parsed and analyzed on all cores, and the documents handed to one tantivy writer.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tantivy::tokenizer::PreTokenizedString;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+use super::{Fields, Payload, SearchIndex, offsets};
+use crate::analysis::{self, TokenKind};
+use crate::articles::{self, Article, lang};
+use crate::error::{Error, Problem, Result};
+
+/// Memory for the writer's in-RAM segment; beyond it a segment is flushed to disk.
+const WRITER_MEMORY: usize = 120_000_000;
+
+/// What a [`sync`] did.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    /// Articles in the folder that are now indexed.
+    pub articles: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Broken articles (skipped) and unreadable files.
+    pub problems: Vec<Problem>,
+    pub elapsed: Duration,
+}
+
+impl SyncReport {
+    pub fn changed(&self) -> bool {
+        self.added + self.updated + self.removed > 0
+    }
+}
+
+/// Opens the one writer an index may have.
+pub fn open_writer(idx: &SearchIndex) -> Result<IndexWriter> {
+    idx.index
+        .writer_with_num_threads(1, WRITER_MEMORY)
+        .map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => Error::IndexLocked {
+                path: idx.dir.clone(),
+            },
+            source => Error::Index {
+                path: idx.dir.clone(),
+                source,
+            },
+        })
+}
+
+/// The documents' paths and hashes, as the index has them now.
+fn indexed_hashes(idx: &SearchIndex) -> Result<HashMap<String, u64>> {
+    let searcher = idx.reader.searcher();
+    let mut out = HashMap::with_capacity(searcher.num_docs() as usize);
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let paths = fast.str("path")?;
+        let hashes = fast.u64("hash")?;
+        let Some(paths) = paths else { continue };
+        let mut path = String::new();
+        for doc in segment.doc_ids_alive() {
+            let Some(ord) = paths.term_ords(doc).next() else {
+                continue;
+            };
+            path.clear();
+            if paths.ord_to_str(ord, &mut path).is_ok() {
+                out.insert(path.clone(), hashes.first(doc).unwrap_or(0));
+            }
+        }
+    }
+    Ok(out)
+}
+
+enum Outcome {
+    Unchanged(String),
+    Indexed {
+        path: String,
+        doc: Box<TantivyDocument>,
+    },
+    Broken(Problem),
+}
+
+/// Makes the index match the articles folder `dir` and commits.
+pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<SyncReport> {
+    let started = Instant::now();
+    let (files, mut problems) = articles::scan(dir)?;
+    idx.reader.reload()?;
+    let indexed = indexed_hashes(idx)?;
+    let fields = idx.fields;
+
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let mut report = SyncReport::default();
+    let mut present = HashSet::with_capacity(files.len());
+
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(64);
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (files, next, indexed) = (&files, &next, &indexed);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let shown = articles::shown_path(dir, &file.path);
+                    let outcome = match std::fs::read(&file.abs) {
+                        Err(e) => {
+                            Outcome::Broken(Problem::error(shown, 1, format!("cannot read: {e}")))
+                        }
+                        Ok(bytes) => {
+                            if indexed.get(&file.path) == Some(&articles::hash_bytes(&bytes)) {
+                                Outcome::Unchanged(file.path.clone())
+                            } else {
+                                match articles::parse(&file.path, &shown, &bytes) {
+                                    Ok(a) => Outcome::Indexed {
+                                        path: file.path.clone(),
+                                        doc: Box::new(document(&fields, &a)),
+                                    },
+                                    Err(p) => Outcome::Broken(p),
+                                }
+                            }
+                        }
+                    };
+                    if tx.send(outcome).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for outcome in rx {
+            match outcome {
+                Outcome::Unchanged(path) => {
+                    report.unchanged += 1;
+                    present.insert(path);
+                }
+                Outcome::Indexed { path, doc } => {
+                    if indexed.contains_key(&path) {
+                        report.updated += 1;
+                        writer.delete_term(Term::from_field_text(fields.path, &path));
+                    } else {
+                        report.added += 1;
+                    }
+                    writer.add_document(*doc)?;
+                    present.insert(path);
+                }
+                Outcome::Broken(p) => problems.push(p),
+            }
+        }
+        Ok(())
+    })?;
+
+    for path in indexed.keys().filter(|p| !present.contains(*p)) {
+        writer.delete_term(Term::from_field_text(fields.path, path));
+        report.removed += 1;
+    }
+    let payload = serde_json::to_string(&Payload::current()).expect("payload serializes");
+    let needs_payload = idx.index.load_metas()?.payload.as_deref() != Some(payload.as_str());
+    if report.changed() || needs_payload {
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload);
+        commit.commit()?;
+        idx.reader.reload()?;
+    }
+    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    report.problems = problems;
+    report.articles = present.len();
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// The tantivy document of an article.
+pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
+    let mut d = TantivyDocument::new();
+    d.add_text(f.path, &a.path);
+    d.add_u64(f.hash, a.hash);
+    d.add_text(f.url, &a.url);
+    d.add_text(f.lang, &a.lang);
+    for prefix in lang::prefixes(&a.lang) {
+        d.add_text(f.lang_prefix, prefix);
+    }
+    d.add_bool(f.draft, a.draft);
+    if let Some(c) = &a.category {
+        d.add_text(f.category, c);
+        d.add_text(f.tags, c);
+    }
+    d.add_text(f.title, &a.title);
+    for h in &a.headings {
+        d.add_text(f.headings, &h.text);
+    }
+    d.add_text(f.description, &a.description);
+    d.add_text(f.summary, &a.summary);
+    for t in &a.tags {
+        d.add_text(f.tags, t);
+    }
+    for q in &a.queries {
+        d.add_text(f.queries, q);
+    }
+    let (tokens, word_offsets) = analyze_body(&a.text);
+    d.add_pre_tokenized_text(
+        f.body,
+        PreTokenizedString {
+            text: String::new(),
+            tokens,
+        },
+    );
+    d.add_text(f.body_text, &a.text);
+    d.add_bytes(f.body_offsets, &offsets::encode(&word_offsets));
+    d
+}
+
+/// The body's tokens for tantivy, and the byte offset of each word position.
+fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<u32>) {
+    let mut tokens = Vec::new();
+    let mut word_offsets = Vec::new();
+    analysis::analyze(text, &mut |t| {
+        if t.kind == TokenKind::Word {
+            debug_assert_eq!(word_offsets.len(), t.position);
+            word_offsets.push(t.from as u32);
+        }
+        tokens.push(tantivy::tokenizer::Token {
+            offset_from: t.from,
+            offset_to: t.to,
+            position: t.position,
+            text: t.text,
+            position_length: 1,
+        });
+    });
+    (tokens, word_offsets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn sync_is_incremental() {
+        let articles = tempfile::tempdir().unwrap();
+        let index_dir = tempfile::tempdir().unwrap();
+        let a = articles.path();
+        write(a, "en/a.md", "# Alpha\n\nfirst");
+        write(a, "en/b.md", "# Beta\n\nsecond");
+        write(a, "en/broken.md", "---\ntitle: [\n---\n");
+
+        let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+        let mut w = open_writer(&idx).unwrap();
+        let r = sync(&idx, &mut w, a).unwrap();
+        assert_eq!((r.added, r.updated, r.removed, r.unchanged), (2, 0, 0, 0));
+        assert_eq!(r.problems.len(), 1);
+        assert!(r.problems[0].file.ends_with("en/broken.md"));
+        assert_eq!(idx.num_articles(), 2);
+
+        let r = sync(&idx, &mut w, a).unwrap();
+        assert_eq!((r.added, r.updated, r.removed, r.unchanged), (0, 0, 0, 2));
+
+        write(a, "en/b.md", "# Beta\n\nchanged");
+        std::fs::remove_file(a.join("en/a.md")).unwrap();
+        write(a, "en/c.md", "# Gamma");
+        let r = sync(&idx, &mut w, a).unwrap();
+        assert_eq!((r.added, r.updated, r.removed, r.unchanged), (1, 1, 1, 0));
+        assert_eq!(idx.num_articles(), 2);
+
+        // An article that breaks leaves the index.
+        write(a, "en/c.md", "---\ndraft: maybe\n---\n");
+        let r = sync(&idx, &mut w, a).unwrap();
+        assert_eq!(r.removed, 1);
+        assert_eq!(idx.num_articles(), 1);
+    }
+
+    #[test]
+    fn reopening_keeps_the_index() {
+        let articles = tempfile::tempdir().unwrap();
+        let index_dir = tempfile::tempdir().unwrap();
+        write(articles.path(), "en/a.md", "# Alpha");
+        {
+            let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+            let mut w = open_writer(&idx).unwrap();
+            sync(&idx, &mut w, articles.path()).unwrap();
+        }
+        let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+        assert_eq!(idx.fresh, None);
+        let mut w = open_writer(&idx).unwrap();
+        let r = sync(&idx, &mut w, articles.path()).unwrap();
+        assert_eq!((r.added, r.unchanged), (0, 1));
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_with_a_clear_error() {
+        let index_dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+        let _w = open_writer(&idx).unwrap();
+        let err = open_writer(&idx).err().unwrap();
+        assert!(err.to_string().contains("kb serve"), "{err}");
+    }
+}

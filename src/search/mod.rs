@@ -1,0 +1,361 @@
+//! Search: from a query to ranked results with snippets, the `/api/search` object.
+//!
+//! Ranking, in order of precedence:
+//! 1. **coverage**: documents containing more of the query's words (function words aside)
+//!    rank first, so an article with every word beats one with some;
+//! 2. **BM25** over title, headings, description, tags, the article's own `queries` and
+//!    body, each with a boost ([`plan::Ranking`]); unstemmed forms add a bonus, spelling
+//!    corrections and completions count at a discount;
+//! 3. a **phrase/proximity** bonus when the words appear close together in order.
+//!
+//! Any query text is valid: it is analyzed, never parsed as query syntax, so `"`, `*`, `:` or
+//! `AND` are plain text.
+
+pub mod plan;
+pub mod snippet;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::postings::Postings;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term};
+
+use crate::articles::lang;
+use crate::index::{SearchIndex, offsets};
+pub use plan::Ranking;
+use plan::{Plan, PlannedWord};
+
+/// Longest query accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 4096;
+/// Most results one request may ask for.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest result one request may page to.
+pub const MAX_OFFSET: usize = 10_000;
+pub const DEFAULT_LIMIT: usize = 10;
+
+/// A search request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchParams {
+    pub query: String,
+    /// A language tag; keeps articles whose language is it or starts with it as subtags.
+    pub lang: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+    /// Whether draft articles are searched (writers' preview).
+    pub drafts: bool,
+}
+
+impl SearchParams {
+    pub fn new(query: impl Into<String>) -> Self {
+        SearchParams {
+            query: query.into(),
+            lang: None,
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+            drafts: false,
+        }
+    }
+}
+
+/// The `/api/search` response.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SearchResponse {
+    pub query: String,
+    pub total: usize,
+    pub took_ms: f64,
+    pub results: Vec<Hit>,
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Hit {
+    pub path: String,
+    pub url: String,
+    pub title: String,
+    pub lang: String,
+    /// HTML-safe: escaped text, matched words in `<mark>`.
+    pub snippet: String,
+    pub score: f32,
+}
+
+/// Why a search request was refused (a client error) or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the query is too long ({0} bytes); the limit is {MAX_QUERY_BYTES} bytes")]
+    QueryTooLong(usize),
+    #[error("`limit` must be at most {MAX_LIMIT}, got {0}")]
+    LimitTooLarge(usize),
+    #[error("`offset` must be at most {MAX_OFFSET}, got {0}")]
+    OffsetTooLarge(usize),
+    #[error("`lang` must be a language tag such as en, zh-cn or uk, got {0:?}")]
+    BadLang(String),
+    #[error(transparent)]
+    Index(#[from] tantivy::TantivyError),
+}
+
+impl SearchError {
+    /// Whether the request, not the server, is at fault.
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, SearchError::Index(_))
+    }
+}
+
+/// Searches one index.
+#[derive(Clone)]
+pub struct Engine {
+    index: Arc<SearchIndex>,
+    ranking: Arc<Ranking>,
+}
+
+impl Engine {
+    pub fn new(index: Arc<SearchIndex>, ranking: Ranking) -> Self {
+        Engine {
+            index,
+            ranking: Arc::new(ranking),
+        }
+    }
+
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// Runs a search.
+    pub fn search(&self, params: &SearchParams) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        if params.query.len() > MAX_QUERY_BYTES {
+            return Err(SearchError::QueryTooLong(params.query.len()));
+        }
+        if params.limit > MAX_LIMIT {
+            return Err(SearchError::LimitTooLarge(params.limit));
+        }
+        if params.offset > MAX_OFFSET {
+            return Err(SearchError::OffsetTooLarge(params.offset));
+        }
+        let lang = match params.lang.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(l) => Some(lang::normalize_tag(l).ok_or_else(|| SearchError::BadLang(l.into()))?),
+        };
+        let fields = &self.index.fields;
+        let searcher = self.index.reader.searcher();
+        let plan = plan::plan(&params.query, &searcher, fields, &self.ranking);
+        let query = self.query(&plan, lang.as_deref(), params.drafts);
+
+        let (top, total) = if params.limit == 0 {
+            (Vec::new(), searcher.search(&*query, &Count)?)
+        } else {
+            let top = TopDocs::with_limit(params.limit)
+                .and_offset(params.offset)
+                .order_by_score();
+            searcher.search(&*query, &(top, Count))?
+        };
+        let highlight = plan.highlight_terms();
+        let mut results = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            results.push(self.hit(&searcher, address, score, &plan, &highlight)?);
+        }
+        Ok(SearchResponse {
+            query: params.query.clone(),
+            total,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            results,
+        })
+    }
+
+    /// The tantivy query for a plan.
+    fn query(&self, plan: &Plan, lang: Option<&str>, drafts: bool) -> Box<dyn Query> {
+        let f = &self.index.fields;
+        let r = &*self.ranking;
+        let boosts = r.field_boosts(f);
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in &plan.words {
+            let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (term, weight) in &word.alternatives {
+                for &(field, boost) in &boosts {
+                    let t = Term::from_field_text(field, term);
+                    scoring.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+                            boost * weight,
+                        )),
+                    ));
+                    any.push((
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+                    ));
+                }
+            }
+            should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
+            if word.required && r.coverage > 0.0 {
+                should.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(
+                        Box::new(BooleanQuery::new(any)),
+                        r.coverage,
+                    )),
+                ));
+            }
+        }
+        should.extend(self.phrases(plan));
+        if should.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if let Some(l) = lang {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.lang_prefix, l),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if !drafts {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_bool(f.draft, true),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Bonus queries for the words appearing together, in order.
+    fn phrases(&self, plan: &Plan) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.index.fields;
+        let r = &*self.ranking;
+        let words: Vec<&PlannedWord> = plan.words.iter().filter(|w| w.whole).collect();
+        if words.len() < 2 || words.iter().any(|w| !w.known) {
+            return Vec::new();
+        }
+        let first = words[0].position;
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, slop, boost) in [
+            (f.body, r.phrase_slop, r.phrase_body),
+            (f.title, 0, r.phrase_title),
+        ] {
+            if boost <= 0.0 {
+                continue;
+            }
+            let terms: Vec<(usize, Term)> = words
+                .iter()
+                .map(|w| (w.position - first, Term::from_field_text(field, &w.term)))
+                .collect();
+            let mut phrase = PhraseQuery::new_with_offset(terms);
+            phrase.set_slop(slop);
+            out.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(phrase), boost)),
+            ));
+        }
+        out
+    }
+
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        score: f32,
+        plan: &Plan,
+        highlight: &HashMap<String, f32>,
+    ) -> Result<Hit, SearchError> {
+        let f = &self.index.fields;
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let body = text(f.body_text);
+        let table = offsets::decode(
+            doc.get_first(f.body_offsets)
+                .and_then(|v| v.as_bytes())
+                .unwrap_or_default(),
+        );
+        let window = self.matches(searcher, address, plan, &body, &table)?;
+        let snippet = match window.and_then(|m| snippet::best_window(&body, m)) {
+            Some(range) => snippet::render(&body, range, highlight),
+            None => {
+                let description = text(f.description);
+                let summary = text(f.summary);
+                let lead = [&description, &summary, &body]
+                    .into_iter()
+                    .find(|t| !t.trim().is_empty())
+                    .map_or("", |s| s.as_str());
+                snippet::leading(lead, highlight)
+            }
+        };
+        Ok(Hit {
+            path: text(f.path),
+            url: text(f.url),
+            title: text(f.title),
+            lang: text(f.lang),
+            snippet,
+            score,
+        })
+    }
+
+    /// Where the query's words occur in a document's body, from the postings.
+    fn matches(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        plan: &Plan,
+        body: &str,
+        table: &[u32],
+    ) -> Result<Option<Vec<snippet::Match>>, SearchError> {
+        let f = &self.index.fields;
+        let segment = searcher.segment_reader(address.segment_ord);
+        let inverted = segment.inverted_index(f.body)?;
+        let only_stop = plan.words.iter().all(|w| !w.required);
+        let mut out = Vec::new();
+        let mut positions = Vec::new();
+        for (i, word) in plan.words.iter().enumerate() {
+            if !word.required && !only_stop {
+                continue;
+            }
+            let df = searcher
+                .doc_freq(&Term::from_field_text(f.body, &word.term))
+                .unwrap_or(0)
+                .max(1);
+            let rarity = (1.0 + searcher.num_docs() as f32 / df as f32).ln();
+            for (term, weight) in &word.alternatives {
+                let term = Term::from_field_text(f.body, term);
+                let Some(mut postings) = inverted
+                    .read_postings(&term, IndexRecordOption::WithFreqsAndPositions)
+                    .map_err(tantivy::TantivyError::from)?
+                else {
+                    continue;
+                };
+                if postings.seek(address.doc_id) != address.doc_id {
+                    continue;
+                }
+                positions.clear();
+                postings.positions(&mut positions);
+                for &p in &positions {
+                    if let Some(&o) = table.get(p as usize)
+                        && (o as usize) < body.len()
+                    {
+                        out.push(snippet::Match {
+                            offset: o as usize,
+                            word: i,
+                            weight: rarity * weight,
+                        });
+                    }
+                }
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
+}

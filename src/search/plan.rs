@@ -1,0 +1,413 @@
+//! From what a person typed to the terms worth looking up.
+//!
+//! The query is analyzed exactly like the articles. Each word becomes a [`PlannedWord`]: its
+//! term and the alternatives that also count as that word, with a weight each:
+//! - the unstemmed form (a small bonus: exact forms rank above stemmed ones);
+//! - spelling corrections, when the word is unknown or rare in the index: the closest words
+//!   of the index's own vocabulary (Damerau-Levenshtein distance 1, or 2 from nine letters,
+//!   first letter kept), so a misspelled word still finds its article;
+//! - completions of the last word while it is being typed (no space after it yet), for
+//!   search as you type.
+//!
+//! The [`Ranking`] weights are the measured defaults; `KB_RANKING` overrides them for
+//! relevance experiments (see the README).
+
+use std::collections::HashMap;
+
+use tantivy::query::FuzzyTermQuery;
+use tantivy::schema::Field;
+use tantivy::{Searcher, Term};
+
+use crate::analysis::{self, TokenKind, stopwords};
+use crate::index::Fields;
+
+/// At most this many words of a query are used; the rest is ignored.
+pub const MAX_WORDS: usize = 32;
+/// Spelling corrections tried for one word.
+const MAX_CORRECTIONS: usize = 3;
+/// Completions tried for the word being typed.
+const MAX_COMPLETIONS: usize = 12;
+
+/// The weights of ranking, chosen by measurement on the relevance set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    pub title: f32,
+    pub headings: f32,
+    pub description: f32,
+    pub tags: f32,
+    pub queries: f32,
+    pub body: f32,
+    /// Bonus weight of the unstemmed form of a word.
+    pub exact: f32,
+    /// Weight of a spelling correction of an unknown word.
+    pub correction: f32,
+    /// Weight of a spelling correction of a rare (but known) word.
+    pub rare_correction: f32,
+    /// A word with at most this many documents also gets corrections.
+    pub rare_docs: u64,
+    /// Weight of a completion of the word being typed.
+    pub completion: f32,
+    /// Score for each required word a document contains: large enough that documents with
+    /// more of the query's words always rank first.
+    pub coverage: f32,
+    pub phrase_body: f32,
+    pub phrase_title: f32,
+    pub phrase_slop: u32,
+}
+
+impl Default for Ranking {
+    fn default() -> Self {
+        Ranking {
+            title: 3.0,
+            headings: 1.5,
+            description: 1.5,
+            tags: 1.5,
+            queries: 3.0,
+            body: 1.0,
+            exact: 0.3,
+            correction: 0.8,
+            rare_correction: 0.4,
+            rare_docs: 2,
+            completion: 0.5,
+            coverage: 1000.0,
+            phrase_body: 1.0,
+            phrase_title: 1.0,
+            phrase_slop: 2,
+        }
+    }
+}
+
+impl Ranking {
+    /// The defaults, with `KB_RANKING="title=4,body=1.2"` overrides applied.
+    pub fn from_env() -> Self {
+        match std::env::var("KB_RANKING") {
+            Ok(spec) => Ranking::with_overrides(&spec),
+            Err(_) => Ranking::default(),
+        }
+    }
+
+    /// The defaults with `name=value` overrides, comma-separated.
+    pub fn with_overrides(spec: &str) -> Self {
+        let mut r = Ranking::default();
+        {
+            for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
+                let Some((k, v)) = pair.split_once('=') else {
+                    continue;
+                };
+                let Ok(v) = v.trim().parse::<f32>() else {
+                    continue;
+                };
+                match k.trim() {
+                    "title" => r.title = v,
+                    "headings" => r.headings = v,
+                    "description" => r.description = v,
+                    "tags" => r.tags = v,
+                    "queries" => r.queries = v,
+                    "body" => r.body = v,
+                    "exact" => r.exact = v,
+                    "correction" => r.correction = v,
+                    "rare_correction" => r.rare_correction = v,
+                    "rare_docs" => r.rare_docs = v as u64,
+                    "completion" => r.completion = v,
+                    "coverage" => r.coverage = v,
+                    "phrase_body" => r.phrase_body = v,
+                    "phrase_title" => r.phrase_title = v,
+                    "phrase_slop" => r.phrase_slop = v as u32,
+                    other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
+                }
+            }
+        }
+        r
+    }
+
+    /// The searchable fields and their boosts.
+    pub fn field_boosts(&self, f: &Fields) -> Vec<(Field, f32)> {
+        [
+            (f.title, self.title),
+            (f.headings, self.headings),
+            (f.description, self.description),
+            (f.tags, self.tags),
+            (f.queries, self.queries),
+            (f.body, self.body),
+        ]
+        .into_iter()
+        .filter(|(_, b)| *b > 0.0)
+        .collect()
+    }
+}
+
+/// One word of the query and the terms that count as it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedWord {
+    /// The analyzed term (stemmed where a stemmer applies).
+    pub term: String,
+    /// Whether a document must contain it to count as matching every word (function words
+    /// need not).
+    pub required: bool,
+    /// Position in the query, for phrases.
+    pub position: usize,
+    /// Whether this is a whole word (not a part of a compound).
+    pub whole: bool,
+    /// Whether the index has this exact term at all.
+    pub known: bool,
+    /// Terms that count as this word, with their weights (the term itself first).
+    pub alternatives: Vec<(String, f32)>,
+}
+
+/// The analyzed query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub words: Vec<PlannedWord>,
+}
+
+impl Plan {
+    /// Every term a snippet should highlight: all alternatives of words that are not
+    /// function words (all of them if the query has nothing else).
+    pub fn highlight_terms(&self) -> HashMap<String, f32> {
+        let only_stop = self.words.iter().all(|w| !w.required);
+        let mut out = HashMap::new();
+        for w in self.words.iter().filter(|w| w.required || only_stop) {
+            for (t, weight) in &w.alternatives {
+                let e = out.entry(t.clone()).or_insert(0.0f32);
+                *e = e.max(*weight);
+            }
+        }
+        out
+    }
+}
+
+/// Analyzes a query against the index's vocabulary.
+pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking) -> Plan {
+    let tokens = analysis::analyze_to_vec(query);
+    // The last word is still being typed when nothing follows it.
+    let typing_end = query.trim_end().len() == query.len();
+    let last_word_end = tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| t.to)
+        .max();
+    let vocab_fields = [fields.body, fields.title];
+    let all_fields = [
+        fields.title,
+        fields.headings,
+        fields.description,
+        fields.tags,
+        fields.queries,
+        fields.body,
+    ];
+
+    let mut words: Vec<PlannedWord> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() && words.len() < MAX_WORDS {
+        let t = &tokens[i];
+        let exact = tokens
+            .get(i + 1)
+            .filter(|n| n.kind == TokenKind::Exact && n.position == t.position)
+            .map(|n| n.text.clone());
+        i += 1 + usize::from(exact.is_some());
+        if t.kind == TokenKind::Exact || words.iter().any(|w| w.term == t.text) {
+            continue;
+        }
+        let typed = exact.clone().unwrap_or_else(|| t.text.clone());
+        let docs = doc_freq(searcher, &all_fields, &t.text);
+        let mut alternatives = vec![(t.text.clone(), 1.0f32)];
+        if let Some(e) = &exact {
+            alternatives.push((e.clone(), ranking.exact));
+        }
+        let is_last = t.kind == TokenKind::Word && typing_end && Some(t.to) == last_word_end;
+        let han = t.text.chars().any(is_han);
+        let mut completed = false;
+        if is_last && !han && typed.chars().count() >= 2 {
+            for c in completions(searcher, &vocab_fields, &typed) {
+                completed = true;
+                push_alt(&mut alternatives, c, ranking.completion);
+            }
+        }
+        let letters = typed.chars().filter(|c| c.is_alphabetic()).count();
+        if t.kind == TokenKind::Word
+            && !han
+            && letters >= 5
+            && letters == typed.chars().count()
+            && docs <= ranking.rare_docs
+            && !(completed && docs == 0)
+        {
+            let weight = if docs == 0 {
+                ranking.correction
+            } else {
+                ranking.rare_correction
+            };
+            for c in corrections(searcher, &vocab_fields, &typed) {
+                for ct in analysis::analyze_to_vec(&c) {
+                    let w = if ct.kind == TokenKind::Exact {
+                        weight * ranking.exact
+                    } else {
+                        weight
+                    };
+                    push_alt(&mut alternatives, ct.text, w);
+                }
+            }
+        }
+        words.push(PlannedWord {
+            required: !stopwords::is_stop_word(&t.text),
+            position: t.position,
+            whole: t.kind == TokenKind::Word,
+            known: docs > 0,
+            term: t.text.clone(),
+            alternatives,
+        });
+    }
+    Plan { words }
+}
+
+fn push_alt(alts: &mut Vec<(String, f32)>, term: String, weight: f32) {
+    match alts.iter_mut().find(|(t, _)| *t == term) {
+        Some((_, w)) => *w = w.max(weight),
+        None => alts.push((term, weight)),
+    }
+}
+
+fn is_han(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    c.script() == Script::Han
+}
+
+fn doc_freq(searcher: &Searcher, fields: &[Field], term: &str) -> u64 {
+    fields
+        .iter()
+        .map(|&f| {
+            searcher
+                .doc_freq(&Term::from_field_text(f, term))
+                .unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Terms of the index that start with `prefix` (and are longer), most frequent first.
+fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
+    let mut found: HashMap<String, u64> = HashMap::new();
+    for &field in fields {
+        let Ok(automaton) =
+            FuzzyTermQuery::new_prefix(Term::from_field_text(field, prefix), 0, true).automaton()
+        else {
+            continue;
+        };
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                if term.len() > prefix.len() {
+                    *found.entry(term.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+    }
+    let mut v: Vec<(String, u64)> = found.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.into_iter()
+        .take(MAX_COMPLETIONS)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// The closest words of the index to a word it does not know (or hardly knows): same first
+/// letter, fewest edits, then most documents.
+pub fn corrections(searcher: &Searcher, fields: &[Field], word: &str) -> Vec<String> {
+    let len = word.chars().count();
+    let distance = if len >= 9 { 2 } else { 1 };
+    let first = word.chars().next();
+    let mut found: HashMap<String, u64> = HashMap::new();
+    for &field in fields {
+        let Ok(automaton) =
+            FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true).automaton()
+        else {
+            continue;
+        };
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                if term != word && term.chars().next() == first {
+                    *found.entry(term.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+    }
+    let mut v: Vec<(usize, u64, String)> = found
+        .into_iter()
+        .map(|(t, df)| (edit_distance(word, &t), df, t))
+        .collect();
+    v.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
+    v.into_iter()
+        .take(MAX_CORRECTIONS)
+        .map(|(_, _, t)| t)
+        .collect()
+}
+
+/// Optimal string alignment distance (Levenshtein with adjacent transpositions), by chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[n][m]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("contapners", "containers"), 1);
+        assert_eq!(edit_distance("bootstarpping", "bootstrapping"), 1);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("", "ab"), 2);
+        assert_eq!(edit_distance("пароль", "пароль"), 0);
+    }
+
+    #[test]
+    fn ranking_overrides_are_parsed() {
+        let r = Ranking::with_overrides("title=7, body=0.5,bogus");
+        assert_eq!(r.title, 7.0);
+        assert_eq!(r.body, 0.5);
+        assert_eq!(r.headings, Ranking::default().headings);
+    }
+}

@@ -1,0 +1,311 @@
+//! Snippets: the best passage of an article for a query, HTML-escaped, every matched word in
+//! `<mark>`.
+//!
+//! The passage is chosen from the postings: the positions where the query's terms occur in
+//! the body, mapped to byte offsets by the index's stored offsets table, score windows of
+//! about [`SNIPPET_CHARS`] characters (distinct words count most, weighted by rarity). Only
+//! that window is then analyzed again to place the marks, so the marks are exact in every
+//! script and a long article costs no more than a short one.
+
+use std::collections::HashMap;
+
+use crate::analysis;
+
+/// Length of a snippet, in characters.
+pub const SNIPPET_CHARS: usize = 180;
+/// Cap on the matches considered in one article.
+const MAX_MATCHES: usize = 4000;
+
+/// A place where a query word occurs in the body.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    /// Byte offset in the body text.
+    pub offset: usize,
+    /// Which query word it is.
+    pub word: usize,
+    /// How much that word is worth.
+    pub weight: f32,
+}
+
+/// The byte range of the best window over `matches` in `text`, or `None` without matches.
+pub fn best_window(text: &str, mut matches: Vec<Match>) -> Option<(usize, usize)> {
+    if matches.is_empty() {
+        return None;
+    }
+    matches.sort_by_key(|m| m.offset);
+    matches.truncate(MAX_MATCHES);
+    let chars = text.chars().count().max(1);
+    let width = (SNIPPET_CHARS * text.len())
+        .div_ceil(chars)
+        .max(SNIPPET_CHARS);
+    let span = width * 3 / 4;
+
+    let mut best = (f32::MIN, 0usize);
+    let mut j = 0;
+    let mut per_word: HashMap<usize, f32> = HashMap::new();
+    for i in 0..matches.len() {
+        j = j.max(i);
+        while j + 1 < matches.len() && matches[j + 1].offset - matches[i].offset <= span {
+            j += 1;
+        }
+        per_word.clear();
+        for m in &matches[i..=j] {
+            let w = per_word.entry(m.word).or_insert(0.0);
+            *w = w.max(m.weight);
+        }
+        let score = per_word.values().sum::<f32>() + 0.05 * (j - i) as f32;
+        if score > best.0 + 1e-6 {
+            best = (score, i);
+        }
+    }
+    let first = matches[best.1].offset.min(text.len());
+    Some(expand(text, first, width))
+}
+
+/// A window of about `width` bytes around a match at `at`, on word and sentence boundaries.
+fn expand(text: &str, at: usize, width: usize) -> (usize, usize) {
+    let lead = width / 4;
+    let mut start = floor_boundary(text, at.saturating_sub(lead));
+    // Prefer to start at the beginning of the line or sentence the match is in.
+    let before = &text[start..at];
+    if let Some(i) = before.rfind(['\n', '。', '！', '？']) {
+        start += i + before[i..].chars().next().map_or(1, char::len_utf8);
+    } else if let Some(i) = before.rfind(". ") {
+        start += i + 2;
+    } else if start > 0
+        && let Some((i, c)) = before.char_indices().find(|(_, c)| c.is_whitespace()) {
+            start += i + c.len_utf8();
+        }
+    while start < at && text[start..].starts_with(char::is_whitespace) {
+        start += text[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    let mut end = floor_boundary(text, (start + width).min(text.len()));
+    if end < text.len() {
+        // Finish the word in progress (at most a little further).
+        let limit = floor_boundary(text, (end + 24).min(text.len()));
+        if let Some(i) = text[end..limit].find(char::is_whitespace) {
+            end += i;
+        }
+    }
+    (start, end.max(start))
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The snippet HTML of `text[start..end]`: escaped, with the terms of `highlight` marked.
+pub fn render(
+    text: &str,
+    (start, end): (usize, usize),
+    highlight: &HashMap<String, f32>,
+) -> String {
+    let window = &text[start..end];
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    analysis::analyze(window, &mut |t| {
+        if highlight.contains_key(&t.text) {
+            ranges.push((t.from, t.to));
+        }
+    });
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    let mut out = String::with_capacity(window.len() + merged.len() * 13 + 8);
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = 0;
+    for (a, b) in merged {
+        escape_into(&window[at..a], &mut out);
+        out.push_str("<mark>");
+        escape_into(&window[a..b], &mut out);
+        out.push_str("</mark>");
+        at = b;
+    }
+    escape_into(&window[at..], &mut out);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// A snippet from the start of `text` (when the body has no match: the description).
+pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
+    let text = text.trim();
+    let end = text
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    let (_, end) = if end < text.len() {
+        expand(text, 0, end)
+    } else {
+        (0, end)
+    };
+    render(text, (0, end), highlight)
+}
+
+/// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
+fn escape_into(s: &str, out: &mut String) {
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+            continue;
+        }
+        space = false;
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(words: &[&str]) -> HashMap<String, f32> {
+        words
+            .iter()
+            .flat_map(|w| analysis::analyze_to_vec(w))
+            .map(|t| (t.text, 1.0))
+            .collect()
+    }
+
+    #[test]
+    fn marks_every_matched_word_and_escapes() {
+        let text = "To reset <your> password, open Settings & choose Reset.";
+        let html = render(text, (0, text.len()), &terms(&["resetting", "passwords"]));
+        assert_eq!(
+            html,
+            "To <mark>reset</mark> &lt;your&gt; <mark>password</mark>, open Settings &amp; choose <mark>Reset</mark>."
+        );
+    }
+
+    #[test]
+    fn marks_in_chinese_telugu_and_ukrainian() {
+        let text = "請重設您的密碼";
+        let html = render(text, (0, text.len()), &terms(&["密码"]));
+        assert_eq!(html, "請重設您的<mark>密碼</mark>");
+        let text = "మీ పాస్‌వర్డ్ మార్చండి";
+        let html = render(text, (0, text.len()), &terms(&["పాస్వర్డ్"]));
+        assert_eq!(html, "మీ <mark>పాస్‌వర్డ్</mark> మార్చండి");
+        let text = "Змініть пароль облікового запису";
+        let html = render(text, (0, text.len()), &terms(&["паролі"]));
+        assert_eq!(html, "Змініть <mark>пароль</mark> облікового запису");
+    }
+
+    #[test]
+    fn picks_the_window_with_most_distinct_words() {
+        let filler = "lorem ipsum dolor sit amet ".repeat(40);
+        let text =
+            format!("{filler}refund here. {filler}refund policy and billing details. {filler}");
+        let second = text.find("refund policy").unwrap();
+        let matches = vec![
+            Match {
+                offset: text.find("refund here").unwrap(),
+                word: 0,
+                weight: 1.0,
+            },
+            Match {
+                offset: second,
+                word: 0,
+                weight: 1.0,
+            },
+            Match {
+                offset: second + 7,
+                word: 1,
+                weight: 1.0,
+            },
+            Match {
+                offset: text.find("billing").unwrap(),
+                word: 2,
+                weight: 1.0,
+            },
+        ];
+        let (s, e) = best_window(&text, matches).unwrap();
+        assert!(s <= second && second < e, "{s}..{e} vs {second}");
+        let html = render(&text, (s, e), &terms(&["refund", "policy", "billing"]));
+        assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
+        assert!(
+            html.contains("<mark>refund</mark> <mark>policy</mark>"),
+            "{html}"
+        );
+        assert!(html.chars().count() < SNIPPET_CHARS + 60, "{html}");
+    }
+
+    /// A small deterministic generator, so the test needs no extra crate and always runs the
+    /// same cases.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn windows_never_split_characters() {
+        let pieces = [
+            "word ",
+            "\u{a0}",
+            "\u{3000}",
+            "пароль ",
+            "重设密码",
+            "。",
+            "పాస్‌వర్డ్ ",
+            "\n",
+            ". ",
+            "🙂",
+            "e\u{301}",
+            "\u{2028}",
+            "&<>\"'",
+        ];
+        let highlight = terms(&["word", "пароль", "密码", "పాస్వర్డ్"]);
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..300 {
+            let n = 1 + rng.next() as usize % 400;
+            let text: String = (0..n)
+                .map(|_| pieces[rng.next() as usize % pieces.len()])
+                .collect();
+            let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            let matches: Vec<Match> = (0..1 + rng.next() % 6)
+                .map(|w| Match {
+                    offset: boundaries[rng.next() as usize % boundaries.len()],
+                    word: w as usize,
+                    weight: 1.0,
+                })
+                .collect();
+            let range = best_window(&text, matches).unwrap();
+            let html = render(&text, range, &highlight);
+            assert!(!html.contains('<') || html.contains("<mark>"), "{html}");
+            leading(&text, &highlight);
+        }
+    }
+
+    #[test]
+    fn leading_snippet_of_short_and_long_texts() {
+        assert_eq!(leading("Short text", &HashMap::new()), "Short text");
+        let long = "word ".repeat(100);
+        let s = leading(&long, &HashMap::new());
+        assert!(s.ends_with('…') && s.len() < 220, "{s}");
+    }
+}

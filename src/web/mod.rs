@@ -1,0 +1,115 @@
+//! The web face of kb: axum routes, the JSON API and pages, and serving with a graceful
+//! shutdown.
+//!
+//! The server answers from the first moment: until the index is loaded, `/healthz` and the API
+//! say 503 (`starting`), then [`AppState::set_ready`] hands them the search engine.
+
+mod api;
+mod error;
+mod pages;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::ApiError;
+
+use crate::search::Engine;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    pub articles: PathBuf,
+    /// Search and serve draft articles.
+    pub drafts: bool,
+    pub base_url: Option<String>,
+    pub contact_url: Option<String>,
+    /// Origins allowed to call the API from browsers.
+    pub cors_origins: Vec<String>,
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub config: WebConfig,
+    engine: OnceLock<Engine>,
+}
+
+impl AppState {
+    pub fn new(config: WebConfig) -> Self {
+        AppState {
+            config,
+            engine: OnceLock::new(),
+        }
+    }
+
+    /// Makes the index searchable; `/healthz` answers 200 from now on.
+    pub fn set_ready(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.get()
+    }
+}
+
+/// The whole application.
+pub fn app(state: Arc<AppState>) -> Router {
+    let mut api = Router::new().route("/api/search", get(api::search));
+    if !state.config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = state
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+            .collect();
+        api = api.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE]),
+        );
+    }
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .merge(api)
+        .fallback(pages::fallback)
+        .layer((
+            CompressionLayer::new(),
+            TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(15),
+            ),
+            RequestBodyLimitLayer::new(64 * 1024),
+        ))
+        .with_state(state)
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
