@@ -1,18 +1,22 @@
-//! Chinese: Traditional → Simplified folding, then jieba word segmentation with search-mode
-//! sub-words.
+//! Chinese: Traditional → Simplified folding, jieba word segmentation with search-mode
+//! sub-words, and the regional idioms of Taiwan and the mainland.
 //!
-//! Folding comes first because jieba's dictionary is Simplified: segmenting Traditional text
-//! and folding the pieces afterwards (what Meilisearch does) cuts Traditional words into single
-//! characters. A run that contains Traditional characters is converted with OpenCC's `tw2sp`
-//! tables, which also turn Taiwan idioms into mainland ones (軟體 → 软件, 網路 → 网络), so a
-//! reader in Taipei finds articles written in Beijing. Runs without Traditional characters
-//! are left alone: converting idioms in Simplified text would merge words that differ there
-//! (文件 "file" and 文档 "document").
+//! Characters are folded first because jieba's dictionary is Simplified: segmenting
+//! Traditional text and folding the pieces afterwards (what Meilisearch does) cuts Traditional
+//! words into single characters. The folding is OpenCC's `t2s` (characters, plus the phrases
+//! that pick the right character), so index and queries agree whatever script they use.
 //!
-//! Folding may change the length of a phrase (擴充套件 → 扩展), so the folded text is aligned
-//! back to the original and every token keeps offsets into the original text.
+//! Idioms differ beyond characters: Taiwan writes 軟體, 網路, 映象 where the mainland writes
+//! 软件, 网络, 镜像. Converting them one way in the analyzer is lossy (文檔 → 文件 → 檔案 chains,
+//! and 節點選擇 read as 點選 "click") and fails on short queries that share every character with
+//! the other script. So the analyzer leaves idioms alone and [`idiom_spans`] offers them to
+//! the query planner as synonyms, in both directions, from OpenCC's Taiwan phrase table.
+//!
+//! Folding may change the length of a phrase, so the folded text is aligned back to the
+//! original and every token keeps offsets into the original text.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use ferrous_opencc::OpenCC;
@@ -21,42 +25,136 @@ use jieba_rs::Jieba;
 
 use super::{Token, TokenKind};
 
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+/// Dictionary frequency given to Taiwan words jieba does not know: that of a common word, so
+/// they hold together in context (在叢集中 is 在|叢集|中, not 在|叢|集中).
+const IDIOM_FREQ: usize = 20_000;
+
+/// jieba with its default (mainland) dictionary, taught the Taiwan words of the idiom table so
+/// that folded Taiwan text is cut into the same words a Taiwanese reader sees (叢集, 繫結).
+static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
+    let mut jieba = Jieba::new();
+    for word in IDIOMS.keys() {
+        // Never lowers a word's frequency: suggest_freq is at least the current one.
+        let freq = jieba.suggest_freq(word).max(IDIOM_FREQ);
+        jieba.add_word(word, Some(freq), None);
+    }
+    jieba
+});
 static T2S: LazyLock<OpenCC> = LazyLock::new(|| {
     OpenCC::from_config(BuiltinConfig::T2s).expect("OpenCC's built-in t2s tables load")
 });
-static TW2SP: LazyLock<OpenCC> = LazyLock::new(|| {
-    OpenCC::from_config(BuiltinConfig::Tw2sp).expect("OpenCC's built-in tw2sp tables load")
-});
-
-/// Folds a run of Han text to Simplified Chinese with mainland idioms; unchanged when it has
-/// no Traditional characters.
+/// Folds Han text to Simplified characters; borrowed when nothing changes.
 pub fn fold(run: &str) -> Cow<'_, str> {
     let simplified = T2S.convert(run);
     if simplified == run {
         Cow::Borrowed(run)
     } else {
-        Cow::Owned(TW2SP.convert(run))
+        Cow::Owned(simplified)
     }
 }
 
-/// Variant spellings that OpenCC's tables keep apart but mainland help texts treat as one word
-/// (帳戶 folds to 帐户, while mainland articles write 账户). Applied to every token, whatever its
-/// script, so it is idempotent: both spellings become the second one.
+/// Variant spellings that OpenCC's tables keep apart but mainland texts use for one word
+/// (帳戶 folds to 帐户, while mainland articles write 账户). Applied to every token, whatever
+/// its script, so it is idempotent: both spellings become the second one.
 const VARIANTS: &[(&str, &str)] = &[
     ("帐户", "账户"),
     ("帐号", "账号"),
     ("帐单", "账单"),
     ("帐目", "账目"),
     ("帐本", "账本"),
-    ("登入", "登录"),
-    ("软体", "软件"),
-    ("网路", "网络"),
-    ("资料库", "数据库"),
-    ("伺服器", "服务器"),
-    ("预设", "默认"),
-    ("使用者", "用户"),
 ];
+
+/// OpenCC's Taiwan phrase table: mainland phrase, TAB, Taiwan equivalents.
+const TW_PHRASES: &str = include_str!("data/tw_phrases.txt");
+
+/// Regional idioms, in folded (Simplified) characters: each phrase and its equivalents in the
+/// other region, both directions.
+static IDIOMS: LazyLock<HashMap<String, Vec<String>>> = LazyLock::new(|| {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut link = |a: &str, b: &str| {
+        let list = map.entry(a.to_string()).or_default();
+        if a != b && !list.iter().any(|x| x == b) {
+            list.push(b.to_string());
+        }
+    };
+    for line in TW_PHRASES.lines().filter(|l| !l.starts_with('#')) {
+        let Some((mainland, taiwan)) = line.split_once('\t') else {
+            continue;
+        };
+        let mainland = fold(mainland.trim()).into_owned();
+        for tw in taiwan.split_whitespace() {
+            let tw = fold(tw).into_owned();
+            link(&mainland, &tw);
+            link(&tw, &mainland);
+        }
+    }
+    map.retain(|_, v| !v.is_empty());
+    map
+});
+
+/// The longest idiom, in chars.
+static MAX_IDIOM: LazyLock<usize> =
+    LazyLock::new(|| IDIOMS.keys().map(|k| k.chars().count()).max().unwrap_or(0));
+
+/// A phrase of a text with equivalents in the other region's idiom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdiomSpan {
+    /// Byte range in the text.
+    pub from: usize,
+    pub to: usize,
+    /// The equivalent phrases, in Simplified characters.
+    pub equivalents: Vec<String>,
+}
+
+/// Finds the regional idioms of `text` (longest match first, left to right).
+pub fn idiom_spans(text: &str) -> Vec<IdiomSpan> {
+    let mut out = Vec::new();
+    for run in super::script::runs(text) {
+        if run.kind != super::script::RunKind::Han {
+            continue;
+        }
+        let original = &text[run.start..run.end];
+        let folded = fold(original);
+        let chars: Vec<char> = folded.chars().collect();
+        let (to_orig, orig_bytes) = alignment(original, &chars);
+        let mut i = 0;
+        while i < chars.len() {
+            let longest = (2..=(*MAX_IDIOM).min(chars.len() - i))
+                .rev()
+                .find_map(|len| {
+                    let phrase: String = chars[i..i + len].iter().collect();
+                    IDIOMS.get(&phrase).map(|eq| (len, eq))
+                });
+            match longest {
+                Some((len, equivalents)) => {
+                    out.push(IdiomSpan {
+                        from: run.start + orig_bytes[to_orig[i]],
+                        to: run.start + orig_bytes[to_orig[i + len]],
+                        equivalents: equivalents.clone(),
+                    });
+                    i += len;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    out
+}
+
+/// For folded chars of `original`: the original char index of each folded char (and the end),
+/// and the byte offset of each original char (and the end).
+fn alignment(original: &str, folded: &[char]) -> (Vec<usize>, Vec<usize>) {
+    let mut orig_bytes: Vec<usize> = original.char_indices().map(|(i, _)| i).collect();
+    let n = orig_bytes.len();
+    orig_bytes.push(original.len());
+    let to_orig = if folded.len() == n {
+        (0..=n).collect()
+    } else {
+        let chars: Vec<char> = original.chars().collect();
+        align(&chars, folded)
+    };
+    (to_orig, orig_bytes)
+}
 
 fn canonical(word: &str) -> &str {
     VARIANTS
@@ -67,28 +165,10 @@ fn canonical(word: &str) -> &str {
 
 /// Segments a run of Han text starting at byte `base` of the whole text.
 pub fn segment(run: &str, base: usize, position: &mut usize, sink: &mut dyn FnMut(Token)) {
-    // Byte offset (within `run`) of each original char, plus the end.
-    let mut orig_bytes: Vec<usize> = run.char_indices().map(|(i, _)| i).collect();
-    let n = orig_bytes.len();
-    orig_bytes.push(run.len());
-
     let folded = fold(run);
     let folded_chars: Vec<char> = folded.chars().collect();
-    let m = folded_chars.len();
-    // For each folded char index (and the end), the original char index.
-    let to_orig: Vec<usize> = if m == n {
-        (0..=n).collect()
-    } else {
-        let reference: Vec<char> = {
-            let chars: Vec<char> = T2S.convert(run).chars().collect();
-            if chars.len() == n {
-                chars
-            } else {
-                run.chars().collect()
-            }
-        };
-        align(&reference, &folded_chars)
-    };
+    let (to_orig, orig_bytes) = alignment(run, &folded_chars);
+    let n = orig_bytes.len() - 1;
     let span = |start: usize, end: usize| {
         let from = to_orig[start];
         let to = to_orig[end].max((from + 1).min(n));
@@ -185,6 +265,29 @@ mod tests {
     fn fold_leaves_simplified_alone() {
         assert!(matches!(fold("重设文件密码"), Cow::Borrowed(_)));
         assert_eq!(fold("重設密碼"), "重设密码");
+        // Characters only: no idiom is rewritten, so nothing is read across a word boundary.
+        assert_eq!(fold("節點選擇"), "节点选择");
+    }
+
+    #[test]
+    fn idioms_in_both_directions() {
+        let spans = idiom_spans("下載軟體與映象");
+        let eq: Vec<&Vec<String>> = spans.iter().map(|s| &s.equivalents).collect();
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        assert!(eq[0].contains(&"软件".to_string()), "{spans:?}");
+        assert!(eq[1].contains(&"镜像".to_string()), "{spans:?}");
+        let text = "下載軟體與映象";
+        assert_eq!(&text[spans[0].from..spans[0].to], "軟體");
+        let back = idiom_spans("软件");
+        assert!(
+            back[0].equivalents.contains(&"软体".to_string()),
+            "{back:?}"
+        );
+        // A length-changing idiom maps back to the original text.
+        let text = "擴充套件";
+        let spans = idiom_spans(text);
+        assert_eq!((spans[0].from, spans[0].to), (0, text.len()));
+        assert!(spans[0].equivalents.contains(&"扩展".to_string()));
     }
 
     #[test]

@@ -163,12 +163,13 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, FrontMatterError> {
         }
     }
     if let Some(slug) = &fm.slug
-        && (slug.is_empty() || slug.contains(['/', '\\']) || slug == "." || slug == "..") {
-            return Err(err(
-                key_line("slug"),
-                format!("`slug` must be one URL segment without `/`, got {slug:?}"),
-            ));
-        }
+        && (slug.is_empty() || slug.contains(['/', '\\']) || slug == "." || slug == "..")
+    {
+        return Err(err(
+            key_line("slug"),
+            format!("`slug` must be one URL segment without `/`, got {slug:?}"),
+        ));
+    }
     Ok(fm)
 }
 
@@ -337,7 +338,9 @@ fn date(key: &str, v: Value, line: usize) -> Result<Option<String>, FrontMatterE
 
 fn days_in_month(month: u32, year: u32) -> u32 {
     match month {
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

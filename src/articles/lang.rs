@@ -62,9 +62,10 @@ pub fn detect(text: &str) -> String {
     // Short texts are often misjudged within a script ("How do I reset my password?" reads
     // as Norwegian); then the script's most likely language is the better guess.
     if !info.is_reliable()
-        && let Some(tag) = script_default(info.script()) {
-            return tag.to_string();
-        }
+        && let Some(tag) = script_default(info.script())
+    {
+        return tag.to_string();
+    }
     iso_639_1(info.lang())
         .map(str::to_string)
         .unwrap_or_else(|| info.lang().code().to_string())

@@ -24,7 +24,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The fields of a kb index.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +50,8 @@ pub struct Fields {
     pub tags: Field,
     /// The questions the article says it answers.
     pub queries: Field,
+    /// The words of the article's location: its folders and file name (a breadcrumb).
+    pub location: Field,
     /// The visible text, indexed from tokens kb analyzes itself (see [`offsets`]).
     pub body: Field,
     /// Stored only: the visible text, for snippets.
@@ -80,6 +82,7 @@ pub fn schema() -> (Schema, Fields) {
         summary: b.add_text_field("summary", STORED),
         tags: b.add_text_field("tags", stored_text),
         queries: b.add_text_field("queries", text.clone()),
+        location: b.add_text_field("location", text.clone()),
         body: b.add_text_field("body", text),
         body_text: b.add_text_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),

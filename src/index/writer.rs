@@ -203,6 +203,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     for q in &a.queries {
         d.add_text(f.queries, q);
     }
+    d.add_text(f.location, location_words(&a.path));
     let (tokens, word_offsets) = analyze_body(&a.text);
     d.add_pre_tokenized_text(
         f.body,
@@ -214,6 +215,18 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     d.add_text(f.body_text, &a.text);
     d.add_bytes(f.body_offsets, &offsets::encode(&word_offsets));
     d
+}
+
+/// The words of an article's path: `en/billing/refund-policy.md` → `billing refund policy`
+/// (the language folder and `index` file names say nothing about the subject).
+fn location_words(path: &str) -> String {
+    let stem = path.strip_suffix(".md").unwrap_or(path);
+    stem.split('/')
+        .filter(|seg| lang::from_path(&format!("{seg}/x")).is_none())
+        .filter(|seg| !matches!(*seg, "_index" | "index"))
+        .flat_map(|seg| seg.split(['-', '_', '.']))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The body's tokens for tantivy, and the byte offset of each word position.

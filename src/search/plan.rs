@@ -7,7 +7,9 @@
 //!   of the index's own vocabulary (Damerau-Levenshtein distance 1, or 2 from nine letters,
 //!   first letter kept), so a misspelled word still finds its article;
 //! - completions of the last word while it is being typed (no space after it yet), for
-//!   search as you type.
+//!   search as you type;
+//! - the other region's idiom for Chinese phrases (软件 and 軟體, 镜像 and 映象), so a query in
+//!   Taiwan or mainland wording finds articles written in either.
 //!
 //! The [`Ranking`] weights are the measured defaults; `KB_RANKING` overrides them for
 //! relevance experiments (see the README).
@@ -18,7 +20,7 @@ use tantivy::query::FuzzyTermQuery;
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
-use crate::analysis::{self, TokenKind, stopwords};
+use crate::analysis::{self, TokenKind, chinese, stopwords};
 use crate::index::Fields;
 
 /// At most this many words of a query are used; the rest is ignored.
@@ -37,6 +39,7 @@ pub struct Ranking {
     pub tags: f32,
     pub queries: f32,
     pub body: f32,
+    pub location: f32,
     /// Bonus weight of the unstemmed form of a word.
     pub exact: f32,
     /// Weight of a spelling correction of an unknown word.
@@ -47,9 +50,14 @@ pub struct Ranking {
     pub rare_docs: u64,
     /// Weight of a completion of the word being typed.
     pub completion: f32,
+    /// Weight of the other region's idiom for a Chinese phrase.
+    pub idiom: f32,
     /// Score for each required word a document contains: large enough that documents with
     /// more of the query's words always rank first.
     pub coverage: f32,
+    /// 0: each required word adds `coverage` (more words rank higher); 1: only documents
+    /// with every required word get it.
+    pub coverage_all_only: f32,
     pub phrase_body: f32,
     pub phrase_title: f32,
     pub phrase_slop: u32,
@@ -64,12 +72,15 @@ impl Default for Ranking {
             tags: 1.5,
             queries: 3.0,
             body: 1.0,
+            location: 0.5,
             exact: 0.3,
             correction: 0.8,
             rare_correction: 0.4,
             rare_docs: 2,
             completion: 0.5,
+            idiom: 0.8,
             coverage: 1000.0,
+            coverage_all_only: 0.0,
             phrase_body: 1.0,
             phrase_title: 1.0,
             phrase_slop: 2,
@@ -104,12 +115,15 @@ impl Ranking {
                     "tags" => r.tags = v,
                     "queries" => r.queries = v,
                     "body" => r.body = v,
+                    "location" => r.location = v,
                     "exact" => r.exact = v,
                     "correction" => r.correction = v,
                     "rare_correction" => r.rare_correction = v,
                     "rare_docs" => r.rare_docs = v as u64,
                     "completion" => r.completion = v,
+                    "idiom" => r.idiom = v,
                     "coverage" => r.coverage = v,
+                    "coverage_all_only" => r.coverage_all_only = v,
                     "phrase_body" => r.phrase_body = v,
                     "phrase_title" => r.phrase_title = v,
                     "phrase_slop" => r.phrase_slop = v as u32,
@@ -129,6 +143,7 @@ impl Ranking {
             (f.tags, self.tags),
             (f.queries, self.queries),
             (f.body, self.body),
+            (f.location, self.location),
         ]
         .into_iter()
         .filter(|(_, b)| *b > 0.0)
@@ -148,6 +163,9 @@ pub struct PlannedWord {
     pub position: usize,
     /// Whether this is a whole word (not a part of a compound).
     pub whole: bool,
+    /// Byte range in the query.
+    pub from: usize,
+    pub to: usize,
     /// Whether the index has this exact term at all.
     pub known: bool,
     /// Terms that count as this word, with their weights (the term itself first).
@@ -194,6 +212,7 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
         fields.tags,
         fields.queries,
         fields.body,
+        fields.location,
     ];
 
     let mut words: Vec<PlannedWord> = Vec::new();
@@ -251,10 +270,24 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
             required: !stopwords::is_stop_word(&t.text),
             position: t.position,
             whole: t.kind == TokenKind::Word,
+            from: t.from,
+            to: t.to,
             known: docs > 0,
             term: t.text.clone(),
             alternatives,
         });
+    }
+    for span in chinese::idiom_spans(query) {
+        for equivalent in &span.equivalents {
+            for t in analysis::analyze_to_vec(equivalent) {
+                for w in words
+                    .iter_mut()
+                    .filter(|w| w.from >= span.from && w.to <= span.to)
+                {
+                    push_alt(&mut w.alternatives, t.text.clone(), ranking.idiom);
+                }
+            }
+        }
     }
     Plan { words }
 }

@@ -73,9 +73,10 @@ fn expand(text: &str, at: usize, width: usize) -> (usize, usize) {
     } else if let Some(i) = before.rfind(". ") {
         start += i + 2;
     } else if start > 0
-        && let Some((i, c)) = before.char_indices().find(|(_, c)| c.is_whitespace()) {
-            start += i + c.len_utf8();
-        }
+        && let Some((i, c)) = before.char_indices().find(|(_, c)| c.is_whitespace())
+    {
+        start += i + c.len_utf8();
+    }
     while start < at && text[start..].starts_with(char::is_whitespace) {
         start += text[start..].chars().next().map_or(1, char::len_utf8);
     }
