@@ -47,7 +47,7 @@ pub const TOKENIZER_NAME: &str = "kb";
 
 /// Bumped whenever the terms produced for the same text change: an index built by another
 /// version is incompatible and gets rebuilt.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 3;
 
 /// Words longer than this (in chars) are not indexed: they are hashes, base64 or URLs.
 const MAX_WORD_CHARS: usize = 48;
@@ -131,25 +131,14 @@ fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut
         });
     }
     // `node.kubernetes.io`, `term_id`: the parts are words people search for on their own.
-    if norm.text.contains(normalize::is_connector) {
-        let mut parts = norm.text.split(normalize::is_connector).filter(|p| {
-            p.chars().count() >= 2 && p.chars().any(char::is_alphabetic) && !p.contains('\'')
+    for part in normalize::parts(word) {
+        sink(Token {
+            text: stem::stem(&part.text, part.script).into_owned(),
+            from,
+            to,
+            position: pos,
+            kind: TokenKind::Part,
         });
-        // Only when there really are several parts (not `e.g.`-like leftovers).
-        let first = parts.next();
-        let second = parts.next();
-        if let (Some(a), Some(b)) = (first, second) {
-            for part in [a, b].into_iter().chain(parts) {
-                let script = normalize::script_of(part);
-                sink(Token {
-                    text: stem::stem(part, script).into_owned(),
-                    from,
-                    to,
-                    position: pos,
-                    kind: TokenKind::Part,
-                });
-            }
-        }
     }
 }
 

@@ -71,6 +71,25 @@ pub fn script_of(word: &str) -> WordScript {
     }
 }
 
+/// The parts of an identifier-like word, normalized: split at connectors (`.`, `_`, `:`).
+/// Empty unless there are at least two parts of two or more letters.
+///
+/// Case changes (`StorageClass`) are not split: measured on the relevance set, the parts of
+/// mixed-case identifiers make reference pages match everyday words and cost more than they
+/// find.
+pub fn parts(raw: &str) -> Vec<Normalized> {
+    let parts: Vec<Normalized> = raw
+        .split(is_connector)
+        .filter_map(word)
+        .filter(|p| {
+            p.text.chars().count() >= 2
+                && p.text.chars().any(char::is_alphabetic)
+                && !p.text.contains('\'')
+        })
+        .collect();
+    if parts.len() >= 2 { parts } else { Vec::new() }
+}
+
 /// Normalizes one word; `None` when nothing searchable is left.
 pub fn word(raw: &str) -> Option<Normalized> {
     let mut text = String::with_capacity(raw.len());

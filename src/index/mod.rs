@@ -24,7 +24,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The fields of a kb index.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,8 @@ pub struct Fields {
     pub draft: Field,
     pub category: Field,
     pub title: Field,
+    /// The title's words, normalized and joined: an exact term for "the query is the title".
+    pub title_key: Field,
     /// Every heading, one value each.
     pub headings: Field,
     pub description: Field,
@@ -77,6 +79,7 @@ pub fn schema() -> (Schema, Fields) {
         draft: b.add_bool_field("draft", INDEXED | STORED),
         category: b.add_text_field("category", STRING | STORED),
         title: b.add_text_field("title", stored_text.clone()),
+        title_key: b.add_text_field("title_key", STRING),
         headings: b.add_text_field("headings", text.clone()),
         description: b.add_text_field("description", stored_text.clone()),
         summary: b.add_text_field("summary", STORED),

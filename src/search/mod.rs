@@ -216,6 +216,18 @@ impl Engine {
             ));
         }
         should.extend(self.phrases(plan));
+        if r.title_match > 0.0 && !plan.title_key.is_empty() {
+            should.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.title_key, &plan.title_key),
+                        IndexRecordOption::Basic,
+                    )),
+                    r.title_match,
+                )),
+            ));
+        }
         if should.is_empty() {
             return Box::new(EmptyQuery);
         }

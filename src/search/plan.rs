@@ -52,6 +52,9 @@ pub struct Ranking {
     pub completion: f32,
     /// Weight of the other region's idiom for a Chinese phrase.
     pub idiom: f32,
+    /// Weight of a derivative: an index term sharing all but the last few letters of a
+    /// word's stem (клієнт for клієнтськ).
+    pub derivative: f32,
     /// Score for each required word a document contains: large enough that documents with
     /// more of the query's words always rank first.
     pub coverage: f32,
@@ -61,6 +64,8 @@ pub struct Ranking {
     pub phrase_body: f32,
     pub phrase_title: f32,
     pub phrase_slop: u32,
+    /// Bonus when the query, analyzed, is exactly an article's title.
+    pub title_match: f32,
 }
 
 impl Default for Ranking {
@@ -72,18 +77,20 @@ impl Default for Ranking {
             tags: 1.5,
             queries: 3.0,
             body: 1.0,
-            location: 0.5,
+            location: 1.2,
             exact: 0.3,
             correction: 0.8,
             rare_correction: 0.4,
             rare_docs: 2,
             completion: 0.5,
             idiom: 0.8,
+            derivative: 0.2,
             coverage: 1000.0,
             coverage_all_only: 0.0,
             phrase_body: 1.0,
-            phrase_title: 1.0,
+            phrase_title: 2.0,
             phrase_slop: 2,
+            title_match: 20.0,
         }
     }
 }
@@ -122,11 +129,13 @@ impl Ranking {
                     "rare_docs" => r.rare_docs = v as u64,
                     "completion" => r.completion = v,
                     "idiom" => r.idiom = v,
+                    "derivative" => r.derivative = v,
                     "coverage" => r.coverage = v,
                     "coverage_all_only" => r.coverage_all_only = v,
                     "phrase_body" => r.phrase_body = v,
                     "phrase_title" => r.phrase_title = v,
                     "phrase_slop" => r.phrase_slop = v as u32,
+                    "title_match" => r.title_match = v,
                     other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
                 }
             }
@@ -176,6 +185,18 @@ pub struct PlannedWord {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub words: Vec<PlannedWord>,
+    /// The query's words in order, as [`title_key`] writes a title.
+    pub title_key: String,
+}
+
+/// A title (or query) reduced to its words: what "the query is the title" compares.
+pub fn title_key(text: &str) -> String {
+    analysis::analyze_to_vec(text)
+        .into_iter()
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| t.text)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Plan {
@@ -242,6 +263,11 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
                 push_alt(&mut alternatives, c, ranking.completion);
             }
         }
+        if ranking.derivative > 0.0 && t.kind == TokenKind::Word && !han {
+            for d in derivatives(searcher, &vocab_fields, &t.text) {
+                push_alt(&mut alternatives, d, ranking.derivative);
+            }
+        }
         let letters = typed.chars().filter(|c| c.is_alphabetic()).count();
         if t.kind == TokenKind::Word
             && !han
@@ -266,8 +292,11 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
                 }
             }
         }
+        // Parts of a Chinese compound are words of their own; the parts of an identifier
+        // (`StorageClass`) only help: the identifier itself is the word.
+        let part_of_identifier = t.kind == TokenKind::Part && !han;
         words.push(PlannedWord {
-            required: !stopwords::is_stop_word(&t.text),
+            required: !stopwords::is_stop_word(&t.text) && !part_of_identifier,
             position: t.position,
             whole: t.kind == TokenKind::Word,
             from: t.from,
@@ -289,7 +318,10 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
             }
         }
     }
-    Plan { words }
+    Plan {
+        words,
+        title_key: title_key(query),
+    }
 }
 
 fn push_alt(alts: &mut Vec<(String, f32)>, term: String, weight: f32) {
@@ -349,6 +381,28 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
         .take(MAX_COMPLETIONS)
         .map(|(t, _)| t)
         .collect()
+}
+
+/// Index terms that share a stem's first letters: its shorter forms down to three letters
+/// less (at least five), and longer terms that extend it by at most three.
+fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String> {
+    let chars: Vec<char> = stem.chars().collect();
+    if chars.len() < 5 || !chars.iter().all(|c| c.is_alphabetic()) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for k in chars.len().saturating_sub(3).max(5)..chars.len() {
+        let prefix: String = chars[..k].iter().collect();
+        if doc_freq(searcher, fields, &prefix) > 0 {
+            out.push(prefix);
+        }
+    }
+    for longer in completions(searcher, fields, stem) {
+        if longer.chars().count() <= chars.len() + 3 {
+            out.push(longer);
+        }
+    }
+    out
 }
 
 /// The closest words of the index to a word it does not know (or hardly knows): same first
