@@ -94,6 +94,13 @@ pub fn analyze(text: &str, sink: &mut dyn FnMut(Token)) {
     }
 }
 
+/// Loads every dictionary and table the analyzer may need (jieba's alone takes about 100 ms),
+/// so that a server's first query in any script is as fast as the others.
+pub fn warm_up() {
+    analyze("warm up 预热 預熱 розігрів వార్మప్ อุ่นเครื่อง", &mut |_| {});
+    chinese::idiom_spans("軟體");
+}
+
 /// Convenience for tests and callers that want all tokens at once.
 pub fn analyze_to_vec(text: &str) -> Vec<Token> {
     let mut out = Vec::new();

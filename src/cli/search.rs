@@ -44,11 +44,11 @@ pub fn run(args: &SearchArgs) -> Result<()> {
 
 fn print_readable(out: &mut impl Write, r: &SearchResponse, color: bool) -> std::io::Result<()> {
     if r.results.is_empty() {
-        return writeln!(out, "no results for {:?}", r.query);
+        return writeln!(out, "no results for “{}”", r.query);
     }
     writeln!(
         out,
-        "{} result{} for {:?} ({:.1} ms)\n",
+        "{} result{} for “{}” ({:.1} ms)\n",
         r.total,
         if r.total == 1 { "" } else { "s" },
         r.query,

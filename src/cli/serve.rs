@@ -52,6 +52,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 tracing::warn!("{p}");
             }
             tracing::info!("{}", super::index::summary(&report));
+            // Load jieba's dictionary and the other tables now, not on the first query.
+            kb::analysis::warm_up();
             ready.set_ready(Engine::new(Arc::new(idx), Ranking::from_env()));
             Ok(w)
         })();

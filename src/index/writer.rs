@@ -205,7 +205,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         d.add_text(f.queries, q);
     }
     d.add_text(f.location, location_words(&a.path));
-    let (tokens, word_offsets) = analyze_body(&a.text);
+    let (tokens, spans) = analyze_body(&a.text);
     d.add_pre_tokenized_text(
         f.body,
         PreTokenizedString {
@@ -214,7 +214,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         },
     );
     d.add_text(f.body_text, &a.text);
-    d.add_bytes(f.body_offsets, &offsets::encode(&word_offsets));
+    d.add_bytes(f.body_offsets, &offsets::encode(&spans));
     d
 }
 
@@ -230,14 +230,17 @@ fn location_words(path: &str) -> String {
         .join(" ")
 }
 
-/// The body's tokens for tantivy, and the byte offset of each word position.
-fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<u32>) {
+/// The body's tokens for tantivy, and the byte span of each word position.
+fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<offsets::Span>) {
     let mut tokens = Vec::new();
-    let mut word_offsets = Vec::new();
+    let mut spans = Vec::new();
     analysis::analyze(text, &mut |t| {
         if t.kind == TokenKind::Word {
-            debug_assert_eq!(word_offsets.len(), t.position);
-            word_offsets.push(t.from as u32);
+            debug_assert_eq!(spans.len(), t.position);
+            spans.push(offsets::Span {
+                start: t.from as u32,
+                len: (t.to - t.from) as u32,
+            });
         }
         tokens.push(tantivy::tokenizer::Token {
             offset_from: t.from,
@@ -247,7 +250,7 @@ fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<u32>) {
             position_length: 1,
         });
     });
-    (tokens, word_offsets)
+    (tokens, spans)
 }
 
 #[cfg(test)]

@@ -307,9 +307,9 @@ impl Engine {
                 .and_then(|v| v.as_bytes())
                 .unwrap_or_default(),
         );
-        let window = self.matches(searcher, address, plan, &body, &table)?;
-        let snippet = match window.and_then(|m| snippet::best_window(&body, m)) {
-            Some(range) => snippet::render(&body, range, highlight),
+        let mut matches = self.matches(searcher, address, plan, &body, &table)?;
+        let snippet = match snippet::best_window(&body, &mut matches) {
+            Some(range) => snippet::render(&body, range, &matches),
             None => {
                 let description = text(f.description);
                 let summary = text(f.summary);
@@ -337,8 +337,8 @@ impl Engine {
         address: DocAddress,
         plan: &Plan,
         body: &str,
-        table: &[u32],
-    ) -> Result<Option<Vec<snippet::Match>>, SearchError> {
+        table: &[offsets::Span],
+    ) -> Result<Vec<snippet::Match>, SearchError> {
         let f = &self.index.fields;
         let segment = searcher.segment_reader(address.segment_ord);
         let inverted = segment.inverted_index(f.body)?;
@@ -362,17 +362,24 @@ impl Engine {
                 else {
                     continue;
                 };
-                if postings.seek(address.doc_id) != address.doc_id {
+                // A fresh postings list already stands on its first document, which may be
+                // past ours; seeking backwards is not allowed.
+                let mut doc = postings.doc();
+                if doc < address.doc_id {
+                    doc = postings.seek(address.doc_id);
+                }
+                if doc != address.doc_id {
                     continue;
                 }
                 positions.clear();
                 postings.positions(&mut positions);
                 for &p in &positions {
-                    if let Some(&o) = table.get(p as usize)
-                        && (o as usize) < body.len()
+                    if let Some(span) = table.get(p as usize)
+                        && (span.start + span.len) as usize <= body.len()
                     {
                         out.push(snippet::Match {
-                            offset: o as usize,
+                            offset: span.start as usize,
+                            len: span.len as usize,
                             word: i,
                             weight: rarity * weight,
                         });
@@ -380,6 +387,6 @@ impl Engine {
                 }
             }
         }
-        Ok((!out.is_empty()).then_some(out))
+        Ok(out)
     }
 }

@@ -2,10 +2,11 @@
 //! `<mark>`.
 //!
 //! The passage is chosen from the postings: the positions where the query's terms occur in
-//! the body, mapped to byte offsets by the index's stored offsets table, score windows of
-//! about [`SNIPPET_CHARS`] characters (distinct words count most, weighted by rarity). Only
-//! that window is then analyzed again to place the marks, so the marks are exact in every
-//! script and a long article costs no more than a short one.
+//! the body, mapped to byte spans by the index's stored offsets table, score windows of about
+//! [`SNIPPET_CHARS`] characters (distinct words count most, weighted by rarity). The same spans
+//! place the marks, so they are exact in every script (they come from the analyzer that
+//! indexed the text) and a long article costs no more than a short one: no text is analyzed
+//! at query time.
 
 use std::collections::HashMap;
 
@@ -21,6 +22,8 @@ const MAX_MATCHES: usize = 4000;
 pub struct Match {
     /// Byte offset in the body text.
     pub offset: usize,
+    /// Byte length of the matched word.
+    pub len: usize,
     /// Which query word it is.
     pub word: usize,
     /// How much that word is worth.
@@ -28,12 +31,14 @@ pub struct Match {
 }
 
 /// The byte range of the best window over `matches` in `text`, or `None` without matches.
-pub fn best_window(text: &str, mut matches: Vec<Match>) -> Option<(usize, usize)> {
+/// Sorts `matches` by offset.
+pub fn best_window(text: &str, matches: &mut Vec<Match>) -> Option<(usize, usize)> {
     if matches.is_empty() {
         return None;
     }
     matches.sort_by_key(|m| m.offset);
     matches.truncate(MAX_MATCHES);
+    let matches = &matches[..];
     let chars = text.chars().count().max(1);
     let width = (SNIPPET_CHARS * text.len())
         .div_ceil(chars)
@@ -99,19 +104,25 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// The snippet HTML of `text[start..end]`: escaped, with the terms of `highlight` marked.
-pub fn render(
+/// The snippet HTML of `text[start..end]` with `matches` (those inside it) marked.
+pub fn render(text: &str, range: (usize, usize), matches: &[Match]) -> String {
+    let (start, end) = range;
+    let marks = matches
+        .iter()
+        .map(|m| (m.offset, m.offset + m.len))
+        .filter(|&(a, b)| a >= start && b <= end && a < b)
+        .filter(|&(a, b)| text.is_char_boundary(a) && text.is_char_boundary(b))
+        .map(|(a, b)| (a - start, b - start));
+    render_marks(text, range, marks.collect())
+}
+
+/// The snippet HTML of `text[start..end]` with `ranges` (relative to `start`) marked.
+fn render_marks(
     text: &str,
     (start, end): (usize, usize),
-    highlight: &HashMap<String, f32>,
+    mut ranges: Vec<(usize, usize)>,
 ) -> String {
     let window = &text[start..end];
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    analysis::analyze(window, &mut |t| {
-        if highlight.contains_key(&t.text) {
-            ranges.push((t.from, t.to));
-        }
-    });
     ranges.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
     for (a, b) in ranges {
@@ -139,7 +150,8 @@ pub fn render(
     out
 }
 
-/// A snippet from the start of `text` (when the body has no match: the description).
+/// A snippet from the start of `text` (when the body has no match: the description), its
+/// words analyzed here to mark the terms of `highlight`.
 pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
     let text = text.trim();
     let end = text
@@ -151,7 +163,13 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
     } else {
         (0, end)
     };
-    render(text, (0, end), highlight)
+    let mut ranges = Vec::new();
+    analysis::analyze(&text[..end], &mut |t| {
+        if highlight.contains_key(&t.text) {
+            ranges.push((t.from, t.to));
+        }
+    });
+    render_marks(text, (0, end), ranges)
 }
 
 /// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
@@ -189,10 +207,31 @@ mod tests {
             .collect()
     }
 
+    /// The matches the postings would give: the words of `text` whose terms are wanted.
+    fn matches_of(text: &str, words: &[&str]) -> Vec<Match> {
+        let wanted = terms(words);
+        let mut out = Vec::new();
+        analysis::analyze(text, &mut |t| {
+            if wanted.contains_key(&t.text) {
+                out.push(Match {
+                    offset: t.from,
+                    len: t.to - t.from,
+                    word: 0,
+                    weight: 1.0,
+                });
+            }
+        });
+        out
+    }
+
     #[test]
     fn marks_every_matched_word_and_escapes() {
         let text = "To reset <your> password, open Settings & choose Reset.";
-        let html = render(text, (0, text.len()), &terms(&["resetting", "passwords"]));
+        let html = render(
+            text,
+            (0, text.len()),
+            &matches_of(text, &["resetting", "passwords"]),
+        );
         assert_eq!(
             html,
             "To <mark>reset</mark> &lt;your&gt; <mark>password</mark>, open Settings &amp; choose <mark>Reset</mark>."
@@ -202,14 +241,20 @@ mod tests {
     #[test]
     fn marks_in_chinese_telugu_and_ukrainian() {
         let text = "請重設您的密碼";
-        let html = render(text, (0, text.len()), &terms(&["密码"]));
+        let html = render(text, (0, text.len()), &matches_of(text, &["密码"]));
         assert_eq!(html, "請重設您的<mark>密碼</mark>");
         let text = "మీ పాస్‌వర్డ్ మార్చండి";
-        let html = render(text, (0, text.len()), &terms(&["పాస్వర్డ్"]));
+        let html = render(text, (0, text.len()), &matches_of(text, &["పాస్వర్డ్"]));
         assert_eq!(html, "మీ <mark>పాస్‌వర్డ్</mark> మార్చండి");
         let text = "Змініть пароль облікового запису";
-        let html = render(text, (0, text.len()), &terms(&["паролі"]));
+        let html = render(text, (0, text.len()), &matches_of(text, &["паролі"]));
         assert_eq!(html, "Змініть <mark>пароль</mark> облікового запису");
+    }
+
+    #[test]
+    fn leading_snippets_mark_by_analysis() {
+        let html = leading("Reset your password & more", &terms(&["passwords"]));
+        assert_eq!(html, "Reset your <mark>password</mark> &amp; more");
     }
 
     #[test]
@@ -218,31 +263,35 @@ mod tests {
         let text =
             format!("{filler}refund here. {filler}refund policy and billing details. {filler}");
         let second = text.find("refund policy").unwrap();
-        let matches = vec![
+        let mut matches = vec![
             Match {
                 offset: text.find("refund here").unwrap(),
+                len: 6,
                 word: 0,
                 weight: 1.0,
             },
             Match {
                 offset: second,
+                len: 6,
                 word: 0,
                 weight: 1.0,
             },
             Match {
                 offset: second + 7,
+                len: 6,
                 word: 1,
                 weight: 1.0,
             },
             Match {
                 offset: text.find("billing").unwrap(),
+                len: 7,
                 word: 2,
                 weight: 1.0,
             },
         ];
-        let (s, e) = best_window(&text, matches).unwrap();
+        let (s, e) = best_window(&text, &mut matches).unwrap();
         assert!(s <= second && second < e, "{s}..{e} vs {second}");
-        let html = render(&text, (s, e), &terms(&["refund", "policy", "billing"]));
+        let html = render(&text, (s, e), &matches);
         assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
         assert!(
             html.contains("<mark>refund</mark> <mark>policy</mark>"),
@@ -288,15 +337,16 @@ mod tests {
                 .map(|_| pieces[rng.next() as usize % pieces.len()])
                 .collect();
             let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            let matches: Vec<Match> = (0..1 + rng.next() % 6)
+            let mut matches: Vec<Match> = (0..1 + rng.next() % 6)
                 .map(|w| Match {
                     offset: boundaries[rng.next() as usize % boundaries.len()],
+                    len: 1 + rng.next() as usize % 7,
                     word: w as usize,
                     weight: 1.0,
                 })
                 .collect();
-            let range = best_window(&text, matches).unwrap();
-            let html = render(&text, range, &highlight);
+            let range = best_window(&text, &mut matches).unwrap();
+            let html = render(&text, range, &matches);
             assert!(!html.contains('<') || html.contains("<mark>"), "{html}");
             leading(&text, &highlight);
         }

@@ -1,0 +1,166 @@
+//! Ranking rules, on small purpose-built help centers searched in-process.
+
+use std::sync::Arc;
+
+use kb::index::{SearchIndex, writer};
+use kb::search::{Engine, Ranking, SearchParams};
+
+use crate::util::Dir;
+
+fn engine(dir: &Dir) -> Engine {
+    let idx = SearchIndex::open_or_create(&dir.index()).unwrap();
+    let mut w = writer::open_writer(&idx).unwrap();
+    let report = writer::sync(&idx, &mut w, &dir.articles()).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    Engine::new(Arc::new(idx), Ranking::default())
+}
+
+fn search(engine: &Engine, q: &str) -> Vec<String> {
+    engine
+        .search(&SearchParams::new(q))
+        .unwrap()
+        .results
+        .into_iter()
+        .map(|h| h.path)
+        .collect()
+}
+
+#[test]
+fn documents_with_all_words_rank_above_those_with_some() {
+    let dir = Dir::new();
+    // Many mentions of one word, against one mention of each.
+    dir.write(
+        "a.md",
+        "# Shipping\n\nShipping shipping shipping. Shipping times, shipping costs, shipping zones.",
+    );
+    dir.write(
+        "b.md",
+        "# Refund\n\nRefund refund refund. Refund policy, refund times, refund methods.",
+    );
+    dir.write(
+        "c.md",
+        "# Orders\n\nA long article about orders in general, their history and the many steps an \
+         order goes through, with one line on what happens to a refund when shipping fails, and \
+         much more text about orders, baskets, checkout pages and receipts.",
+    );
+    let e = engine(&dir);
+    let r = search(&e, "refund shipping");
+    assert_eq!(r[0], "c.md", "{r:?}");
+    assert_eq!(r.len(), 3);
+    // More of the words beats fewer, whatever the counts.
+    let r = search(&e, "refund shipping receipts");
+    assert_eq!(r[0], "c.md", "{r:?}");
+}
+
+#[test]
+fn function_words_are_not_required() {
+    let dir = Dir::new();
+    dir.write(
+        "reset.md",
+        "# Reset your password\n\nOpen settings and choose reset password.",
+    );
+    dir.write(
+        "long.md",
+        "# Account help\n\nHow do I do this? If my password was stolen I can reset it, but how \
+         you do that depends on what you use.",
+    );
+    let e = engine(&dir);
+    assert_eq!(search(&e, "how do I reset my password")[0], "reset.md");
+}
+
+#[test]
+fn words_together_rank_above_words_apart() {
+    let dir = Dir::new();
+    dir.write(
+        "apart.md",
+        "# Notes\n\nThe card was charged twice. Separately, the payment screen shows a method list.",
+    );
+    dir.write(
+        "together.md",
+        "# Notes\n\nThe list was updated. Add a payment method from the card screen twice.",
+    );
+    let e = engine(&dir);
+    assert_eq!(search(&e, "payment method")[0], "together.md");
+}
+
+#[test]
+fn title_matches_rank_first() {
+    let dir = Dir::new();
+    dir.write("a.md", "# Delivery times\n\nWhen your order arrives.");
+    dir.write(
+        "b.md",
+        "# Orders\n\nDelivery times vary. Delivery times are longer in winter. Delivery times.",
+    );
+    let e = engine(&dir);
+    assert_eq!(search(&e, "delivery times")[0], "a.md");
+}
+
+#[test]
+fn misspelled_words_of_five_letters_or_more_still_find_their_article() {
+    let dir = Dir::new();
+    dir.write(
+        "grinder.md",
+        "# Grinder won't connect\n\nIf the grinder won't connect over Bluetooth, restart it.",
+    );
+    dir.write("billing.md", "# Billing\n\nInvoices and payments.");
+    let e = engine(&dir);
+    for q in [
+        "grindr",
+        "bluetoth",
+        "conect grinder",
+        "connetc",
+        "Bleutooth",
+    ] {
+        assert_eq!(
+            search(&e, q).first().map(String::as_str),
+            Some("grinder.md"),
+            "{q}"
+        );
+    }
+    // Exact matches still win over corrections.
+    dir.write("grind.md", "# Grind size\n\nChoose a grind size.");
+    let e = engine(&dir);
+    assert_eq!(search(&e, "grind")[0], "grind.md");
+}
+
+#[test]
+fn compounds_and_their_parts_find_each_other_in_chinese() {
+    let dir = Dir::new();
+    dir.write(
+        "zh-cn/support.md",
+        "# 联系客户支持\n\n我们的客户支持团队全天在线。",
+    );
+    dir.write("zh-cn/tech.md", "# 技术支持\n\n技术问题请提交工单。");
+    let e = engine(&dir);
+    let r = search(&e, "支持");
+    assert!(
+        r.contains(&"zh-cn/support.md".into()) && r.contains(&"zh-cn/tech.md".into()),
+        "{r:?}"
+    );
+    assert_eq!(search(&e, "客户支持")[0], "zh-cn/support.md");
+}
+
+#[test]
+fn stemming_matches_word_forms() {
+    let dir = Dir::new();
+    dir.write(
+        "en.md",
+        "# Connecting devices\n\nThe device connects after pairing.",
+    );
+    dir.write(
+        "uk.md",
+        "# Налаштування підписки\n\nЗмініть налаштування своєї підписки.",
+    );
+    let e = engine(&dir);
+    assert_eq!(search(&e, "connection")[0], "en.md");
+    assert_eq!(search(&e, "підписка")[0], "uk.md");
+    assert_eq!(search(&e, "налаштуваннях")[0], "uk.md");
+}
+
+#[test]
+fn thai_text_is_searchable_by_word() {
+    let dir = Dir::new();
+    dir.write("th/password.md", "# เปลี่ยนรหัสผ่าน\n\nวิธีเปลี่ยนรหัสผ่านของคุณ");
+    let e = engine(&dir);
+    assert_eq!(search(&e, "รหัสผ่าน"), ["th/password.md"]);
+}

@@ -1,0 +1,6 @@
+//! kb's integration tests: one binary (one link step), a module per area.
+
+mod api;
+mod cli;
+mod ranking;
+mod util;

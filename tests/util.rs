@@ -1,0 +1,230 @@
+//! Test helpers: temporary help centers, the real `kb` binary, and a real server over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A temporary folder with `articles/` and `index/` in it.
+pub struct Dir {
+    root: tempfile::TempDir,
+}
+
+impl Dir {
+    /// An empty help center.
+    pub fn new() -> Dir {
+        let root = tempfile::Builder::new()
+            .prefix("kb-test-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(root.path().join("articles")).unwrap();
+        Dir { root }
+    }
+
+    /// A copy of `tests/fixtures/<name>` as the articles folder.
+    pub fn fixture(name: &str) -> Dir {
+        let dir = Dir::new();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_dir(&src, &dir.articles());
+        dir
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn articles(&self) -> PathBuf {
+        self.root.path().join("articles")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.root.path().join("index")
+    }
+
+    /// Writes an article (path relative to the articles folder).
+    pub fn write(&self, path: &str, text: impl AsRef<[u8]>) {
+        let p = self.articles().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn remove(&self, path: &str) {
+        std::fs::remove_file(self.articles().join(path)).unwrap();
+    }
+
+    /// `kb` with this folder as its working directory and no `KB_*` settings inherited.
+    pub fn kb(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kb"));
+        cmd.current_dir(self.path());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("KB_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd
+    }
+
+    /// Runs `kb ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.kb().args(args).output().unwrap();
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), to).unwrap();
+        }
+    }
+}
+
+/// What a finished `kb` command printed.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "kb failed:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A `kb serve` process on a free port, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    log: Arc<Mutex<String>>,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    /// Starts `kb serve` on the folder's articles and waits until `/healthz` says 200.
+    pub fn start(dir: &Dir, extra: &[&str]) -> Server {
+        let mut child = dir
+            .kb()
+            .args(["serve", "--addr", "127.0.0.1:0", "--no-watch"])
+            .args(extra)
+            .env("KB_LOG", "kb=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(i) = line.find("listening on http://") {
+                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
+                }
+                sink.lock().unwrap().push_str(&line);
+                sink.lock().unwrap().push('\n');
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("kb serve did not start:\n{}", log.lock().unwrap()));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let server = Server {
+            child,
+            base,
+            log,
+            agent,
+        };
+        let started = Instant::now();
+        while server.get("/healthz").0 != 200 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "kb serve never became healthy:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// GET a path (with its query string, already encoded); the status and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        match self.agent.get(format!("{}{path}", self.base)).call() {
+            Ok(mut r) => (
+                r.status().as_u16(),
+                r.body_mut().read_to_string().unwrap_or_default(),
+            ),
+            Err(e) => (0, e.to_string()),
+        }
+    }
+
+    /// GET /api/search with these parameters (encoded here); the status and JSON body.
+    pub fn search(&self, params: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.agent.get(format!("{}/api/search", self.base));
+        for (k, v) in params {
+            req = req.query(*k, *v);
+        }
+        let mut r = req.call().expect("request failed");
+        let status = r.status().as_u16();
+        let body = r.body_mut().read_to_string().unwrap();
+        let json = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}\nserver log:\n{}", self.log()));
+        (status, json)
+    }
+
+    /// Paths of the results of a successful search.
+    #[track_caller]
+    pub fn paths(&self, params: &[(&str, &str)]) -> Vec<String> {
+        let (status, json) = self.search(params);
+        assert_eq!(status, 200, "{json}");
+        paths(&json)
+    }
+}
+
+/// The result paths of a search response.
+pub fn paths(json: &Value) -> Vec<String> {
+    json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
