@@ -44,6 +44,9 @@ pub struct Folders {
 pub struct ServeArgs {
     #[command(flatten)]
     pub folders: Folders,
+    /// Folder of page templates; files there replace the built-in ones of the same name.
+    #[arg(long, value_name = "DIR", default_value = "templates")]
+    pub templates: PathBuf,
     /// Folder of data that cannot be rebuilt (metrics, votes).
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,

@@ -26,6 +26,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     })?;
     let state = Arc::new(AppState::new(WebConfig {
         articles: args.folders.articles.clone(),
+        templates: Some(args.templates.clone()),
         drafts: args.drafts,
         base_url: args.base_url.clone(),
         contact_url: args.contact_url.clone(),

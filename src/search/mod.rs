@@ -31,8 +31,9 @@ use crate::index::{SearchIndex, offsets};
 pub use plan::Ranking;
 use plan::{Plan, PlannedWord};
 
-/// Longest query accepted, in bytes.
-pub const MAX_QUERY_BYTES: usize = 4096;
+/// Longest query accepted, in characters (not bytes, so Chinese or Ukrainian queries get as
+/// much room as English ones).
+pub const MAX_QUERY_CHARS: usize = 4096;
 /// Most results one request may ask for.
 pub const MAX_LIMIT: usize = 100;
 /// Deepest result one request may page to.
@@ -87,7 +88,7 @@ pub struct Hit {
 /// Why a search request was refused (a client error) or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
-    #[error("the query is too long ({0} bytes); the limit is {MAX_QUERY_BYTES} bytes")]
+    #[error("the query is too long ({0} characters); the limit is {MAX_QUERY_CHARS}")]
     QueryTooLong(usize),
     #[error("`limit` must be at most {MAX_LIMIT}, got {0}")]
     LimitTooLarge(usize),
@@ -128,8 +129,10 @@ impl Engine {
     /// Runs a search.
     pub fn search(&self, params: &SearchParams) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
-        if params.query.len() > MAX_QUERY_BYTES {
-            return Err(SearchError::QueryTooLong(params.query.len()));
+        // Counting stops early: a huge query costs no more than a long one.
+        let chars = params.query.chars().take(MAX_QUERY_CHARS + 1).count();
+        if chars > MAX_QUERY_CHARS {
+            return Err(SearchError::QueryTooLong(params.query.chars().count()));
         }
         if params.limit > MAX_LIMIT {
             return Err(SearchError::LimitTooLarge(params.limit));

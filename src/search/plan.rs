@@ -29,6 +29,9 @@ pub const MAX_WORDS: usize = 32;
 const MAX_CORRECTIONS: usize = 3;
 /// Completions tried for the word being typed.
 const MAX_COMPLETIONS: usize = 12;
+/// Words of one query that get spelling corrections (each costs a pass of a Levenshtein
+/// automaton over the vocabulary): bounds the time of long, garbled queries.
+const MAX_CORRECTED_WORDS: usize = 8;
 
 /// The weights of ranking, chosen by measurement on the relevance set.
 #[derive(Debug, Clone, PartialEq)]
@@ -237,6 +240,7 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
     ];
 
     let mut words: Vec<PlannedWord> = Vec::new();
+    let mut corrected = 0;
     let mut i = 0;
     while i < tokens.len() && words.len() < MAX_WORDS {
         let t = &tokens[i];
@@ -275,7 +279,9 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
             && letters == typed.chars().count()
             && docs <= ranking.rare_docs
             && !(completed && docs == 0)
+            && corrected < MAX_CORRECTED_WORDS
         {
+            corrected += 1;
             let weight = if docs == 0 {
                 ranking.correction
             } else {

@@ -7,6 +7,7 @@
 mod api;
 mod error;
 mod pages;
+pub mod templates;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -28,6 +29,8 @@ use crate::search::Engine;
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     pub articles: PathBuf,
+    /// Folder of custom page templates (the built-in set is used for what it lacks).
+    pub templates: Option<PathBuf>,
     /// Search and serve draft articles.
     pub drafts: bool,
     pub base_url: Option<String>,
@@ -39,12 +42,14 @@ pub struct WebConfig {
 /// What every handler shares.
 pub struct AppState {
     pub config: WebConfig,
+    pub templates: templates::Templates,
     engine: OnceLock<Engine>,
 }
 
 impl AppState {
     pub fn new(config: WebConfig) -> Self {
         AppState {
+            templates: templates::Templates::new(config.templates.clone()),
             config,
             engine: OnceLock::new(),
         }
