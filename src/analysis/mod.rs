@@ -149,6 +149,18 @@ fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut
     }
 }
 
+impl From<Token> for tantivy::tokenizer::Token {
+    fn from(t: Token) -> Self {
+        tantivy::tokenizer::Token {
+            offset_from: t.from,
+            offset_to: t.to,
+            position: t.position,
+            text: t.text,
+            position_length: 1,
+        }
+    }
+}
+
 /// The tantivy face of [`analyze`]: registered as [`TOKENIZER_NAME`] on every index.
 #[derive(Clone, Default)]
 pub struct KbTokenizer {
@@ -167,15 +179,7 @@ impl tantivy::tokenizer::Tokenizer for KbTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> KbTokenStream<'a> {
         self.tokens.clear();
         let tokens = &mut self.tokens;
-        analyze(text, &mut |t| {
-            tokens.push(tantivy::tokenizer::Token {
-                offset_from: t.from,
-                offset_to: t.to,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-        });
+        analyze(text, &mut |t| tokens.push(t.into()));
         KbTokenStream {
             tokens: &self.tokens,
             next: 0,

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::IndexArgs;
+use super::{Folders, IndexArgs};
 use kb::index::{SearchIndex, writer};
 
 pub fn run(args: &IndexArgs) -> Result<()> {
@@ -13,15 +13,21 @@ pub fn run(args: &IndexArgs) -> Result<()> {
             args.folders.index.display()
         );
     }
-    let mut w = writer::open_writer(&idx)?;
-    let report = writer::sync(&idx, &mut w, &args.folders.articles)?;
-    // Let segment merges finish so the next search opens a compact index.
+    let report = refresh(&idx, &args.folders)?;
+    println!("{}", summary(&report));
+    Ok(())
+}
+
+/// Syncs the index with the articles folder, reporting broken articles on stderr, and waits
+/// for segment merges so the next search opens a compact index.
+pub fn refresh(idx: &SearchIndex, folders: &Folders) -> Result<writer::SyncReport> {
+    let mut w = writer::open_writer(idx)?;
+    let report = writer::sync(idx, &mut w, &folders.articles)?;
     w.wait_merging_threads()?;
     for p in &report.problems {
         eprintln!("{p}");
     }
-    println!("{}", summary(&report));
-    Ok(())
+    Ok(report)
 }
 
 /// One line for people: what changed, how long it took, how many articles were skipped.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::SearchArgs;
-use kb::index::{SearchIndex, writer};
+use kb::index::SearchIndex;
 use kb::search::{Engine, Ranking, SearchParams, SearchResponse};
 
 pub fn run(args: &SearchArgs) -> Result<()> {
@@ -17,11 +17,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             "kb: {why}; indexing {} first",
             args.folders.articles.display()
         );
-        let mut w = writer::open_writer(&idx)?;
-        let report = writer::sync(&idx, &mut w, &args.folders.articles)?;
-        for p in &report.problems {
-            eprintln!("{p}");
-        }
+        let report = super::index::refresh(&idx, &args.folders)?;
         eprintln!("{}", super::index::summary(&report));
     }
     let engine = Engine::new(Arc::new(idx), Ranking::from_env());

@@ -242,13 +242,7 @@ fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<offsets::Spa
                 len: (t.to - t.from) as u32,
             });
         }
-        tokens.push(tantivy::tokenizer::Token {
-            offset_from: t.from,
-            offset_to: t.to,
-            position: t.position,
-            text: t.text,
-            position_length: 1,
-        });
+        tokens.push(t.into());
     });
     (tokens, spans)
 }

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use tantivy::query::FuzzyTermQuery;
+use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
@@ -354,13 +354,17 @@ fn doc_freq(searcher: &Searcher, fields: &[Field], term: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Terms of the index that start with `prefix` (and are longer), most frequent first.
-fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
+/// The terms of `fields` that `automaton` (built per field) accepts and `keep` wants, with
+/// their document counts summed over fields and segments.
+fn scan_terms(
+    searcher: &Searcher,
+    fields: &[Field],
+    automaton: impl Fn(Field) -> Option<DfaWrapper>,
+    keep: impl Fn(&str) -> bool,
+) -> HashMap<String, u64> {
     let mut found: HashMap<String, u64> = HashMap::new();
     for &field in fields {
-        let Ok(automaton) =
-            FuzzyTermQuery::new_prefix(Term::from_field_text(field, prefix), 0, true).automaton()
-        else {
+        let Some(automaton) = automaton(field) else {
             continue;
         };
         for segment in searcher.segment_readers() {
@@ -371,16 +375,30 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
                 continue;
             };
             while stream.advance() {
-                let Ok(term) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                if term.len() > prefix.len() {
+                if let Ok(term) = std::str::from_utf8(stream.key())
+                    && keep(term)
+                {
                     *found.entry(term.to_string()).or_default() +=
                         u64::from(stream.value().doc_freq);
                 }
             }
         }
     }
+    found
+}
+
+/// Terms of the index that start with `prefix` (and are longer), most frequent first.
+fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
+    let found = scan_terms(
+        searcher,
+        fields,
+        |field| {
+            FuzzyTermQuery::new_prefix(Term::from_field_text(field, prefix), 0, true)
+                .automaton()
+                .ok()
+        },
+        |term| term.len() > prefix.len(),
+    );
     let mut v: Vec<(String, u64)> = found.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v.into_iter()
@@ -414,34 +432,18 @@ fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String>
 /// The closest words of the index to a word it does not know (or hardly knows): same first
 /// letter, fewest edits, then most documents.
 pub fn corrections(searcher: &Searcher, fields: &[Field], word: &str) -> Vec<String> {
-    let len = word.chars().count();
-    let distance = if len >= 9 { 2 } else { 1 };
+    let distance = if word.chars().count() >= 9 { 2 } else { 1 };
     let first = word.chars().next();
-    let mut found: HashMap<String, u64> = HashMap::new();
-    for &field in fields {
-        let Ok(automaton) =
-            FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true).automaton()
-        else {
-            continue;
-        };
-        for segment in searcher.segment_readers() {
-            let Ok(inverted) = segment.inverted_index(field) else {
-                continue;
-            };
-            let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
-                continue;
-            };
-            while stream.advance() {
-                let Ok(term) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                if term != word && term.chars().next() == first {
-                    *found.entry(term.to_string()).or_default() +=
-                        u64::from(stream.value().doc_freq);
-                }
-            }
-        }
-    }
+    let found = scan_terms(
+        searcher,
+        fields,
+        |field| {
+            FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true)
+                .automaton()
+                .ok()
+        },
+        |term| term != word && term.chars().next() == first,
+    );
     let mut v: Vec<(usize, u64, String)> = found
         .into_iter()
         .map(|(t, df)| (edit_distance(word, &t), df, t))
