@@ -30,8 +30,10 @@ pub struct Link {
 /// What an article's Markdown says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
-    /// Visible text, one block per line.
+    /// Visible text, one block per line, code blocks excepted.
     pub text: String,
+    /// The text of the code blocks (commands, configuration files), one block per line.
+    pub code: String,
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     /// The text of the first paragraph: a summary when there is no description.
@@ -59,6 +61,7 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
     let mut heading: Option<(u8, Option<String>, String)> = None;
     let mut ids = IdAllocator::default();
     let mut summary_done = false;
+    let mut in_code_block = false;
 
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let text: Option<&str> = match &event {
@@ -91,7 +94,8 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
                         });
                     }
                     Tag::CodeBlock(CodeBlockKind::Fenced(_) | CodeBlockKind::Indented) => {
-                        newline(&mut out.text)
+                        in_code_block = true;
+                        newline(&mut out.code);
                     }
                     _ => {}
                 }
@@ -119,10 +123,13 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
                         newline(&mut out.text);
                     }
                     TagEnd::TableCell => out.text.push(' '),
+                    TagEnd::CodeBlock => {
+                        in_code_block = false;
+                        newline(&mut out.code);
+                    }
                     TagEnd::Item
                     | TagEnd::TableRow
                     | TagEnd::TableHead
-                    | TagEnd::CodeBlock
                     | TagEnd::BlockQuote(_)
                     | TagEnd::HtmlBlock
                     | TagEnd::FootnoteDefinition
@@ -134,6 +141,10 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
             }
         };
         if let Some(t) = text {
+            if in_code_block {
+                out.code.push_str(t);
+                continue;
+            }
             out.text.push_str(t);
             if let Some((_, _, h)) = heading.as_mut() {
                 h.push_str(t);

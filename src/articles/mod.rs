@@ -45,8 +45,10 @@ pub struct Article {
     pub body: String,
     /// 1-based line of the file where `body` starts.
     pub body_line: usize,
-    /// Visible text of the body.
+    /// Visible text of the body, code blocks excepted.
     pub text: String,
+    /// The text of the body's code blocks.
+    pub code: String,
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     /// Hash of the file's bytes: what incremental indexing compares.
@@ -223,6 +225,7 @@ pub fn parse(path: &str, shown: &str, bytes: &[u8]) -> std::result::Result<Artic
         body: split.body.to_string(),
         body_line: split.body_line,
         text: extracted.text,
+        code: extracted.code,
         headings: extracted.headings,
         links: extracted.links,
         hash,

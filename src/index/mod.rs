@@ -24,7 +24,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -60,6 +60,8 @@ pub struct Fields {
     pub location: Field,
     /// The visible text, indexed from tokens kb analyzes itself (see [`offsets`]).
     pub body: Field,
+    /// The text of code blocks: searchable, with less weight than prose.
+    pub code: Field,
     /// Stored only: the visible text, for snippets.
     pub body_text: Field,
     /// Stored only: where each word of `body` is in `body_text` ([`offsets`]).
@@ -90,7 +92,8 @@ pub fn schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", stored_text),
         queries: b.add_text_field("queries", text.clone()),
         location: b.add_text_field("location", text.clone()),
-        body: b.add_text_field("body", text),
+        body: b.add_text_field("body", text.clone()),
+        code: b.add_text_field("code", text),
         body_text: b.add_text_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
     };

@@ -214,6 +214,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         },
     );
     d.add_text(f.body_text, &a.text);
+    d.add_text(f.code, &a.code);
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
     d
 }

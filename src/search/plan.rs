@@ -42,6 +42,7 @@ pub struct Ranking {
     pub tags: f32,
     pub queries: f32,
     pub body: f32,
+    pub code: f32,
     pub location: f32,
     /// Bonus weight of the unstemmed form of a word.
     pub exact: f32,
@@ -53,7 +54,9 @@ pub struct Ranking {
     pub rare_docs: u64,
     /// Weight of a completion of the word being typed.
     pub completion: f32,
-    /// Weight of the other region's idiom for a Chinese phrase.
+    /// Weight of the other region's idiom for a Chinese phrase (軟體 and 软件): below 1,
+    /// because each region also uses some of the other's forms with other meanings (物件
+    /// "thing" for 对象 "object").
     pub idiom: f32,
     /// Weight of a derivative: an index term sharing all but the last few letters of a
     /// word's stem (клієнт for клієнтськ).
@@ -80,6 +83,7 @@ impl Default for Ranking {
             tags: 1.5,
             queries: 3.0,
             body: 1.0,
+            code: 0.5,
             location: 1.2,
             exact: 0.3,
             correction: 0.8,
@@ -125,6 +129,7 @@ impl Ranking {
                     "tags" => r.tags = v,
                     "queries" => r.queries = v,
                     "body" => r.body = v,
+                    "code" => r.code = v,
                     "location" => r.location = v,
                     "exact" => r.exact = v,
                     "correction" => r.correction = v,
@@ -155,6 +160,7 @@ impl Ranking {
             (f.tags, self.tags),
             (f.queries, self.queries),
             (f.body, self.body),
+            (f.code, self.code),
             (f.location, self.location),
         ]
         .into_iter()
@@ -236,6 +242,7 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
         fields.tags,
         fields.queries,
         fields.body,
+        fields.code,
         fields.location,
     ];
 
@@ -312,16 +319,27 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
             alternatives,
         });
     }
+    // An idiom stands for one word, however jieba cut it (記憶體 is 记忆体 and its part 记忆;
+    // 擴充套件 is 扩充 and 套件): its first whole word takes the equivalents, and the other
+    // pieces inside it become optional, so the equivalent is counted once.
     for span in chinese::idiom_spans(query) {
+        let mut inside = words
+            .iter_mut()
+            .filter(|w| w.from >= span.from && w.to <= span.to);
+        let Some(first) = inside.find(|w| w.whole) else {
+            continue;
+        };
         for equivalent in &span.equivalents {
             for t in analysis::analyze_to_vec(equivalent) {
-                for w in words
-                    .iter_mut()
-                    .filter(|w| w.from >= span.from && w.to <= span.to)
-                {
-                    push_alt(&mut w.alternatives, t.text.clone(), ranking.idiom);
-                }
+                push_alt(&mut first.alternatives, t.text, ranking.idiom);
             }
+        }
+        let first_term = first.term.clone();
+        for w in words
+            .iter_mut()
+            .filter(|w| w.from >= span.from && w.to <= span.to && w.term != first_term)
+        {
+            w.required = false;
         }
     }
     Plan {
