@@ -176,7 +176,6 @@ impl Engine {
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut all_words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &plan.words {
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -197,9 +196,7 @@ impl Engine {
                 }
             }
             should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
-            if word.required && r.coverage > 0.0 && r.coverage_all_only > 0.0 {
-                all_words.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-            } else if word.required && r.coverage > 0.0 {
+            if word.required && r.coverage > 0.0 {
                 should.push((
                     Occur::Should,
                     Box::new(ConstScoreQuery::new(
@@ -208,15 +205,6 @@ impl Engine {
                     )),
                 ));
             }
-        }
-        if !all_words.is_empty() {
-            should.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(BooleanQuery::new(all_words)),
-                    r.coverage,
-                )),
-            ));
         }
         should.extend(self.phrases(plan));
         if r.title_match > 0.0 && !plan.title_key.is_empty() {

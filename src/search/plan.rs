@@ -64,9 +64,6 @@ pub struct Ranking {
     /// Score for each required word a document contains: large enough that documents with
     /// more of the query's words always rank first.
     pub coverage: f32,
-    /// 0: each required word adds `coverage` (more words rank higher); 1: only documents
-    /// with every required word get it.
-    pub coverage_all_only: f32,
     pub phrase_body: f32,
     pub phrase_title: f32,
     pub phrase_slop: u32,
@@ -92,8 +89,7 @@ impl Default for Ranking {
             completion: 0.5,
             idiom: 0.8,
             derivative: 0.2,
-            coverage: 1000.0,
-            coverage_all_only: 0.0,
+            coverage: 10_000.0,
             phrase_body: 1.0,
             phrase_title: 2.0,
             phrase_slop: 2,
@@ -111,41 +107,40 @@ impl Ranking {
         }
     }
 
-    /// The defaults with `name=value` overrides, comma-separated.
+    /// The defaults with `name=value` overrides, comma-separated; what cannot be read is
+    /// logged and skipped.
     pub fn with_overrides(spec: &str) -> Self {
         let mut r = Ranking::default();
-        {
-            for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
-                let Some((k, v)) = pair.split_once('=') else {
-                    continue;
-                };
-                let Ok(v) = v.trim().parse::<f32>() else {
-                    continue;
-                };
-                match k.trim() {
-                    "title" => r.title = v,
-                    "headings" => r.headings = v,
-                    "description" => r.description = v,
-                    "tags" => r.tags = v,
-                    "queries" => r.queries = v,
-                    "body" => r.body = v,
-                    "code" => r.code = v,
-                    "location" => r.location = v,
-                    "exact" => r.exact = v,
-                    "correction" => r.correction = v,
-                    "rare_correction" => r.rare_correction = v,
-                    "rare_docs" => r.rare_docs = v as u64,
-                    "completion" => r.completion = v,
-                    "idiom" => r.idiom = v,
-                    "derivative" => r.derivative = v,
-                    "coverage" => r.coverage = v,
-                    "coverage_all_only" => r.coverage_all_only = v,
-                    "phrase_body" => r.phrase_body = v,
-                    "phrase_title" => r.phrase_title = v,
-                    "phrase_slop" => r.phrase_slop = v as u32,
-                    "title_match" => r.title_match = v,
-                    other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
-                }
+        for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
+            let Some((k, Ok(v))) = pair
+                .split_once('=')
+                .map(|(k, v)| (k, v.trim().parse::<f32>()))
+            else {
+                tracing::warn!("KB_RANKING: cannot read {pair:?}; expected name=number");
+                continue;
+            };
+            match k.trim() {
+                "title" => r.title = v,
+                "headings" => r.headings = v,
+                "description" => r.description = v,
+                "tags" => r.tags = v,
+                "queries" => r.queries = v,
+                "body" => r.body = v,
+                "code" => r.code = v,
+                "location" => r.location = v,
+                "exact" => r.exact = v,
+                "correction" => r.correction = v,
+                "rare_correction" => r.rare_correction = v,
+                "rare_docs" => r.rare_docs = v as u64,
+                "completion" => r.completion = v,
+                "idiom" => r.idiom = v,
+                "derivative" => r.derivative = v,
+                "coverage" => r.coverage = v,
+                "phrase_body" => r.phrase_body = v,
+                "phrase_title" => r.phrase_title = v,
+                "phrase_slop" => r.phrase_slop = v as u32,
+                "title_match" => r.title_match = v,
+                other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
         r
