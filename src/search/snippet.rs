@@ -3,7 +3,7 @@
 //!
 //! The passage is chosen from the postings: the positions where the query's terms occur in
 //! the body, mapped to byte spans by the index's stored offsets table, score windows of about
-//! [`SNIPPET_CHARS`] characters (distinct words count most, weighted by rarity). The same spans
+//! [`SNIPPET_COLUMNS`] columns (distinct words count most, weighted by rarity). The same spans
 //! place the marks, so they are exact in every script (they come from the analyzer that
 //! indexed the text) and a long article costs no more than a short one: no text is analyzed
 //! at query time.
@@ -12,8 +12,23 @@ use std::collections::HashMap;
 
 use crate::analysis;
 
-/// Length of a snippet, in characters.
-pub const SNIPPET_CHARS: usize = 180;
+/// Length of a snippet, in display columns: a Latin letter takes one, a Chinese character
+/// two, so snippets look the same length in every script (about 180 letters or 90
+/// ideographs).
+pub const SNIPPET_COLUMNS: usize = 180;
+
+/// Whether a character is displayed double width (East Asian Wide and Fullwidth).
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x2FFFD
+        | 0x30000..=0x3FFFD)
+}
+
+fn columns(c: char) -> usize {
+    if is_wide(c) { 2 } else { 1 }
+}
 /// Cap on the matches considered in one article.
 const MAX_MATCHES: usize = 4000;
 
@@ -39,10 +54,13 @@ pub fn best_window(text: &str, matches: &mut Vec<Match>) -> Option<(usize, usize
     matches.sort_by_key(|m| m.offset);
     matches.truncate(MAX_MATCHES);
     let matches = &matches[..];
-    let chars = text.chars().count().max(1);
-    let width = (SNIPPET_CHARS * text.len())
-        .div_ceil(chars)
-        .max(SNIPPET_CHARS);
+    // Bytes per column, from a sample around the first match (an article keeps its script).
+    let from = floor_boundary(text, matches[0].offset);
+    let sample = &text[from..floor_boundary(text, from + 2048)];
+    let cols: usize = sample.chars().map(columns).sum::<usize>().max(1);
+    let width = (SNIPPET_COLUMNS * sample.len().max(1))
+        .div_ceil(cols)
+        .max(SNIPPET_COLUMNS / 2);
     let span = width * 3 / 4;
 
     let mut best = (f32::MIN, 0usize);
@@ -154,9 +172,13 @@ fn render_marks(
 /// words analyzed here to mark the terms of `highlight`.
 pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
     let text = text.trim();
+    let mut cols = 0;
     let end = text
         .char_indices()
-        .nth(SNIPPET_CHARS)
+        .find(|&(_, c)| {
+            cols += columns(c);
+            cols > SNIPPET_COLUMNS
+        })
         .map_or(text.len(), |(i, _)| i);
     let (_, end) = if end < text.len() {
         expand(text, 0, end)
@@ -297,7 +319,7 @@ mod tests {
             html.contains("<mark>refund</mark> <mark>policy</mark>"),
             "{html}"
         );
-        assert!(html.chars().count() < SNIPPET_CHARS + 60, "{html}");
+        assert!(html.chars().count() < SNIPPET_COLUMNS + 60, "{html}");
     }
 
     /// A small deterministic generator, so the test needs no extra crate and always runs the
@@ -350,6 +372,28 @@ mod tests {
             assert!(!html.contains('<') || html.contains("<mark>"), "{html}");
             leading(&text, &highlight);
         }
+    }
+
+    #[test]
+    fn chinese_snippets_are_as_wide_as_english_ones() {
+        let zh = "如果忘记了账户密码请在登录页面点击忘记密码。".repeat(30);
+        let at = zh.len() / 2;
+        let at = floor_boundary(&zh, at);
+        let mut m = vec![Match {
+            offset: at,
+            len: 6,
+            word: 0,
+            weight: 1.0,
+        }];
+        let (s, e) = best_window(&zh, &mut m).unwrap();
+        let chars = zh[s..e].chars().count();
+        assert!((70..=110).contains(&chars), "{chars}");
+        let lead = leading(&zh, &HashMap::new());
+        assert!(
+            (80..=100).contains(&lead.chars().count()),
+            "{}",
+            lead.chars().count()
+        );
     }
 
     #[test]
