@@ -1,3 +1,8 @@
+//! Analyzer throughput per language on a corpus laid out as `<lang>/...*.md`:
+//!
+//! ```sh
+//! cargo run --release --example analyze_throughput -- ../shared/corpus/k8s-docs
+//! ```
 use std::time::Instant;
 fn main() {
     let root = std::env::args().nth(1).unwrap();

@@ -1,7 +1,12 @@
 //! kb: a self-service help center and FAQ search engine over a folder of Markdown articles.
+//!
+//! Data flows one way: files → [`articles`] → [`index`] → [`search`] → [`web`] (and the
+//! `kb` binary's commands), and events → [`metrics`] (→ the gap report). [`analysis`] is the
+//! one tokenizer that the index and the search share.
 pub mod analysis;
 pub mod articles;
 pub mod error;
 pub mod index;
+pub mod metrics;
 pub mod search;
 pub mod web;

@@ -17,6 +17,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Serve(args) => cli::serve::run(args),
         cli::Command::Index(args) => cli::index::run(args),
         cli::Command::Search(args) => cli::search::run(args),
+        cli::Command::Export(args) => cli::export::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,5 +2,6 @@
 
 mod api;
 mod cli;
+mod metrics;
 mod ranking;
 mod util;

@@ -115,6 +115,15 @@ impl Output {
     }
 }
 
+/// An HTTP client that reports every status instead of failing on 4xx/5xx.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
 /// A `kb serve` process on a free port, stopped when dropped.
 pub struct Server {
     child: Child,
@@ -151,11 +160,7 @@ impl Server {
         let base = rx
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("kb serve did not start:\n{}", log.lock().unwrap()));
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
+        let agent = agent();
         let server = Server {
             child,
             base,
@@ -176,6 +181,56 @@ impl Server {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Any request, with extra headers; the status, headers and body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let result = match method {
+            "GET" => {
+                let mut req = self.agent.get(&url);
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                req.call()
+            }
+            "POST" => {
+                let mut req = self.agent.post(&url);
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                req.send(body.unwrap_or(""))
+            }
+            other => panic!("no {other} in the tests"),
+        };
+        let mut r = result.expect("request failed");
+        Reply {
+            status: r.status().as_u16(),
+            set_cookie: r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect(),
+            body: r.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
+
+    /// POST a JSON body with these headers.
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        self.request("POST", path, headers, Some(body))
+    }
+
+    /// Stops the server at once, as `kill -9` would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// GET a path (with its query string, already encoded); the status and body.
@@ -209,6 +264,29 @@ impl Server {
         let (status, json) = self.search(params);
         assert_eq!(status, 200, "{json}");
         paths(&json)
+    }
+}
+
+/// An answer to [`Server::request`].
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub set_cookie: Vec<String>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The visitor id a `Set-Cookie: kb_visitor=…` gave, if any.
+    pub fn visitor(&self) -> Option<String> {
+        self.set_cookie.iter().find_map(|c| {
+            c.strip_prefix("kb_visitor=")
+                .map(|v| v.split(';').next().unwrap_or("").to_string())
+        })
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 }
 

@@ -3,6 +3,7 @@
 //! Parsing only validates; each command's `run` does the work with the library modules.
 //! Exit codes: 0 success, 1 for a check that found errors, 2 when something stops kb.
 
+pub mod export;
 pub mod index;
 pub mod search;
 pub mod serve;
@@ -27,6 +28,8 @@ pub enum Command {
     Index(IndexArgs),
     /// Search from the terminal.
     Search(SearchArgs),
+    /// Write the recorded events (searches, clicks, views, votes, contact clicks, links).
+    Export(ExportArgs),
 }
 
 /// Where the articles and the index live.
@@ -50,6 +53,9 @@ pub struct ServeArgs {
     /// Folder of data that cannot be rebuilt (metrics, votes).
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
+    /// Delete recorded events older than this many days (0 or unset: keep them all).
+    #[arg(long, value_name = "DAYS")]
+    pub retention_days: Option<u32>,
     /// Address to listen on.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -94,4 +100,23 @@ pub struct SearchArgs {
     /// Include draft articles.
     #[arg(long)]
     pub drafts: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Folder of the metrics database.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// Only events of this recent period: 30d, 12h, 2w, 6m, 1y (default: all).
+    #[arg(long, value_name = "PERIOD")]
+    pub since: Option<String>,
+    /// One JSON object per line, or CSV with a header row.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
 }

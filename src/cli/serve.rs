@@ -7,6 +7,8 @@ use tokio::net::TcpListener;
 
 use super::ServeArgs;
 use kb::index::{SearchIndex, writer};
+use kb::metrics::Recorder;
+use kb::metrics::sqlite::SqliteStore;
 use kb::search::{Engine, Ranking};
 use kb::web::{self, AppState, WebConfig};
 
@@ -24,14 +26,28 @@ async fn serve(args: ServeArgs) -> Result<()> {
             args.addr
         )
     })?;
-    let state = Arc::new(AppState::new(WebConfig {
-        articles: args.folders.articles.clone(),
-        templates: Some(args.templates.clone()),
-        drafts: args.drafts,
-        base_url: args.base_url.clone(),
-        contact_url: args.contact_url.clone(),
-        cors_origins: args.cors_origins.clone(),
-    }));
+    let store = SqliteStore::open(&args.data).with_context(|| {
+        format!(
+            "cannot open the metrics database in {}",
+            args.data.display()
+        )
+    })?;
+    let retention = args
+        .retention_days
+        .filter(|&d| d > 0)
+        .map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
+    let (recorder, metrics_writer) = Recorder::start(Box::new(store), retention);
+    let state = Arc::new(AppState::new(
+        WebConfig {
+            articles: args.folders.articles.clone(),
+            templates: Some(args.templates.clone()),
+            drafts: args.drafts,
+            base_url: args.base_url.clone(),
+            contact_url: args.contact_url.clone(),
+            cors_origins: args.cors_origins.clone(),
+        },
+        recorder,
+    ));
     tracing::info!("listening on http://{}", listener.local_addr()?);
 
     // Index in the background: the server answers 503 until the index is ready.
@@ -75,10 +91,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
             Ok(e) = fatal_rx => { let _ = stop_tx.send(e); }
         }
     };
-    axum::serve(listener, web::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    // Release the index (and its lock) before exiting.
+    axum::serve(
+        listener,
+        web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    // Commit the events still queued, then release the index (and its lock).
+    tokio::task::spawn_blocking(move || metrics_writer.stop()).await?;
     drop(indexing.await);
     match stop_rx.await {
         Ok(e) => Err(e.context("cannot build the index")),

@@ -13,7 +13,9 @@
 pub mod offsets;
 pub mod writer;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -24,7 +26,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -82,7 +84,7 @@ pub fn schema() -> (Schema, Fields) {
         url: b.add_text_field("url", STRING | STORED),
         lang: b.add_text_field("lang", STRING | STORED),
         lang_prefix: b.add_text_field("lang_prefix", STRING),
-        draft: b.add_bool_field("draft", INDEXED | STORED),
+        draft: b.add_bool_field("draft", INDEXED | STORED | FAST),
         category: b.add_text_field("category", STRING | STORED),
         title: b.add_text_field("title", stored_text.clone()),
         title_key: b.add_text_field("title_key", STRING),
@@ -137,6 +139,30 @@ impl std::fmt::Display for Fresh {
     }
 }
 
+/// The articles an index holds, by path: what posted paths (votes, events) are checked
+/// against, in memory.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    published: HashSet<String>,
+    drafts: HashSet<String>,
+}
+
+impl Catalog {
+    /// Whether the article at `path` is served (drafts only when `drafts`).
+    pub fn serves(&self, path: &str, drafts: bool) -> bool {
+        self.published.contains(path) || (drafts && self.drafts.contains(path))
+    }
+
+    /// Number of articles, drafts included.
+    pub fn len(&self) -> usize {
+        self.published.len() + self.drafts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// An open kb index.
 pub struct SearchIndex {
     pub index: Index,
@@ -145,6 +171,7 @@ pub struct SearchIndex {
     pub dir: PathBuf,
     /// Set when the index was (re)created empty on opening, and why.
     pub fresh: Option<Fresh>,
+    catalog: RwLock<Arc<Catalog>>,
 }
 
 impl SearchIndex {
@@ -180,13 +207,55 @@ impl SearchIndex {
                 path: dir.to_path_buf(),
                 source,
             })?;
-        Ok(SearchIndex {
+        let idx = SearchIndex {
             index,
             reader,
             fields,
             dir: dir.to_path_buf(),
             fresh,
-        })
+            catalog: RwLock::default(),
+        };
+        idx.refresh_catalog().map_err(|source| Error::Index {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(idx)
+    }
+
+    /// The articles the index holds now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the catalog from the current searcher (after a reload).
+    pub(crate) fn refresh_catalog(&self) -> tantivy::Result<()> {
+        let searcher = self.reader.searcher();
+        let mut catalog = Catalog::default();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let Some(paths) = fast.str("path")? else {
+                continue;
+            };
+            let drafts = fast.bool("draft")?;
+            let mut path = String::new();
+            for doc in segment.doc_ids_alive() {
+                let Some(ord) = paths.term_ords(doc).next() else {
+                    continue;
+                };
+                path.clear();
+                paths.ord_to_str(ord, &mut path)?;
+                if drafts.first(doc).unwrap_or(false) {
+                    catalog.drafts.insert(path.clone());
+                } else {
+                    catalog.published.insert(path.clone());
+                }
+            }
+        }
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        Ok(())
     }
 
     fn try_open(dir: &Path, schema: &Schema) -> std::result::Result<Index, Fresh> {

@@ -168,6 +168,7 @@ pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<S
         commit.set_payload(&payload);
         commit.commit()?;
         idx.reader.reload()?;
+        idx.refresh_catalog()?;
     }
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     report.problems = problems;

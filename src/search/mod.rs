@@ -71,6 +71,33 @@ pub struct SearchResponse {
     pub total: usize,
     pub took_ms: f64,
     pub results: Vec<Hit>,
+    /// The id under which the search was recorded, for result links (`?s=ID&r=RANK`) and
+    /// events; absent when it was not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_id: Option<String>,
+}
+
+/// A query reduced to what it asks for: its words through the index's analyzer (stemmed,
+/// folded to Simplified, lower case), without function words, sorted and deduplicated. Searches
+/// that differ only in case, script, word order or punctuation get the same key.
+pub fn normalize_query(query: &str) -> String {
+    let mut words: Vec<String> = crate::analysis::analyze_to_vec(query)
+        .into_iter()
+        .filter(|t| t.kind == crate::analysis::TokenKind::Word)
+        .map(|t| t.text)
+        .collect();
+    let content: Vec<String> = words
+        .iter()
+        .filter(|w| !crate::analysis::stopwords::is_stop_word(w))
+        .cloned()
+        .collect();
+    // A query made only of function words keeps them.
+    if !content.is_empty() {
+        words = content;
+    }
+    words.sort();
+    words.dedup();
+    words.join(" ")
 }
 
 /// One result.
@@ -167,6 +194,7 @@ impl Engine {
             total,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
             results,
+            search_id: None,
         })
     }
 

@@ -5,19 +5,26 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 
+use super::visitor::Tracking;
 use super::{ApiError, AppState};
-use crate::search::{DEFAULT_LIMIT, SearchParams, SearchResponse};
+use crate::articles::lang;
+use crate::metrics::{self, Event, Search, Source};
+use crate::search::{self, DEFAULT_LIMIT, SearchParams};
 
 /// 200 once the index is loaded and searchable, 503 before.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.engine() {
-        Some(engine) => Json(serde_json::json!({
-            "status": "ok",
-            "articles": engine.index().num_articles(),
-        }))
-        .into_response(),
+        Some(engine) => {
+            let (dropped, failed) = state.recorder.lost();
+            Json(serde_json::json!({
+                "status": "ok",
+                "articles": engine.index().num_articles(),
+                "events_lost": dropped + failed,
+            }))
+            .into_response()
+        }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(serde_json::json!({ "status": "starting" })),
@@ -43,11 +50,15 @@ fn number(params: &[(String, String)], name: &str, default: usize) -> Result<usi
     }
 }
 
-/// `GET /api/search?q=Q[&lang=L][&limit=N][&offset=N][&source=customer|agent]`
+/// `GET /api/search?q=Q[&lang=L][&limit=N][&offset=N][&source=customer|agent][&partial=1]`
+///
+/// Every call with a query is recorded as a search (`partial=1` marks one sent while the
+/// person is still typing), and the answer carries its `search_id`.
 pub async fn search(
     State(state): State<Arc<AppState>>,
+    tracking: Tracking,
     Query(params): Query<Vec<(String, String)>>,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let request = SearchParams {
         query: param(&params, "q").unwrap_or_default().to_string(),
         lang: param(&params, "lang").map(str::to_string),
@@ -55,21 +66,40 @@ pub async fn search(
         offset: number(&params, "offset", 0)?,
         drafts: state.config.drafts,
     };
-    match param(&params, "source") {
-        None | Some("customer" | "agent") => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "`source` must be customer or agent, got {other:?}"
-            )));
-        }
-    }
+    let source = match param(&params, "source") {
+        None | Some("") => Source::Customer,
+        Some(s) => Source::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
+        })?,
+    };
+    let partial = matches!(param(&params, "partial"), Some("1" | "true"));
     let Some(engine) = state.engine().cloned() else {
         return Err(ApiError::unavailable(
             "the index is still being built; try again in a moment",
         ));
     };
-    let response = tokio::task::spawn_blocking(move || engine.search(&request))
+    let query = request.query.clone();
+    let lang_filter = request.lang.as_deref().and_then(lang::normalize_tag);
+    let offset = request.offset;
+    let mut response = tokio::task::spawn_blocking(move || engine.search(&request))
         .await
         .map_err(ApiError::internal)??;
-    Ok(Json(response))
+    // Page 2 of a search is not another search.
+    if tracking.counted && !query.trim().is_empty() && offset == 0 {
+        let id = metrics::random_id();
+        state.recorder.record(Event::Search(Search {
+            id: id.clone(),
+            at: metrics::now(),
+            visitor: tracking.visitor.clone(),
+            normalized: search::normalize_query(&query),
+            query,
+            lang: lang_filter,
+            total: response.total as u64,
+            source,
+            results: response.results.iter().map(|h| h.path.clone()).collect(),
+            partial,
+        }));
+        response.search_id = Some(id);
+    }
+    Ok((AppendHeaders(tracking.set_cookie()), Json(response)).into_response())
 }

@@ -6,24 +6,29 @@
 
 mod api;
 mod error;
+mod events;
 mod pages;
+pub mod ratelimit;
 pub mod templates;
+pub mod visitor;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 
+use crate::metrics::Recorder;
 use crate::search::Engine;
+use ratelimit::RateLimiter;
 
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
@@ -43,14 +48,23 @@ pub struct WebConfig {
 pub struct AppState {
     pub config: WebConfig,
     pub templates: templates::Templates,
+    /// Where events go.
+    pub recorder: Recorder,
+    /// Votes per visitor: a burst of 20, then one every 3 seconds.
+    pub votes_limit: RateLimiter,
+    /// Other events per visitor: a burst of 120, then 5 a second.
+    pub events_limit: RateLimiter,
     engine: OnceLock<Engine>,
 }
 
 impl AppState {
-    pub fn new(config: WebConfig) -> Self {
+    pub fn new(config: WebConfig, recorder: Recorder) -> Self {
         AppState {
             templates: templates::Templates::new(config.templates.clone()),
             config,
+            recorder,
+            votes_limit: RateLimiter::new(20, 1.0 / 3.0),
+            events_limit: RateLimiter::new(120, 5.0),
             engine: OnceLock::new(),
         }
     }
@@ -67,7 +81,12 @@ impl AppState {
 
 /// The whole application.
 pub fn app(state: Arc<AppState>) -> Router {
-    let mut api = Router::new().route("/api/search", get(api::search));
+    let mut api = Router::new()
+        .route("/api/search", get(api::search))
+        .route("/api/feedback", post(events::feedback))
+        .route("/api/events", post(events::events))
+        // Handlers read bodies themselves, under their own limit, to answer 400 with a message.
+        .layer(DefaultBodyLimit::disable());
     if !state.config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = state
             .config
@@ -92,7 +111,6 @@ pub fn app(state: Arc<AppState>) -> Router {
                 StatusCode::SERVICE_UNAVAILABLE,
                 Duration::from_secs(15),
             ),
-            RequestBodyLimitLayer::new(64 * 1024),
         ))
         .with_state(state)
 }

@@ -1,0 +1,220 @@
+//! What pages and integrations post: "Did this help?" votes (`POST /api/feedback`) and
+//! contact clicks and inserted links (`POST /api/events`).
+//!
+//! Bodies are read here, under a size limit, so that anything malformed or oversized is a
+//! `400` with a message that says what is wrong. A vote is answered only once it is committed;
+//! other events are queued and answered at once.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::visitor::Tracking;
+use super::{ApiError, AppState};
+use crate::metrics::{self, Action, ActionKind, Event, Reason, Source, Vote};
+
+/// Largest body accepted, in bytes.
+pub const MAX_BODY: usize = 16 * 1024;
+/// Longest comment kept with a vote, in characters.
+pub const MAX_COMMENT: usize = 2000;
+/// Longest query carried by an event, in characters.
+const MAX_QUERY: usize = 1000;
+
+async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::bad_request(format!("the body is larger than {MAX_BODY} bytes")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("send a JSON object as the body"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        if at == "." {
+            ApiError::bad_request(format!("the body is not the expected JSON object: {inner}"))
+        } else {
+            ApiError::bad_request(format!(
+                "the body is not the expected JSON: `{at}`: {inner}"
+            ))
+        }
+    })
+}
+
+/// Checks that `path` is an article this server serves.
+async fn known_article(state: &AppState, path: &str) -> Result<(), ApiError> {
+    let Some(engine) = state.engine().cloned() else {
+        return Err(ApiError::unavailable(
+            "the index is still being built; try again in a moment",
+        ));
+    };
+    if path.is_empty() || path.len() > 1024 {
+        return Err(ApiError::bad_request("`path` must be an article's path"));
+    }
+    if engine.index().catalog().serves(path, state.config.drafts) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "unknown article path {path:?}"
+        )))
+    }
+}
+
+/// Text a reader typed: trimmed, control characters other than line breaks removed.
+fn clean_text(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect()
+}
+
+fn too_many(what: &str) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "60")],
+        axum::Json(serde_json::json!({
+            "error": format!("too many {what} from you; try again in a minute")
+        })),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct FeedbackBody {
+    path: String,
+    helpful: bool,
+    reason: Option<String>,
+    comment: Option<String>,
+}
+
+/// `POST /api/feedback {"path", "helpful", "reason"?, "comment"?}` → `204` once the vote is
+/// committed.
+pub async fn feedback(
+    State(state): State<Arc<AppState>>,
+    tracking: Tracking,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: FeedbackBody = json_body(body).await?;
+    let reason = match body.reason.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) => Some(Reason::parse(r).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`reason` must be outdated, unclear, incomplete or other, got {r:?}"
+            ))
+        })?),
+    };
+    if body.helpful && reason.is_some() {
+        return Err(ApiError::bad_request(
+            "`reason` says why an article did not help: send it with \"helpful\": false",
+        ));
+    }
+    let comment = body
+        .comment
+        .as_deref()
+        .map(clean_text)
+        .filter(|c| !c.is_empty());
+    if let Some(c) = &comment
+        && c.chars().count() > MAX_COMMENT
+    {
+        return Err(ApiError::bad_request(format!(
+            "`comment` must be at most {MAX_COMMENT} characters"
+        )));
+    }
+    known_article(&state, &body.path).await?;
+    if !state.votes_limit.allow(&tracking.rate_key) {
+        return Ok(too_many("votes"));
+    }
+    if tracking.counted {
+        state
+            .recorder
+            .record_durably(Event::Vote(Vote {
+                at: metrics::now(),
+                visitor: tracking.visitor.clone(),
+                path: body.path,
+                helpful: body.helpful,
+                reason,
+                comment,
+            }))
+            .await
+            .map_err(|e| {
+                tracing::error!("vote not saved: {e}");
+                ApiError::unavailable("your vote could not be saved; please try again")
+            })?;
+    }
+    Ok((StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct EventBody {
+    #[serde(rename = "type")]
+    kind: String,
+    path: Option<String>,
+    query: Option<String>,
+    search_id: Option<String>,
+    source: Option<String>,
+}
+
+/// `POST /api/events {"type": "link_inserted"|"contact_clicked", "path"?, "query"?,
+/// "search_id"?, "source"?}` → `204`.
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    tracking: Tracking,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: EventBody = json_body(body).await?;
+    let kind = ActionKind::parse(&body.kind).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "`type` must be link_inserted or contact_clicked, got {:?}",
+            body.kind
+        ))
+    })?;
+    let query = body
+        .query
+        .as_deref()
+        .map(clean_text)
+        .filter(|q| !q.is_empty());
+    if query
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_QUERY)
+    {
+        return Err(ApiError::bad_request(format!(
+            "`query` must be at most {MAX_QUERY} characters"
+        )));
+    }
+    if let Some(id) = &body.search_id
+        && !metrics::is_id(id)
+    {
+        return Err(ApiError::bad_request(
+            "`search_id` must be the search_id of an /api/search answer",
+        ));
+    }
+    let source = match body.source.as_deref() {
+        None => None,
+        Some(s) => Some(Source::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
+        })?),
+    };
+    if let Some(path) = &body.path {
+        known_article(&state, path).await?;
+    }
+    if !state.events_limit.allow(&tracking.rate_key) {
+        return Ok(too_many("events"));
+    }
+    if tracking.counted {
+        state.recorder.record(Event::Action(Action {
+            at: metrics::now(),
+            visitor: tracking.visitor.clone(),
+            kind,
+            path: body.path,
+            query,
+            search_id: body.search_id,
+            source,
+        }));
+    }
+    Ok((StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response())
+}

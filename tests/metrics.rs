@@ -1,0 +1,538 @@
+//! Recording what readers do, against a real `kb serve`, read back with `kb export`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::util::{Dir, Server};
+
+const BROWSER: (&str, &str) = (
+    "user-agent",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+);
+
+/// The recorded events, as `kb export` writes them.
+fn exported(dir: &Dir) -> Vec<Value> {
+    let out = dir.run(&["export", "--format", "jsonl"]);
+    out.assert_ok();
+    out.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Waits (events are committed in the background) until the export satisfies `done`.
+#[track_caller]
+fn wait_for(dir: &Dir, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let events = exported(dir);
+        if done(&events) {
+            return events;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never recorded: {what}\n{events:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+fn cookie(visitor: &str) -> String {
+    format!("kb_visitor={visitor}")
+}
+
+#[test]
+fn a_visit_is_recorded_from_search_to_vote() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+
+    let reply = s.request(
+        "GET",
+        "/api/search?q=Refunds%20AND%20returns&lang=en",
+        &[BROWSER],
+        None,
+    );
+    assert_eq!(reply.status, 200);
+    let visitor = reply
+        .visitor()
+        .expect("first tracked response sets kb_visitor");
+    let set_cookie = &reply.set_cookie[0];
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let search_id = reply.json()["search_id"].as_str().unwrap().to_string();
+
+    let c = cookie(&visitor);
+    let page = s.request(
+        "GET",
+        &format!("/en/billing/refunds?s={search_id}&r=1"),
+        &[BROWSER, ("cookie", &c)],
+        None,
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.set_cookie.is_empty(),
+        "a known visitor gets no new cookie"
+    );
+    // minijinja escapes `/` in attributes too (&#x2f;), which browsers read as `/`.
+    let canonical = page.body.replace("&#x2f;", "/");
+    assert!(
+        canonical.contains(r#"<link rel="canonical" href="/en/billing/refunds">"#),
+        "{canonical}"
+    );
+
+    let vote = s.post(
+        "/api/feedback",
+        &[BROWSER, ("cookie", &c), ("content-type", "application/json")],
+        r#"{"path": "en/billing/refunds.md", "helpful": false, "reason": "outdated", "comment": "The 30 days are 14 now."}"#,
+    );
+    assert_eq!(vote.status, 204, "{}", vote.body);
+    let contact = s.post(
+        "/api/events",
+        &[BROWSER, ("cookie", &c)],
+        &json!({"type": "contact_clicked", "path": "en/billing/refunds.md", "search_id": search_id}).to_string(),
+    );
+    assert_eq!(contact.status, 204, "{}", contact.body);
+
+    let events = wait_for(&dir, "the whole visit", |e| {
+        ["search", "click", "view", "feedback", "contact_clicked"]
+            .iter()
+            .all(|k| !of_type(e, k).is_empty())
+    });
+    let search = of_type(&events, "search")[0];
+    assert_eq!(search["query"], "Refunds AND returns");
+    assert_eq!(search["normalized"], "refund return");
+    assert_eq!(search["lang"], "en");
+    assert_eq!(search["source"], "customer");
+    assert_eq!(search["visitor"], visitor.as_str());
+    assert_eq!(search["search_id"], search_id.as_str());
+    assert!(search["total"].as_u64().unwrap() >= 1);
+    let click = of_type(&events, "click")[0];
+    assert_eq!(
+        (&click["path"], &click["position"]),
+        (&json!("en/billing/refunds.md"), &json!(1))
+    );
+    assert_eq!(click["search_id"], search_id.as_str());
+    assert_eq!(of_type(&events, "view")[0]["search_id"], search_id.as_str());
+    let feedback = of_type(&events, "feedback")[0];
+    assert_eq!(feedback["helpful"], false);
+    assert_eq!(feedback["reason"], "outdated");
+    assert_eq!(feedback["comment"], "The 30 days are 14 now.");
+    assert_eq!(feedback["visitor"], visitor.as_str());
+}
+
+#[test]
+fn traditional_and_simplified_searches_group_together() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+    for q in ["重設密碼", "重设密码", "密码 重设"] {
+        s.request(
+            "GET",
+            &format!("/api/search?q={}", urlencode(q)),
+            &[BROWSER],
+            None,
+        );
+    }
+    let events = wait_for(&dir, "three searches", |e| of_type(e, "search").len() == 3);
+    let keys: Vec<&Value> = of_type(&events, "search")
+        .iter()
+        .map(|e| &e["normalized"])
+        .collect();
+    assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[test]
+fn agent_searches_are_marked_and_paging_is_not_a_new_search() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+    s.request("GET", "/api/search?q=refund&source=agent", &[BROWSER], None);
+    s.request("GET", "/api/search?q=refund&offset=1", &[BROWSER], None);
+    s.request("GET", "/api/search?q=ref&partial=1", &[BROWSER], None);
+    s.request("GET", "/api/search?q=", &[BROWSER], None);
+    let events = wait_for(&dir, "two searches", |e| of_type(e, "search").len() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let events = if of_type(&events, "search").len() == 2 {
+        exported(&dir)
+    } else {
+        events
+    };
+    let searches = of_type(&events, "search");
+    assert_eq!(searches.len(), 2, "{searches:#?}");
+    assert_eq!(searches[0]["source"], "agent");
+    assert_eq!(searches[1]["partial"], true);
+}
+
+#[test]
+fn do_not_track_is_counted_without_a_visitor_and_crawlers_not_at_all() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+    for h in [("dnt", "1"), ("sec-gpc", "1")] {
+        let r = s.request("GET", "/api/search?q=shipping", &[BROWSER, h], None);
+        assert_eq!(r.status, 200);
+        assert!(r.set_cookie.is_empty(), "{h:?} got a cookie");
+        let v = s.post(
+            "/api/feedback",
+            &[BROWSER, h],
+            r#"{"path": "en/shipping/track-order.md", "helpful": true}"#,
+        );
+        assert_eq!(v.status, 204);
+    }
+    let googlebot = (
+        "user-agent",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    );
+    let r = s.request("GET", "/api/search?q=invoice", &[googlebot], None);
+    assert_eq!(r.status, 200);
+    assert!(r.set_cookie.is_empty());
+    assert_eq!(
+        s.request("GET", "/en/billing/invoices", &[googlebot], None)
+            .status,
+        200
+    );
+
+    wait_for(&dir, "DNT events", |e| {
+        of_type(e, "search").len() == 2 && of_type(e, "feedback").len() == 2
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let events = exported(&dir);
+    assert!(
+        events.iter().all(|e| e.get("visitor").is_none()),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().all(|e| e["query"] != "invoice"),
+        "crawler counted"
+    );
+    assert!(of_type(&events, "view").is_empty(), "crawler view counted");
+}
+
+#[test]
+fn a_changed_vote_replaces_the_old_one() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+    let visitor = "0123456789abcdef0123456789abcdef";
+    let c = cookie(visitor);
+    for body in [
+        r#"{"path": "en/billing/refunds.md", "helpful": true}"#,
+        r#"{"path": "en/billing/refunds.md", "helpful": false, "reason": "unclear"}"#,
+        r#"{"path": "en/billing/invoices.md", "helpful": true}"#,
+    ] {
+        assert_eq!(
+            s.post("/api/feedback", &[BROWSER, ("cookie", &c)], body)
+                .status,
+            204
+        );
+    }
+    // Votes are committed before the answer: they are there at once.
+    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+        .unwrap()
+        .unwrap();
+    let current =
+        kb::metrics::sqlite::current_vote(&store, visitor, "en/billing/refunds.md").unwrap();
+    assert_eq!(current, Some((false, Some("unclear".into()))));
+    let counted: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM current_votes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(counted, 2);
+    let history: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM votes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(history, 3);
+}
+
+#[test]
+fn bad_bodies_and_unknown_articles_are_400_with_a_message() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+    let huge = format!(
+        r#"{{"path": "en/billing/refunds.md", "helpful": false, "comment": "{}"}}"#,
+        "x".repeat(20_000)
+    );
+    let long_comment = format!(
+        r#"{{"path": "en/billing/refunds.md", "helpful": false, "comment": "{}"}}"#,
+        "é".repeat(2001)
+    );
+    for (route, body, word) in [
+        ("/api/feedback", "", "JSON"),
+        ("/api/feedback", "{not json", "JSON"),
+        ("/api/feedback", "[1, 2]", "JSON"),
+        ("/api/feedback", r#"{"helpful": true}"#, "path"),
+        (
+            "/api/feedback",
+            r#"{"path": "en/billing/refunds.md", "helpful": "yes"}"#,
+            "helpful",
+        ),
+        (
+            "/api/feedback",
+            r#"{"path": "en/nope.md", "helpful": true}"#,
+            "unknown article",
+        ),
+        (
+            "/api/feedback",
+            r#"{"path": "en/account/two-factor.md", "helpful": true}"#,
+            "unknown article",
+        ),
+        (
+            "/api/feedback",
+            r#"{"path": "en/billing/refunds.md", "helpful": false, "reason": "boring"}"#,
+            "reason",
+        ),
+        (
+            "/api/feedback",
+            r#"{"path": "en/billing/refunds.md", "helpful": true, "reason": "unclear"}"#,
+            "reason",
+        ),
+        ("/api/feedback", huge.as_str(), "larger than"),
+        ("/api/feedback", long_comment.as_str(), "comment"),
+        ("/api/events", r#"{"type": "purchase"}"#, "type"),
+        (
+            "/api/events",
+            r#"{"type": "link_inserted", "path": "../../etc/passwd"}"#,
+            "unknown article",
+        ),
+        (
+            "/api/events",
+            r#"{"type": "link_inserted", "search_id": "<script>"}"#,
+            "search_id",
+        ),
+        (
+            "/api/events",
+            r#"{"type": "link_inserted", "source": "robot"}"#,
+            "source",
+        ),
+        (
+            "/api/events",
+            r#"{"path": "en/billing/refunds.md"}"#,
+            "type",
+        ),
+    ] {
+        let r = s.post(route, &[BROWSER], body);
+        assert_eq!(r.status, 400, "{route} {body:.80}: {}", r.body);
+        let error = r.json()["error"].as_str().unwrap().to_string();
+        assert!(error.contains(word), "{route} {body:.80}: {error}");
+    }
+    let ok = s.post(
+        "/api/events",
+        &[BROWSER, ("content-type", "text/plain")],
+        r#"{"type": "link_inserted", "path": "en/billing/refunds.md", "query": "refund", "source": "agent"}"#,
+    );
+    assert_eq!(
+        ok.status, 204,
+        "sendBeacon-style bodies are accepted: {}",
+        ok.body
+    );
+}
+
+#[test]
+fn a_flooding_visitor_is_rate_limited_without_affecting_others() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &[]);
+    let flooder = cookie("ffffffffffffffffffffffffffffffff");
+    let vote = r#"{"path": "en/billing/refunds.md", "helpful": true}"#;
+    let statuses: Vec<u16> = (0..40)
+        .map(|_| {
+            s.post("/api/feedback", &[BROWSER, ("cookie", &flooder)], vote)
+                .status
+        })
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.iter().take(10).all(|&c| c == 204), "{statuses:?}");
+    let other = cookie("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+    assert_eq!(
+        s.post("/api/feedback", &[BROWSER, ("cookie", &other)], vote)
+            .status,
+        204
+    );
+
+    let event = r#"{"type": "contact_clicked"}"#;
+    let statuses: Vec<u16> = (0..300)
+        .map(|_| {
+            s.post("/api/events", &[BROWSER, ("cookie", &flooder)], event)
+                .status
+        })
+        .collect();
+    assert!(statuses.contains(&429), "events not limited");
+    let r = s.post("/api/events", &[BROWSER, ("cookie", &flooder)], event);
+    if r.status == 429 {
+        assert!(r.body.contains("try again"), "{}", r.body);
+    }
+    assert_eq!(
+        s.post("/api/events", &[BROWSER, ("cookie", &other)], event)
+            .status,
+        204
+    );
+}
+
+#[test]
+fn retention_deletes_old_events() {
+    use kb::metrics::{EventStore, View};
+    let dir = Dir::fixture("help-center");
+    let data = dir.path().join("data");
+    let day = 86_400_000;
+    let now = kb::metrics::now();
+    {
+        let mut store = kb::metrics::sqlite::SqliteStore::open(&data).unwrap();
+        let view = |at, path: &str| {
+            kb::metrics::Event::View(View {
+                at,
+                visitor: None,
+                path: path.into(),
+                search_id: None,
+            })
+        };
+        store
+            .append(&[
+                view(now - 40 * day, "en/old.md"),
+                view(now - 2 * day, "en/recent.md"),
+            ])
+            .unwrap();
+    }
+    assert_eq!(of_type(&exported(&dir), "view").len(), 2);
+    let _s = Server::start(&dir, &["--retention-days", "30"]);
+    let events = wait_for(&dir, "the old view deleted", |e| {
+        of_type(e, "view").len() == 1
+    });
+    assert_eq!(of_type(&events, "view")[0]["path"], "en/recent.md");
+}
+
+#[test]
+fn export_writes_jsonl_and_csv_for_a_period() {
+    use kb::metrics::{EventStore, View};
+    let dir = Dir::new();
+    let data = dir.path().join("data");
+    let now = kb::metrics::now();
+    let mut store = kb::metrics::sqlite::SqliteStore::open(&data).unwrap();
+    for (i, days) in [10i64, 3, 1].iter().enumerate() {
+        store
+            .append(&[kb::metrics::Event::View(View {
+                at: now - days * 86_400_000,
+                visitor: Some(format!("{i:032x}")),
+                path: format!("en/a{i}.md"),
+                search_id: None,
+            })])
+            .unwrap();
+    }
+    let out = dir.run(&["export", "--since", "7d"]);
+    out.assert_ok();
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    let out = dir.run(&["export", "--format", "csv"]);
+    out.assert_ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("type,at,visitor"), "{}", lines[0]);
+    assert_eq!(lines.len(), 4);
+    let out = dir.run(&["export", "--since", "soon"]);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("--since"), "{}", out.stderr);
+    let out = dir.run(&["export", "--data", "no-such-folder"]);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("no recorded events"), "{}", out.stderr);
+}
+
+#[test]
+fn acknowledged_votes_survive_kill_9() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = Dir::fixture("help-center");
+    let server = Server::start(&dir, &[]);
+    let base = server.base.clone();
+    let paths = [
+        "en/billing/refunds.md",
+        "en/billing/invoices.md",
+        "en/account/reset-password.md",
+        "uk/account/reset-password.md",
+        "zh-tw/account/reset-password.md",
+    ];
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let clients: Vec<_> = (0..16u64)
+        .map(|t| {
+            let (base, stop, acked) = (base.clone(), stop.clone(), acked.clone());
+            std::thread::spawn(move || {
+                let agent = crate::util::agent();
+                for seq in 0u64.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    // A visitor per vote, so the per-visitor rate limit stays out of the way.
+                    let cookie = format!("kb_visitor={t:016x}{seq:016x}");
+                    let comment = format!("client {t} vote {seq}");
+                    let body = json!({
+                        "path": paths[(seq % 5) as usize],
+                        "helpful": seq % 2 == 0,
+                        "comment": comment,
+                    });
+                    match agent
+                        .post(format!("{base}/api/feedback"))
+                        .header("cookie", &cookie)
+                        .send(body.to_string())
+                    {
+                        Ok(r) if r.status().as_u16() == 204 => acked.lock().unwrap().push(comment),
+                        Ok(r) => panic!("vote refused: {}", r.status()),
+                        // The server is gone: what was not answered was not promised.
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let votes flow, then pull the plug mid-stream.
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < 300 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill();
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 300,
+        "only {} votes before the kill",
+        acked.len()
+    );
+
+    // The database opens cleanly, in kb and in SQLite's own check, and holds every vote
+    // that was acknowledged.
+    let restarted = Server::start(&dir, &[]);
+    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT comment FROM votes")
+        .unwrap();
+    let stored: std::collections::HashSet<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let missing: Vec<&String> = acked.iter().filter(|c| !stored.contains(*c)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged votes lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    // And the server takes new votes.
+    let r = restarted.post(
+        "/api/feedback",
+        &[("cookie", "kb_visitor=00000000000000000000000000000001")],
+        r#"{"path": "en/billing/refunds.md", "helpful": true}"#,
+    );
+    assert_eq!(r.status, 204);
+}
