@@ -9,4 +9,5 @@ pub mod error;
 pub mod index;
 pub mod metrics;
 pub mod search;
+pub mod watch;
 pub mod web;

@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod live;
 mod metrics;
 mod ranking;
 mod util;

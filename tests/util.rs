@@ -133,11 +133,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `kb serve` on the folder's articles and waits until `/healthz` says 200.
+    /// Starts `kb serve --no-watch` on the folder's articles and waits until `/healthz` says
+    /// 200.
     pub fn start(dir: &Dir, extra: &[&str]) -> Server {
+        let mut args = vec!["--no-watch"];
+        args.extend_from_slice(extra);
+        Server::start_watching(dir, &args)
+    }
+
+    /// Starts `kb serve` (watching the articles unless `extra` says `--no-watch`) and waits
+    /// until `/healthz` says 200.
+    pub fn start_watching(dir: &Dir, extra: &[&str]) -> Server {
         let mut child = dir
             .kb()
-            .args(["serve", "--addr", "127.0.0.1:0", "--no-watch"])
+            .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
             .env("KB_LOG", "kb=info")
             .stdout(Stdio::null())

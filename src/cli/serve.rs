@@ -1,4 +1,5 @@
-//! `kb serve`: index the articles, then serve the help center and its API until stopped.
+//! `kb serve`: index the articles, serve the help center and its API, and re-index what
+//! writers save, until stopped.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use kb::index::{SearchIndex, writer};
 use kb::metrics::Recorder;
 use kb::metrics::sqlite::SqliteStore;
 use kb::search::{Engine, Ranking};
+use kb::watch;
 use kb::web::{self, AppState, WebConfig};
 
 pub fn run(args: &ServeArgs) -> Result<()> {
@@ -50,13 +52,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
     ));
     tracing::info!("listening on http://{}", listener.local_addr()?);
 
-    // Index in the background: the server answers 503 until the index is ready.
+    // Index in the background: the server answers 503 until the index is ready. Then, unless
+    // --no-watch, a thread re-indexes whenever articles change on disk.
     let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
     let ready = state.clone();
     let folders = args.folders.clone();
+    let watching = !args.no_watch;
     let indexing = tokio::task::spawn_blocking(move || {
-        let result = (|| -> Result<tantivy::IndexWriter> {
-            let idx = SearchIndex::open_or_create(&folders.index)?;
+        let result = (|| -> Result<Option<LiveIndex>> {
+            let idx = Arc::new(SearchIndex::open_or_create(&folders.index)?);
             if let Some(why) = &idx.fresh {
                 tracing::info!(
                     "building a new index in {} ({why})",
@@ -71,12 +75,20 @@ async fn serve(args: ServeArgs) -> Result<()> {
             tracing::info!("{}", super::index::summary(&report));
             // Load jieba's dictionary and the other tables now, not on the first query.
             kb::analysis::warm_up();
-            ready.set_ready(Engine::new(Arc::new(idx), Ranking::from_env()));
-            Ok(w)
+            ready.set_ready(Engine::new(idx.clone(), Ranking::from_env()));
+            if !watching {
+                return Ok(Some(LiveIndex::Still(w)));
+            }
+            Ok(Some(LiveIndex::Watched(live(
+                idx,
+                w,
+                ready,
+                folders.articles,
+            )?)))
         })();
         match result {
             // The writer stays open (and the index locked) while the server runs.
-            Ok(w) => Some(w),
+            Ok(live) => live,
             Err(e) => {
                 let _ = fatal_tx.send(e);
                 None
@@ -97,11 +109,85 @@ async fn serve(args: ServeArgs) -> Result<()> {
     )
     .with_graceful_shutdown(shutdown)
     .await?;
-    // Commit the events still queued, then release the index (and its lock).
+    // Commit the events still queued, then stop watching and release the index (and its
+    // lock).
     tokio::task::spawn_blocking(move || metrics_writer.stop()).await?;
-    drop(indexing.await);
+    if let Ok(Some(live)) = indexing.await {
+        tokio::task::spawn_blocking(move || live.stop()).await?;
+    }
     match stop_rx.await {
         Ok(e) => Err(e.context("cannot build the index")),
         Err(_) => Ok(()),
     }
+}
+
+/// The index writer while the server runs: idle, or driven by the folder watcher.
+enum LiveIndex {
+    Still(tantivy::IndexWriter),
+    Watched(Reindexer),
+}
+
+impl LiveIndex {
+    fn stop(self) {
+        match self {
+            LiveIndex::Still(w) => drop(w),
+            LiveIndex::Watched(r) => r.stop(),
+        }
+    }
+}
+
+/// Re-indexes on changes: the watcher signals, one thread syncs (coalescing signals that
+/// arrive meanwhile) and tells open pages what changed.
+struct Reindexer {
+    watcher: watch::Watcher,
+    signal: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Reindexer {
+    fn stop(self) {
+        drop(self.watcher);
+        drop(self.signal);
+        let _ = self.thread.join();
+    }
+}
+
+fn live(
+    idx: Arc<SearchIndex>,
+    mut w: tantivy::IndexWriter,
+    state: Arc<AppState>,
+    articles: std::path::PathBuf,
+) -> Result<Reindexer> {
+    let (signal, changes) = std::sync::mpsc::channel::<()>();
+    let from_watcher = signal.clone();
+    let watcher = watch::watch(&articles, move || {
+        let _ = from_watcher.send(());
+    })
+    .with_context(|| format!("cannot watch {} for changes", articles.display()))?;
+    tracing::info!("watching {} for changes", articles.display());
+    let thread = std::thread::Builder::new()
+        .name("kb-reindex".into())
+        .spawn(move || {
+            while changes.recv().is_ok() {
+                while changes.try_recv().is_ok() {}
+                match writer::sync(&idx, &mut w, &articles) {
+                    Ok(report) => {
+                        for p in &report.problems {
+                            tracing::warn!("{p}");
+                        }
+                        if report.changed() {
+                            tracing::info!("re-indexed: {}", super::index::summary(&report));
+                            state.announce_changes(report.changed);
+                        }
+                    }
+                    Err(e) => tracing::error!("re-indexing failed: {e:#}"),
+                }
+            }
+            drop(w);
+        })?;
+    Ok(Reindexer {
+        watcher,
+        signal,
+        thread,
+    })
 }

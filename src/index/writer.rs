@@ -29,6 +29,8 @@ pub struct SyncReport {
     pub updated: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// The paths added, updated or removed.
+    pub changed: Vec<String>,
     /// Broken articles (skipped) and unreadable files.
     pub problems: Vec<Problem>,
     pub elapsed: Duration,
@@ -149,6 +151,7 @@ pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<S
                         report.added += 1;
                     }
                     writer.add_document(*doc)?;
+                    report.changed.push(path.clone());
                     present.insert(path);
                 }
                 Outcome::Broken(p) => problems.push(p),
@@ -160,7 +163,9 @@ pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<S
     for path in indexed.keys().filter(|p| !present.contains(*p)) {
         writer.delete_term(Term::from_field_text(fields.path, path));
         report.removed += 1;
+        report.changed.push(path.clone());
     }
+    report.changed.sort();
     let payload = serde_json::to_string(&Payload::current()).expect("payload serializes");
     let needs_payload = idx.index.load_metas()?.payload.as_deref() != Some(payload.as_str());
     if report.changed() || needs_payload {

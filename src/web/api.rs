@@ -103,3 +103,28 @@ pub async fn search(
     }
     Ok((AppendHeaders(tracking.set_cookie()), Json(response)).into_response())
 }
+
+/// `GET /api/live`: server-sent events, one `change` event with the re-indexed paths (a JSON
+/// array) each time writers' saves are indexed, so an open article page reloads itself. A
+/// page that fell behind gets an empty array: reload to be sure.
+pub async fn live(
+    State(state): State<Arc<AppState>>,
+) -> axum::response::Sse<
+    impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let changes = state.changes.subscribe();
+    let stream = futures_util::stream::unfold(changes, |mut rx| async move {
+        let event = match rx.recv().await {
+            Ok(paths) => Event::default()
+                .event("change")
+                .json_data(&*paths)
+                .unwrap_or_default(),
+            Err(RecvError::Lagged(_)) => Event::default().event("change").data("[]"),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(event), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

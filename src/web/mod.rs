@@ -54,6 +54,8 @@ pub struct AppState {
     pub votes_limit: RateLimiter,
     /// Other events per visitor: a burst of 120, then 5 a second.
     pub events_limit: RateLimiter,
+    /// Paths of articles re-indexed after writers saved them, for pages to reload.
+    pub changes: tokio::sync::broadcast::Sender<Arc<Vec<String>>>,
     engine: OnceLock<Engine>,
 }
 
@@ -65,8 +67,15 @@ impl AppState {
             recorder,
             votes_limit: RateLimiter::new(20, 1.0 / 3.0),
             events_limit: RateLimiter::new(120, 5.0),
+            changes: tokio::sync::broadcast::channel(64).0,
             engine: OnceLock::new(),
         }
+    }
+
+    /// Tells open pages (`/api/live`) which articles were just re-indexed.
+    pub fn announce_changes(&self, paths: Vec<String>) {
+        // No receiver (no page open) is not an error.
+        let _ = self.changes.send(Arc::new(paths));
     }
 
     /// Makes the index searchable; `/healthz` answers 200 from now on.
@@ -85,6 +94,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/feedback", post(events::feedback))
         .route("/api/events", post(events::events))
+        .route("/api/live", get(api::live))
         // Handlers read bodies themselves, under their own limit, to answer 400 with a message.
         .layer(DefaultBodyLimit::disable());
     if !state.config.cors_origins.is_empty() {

@@ -1,0 +1,111 @@
+//! The writers' loop: what is saved is searchable, and open pages hear about it.
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use crate::util::{Dir, Server};
+
+/// Waits until searching `q` gives `want` (or, with `None`, nothing).
+#[track_caller]
+fn wait_for_search(s: &Server, q: &str, want: Option<&str>) {
+    let started = Instant::now();
+    loop {
+        let paths = s.paths(&[("q", q)]);
+        let ok = match want {
+            Some(p) => paths.first().map(String::as_str) == Some(p),
+            None => paths.is_empty(),
+        };
+        if ok {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{q:?} still gives {paths:?}, not {want:?}\nserver log:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn saved_changes_are_searchable_without_a_restart() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start_watching(&dir, &[]);
+
+    // A new article.
+    dir.write(
+        "en/billing/gift-cards.md",
+        "# Gift cards\n\nRedeem a giftcard code at checkout.",
+    );
+    wait_for_search(&s, "giftcard", Some("en/billing/gift-cards.md"));
+
+    // An edit, saved the way vim and JetBrains do: a temporary file renamed over the article.
+    let tmp = dir.articles().join("en/billing/.gift-cards.md.swp");
+    std::fs::write(&tmp, "# Gift cards\n\nRedeem a voucher code at checkout.").unwrap();
+    std::fs::rename(&tmp, dir.articles().join("en/billing/gift-cards.md")).unwrap();
+    wait_for_search(&s, "voucher", Some("en/billing/gift-cards.md"));
+    wait_for_search(&s, "giftcard", None);
+
+    // A new folder with an article in it.
+    std::fs::create_dir_all(dir.articles().join("en/loyalty/tiers")).unwrap();
+    dir.write(
+        "en/loyalty/tiers/gold.md",
+        "# Gold tier\n\nGold members get free grinders.",
+    );
+    wait_for_search(&s, "gold members", Some("en/loyalty/tiers/gold.md"));
+
+    // A rename, then a deletion.
+    std::fs::rename(
+        dir.articles().join("en/loyalty/tiers/gold.md"),
+        dir.articles().join("en/loyalty/tiers/platinum.md"),
+    )
+    .unwrap();
+    wait_for_search(&s, "gold members", Some("en/loyalty/tiers/platinum.md"));
+    dir.remove("en/loyalty/tiers/platinum.md");
+    wait_for_search(&s, "gold members", None);
+
+    // A broken save is reported and leaves the rest serving.
+    dir.write("en/billing/gift-cards.md", "---\ntitle: [\n---\nvoucher");
+    wait_for_search(&s, "voucher", None);
+    assert_eq!(s.paths(&[("q", "refund")])[0], "en/billing/refunds.md");
+    let started = Instant::now();
+    while !s.log().contains("gift-cards.md:2:") {
+        assert!(started.elapsed() < Duration::from_secs(10), "{}", s.log());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn open_pages_hear_which_articles_changed() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start_watching(&dir, &[]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let url = format!("{}/api/live", s.base);
+    std::thread::spawn(move || {
+        let agent = crate::util::agent();
+        let mut r = agent.get(&url).call().expect("live stream");
+        let reader = BufReader::new(r.body_mut().as_reader());
+        for line in reader.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Give the stream a moment to subscribe, then save.
+    std::thread::sleep(Duration::from_millis(300));
+    dir.write(
+        "en/shipping/track-order.md",
+        "# Track your delivery\n\nNew text.",
+    );
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("an event");
+        if line.starts_with("data:") && line.contains("en/shipping/track-order.md") {
+            break;
+        }
+        seen.push(line);
+        assert!(started.elapsed() < Duration::from_secs(20), "{seen:?}");
+    }
+    assert!(seen.iter().any(|l| l == "event: change"), "{seen:?}");
+}
