@@ -1,10 +1,14 @@
 //! The `kb` binary: parses the command line and runs the command; the work is in the library.
+//!
+//! Exit codes: 0 success, 1 when `kb check` finds errors, 2 when something stops kb.
 
 mod cli;
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -13,17 +17,22 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match &cli.command {
-        cli::Command::Serve(args) => cli::serve::run(args),
-        cli::Command::Index(args) => cli::index::run(args),
-        cli::Command::Search(args) => cli::search::run(args),
-        cli::Command::Export(args) => cli::export::run(args),
+        cli::Command::Serve(args) => done(cli::serve::run(args)),
+        cli::Command::Index(args) => done(cli::index::run(args)),
+        cli::Command::Search(args) => done(cli::search::run(args)),
+        cli::Command::Export(args) => done(cli::export::run(args)),
+        cli::Command::Check(args) => cli::check::run(args).map(|passed| {
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }),
     };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kb: error: {e:#}");
-            std::process::ExitCode::from(2)
-        }
-    }
+    result.unwrap_or_else(|e| {
+        eprintln!("kb: error: {e:#}");
+        ExitCode::from(2)
+    })
 }

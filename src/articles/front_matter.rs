@@ -111,6 +111,10 @@ pub struct FrontMatter {
     pub reply: Option<String>,
     /// Every other key, kept for templates and later use.
     pub extra: BTreeMap<String, Value>,
+    /// The file line of each top-level key present, for precise problems.
+    pub lines: BTreeMap<String, usize>,
+    /// The file line of each item of `queries`.
+    pub query_lines: Vec<usize>,
 }
 
 /// Parses a split front matter block.
@@ -142,6 +146,7 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, FrontMatterError> {
     let mut fm = FrontMatter::default();
     for (key, value) in map {
         let line = key_line(&key);
+        fm.lines.insert(key.clone(), line);
         match key.as_str() {
             "title" => fm.title = string(&key, value, line)?,
             "description" => fm.description = string(&key, value, line)?,
@@ -155,7 +160,10 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, FrontMatterError> {
             "owner" => fm.owner = string(&key, value, line)?,
             "review_every" => fm.review_every_days = duration_days(&key, value, line)?,
             "translation_key" => fm.translation_key = string(&key, value, line)?,
-            "queries" => fm.queries = strings(&key, value, line, false)?,
+            "queries" => {
+                fm.queries = strings(&key, value, line, false)?;
+                fm.query_lines = item_lines(split.raw, split.raw_line, line, &fm.queries);
+            }
             "reply" => fm.reply = string(&key, value, line)?,
             _ => {
                 fm.extra.insert(key, value);
@@ -235,6 +243,29 @@ fn key_line(raw: &str, first_line: usize, key: &str, format: Format) -> usize {
                 .is_some_and(|rest| rest.starts_with(sep))
         })
         .map_or(first_line, |i| first_line + i)
+}
+
+/// The line of each item of a list that starts on `key_line`: the first line at or after the
+/// key that contains the item's text, in order (the key's line when not found).
+fn item_lines(raw: &str, first_line: usize, key_line: usize, items: &[String]) -> Vec<usize> {
+    let lines: Vec<&str> = raw.lines().collect();
+    let mut at = key_line.saturating_sub(first_line);
+    items
+        .iter()
+        .map(|item| {
+            match lines
+                .iter()
+                .skip(at)
+                .position(|l| l.contains(item.as_str()))
+            {
+                Some(i) => {
+                    at += i;
+                    first_line + at
+                }
+                None => key_line,
+            }
+        })
+        .collect()
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -391,6 +422,8 @@ mod tests {
         assert_eq!(f.updated.as_deref(), Some("2025-03-01"));
         assert_eq!(f.review_every_days, Some(90));
         assert_eq!(f.queries, ["how do I get a refund"]);
+        assert_eq!(f.lines["title"], 2);
+        assert_eq!(f.query_lines, [15]);
         assert_eq!(f.extra.get("weight"), Some(&Value::from(10)));
         assert_eq!(split(text).unwrap().body_line, 19);
     }

@@ -5,6 +5,7 @@
 //! articles, front matter, the title and language fallbacks, URLs, and reporting a broken
 //! file as `path:line: message` while the others carry on. It knows nothing of indexes.
 
+pub mod check;
 pub mod front_matter;
 pub mod lang;
 pub mod markdown;
@@ -41,6 +42,12 @@ pub struct Article {
     pub queries: Vec<String>,
     pub reply: Option<String>,
     pub extra: BTreeMap<String, serde_json::Value>,
+    /// The file line of each front matter key present.
+    pub key_lines: BTreeMap<String, usize>,
+    /// The file line of each item of `queries`.
+    pub query_lines: Vec<usize>,
+    /// Whether the title came from the front matter or a heading (not the file name).
+    pub has_title: bool,
     /// The Markdown after the front matter.
     pub body: String,
     /// 1-based line of the file where `body` starts.
@@ -186,7 +193,7 @@ pub fn parse(path: &str, shown: &str, bytes: &[u8]) -> std::result::Result<Artic
     let fm = front_matter::parse(&split).map_err(|e| Problem::error(shown, e.line, e.message))?;
     let extracted = markdown::extract(split.body, split.body_line);
 
-    let title = fm
+    let given_title = fm
         .title
         .clone()
         .filter(|t| !t.trim().is_empty())
@@ -196,8 +203,9 @@ pub fn parse(path: &str, shown: &str, bytes: &[u8]) -> std::result::Result<Artic
                 .iter()
                 .find(|h| h.level == 1 && !h.text.is_empty())
                 .map(|h| h.text.clone())
-        })
-        .unwrap_or_else(|| title_from_path(path));
+        });
+    let has_title = given_title.is_some();
+    let title = given_title.unwrap_or_else(|| title_from_path(path));
     let lang = fm
         .lang
         .as_deref()
@@ -222,6 +230,9 @@ pub fn parse(path: &str, shown: &str, bytes: &[u8]) -> std::result::Result<Artic
         queries: fm.queries,
         reply: fm.reply,
         extra: fm.extra,
+        key_lines: fm.lines,
+        query_lines: fm.query_lines,
+        has_title,
         body: split.body.to_string(),
         body_line: split.body_line,
         text: extracted.text,

@@ -3,6 +3,7 @@
 //! Parsing only validates; each command's `run` does the work with the library modules.
 //! Exit codes: 0 success, 1 for a check that found errors, 2 when something stops kb.
 
+pub mod check;
 pub mod export;
 pub mod index;
 pub mod search;
@@ -28,6 +29,8 @@ pub enum Command {
     Index(IndexArgs),
     /// Search from the terminal.
     Search(SearchArgs),
+    /// Lint the articles and run their search tests (`queries`); exit 1 on errors.
+    Check(CheckArgs),
     /// Write the recorded events (searches, clicks, views, votes, contact clicks, links).
     Export(ExportArgs),
 }
@@ -119,4 +122,11 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Jsonl,
     Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Folder of Markdown articles.
+    #[arg(long, value_name = "DIR", default_value = "articles")]
+    pub articles: PathBuf,
 }

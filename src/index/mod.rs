@@ -222,6 +222,30 @@ impl SearchIndex {
         Ok(idx)
     }
 
+    /// A throwaway index in memory (for `kb check`'s search tests).
+    pub fn in_memory() -> Result<SearchIndex> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        analysis::register(&index);
+        let dir = PathBuf::from("(memory)");
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|source| Error::Index {
+                path: dir.clone(),
+                source,
+            })?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            dir,
+            fresh: None,
+            catalog: RwLock::default(),
+        })
+    }
+
     /// The articles the index holds now.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog

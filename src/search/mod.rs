@@ -12,6 +12,7 @@
 //! `AND` are plain text.
 
 pub mod plan;
+pub mod queries;
 pub mod snippet;
 
 use std::collections::HashMap;
