@@ -83,7 +83,10 @@ fn a_visit_is_recorded_from_search_to_vote() {
     // minijinja escapes `/` in attributes too (&#x2f;), which browsers read as `/`.
     let canonical = page.body.replace("&#x2f;", "/");
     assert!(
-        canonical.contains(r#"<link rel="canonical" href="/en/billing/refunds">"#),
+        canonical.contains(&format!(
+            r#"<link rel="canonical" href="{}/en/billing/refunds">"#,
+            s.base
+        )),
         "{canonical}"
     );
 

@@ -336,8 +336,47 @@ fn push_entities_decoded(text: &str, out: &mut String) {
 /// Renders a Markdown body to sanitized HTML. Headings get the same ids as [`extract`] gives
 /// them, so a table of contents built from `Extracted::headings` links to them.
 pub fn render_html(body: &str) -> String {
+    render_html_linked(body, &|_| None)
+}
+
+/// [`render_html`], with every link and image target passed through `resolve`, which
+/// returns the target to use instead (an article's URL for `../billing/refunds.md`), or
+/// `None` to keep it.
+pub fn render_html_linked(body: &str, resolve: &dyn Fn(&str) -> Option<String>) -> String {
     let mut ids = IdAllocator::default();
-    let mut events: Vec<Event<'_>> = Parser::new_ext(body, options()).collect();
+    let mut events: Vec<Event<'_>> = Parser::new_ext(body, options())
+        .map(|e| match e {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest_url = resolve(&dest_url).map_or(dest_url, Into::into);
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest_url = resolve(&dest_url).map_or(dest_url, Into::into);
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+            e => e,
+        })
+        .collect();
     // Give every heading its id (computed from its text, as `extract` does).
     let mut i = 0;
     while i < events.len() {
@@ -463,6 +502,21 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("javascript:"));
         assert!(!html.contains("onclick"));
+    }
+
+    #[test]
+    fn links_and_images_are_resolved() {
+        let html = render_html_linked(
+            "[a](../b.md#x) ![i](img/i.png) [c](https://c.example)",
+            &|t| {
+                t.ends_with(".md#x")
+                    .then(|| "/en/b#x".to_string())
+                    .or_else(|| t.starts_with("img/").then(|| format!("/en/{t}")))
+            },
+        );
+        assert!(html.contains("href=\"/en/b#x\""), "{html}");
+        assert!(html.contains("src=\"/en/img/i.png\""), "{html}");
+        assert!(html.contains("href=\"https://c.example\""), "{html}");
     }
 
     #[test]

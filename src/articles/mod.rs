@@ -76,6 +76,12 @@ impl Article {
     pub fn html(&self) -> String {
         markdown::render_html(&self.body)
     }
+
+    /// The body rendered to sanitized HTML, with each link and image target passed through
+    /// `resolve` (which returns the target to use instead, or `None` to keep it).
+    pub fn html_linked(&self, resolve: &dyn Fn(&str) -> Option<String>) -> String {
+        markdown::render_html_linked(&self.body, resolve)
+    }
 }
 
 /// A Markdown file below the articles folder.
@@ -156,6 +162,37 @@ pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((files, problems))
+}
+
+/// When an article last changed, as `YYYY-MM-DD`: its front matter `updated`, else the date of
+/// the last git commit touching the file, else the file's modification time.
+pub fn last_updated(dir: &Path, path: &str, updated: Option<&str>) -> Option<String> {
+    if let Some(u) = updated {
+        return Some(u.to_string());
+    }
+    let git = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["log", "-1", "--format=%cs", "--"])
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .output();
+    if let Ok(out) = git
+        && out.status.success()
+    {
+        let date = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if date.len() == 10 {
+            return Some(date);
+        }
+    }
+    let modified = std::fs::metadata(dir.join(path)).ok()?.modified().ok()?;
+    let t = time::OffsetDateTime::from(modified);
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day()
+    ))
 }
 
 /// Hash of a file's bytes, stable across runs and versions of kb.
@@ -363,6 +400,20 @@ mod tests {
             .lang,
             "zh-hant"
         );
+    }
+
+    #[test]
+    fn last_updated_prefers_front_matter_then_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), "x").unwrap();
+        assert_eq!(
+            last_updated(dir.path(), "a.md", Some("2025-01-02")).as_deref(),
+            Some("2025-01-02")
+        );
+        // Not a git repository: the modification time.
+        let today = last_updated(dir.path(), "a.md", None).unwrap();
+        assert_eq!(today.len(), 10, "{today}");
+        assert!(today.starts_with("20"), "{today}");
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// Include draft articles (for writers previewing their work).
     #[arg(long)]
     pub drafts: bool,
+    /// The help center's name in page titles and the header (default: "Help Center", in
+    /// the reader's language).
+    #[arg(long, value_name = "NAME")]
+    pub site_name: Option<String>,
     /// Where "Contact support" links go.
     #[arg(long, value_name = "URL")]
     pub contact_url: Option<String>,

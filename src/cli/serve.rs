@@ -42,6 +42,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let state = Arc::new(AppState::new(
         WebConfig {
             articles: args.folders.articles.clone(),
+            site_name: args.site_name.clone(),
+            watching: !args.no_watch,
             templates: Some(args.templates.clone()),
             drafts: args.drafts,
             base_url: args.base_url.clone(),
@@ -51,6 +53,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         recorder,
     ));
     tracing::info!("listening on http://{}", listener.local_addr()?);
+    tokio::spawn(refresh_popular(state.clone(), args.data.clone()));
 
     // Index in the background: the server answers 503 until the index is ready. Then, unless
     // --no-watch, a thread re-indexes whenever articles change on disk.
@@ -118,6 +121,26 @@ async fn serve(args: ServeArgs) -> Result<()> {
     match stop_rx.await {
         Ok(e) => Err(e.context("cannot build the index")),
         Err(_) => Ok(()),
+    }
+}
+
+/// Keeps the home page's popular articles (views of the last 30 days) fresh.
+async fn refresh_popular(state: Arc<AppState>, data: std::path::PathBuf) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+    const WINDOW: i64 = 30 * 86_400_000;
+    loop {
+        let dir = data.clone();
+        let popular = tokio::task::spawn_blocking(move || {
+            let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir).ok()??;
+            kb::metrics::sqlite::popular(&store, kb::metrics::now() - WINDOW, 200).ok()
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(p) = popular {
+            state.set_popular(p);
+        }
+        tokio::time::sleep(EVERY).await;
     }
 }
 

@@ -13,7 +13,7 @@
 pub mod offsets;
 pub mod writer;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -26,7 +26,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 8;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -46,6 +46,13 @@ pub struct Fields {
     pub lang_prefix: Field,
     pub draft: Field,
     pub category: Field,
+    /// The article's translation group: its `translation_key`, else its path without the
+    /// language folder (fast).
+    pub translation: Field,
+    /// Front matter `updated` (fast).
+    pub updated: Field,
+    /// Old URLs that redirect to the article (fast).
+    pub aliases: Field,
     pub title: Field,
     /// The title's words, normalized and joined: an exact term for "the query is the title".
     pub title_key: Field,
@@ -81,15 +88,18 @@ pub fn schema() -> (Schema, Fields) {
     let fields = Fields {
         path: b.add_text_field("path", STRING | STORED | FAST),
         hash: b.add_u64_field("hash", FAST),
-        url: b.add_text_field("url", STRING | STORED),
-        lang: b.add_text_field("lang", STRING | STORED),
+        url: b.add_text_field("url", STRING | STORED | FAST),
+        lang: b.add_text_field("lang", STRING | STORED | FAST),
         lang_prefix: b.add_text_field("lang_prefix", STRING),
         draft: b.add_bool_field("draft", INDEXED | STORED | FAST),
-        category: b.add_text_field("category", STRING | STORED),
-        title: b.add_text_field("title", stored_text.clone()),
+        category: b.add_text_field("category", STRING | STORED | FAST),
+        translation: b.add_text_field("translation", STRING | FAST),
+        updated: b.add_text_field("updated", STRING | FAST),
+        aliases: b.add_text_field("aliases", STRING | FAST),
+        title: b.add_text_field("title", stored_text.clone().set_fast("raw")),
         title_key: b.add_text_field("title_key", STRING),
         headings: b.add_text_field("headings", text.clone()),
-        description: b.add_text_field("description", stored_text.clone()),
+        description: b.add_text_field("description", stored_text.clone().set_fast("raw")),
         summary: b.add_text_field("summary", STORED),
         tags: b.add_text_field("tags", stored_text),
         queries: b.add_text_field("queries", text.clone()),
@@ -139,27 +149,121 @@ impl std::fmt::Display for Fresh {
     }
 }
 
-/// The articles an index holds, by path: what posted paths (votes, events) are checked
-/// against, in memory.
+/// One article, as the help center's pages list it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    pub path: String,
+    pub url: String,
+    pub lang: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub draft: bool,
+    /// Articles with the same translation group are translations of each other.
+    pub translation: String,
+    pub updated: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+/// The articles an index holds: what the pages list (home, categories, language switcher,
+/// sitemap), where URLs and aliases lead, and what posted paths are checked against. Kept in
+/// memory, rebuilt from fast fields at each sync.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    published: HashSet<String>,
-    drafts: HashSet<String>,
+    entries: HashMap<String, Entry>,
+    by_url: HashMap<String, String>,
+    aliases: HashMap<String, String>,
+    groups: HashMap<String, Vec<String>>,
+}
+
+/// A URL without its trailing slash (`/en/billing/` and `/en/billing` are one page).
+fn url_key(url: &str) -> &str {
+    let t = url.trim_end_matches('/');
+    if t.is_empty() { "/" } else { t }
 }
 
 impl Catalog {
+    fn insert(&mut self, e: Entry) {
+        self.by_url
+            .insert(url_key(&e.url).to_string(), e.path.clone());
+        for a in &e.aliases {
+            self.aliases.insert(url_key(a).to_string(), e.path.clone());
+        }
+        self.groups
+            .entry(e.translation.clone())
+            .or_default()
+            .push(e.path.clone());
+        self.entries.insert(e.path.clone(), e);
+    }
+
     /// Whether the article at `path` is served (drafts only when `drafts`).
     pub fn serves(&self, path: &str, drafts: bool) -> bool {
-        self.published.contains(path) || (drafts && self.drafts.contains(path))
+        self.entries.get(path).is_some_and(|e| drafts || !e.draft)
     }
 
     /// Number of articles, drafts included.
     pub fn len(&self) -> usize {
-        self.published.len() + self.drafts.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path)
+    }
+
+    /// The article served at `url` (with or without a trailing slash).
+    pub fn by_url(&self, url: &str) -> Option<&Entry> {
+        self.by_url
+            .get(url_key(url))
+            .and_then(|p| self.entries.get(p))
+    }
+
+    /// The article an old URL (an alias) now lives at.
+    pub fn alias(&self, url: &str) -> Option<&Entry> {
+        self.aliases
+            .get(url_key(url))
+            .and_then(|p| self.entries.get(p))
+    }
+
+    /// The other-language versions of an article, by language.
+    pub fn translations(&self, path: &str) -> Vec<&Entry> {
+        let Some(e) = self.entries.get(path) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&Entry> = self
+            .groups
+            .get(&e.translation)
+            .into_iter()
+            .flatten()
+            .filter(|p| *p != path)
+            .filter_map(|p| self.entries.get(p))
+            .collect();
+        out.sort_by(|a, b| a.lang.cmp(&b.lang));
+        out
+    }
+
+    /// Every article, in path order.
+    pub fn entries(&self) -> Vec<&Entry> {
+        let mut v: Vec<&Entry> = self.entries.values().collect();
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    }
+
+    /// The languages that have articles, with how many, most first.
+    pub fn languages(&self, drafts: bool) -> Vec<(String, usize)> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for e in self.entries.values().filter(|e| drafts || !e.draft) {
+            *counts.entry(e.lang.as_str()).or_default() += 1;
+        }
+        let mut v: Vec<(String, usize)> = counts
+            .into_iter()
+            .map(|(l, n)| (l.to_string(), n))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
     }
 }
 
@@ -256,26 +360,53 @@ impl SearchIndex {
 
     /// Re-reads the catalog from the current searcher (after a reload).
     pub(crate) fn refresh_catalog(&self) -> tantivy::Result<()> {
+        use tantivy::columnar::StrColumn;
+        fn all(col: &Option<StrColumn>, doc: u32) -> Vec<String> {
+            let Some(col) = col else { return Vec::new() };
+            col.term_ords(doc)
+                .filter_map(|ord| {
+                    let mut s = String::new();
+                    col.ord_to_str(ord, &mut s).ok()?;
+                    Some(s)
+                })
+                .collect()
+        }
+        fn first(col: &Option<StrColumn>, doc: u32) -> Option<String> {
+            all(col, doc).into_iter().next()
+        }
         let searcher = self.reader.searcher();
         let mut catalog = Catalog::default();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
-            let Some(paths) = fast.str("path")? else {
+            let paths = fast.str("path")?;
+            if paths.is_none() {
                 continue;
-            };
+            }
+            let urls = fast.str("url")?;
+            let langs = fast.str("lang")?;
+            let titles = fast.str("title")?;
+            let descriptions = fast.str("description")?;
+            let categories = fast.str("category")?;
+            let translations = fast.str("translation")?;
+            let updated = fast.str("updated")?;
+            let aliases = fast.str("aliases")?;
             let drafts = fast.bool("draft")?;
-            let mut path = String::new();
             for doc in segment.doc_ids_alive() {
-                let Some(ord) = paths.term_ords(doc).next() else {
+                let Some(path) = first(&paths, doc) else {
                     continue;
                 };
-                path.clear();
-                paths.ord_to_str(ord, &mut path)?;
-                if drafts.first(doc).unwrap_or(false) {
-                    catalog.drafts.insert(path.clone());
-                } else {
-                    catalog.published.insert(path.clone());
-                }
+                catalog.insert(Entry {
+                    url: first(&urls, doc).unwrap_or_default(),
+                    lang: first(&langs, doc).unwrap_or_default(),
+                    title: first(&titles, doc).unwrap_or_else(|| path.clone()),
+                    description: first(&descriptions, doc).filter(|d| !d.is_empty()),
+                    category: first(&categories, doc),
+                    draft: drafts.first(doc).unwrap_or(false),
+                    translation: first(&translations, doc).unwrap_or_else(|| path.clone()),
+                    updated: first(&updated, doc),
+                    aliases: all(&aliases, doc),
+                    path,
+                });
             }
         }
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
@@ -316,32 +447,6 @@ impl SearchIndex {
             .map_err(|e: tantivy::TantivyError| Fresh::Broken(e.to_string()))?;
         drop(reader);
         Ok(index)
-    }
-
-    /// The path of the article served at `url`, and whether it is a draft.
-    pub fn path_for_url(&self, url: &str) -> tantivy::Result<Option<(String, bool)>> {
-        use tantivy::schema::Value;
-        let searcher = self.reader.searcher();
-        let term = tantivy::Term::from_field_text(self.fields.url, url);
-        let query = tantivy::query::TermQuery::new(term, IndexRecordOption::Basic);
-        let top = searcher.search(
-            &query,
-            &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
-        )?;
-        let Some((_, address)) = top.into_iter().next() else {
-            return Ok(None);
-        };
-        let doc: tantivy::TantivyDocument = searcher.doc(address)?;
-        let path = doc
-            .get_first(self.fields.path)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let draft = doc
-            .get_first(self.fields.draft)
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        Ok(Some((path, draft)))
     }
 
     /// Number of articles in the index (drafts included).

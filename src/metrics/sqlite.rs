@@ -371,6 +371,22 @@ impl EventStore for SqliteStore {
     }
 }
 
+/// The most viewed articles since `since`, most viewed first: (path, views).
+pub fn popular(
+    store: &SqliteStore,
+    since: Millis,
+    limit: usize,
+) -> Result<Vec<(String, u64)>, MetricsError> {
+    let mut stmt = store.conn.prepare_cached(
+        "SELECT path, count(*) AS n FROM views WHERE at >= ?1
+         GROUP BY path ORDER BY n DESC, path LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![since, limit as i64], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The current vote of `visitor` on `path`, if any: (helpful, reason).
 pub fn current_vote(
     store: &SqliteStore,
@@ -516,6 +532,31 @@ mod tests {
         })
         .unwrap();
         assert_eq!(recent, 2);
+    }
+
+    #[test]
+    fn popular_articles_by_views() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(dir.path()).unwrap();
+        let view = |at, path: &str| {
+            Event::View(View {
+                at,
+                visitor: None,
+                path: path.into(),
+                search_id: None,
+            })
+        };
+        s.append(&[
+            view(1, "old.md"),
+            view(10, "a.md"),
+            view(11, "b.md"),
+            view(12, "b.md"),
+        ])
+        .unwrap();
+        assert_eq!(
+            popular(&s, 5, 10).unwrap(),
+            [("b.md".to_string(), 2), ("a.md".to_string(), 1)]
+        );
     }
 
     #[test]

@@ -199,6 +199,65 @@ impl Engine {
         })
     }
 
+    /// A spelling correction for a query that found nothing ("Did you mean …?"): each word the
+    /// index does not know replaced by its closest word of the index's own vocabulary, if
+    /// the corrected query finds something.
+    pub fn suggest(&self, query: &str, lang: Option<&str>) -> Option<String> {
+        let searcher = self.index.reader.searcher();
+        let f = &self.index.fields;
+        let vocab = [f.body, f.title];
+        let known = |term: &str| {
+            vocab.iter().any(|&field| {
+                searcher
+                    .doc_freq(&Term::from_field_text(field, term))
+                    .unwrap_or(0)
+                    > 0
+            })
+        };
+        let mut changed = false;
+        let corrected: Vec<String> = query
+            .split_whitespace()
+            .map(|word| {
+                let tokens = crate::analysis::analyze_to_vec(word);
+                let Some(main) = tokens
+                    .iter()
+                    .find(|t| t.kind == crate::analysis::TokenKind::Word)
+                else {
+                    return word.to_string();
+                };
+                let typed = tokens
+                    .iter()
+                    .find(|t| t.kind == crate::analysis::TokenKind::Exact)
+                    .map_or(main.text.as_str(), |t| t.text.as_str());
+                let letters = typed.chars().filter(|c| c.is_alphabetic()).count();
+                if known(&main.text) || letters < 3 || tokens.len() > 2 {
+                    return word.to_string();
+                }
+                match plan::corrections(&searcher, &vocab, typed)
+                    .into_iter()
+                    .next()
+                {
+                    Some(c) => {
+                        changed = true;
+                        c
+                    }
+                    None => word.to_string(),
+                }
+            })
+            .collect();
+        if !changed {
+            return None;
+        }
+        let suggestion = corrected.join(" ");
+        let params = SearchParams {
+            lang: lang.map(str::to_string),
+            limit: 0,
+            ..SearchParams::new(suggestion.clone())
+        };
+        let found = self.search(&params).ok()?.total > 0;
+        found.then_some(suggestion)
+    }
+
     /// The tantivy query for a plan.
     fn query(&self, plan: &Plan, lang: Option<&str>, drafts: bool) -> Box<dyn Query> {
         let f = &self.index.fields;

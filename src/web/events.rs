@@ -47,7 +47,7 @@ async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
 }
 
 /// Checks that `path` is an article this server serves.
-async fn known_article(state: &AppState, path: &str) -> Result<(), ApiError> {
+pub async fn known_article(state: &AppState, path: &str) -> Result<(), ApiError> {
     let Some(engine) = state.engine().cloned() else {
         return Err(ApiError::unavailable(
             "the index is still being built; try again in a moment",
@@ -92,42 +92,56 @@ struct FeedbackBody {
     comment: Option<String>,
 }
 
-/// `POST /api/feedback {"path", "helpful", "reason"?, "comment"?}` → `204` once the vote is
-/// committed.
-pub async fn feedback(
-    State(state): State<Arc<AppState>>,
-    tracking: Tracking,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let body: FeedbackBody = json_body(body).await?;
-    let reason = match body.reason.as_deref().map(str::trim) {
+/// A vote as a reader sent it, from JSON or from the HTML form.
+#[derive(Debug, Default)]
+pub struct VoteInput {
+    pub path: String,
+    pub helpful: bool,
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Checks a vote and records it, returning once it is committed; the error is the response
+/// to send (400 with a message, 429, or 503).
+pub async fn record_vote(
+    state: &AppState,
+    tracking: &Tracking,
+    input: VoteInput,
+) -> Result<(), Response> {
+    let reason = match input.reason.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(r) => Some(Reason::parse(r).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "`reason` must be outdated, unclear, incomplete or other, got {r:?}"
             ))
+            .into_response()
         })?),
     };
-    if body.helpful && reason.is_some() {
+    if input.helpful && reason.is_some() {
         return Err(ApiError::bad_request(
             "`reason` says why an article did not help: send it with \"helpful\": false",
-        ));
+        )
+        .into_response());
     }
-    let comment = body
+    let comment = input
         .comment
         .as_deref()
         .map(clean_text)
         .filter(|c| !c.is_empty());
-    if let Some(c) = &comment
-        && c.chars().count() > MAX_COMMENT
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_COMMENT)
     {
         return Err(ApiError::bad_request(format!(
             "`comment` must be at most {MAX_COMMENT} characters"
-        )));
+        ))
+        .into_response());
     }
-    known_article(&state, &body.path).await?;
+    known_article(state, &input.path)
+        .await
+        .map_err(IntoResponse::into_response)?;
     if !state.votes_limit.allow(&tracking.rate_key) {
-        return Ok(too_many("votes"));
+        return Err(too_many("votes"));
     }
     if tracking.counted {
         state
@@ -135,8 +149,8 @@ pub async fn feedback(
             .record_durably(Event::Vote(Vote {
                 at: metrics::now(),
                 visitor: tracking.visitor.clone(),
-                path: body.path,
-                helpful: body.helpful,
+                path: input.path,
+                helpful: input.helpful,
                 reason,
                 comment,
             }))
@@ -144,9 +158,33 @@ pub async fn feedback(
             .map_err(|e| {
                 tracing::error!("vote not saved: {e}");
                 ApiError::unavailable("your vote could not be saved; please try again")
+                    .into_response()
             })?;
     }
-    Ok((StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response())
+    Ok(())
+}
+
+/// `POST /api/feedback {"path", "helpful", "reason"?, "comment"?}` → `204` once the vote is
+/// committed.
+pub async fn feedback(
+    State(state): State<Arc<AppState>>,
+    tracking: Tracking,
+    body: Body,
+) -> Response {
+    let body: FeedbackBody = match json_body(body).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let input = VoteInput {
+        path: body.path,
+        helpful: body.helpful,
+        reason: body.reason,
+        comment: body.comment,
+    };
+    match record_vote(&state, &tracking, input).await {
+        Ok(()) => (StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response(),
+        Err(response) => response,
+    }
 }
 
 #[derive(Debug, Deserialize)]

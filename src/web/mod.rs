@@ -5,15 +5,20 @@
 //! say 503 (`starting`), then [`AppState::set_ready`] hands them the search engine.
 
 mod api;
+mod article;
+pub mod assets;
 mod error;
 mod events;
+pub mod i18n;
 mod pages;
 pub mod ratelimit;
+mod site;
 pub mod templates;
 pub mod visitor;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -34,6 +39,10 @@ use ratelimit::RateLimiter;
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     pub articles: PathBuf,
+    /// The help center's name; by default the locale's `site.name`.
+    pub site_name: Option<String>,
+    /// Whether articles are re-indexed on save (pages then reload themselves).
+    pub watching: bool,
     /// Folder of custom page templates (the built-in set is used for what it lacks).
     pub templates: Option<PathBuf>,
     /// Search and serve draft articles.
@@ -47,7 +56,13 @@ pub struct WebConfig {
 /// What every handler shares.
 pub struct AppState {
     pub config: WebConfig,
+    pub locales: Arc<i18n::Locales>,
     pub templates: templates::Templates,
+    pub assets: assets::Assets,
+    /// The most viewed articles of the last 30 days (path, views), refreshed by the server.
+    pub popular: RwLock<Arc<Vec<(String, u64)>>>,
+    /// "Last updated" dates by article path (a git call each otherwise).
+    updated: Mutex<HashMap<String, Option<String>>>,
     /// Where events go.
     pub recorder: Recorder,
     /// Votes per visitor: a burst of 20, then one every 3 seconds.
@@ -61,8 +76,19 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: WebConfig, recorder: Recorder) -> Self {
+        let locales_dir = config.templates.as_ref().map(|d| d.join("locales"));
+        let (locales, problems) = i18n::Locales::load(locales_dir.as_deref());
+        for p in problems {
+            tracing::warn!("locales: {p}");
+        }
+        let locales = Arc::new(locales);
+        let static_dir = config.templates.as_ref().map(|d| d.join("static"));
         AppState {
-            templates: templates::Templates::new(config.templates.clone()),
+            templates: templates::Templates::new(config.templates.clone(), locales.clone()),
+            assets: assets::Assets::load(static_dir.as_deref()),
+            locales,
+            popular: RwLock::default(),
+            updated: Mutex::default(),
             config,
             recorder,
             votes_limit: RateLimiter::new(20, 1.0 / 3.0),
@@ -72,8 +98,18 @@ impl AppState {
         }
     }
 
+    /// Replaces the list of popular articles (path, views), most viewed first.
+    pub fn set_popular(&self, popular: Vec<(String, u64)>) {
+        *self.popular.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(popular);
+    }
+
     /// Tells open pages (`/api/live`) which articles were just re-indexed.
     pub fn announce_changes(&self, paths: Vec<String>) {
+        let mut updated = self.updated.lock().unwrap_or_else(|e| e.into_inner());
+        for p in &paths {
+            updated.remove(p);
+        }
+        drop(updated);
         // No receiver (no page open) is not an error.
         let _ = self.changes.send(Arc::new(paths));
     }
@@ -113,6 +149,15 @@ pub fn app(state: Arc<AppState>) -> Router {
     }
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/", get(pages::root))
+        .route("/search", get(site::search))
+        .route("/contact", get(site::contact))
+        .route("/feedback", post(article::feedback_form))
+        .route("/sitemap.xml", get(site::sitemap))
+        .route("/opensearch.xml", get(site::opensearch))
+        .route("/robots.txt", get(site::robots))
+        .route("/static/{name}", get(site::asset))
+        .route("/favicon.ico", get(site::favicon))
         .merge(api)
         .fallback(pages::fallback)
         .layer((

@@ -1,38 +1,489 @@
-//! Pages, rendered from the templates. For now the article page at each article's `url`, so
-//! that every search result links somewhere real, and the 404 page; the home, search and
-//! category pages build on these.
+//! The help center's pages: what every page shares (header, languages, search box), the home
+//! and category pages, the 404 page, and the dispatch of every other address (articles,
+//! aliases, language homes, categories, files beside the articles).
+//!
+//! Addresses: `/{lang}/` is a language's home, `/{lang}/categories/{topic}` a category, an
+//! article lives at its `url`, and the interface speaks the language of the address (or,
+//! elsewhere, the reader's `Accept-Language`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
-use axum::response::{AppendHeaders, Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Serialize;
 
+use super::i18n;
 use super::visitor::Tracking;
 use super::{ApiError, AppState};
-use crate::articles;
-use crate::metrics::{self, Click, Event, View};
+use crate::articles::markdown::slugify;
+use crate::index::{Catalog, Entry};
 
-/// The search a reader came from, from a result link's `?s=SEARCH_ID&r=RANK`. Result links
-/// carry it in the article's own address (the page declares its canonical address without
-/// it): clicks are recorded without JavaScript and without a redirect hop.
-fn came_from(uri: &Uri) -> Option<(String, Option<u32>)> {
-    let query = uri.query()?;
-    let mut search = None;
-    let mut rank = None;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match &*k {
-            "s" if metrics::is_id(&v) => search = Some(v.into_owned()),
-            "r" => rank = v.parse::<u32>().ok().filter(|r| (1..=10_000).contains(r)),
-            _ => {}
-        }
-    }
-    search.map(|s| (s, rank))
+/// What every page's template gets as `page`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageCtx {
+    /// Interface language (a locale tag).
+    pub ui: String,
+    pub html_lang: String,
+    pub site_name: String,
+    pub home_url: String,
+    pub language_name: String,
+    pub languages: Vec<LangLink>,
+    pub assets: AssetUrls,
+    pub search: SearchBox,
+    pub contact_url: Option<String>,
+    pub live_path: Option<String>,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct LangLink {
+    pub tag: String,
+    pub name: String,
+    pub url: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetUrls {
+    pub css: String,
+    pub js: String,
+    pub icon: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchBox {
+    pub q: String,
+    pub lang_options: Vec<LangOption>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LangOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// An article as a page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    pub title: String,
+    pub url: String,
+    pub blurb: Option<String>,
+}
+
+impl Listed {
+    pub fn of(e: &Entry) -> Listed {
+        Listed {
+            title: e.title.clone(),
+            url: e.url.clone(),
+            blurb: e.description.clone(),
+        }
+    }
+}
+
+/// The name of a content language in the interface: the locale's own name for it, else the
+/// tag.
+pub fn language_name(state: &AppState, tag: &str) -> String {
+    let best = state.locales.best(tag);
+    if best == tag || tag.split('-').next() == best.split('-').next() && best != i18n::DEFAULT {
+        state.locales.name(&best)
+    } else {
+        tag.to_string()
+    }
+}
+
+/// The URL of a category page.
+pub fn category_url(lang: &str, category: &str) -> String {
+    format!("/{lang}/categories/{}", slugify(category))
+}
+
+/// The default of a search box's language filter for a page in `lang`: the language, or all
+/// its variants when there are several (`zh` for zh-cn and zh-tw, since each script finds the
+/// other).
+pub fn default_filter(catalog: &Catalog, drafts: bool, lang: &str) -> String {
+    let primary = lang.split('-').next().unwrap_or(lang);
+    let variants = catalog
+        .languages(drafts)
+        .iter()
+        .filter(|(l, _)| l.split('-').next() == Some(primary))
+        .count();
+    if variants > 1 {
+        primary.to_string()
+    } else {
+        lang.to_string()
+    }
+}
+
+impl AppState {
+    /// The interface language for a request: `explicit` (the page's content language, or
+    /// `hl=`), else the reader's `Accept-Language`, else English.
+    pub fn ui_for(&self, explicit: Option<&str>, headers: &HeaderMap) -> String {
+        if let Some(tag) = explicit.and_then(crate::articles::lang::normalize_tag) {
+            return self.locales.best(&tag);
+        }
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| self.locales.negotiate(v))
+            .unwrap_or_else(|| i18n::DEFAULT.to_string())
+    }
+
+    /// The content language whose home a page in interface language `ui` links to.
+    pub fn home_lang(&self, catalog: &Catalog, content: Option<&str>, ui: &str) -> Option<String> {
+        let langs = catalog.languages(self.config.drafts);
+        if let Some(c) = content
+            && langs.iter().any(|(l, _)| l == c)
+        {
+            return Some(c.to_string());
+        }
+        langs
+            .iter()
+            .find(|(l, _)| self.locales.best(l) == ui)
+            .or_else(|| langs.first())
+            .map(|(l, _)| l.clone())
+    }
+
+    /// The `page` context: `content` is the page's content language (if it has one), `q` and
+    /// `filter` fill the search box.
+    pub fn page_ctx(
+        &self,
+        catalog: &Catalog,
+        ui: &str,
+        content: Option<&str>,
+        q: &str,
+        filter: Option<&str>,
+    ) -> PageCtx {
+        let drafts = self.config.drafts;
+        let home = self.home_lang(catalog, content, ui);
+        let langs = catalog.languages(drafts);
+        let current = home.clone().unwrap_or_default();
+        let languages: Vec<LangLink> = langs
+            .iter()
+            .map(|(l, _)| LangLink {
+                tag: l.clone(),
+                name: language_name(self, l),
+                url: format!("/{l}/"),
+                current: *l == current,
+            })
+            .collect();
+        let filter = filter
+            .map(str::to_string)
+            .or_else(|| home.as_deref().map(|h| default_filter(catalog, drafts, h)))
+            .unwrap_or_default();
+        // The filter offers each language, and each family of variants (中文: zh-cn + zh-tw).
+        let mut families: BTreeMap<String, usize> = BTreeMap::new();
+        for (l, _) in &langs {
+            *families
+                .entry(l.split('-').next().unwrap_or(l).to_string())
+                .or_default() += 1;
+        }
+        let mut lang_options: Vec<LangOption> = Vec::new();
+        for (family, n) in &families {
+            if *n > 1 {
+                let name = language_name(
+                    self,
+                    &format!("{family}-{}", if family == "zh" { "cn" } else { "x" }),
+                );
+                let label = self
+                    .locales
+                    .text(ui, "search.all_variants")
+                    .map(|t| {
+                        i18n::fill(
+                            t,
+                            &[(
+                                "language",
+                                name.split(['(', '（'])
+                                    .next()
+                                    .unwrap_or(&name)
+                                    .trim()
+                                    .to_string(),
+                            )],
+                        )
+                    })
+                    .unwrap_or_else(|| family.clone());
+                lang_options.push(LangOption {
+                    value: family.clone(),
+                    label: if family == "zh" {
+                        label
+                            .replace("简体中文", "中文")
+                            .replace("繁體中文", "中文")
+                    } else {
+                        label
+                    },
+                    selected: filter == *family,
+                });
+            }
+        }
+        for (l, _) in &langs {
+            lang_options.push(LangOption {
+                value: l.clone(),
+                label: language_name(self, l),
+                selected: filter == *l,
+            });
+        }
+        PageCtx {
+            ui: ui.to_string(),
+            html_lang: content.unwrap_or(ui).to_string(),
+            site_name: self
+                .config
+                .site_name
+                .clone()
+                .or_else(|| self.locales.text(ui, "site.name").map(str::to_string))
+                .unwrap_or_else(|| "Help Center".to_string()),
+            home_url: home.map_or_else(|| "/".to_string(), |h| format!("/{h}/")),
+            language_name: language_name(self, &current),
+            languages,
+            assets: AssetUrls {
+                css: self.assets.url("kb.css"),
+                js: self.assets.url("kb.js"),
+                icon: self.assets.url("favicon.svg"),
+            },
+            search: SearchBox {
+                q: q.to_string(),
+                lang_options,
+            },
+            contact_url: self
+                .config
+                .contact_url
+                .as_ref()
+                .map(|_| format!("/contact?hl={ui}")),
+            live_path: None,
+        }
+    }
+
+    /// The popular articles served in `lang` (all languages when `None`), at most `n`.
+    pub fn popular_in(&self, catalog: &Catalog, lang: Option<&str>, n: usize) -> Vec<Listed> {
+        let popular = self
+            .popular
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        popular
+            .iter()
+            .filter_map(|(path, _)| catalog.get(path))
+            .filter(|e| self.config.drafts || !e.draft)
+            .filter(|e| lang.is_none_or(|l| crate::articles::lang::matches(l, &e.lang)))
+            .take(n)
+            .map(Listed::of)
+            .collect()
+    }
+
+    /// Renders a template into a page response (a 500 with a message if it cannot be).
+    pub fn page(
+        &self,
+        status: StatusCode,
+        template: &str,
+        ui: &str,
+        ctx: impl Serialize,
+    ) -> Response {
+        match self.templates.render(template, ui, ctx) {
+            Ok(html) => (
+                status,
+                [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))],
+                Html(html),
+            )
+                .into_response(),
+            Err(e) => ApiError::internal(format!("template {template}: {e:#}")).into_response(),
+        }
+    }
+
+    /// The 404 page, in the interface language the request asks for.
+    pub fn not_found(
+        &self,
+        catalog: &Catalog,
+        headers: &HeaderMap,
+        content: Option<&str>,
+    ) -> Response {
+        let ui = self.ui_for(content, headers);
+        let page = self.page_ctx(catalog, &ui, content, "", None);
+        let popular = self.popular_in(catalog, content, 5);
+        self.page(
+            StatusCode::NOT_FOUND,
+            "not_found.html",
+            &ui,
+            serde_json::json!({ "page": page, "popular": popular }),
+        )
+    }
+}
+
+/// `/`: the home of the reader's language (from `Accept-Language`), else of the language
+/// with most articles.
+pub async fn root(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(engine) = state.engine() else {
+        return ApiError::unavailable("the index is still being built; try again in a moment")
+            .into_response();
+    };
+    let catalog = engine.index().catalog();
+    let langs = catalog.languages(state.config.drafts);
+    if langs.is_empty() {
+        return home(&state, &catalog, &headers, None);
+    }
+    let wanted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(i18n::preferences)
+        .unwrap_or_default();
+    let best = wanted
+        .iter()
+        .find_map(|p| {
+            langs.iter().find(|(l, _)| {
+                l == p
+                    || l.starts_with(&format!("{p}-"))
+                    || p.starts_with(&format!("{l}-"))
+                    || (p.starts_with("zh")
+                        && l.starts_with("zh")
+                        && state.locales.best(l) == state.locales.best(p))
+            })
+        })
+        .or_else(|| langs.first())
+        .map(|(l, _)| l.clone())
+        .unwrap_or_default();
+    (
+        [(header::VARY, HeaderValue::from_static("Accept-Language"))],
+        Redirect::to(&format!("/{best}/")),
+    )
+        .into_response()
+}
+
+/// A language's home: search, categories with their articles, popular articles.
+fn home(state: &AppState, catalog: &Catalog, headers: &HeaderMap, lang: Option<&str>) -> Response {
+    let ui = state.ui_for(lang, headers);
+    let page = state.page_ctx(catalog, &ui, lang, "", None);
+    let drafts = state.config.drafts;
+    let mut by_category: BTreeMap<String, Vec<&Entry>> = BTreeMap::new();
+    let uncategorized = state
+        .locales
+        .text(&ui, "home.uncategorized")
+        .unwrap_or("More articles")
+        .to_string();
+    let mut intro = None;
+    for e in catalog.entries() {
+        if Some(e.lang.as_str()) != lang || (e.draft && !drafts) {
+            continue;
+        }
+        if lang.is_some_and(|l| e.url.trim_end_matches('/') == format!("/{l}")) {
+            intro = Some(e.path.clone());
+            continue;
+        }
+        by_category
+            .entry(e.category.clone().unwrap_or_else(|| uncategorized.clone()))
+            .or_default()
+            .push(e);
+    }
+    let categories: Vec<serde_json::Value> = by_category
+        .into_iter()
+        .map(|(name, mut articles)| {
+            articles.sort_by(|a, b| a.title.cmp(&b.title));
+            serde_json::json!({
+                "name": name,
+                "url": category_url(lang.unwrap_or(""), &name),
+                "count": articles.len(),
+                "articles": articles.iter().map(|e| Listed::of(e)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let intro_html = intro.and_then(|path| {
+        let bytes = std::fs::read(state.config.articles.join(&path)).ok()?;
+        let shown = crate::articles::shown_path(&state.config.articles, &path);
+        let a = crate::articles::parse(&path, &shown, &bytes).ok()?;
+        Some(a.html())
+    });
+    let base = site_base(state, headers);
+    let alternates: Vec<serde_json::Value> = page
+        .languages
+        .iter()
+        .map(|l| serde_json::json!({ "tag": l.tag, "url": format!("{base}{}", l.url) }))
+        .collect();
+    let popular = state.popular_in(catalog, lang, 6);
+    state.page(
+        StatusCode::OK,
+        "home.html",
+        &ui,
+        serde_json::json!({
+            "page": page,
+            "categories": categories,
+            "popular": popular,
+            "intro": intro_html,
+            "alternates": alternates,
+        }),
+    )
+}
+
+/// The address the help center is reached at: `--base-url`, else the request's host.
+pub fn site_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(b) = &state.config.base_url {
+        return b.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Serves a file that sits beside the articles (an image, a PDF), never an article source,
+/// a hidden file or anything outside the folder.
+fn article_file(state: &AppState, path: &str) -> Option<Response> {
+    let rel = percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8()
+        .ok()?;
+    if rel.is_empty()
+        || rel.ends_with(".md")
+        || rel.split('/').any(|c| c.is_empty() || c.starts_with('.'))
+    {
+        return None;
+    }
+    let root = state.config.articles.canonicalize().ok()?;
+    let file = root.join(rel.as_ref()).canonicalize().ok()?;
+    if !file.starts_with(&root) || !file.is_file() {
+        return None;
+    }
+    let body = std::fs::read(&file).ok()?;
+    let kind = match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("svg") => "image/svg+xml",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("mp4") => "video/mp4",
+        _ => "application/octet-stream",
+    };
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=3600"),
+                ),
+                (
+                    header::HeaderName::from_static("x-content-type-options"),
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+/// Every address without a route of its own.
 pub async fn fallback(
     State(state): State<Arc<AppState>>,
     tracking: Tracking,
+    headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     let path = uri.path().to_string();
@@ -43,78 +494,79 @@ pub async fn fallback(
         return ApiError::unavailable("the index is still being built; try again in a moment")
             .into_response();
     };
-    let dir = state.config.articles.clone();
+    let catalog = engine.index().catalog();
     let drafts = state.config.drafts;
-    let lookup_path = path.clone();
-    let article = tokio::task::spawn_blocking(move || -> Option<articles::Article> {
-        let (article_path, draft) = engine.index().path_for_url(&lookup_path).ok()??;
-        if draft && !drafts {
-            return None;
-        }
-        let shown = articles::shown_path(&dir, &article_path);
-        let bytes = std::fs::read(dir.join(&article_path)).ok()?;
-        articles::parse(&article_path, &shown, &bytes).ok()
-    })
-    .await;
-    if let Ok(Some(a)) = &article
-        && tracking.counted
+    let decoded = percent_encoding::percent_decode_str(&path)
+        .decode_utf8()
+        .map(|p| p.into_owned())
+        .unwrap_or_else(|_| path.clone());
+    let entry = catalog
+        .by_url(&path)
+        .or_else(|| catalog.by_url(&decoded))
+        .filter(|e| drafts || !e.draft)
+        .cloned();
+    if let Some(entry) = entry {
+        return super::article::page(state, engine, catalog, entry, tracking, headers, uri).await;
+    }
+    if let Some(target) = catalog
+        .alias(&path)
+        .or_else(|| catalog.alias(&decoded))
+        .filter(|e| drafts || !e.draft)
     {
-        let at = metrics::now();
-        let from = came_from(&uri);
-        if let Some((search_id, Some(position))) = &from {
-            state.recorder.record(Event::Click(Click {
-                at,
-                visitor: tracking.visitor.clone(),
-                search_id: search_id.clone(),
-                path: a.path.clone(),
-                position: *position,
-            }));
+        return Redirect::permanent(&target.url).into_response();
+    }
+    let segments: Vec<&str> = decoded.trim_matches('/').split('/').collect();
+    let langs = catalog.languages(drafts);
+    let is_lang = |s: &str| langs.iter().any(|(l, _)| l == s);
+    match segments.as_slice() {
+        [lang] if is_lang(lang) && decoded.ends_with('/') => {
+            return home(&state, &catalog, &headers, Some(lang));
         }
-        state.recorder.record(Event::View(View {
-            at,
-            visitor: tracking.visitor.clone(),
-            path: a.path.clone(),
-            search_id: from.map(|(s, _)| s),
-        }));
+        [lang] if is_lang(lang) => {
+            return Redirect::permanent(&format!("/{lang}/")).into_response();
+        }
+        [lang, "categories", topic] if is_lang(lang) => {
+            if let Some(r) = category(&state, &catalog, &headers, lang, topic) {
+                return r;
+            }
+        }
+        _ => {}
     }
-    let cookie = article
-        .as_ref()
-        .is_ok_and(Option::is_some)
-        .then(|| tracking.set_cookie())
-        .flatten();
-    let page = match article {
-        Ok(Some(a)) => state
-            .templates
-            .render(
-                "article.html",
-                serde_json::json!({
-                    "lang": a.lang,
-                    "article": {
-                        "title": a.title,
-                        "description": a.description,
-                        "url": a.url,
-                        "canonical": format!(
-                            "{}{}",
-                            state.config.base_url.as_deref().unwrap_or("").trim_end_matches('/'),
-                            a.url
-                        ),
-                        "path": a.path,
-                        "category": a.category,
-                        "tags": a.tags,
-                        "headings": a.headings,
-                        "html": a.html(),
-                    },
-                }),
-            )
-            .map(|html| (StatusCode::OK, html)),
-        Ok(None) => state
-            .templates
-            .render("not_found.html", serde_json::json!({ "path": path }))
-            .map(|html| (StatusCode::NOT_FOUND, html)),
-        Err(e) => return ApiError::internal(e).into_response(),
-    };
-    match page {
-        Ok((status, html)) => (status, AppendHeaders(cookie), Html(html)).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+    let state2 = state.clone();
+    if let Ok(Some(file)) = tokio::task::spawn_blocking(move || article_file(&state2, &path)).await
+    {
+        return file;
     }
+    let content = segments.first().copied().filter(|s| is_lang(s));
+    state.not_found(&catalog, &headers, content)
+}
+
+/// A category page: its articles, by title.
+fn category(
+    state: &AppState,
+    catalog: &Catalog,
+    headers: &HeaderMap,
+    lang: &str,
+    topic: &str,
+) -> Option<Response> {
+    let mut articles: Vec<&Entry> = catalog
+        .entries()
+        .into_iter()
+        .filter(|e| e.lang == lang && (state.config.drafts || !e.draft))
+        .filter(|e| e.category.as_deref().is_some_and(|c| slugify(c) == topic))
+        .collect();
+    let name = articles.first()?.category.clone()?;
+    articles.sort_by(|a, b| a.title.cmp(&b.title));
+    let ui = state.ui_for(Some(lang), headers);
+    let page = state.page_ctx(catalog, &ui, Some(lang), "", None);
+    Some(state.page(
+        StatusCode::OK,
+        "category.html",
+        &ui,
+        serde_json::json!({
+            "page": page,
+            "category": name,
+            "articles": articles.iter().map(|e| Listed::of(e)).collect::<Vec<_>>(),
+        }),
+    ))
 }

@@ -1,0 +1,358 @@
+//! Site-wide pages and files: the search results page, "Contact support", `sitemap.xml`
+//! (with hreflang alternates), the OpenSearch description, `robots.txt` and static assets.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+use super::pages::{Listed, language_name, site_base};
+use super::visitor::Tracking;
+use super::{ApiError, AppState};
+use crate::articles::lang;
+use crate::metrics::{self, Action, ActionKind, Event, Search, Source};
+use crate::search::{self, SearchParams};
+
+/// Results on one page of the search page.
+const PER_PAGE: usize = 10;
+/// Pages the pager offers at most.
+const MAX_PAGES: usize = 50;
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn search_url(q: &str, lang: &str, hl: &str, page: usize) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", q);
+    if !lang.is_empty() {
+        s.append_pair("lang", lang);
+    }
+    s.append_pair("hl", hl);
+    if page > 1 {
+        s.append_pair("page", &page.to_string());
+    }
+    format!("/search?{}", s.finish())
+}
+
+#[derive(Serialize)]
+struct ResultItem {
+    title: String,
+    link: String,
+    lang: String,
+    lang_name: String,
+    category: Option<String>,
+    snippet: String,
+}
+
+/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N]`: the results page, with a spelling
+/// suggestion, popular articles and the contact link when nothing is found. Searches are
+/// recorded as on `/api/search`; result links carry the search's id for click tracking.
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    tracking: Tracking,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(engine) = state.engine().cloned() else {
+        return ApiError::unavailable("the index is still being built; try again in a moment")
+            .into_response();
+    };
+    let catalog = engine.index().catalog();
+    let q = param(&params, "q").unwrap_or("").to_string();
+    let filter = param(&params, "lang")
+        .and_then(lang::normalize_tag)
+        .unwrap_or_default();
+    let ui = state.ui_for(param(&params, "hl").filter(|h| !h.is_empty()), &headers);
+    let page_number = param(&params, "page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, MAX_PAGES);
+    let content = (!filter.is_empty()).then_some(filter.as_str());
+    let mut page = state.page_ctx(&catalog, &ui, content, &q, Some(&filter));
+    page.html_lang = ui.clone();
+    if let Some(u) = &mut page.contact_url {
+        let qs: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        u.push_str(&format!("&q={qs}"));
+    }
+
+    let mut ctx = serde_json::json!({ "page": page, "q": q, "results": [], "total": 0 });
+    if q.trim().is_empty() {
+        return state.page(StatusCode::OK, "search.html", &ui, ctx);
+    }
+    let request = SearchParams {
+        query: q.clone(),
+        lang: content.map(str::to_string),
+        limit: PER_PAGE,
+        offset: (page_number - 1) * PER_PAGE,
+        drafts: state.config.drafts,
+    };
+    let e2 = engine.clone();
+    let outcome = tokio::task::spawn_blocking(move || e2.search(&request)).await;
+    let response = match outcome {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) if e.is_client_error() => {
+            ctx["error"] = serde_json::Value::String(e.to_string());
+            return state.page(StatusCode::BAD_REQUEST, "search.html", &ui, ctx);
+        }
+        Ok(Err(e)) => return ApiError::internal(e).into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+
+    let mut search_id = None;
+    if tracking.counted && page_number == 1 {
+        let id = metrics::random_id();
+        state.recorder.record(Event::Search(Search {
+            id: id.clone(),
+            at: metrics::now(),
+            visitor: tracking.visitor.clone(),
+            normalized: search::normalize_query(&q),
+            query: q.clone(),
+            lang: content.map(str::to_string),
+            total: response.total as u64,
+            source: Source::Customer,
+            results: response.results.iter().map(|h| h.path.clone()).collect(),
+            partial: false,
+        }));
+        search_id = Some(id);
+    }
+    if let (Some(id), Some(u)) = (&search_id, ctx["page"]["contact_url"].as_str()) {
+        ctx["page"]["contact_url"] = serde_json::Value::String(format!("{u}&s={id}"));
+    }
+    let first_rank = (page_number - 1) * PER_PAGE + 1;
+    let results: Vec<ResultItem> = response
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, h)| ResultItem {
+            title: h.title.clone(),
+            link: match &search_id {
+                Some(id) => format!("{}?s={id}&r={}", h.url, first_rank + i),
+                None => h.url.clone(),
+            },
+            lang: h.lang.clone(),
+            lang_name: language_name(&state, &h.lang),
+            category: catalog.get(&h.path).and_then(|e| e.category.clone()),
+            snippet: h.snippet.clone(),
+        })
+        .collect();
+    let pages = response.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGES);
+    ctx["results"] = serde_json::to_value(&results).unwrap_or_default();
+    ctx["total"] = response.total.into();
+    ctx["first_rank"] = first_rank.into();
+    ctx["page_number"] = page_number.into();
+    ctx["pages"] = pages.into();
+    if page_number > 1 {
+        ctx["prev_url"] = search_url(&q, &filter, &ui, page_number - 1).into();
+    }
+    if page_number < pages {
+        ctx["next_url"] = search_url(&q, &filter, &ui, page_number + 1).into();
+    }
+    let lo = page_number.saturating_sub(4).max(1);
+    let hi = (lo + 8).min(pages);
+    ctx["page_links"] = (lo..=hi)
+        .map(|n| serde_json::json!({ "number": n, "url": search_url(&q, &filter, &ui, n), "current": n == page_number }))
+        .collect::<Vec<_>>()
+        .into();
+    if response.total == 0 {
+        let (e2, q2, lang2) = (engine.clone(), q.clone(), content.map(str::to_string));
+        let suggestion = tokio::task::spawn_blocking(move || e2.suggest(&q2, lang2.as_deref()))
+            .await
+            .ok()
+            .flatten();
+        if let Some(s) = suggestion {
+            ctx["suggestion"] =
+                serde_json::json!({ "query": s, "url": search_url(&s, &filter, &ui, 1) });
+        }
+        let lang = content
+            .or(Some(
+                ctx["page"]["home_url"]
+                    .as_str()
+                    .unwrap_or("/")
+                    .trim_matches('/'),
+            ))
+            .filter(|l| !l.is_empty())
+            .map(str::to_string);
+        let popular: Vec<Listed> = state.popular_in(&catalog, lang.as_deref(), 5);
+        ctx["popular"] = serde_json::to_value(popular).unwrap_or_default();
+    }
+    let page = state.page(StatusCode::OK, "search.html", &ui, ctx);
+    (AppendHeaders(tracking.set_cookie()), page).into_response()
+}
+
+/// `GET /contact[?from=PATH][&q=QUERY][&s=SEARCH_ID]`: records the contact click, then
+/// sends the reader to `--contact-url`.
+pub async fn contact(
+    State(state): State<Arc<AppState>>,
+    tracking: Tracking,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(target) = state.config.contact_url.clone() else {
+        let Some(engine) = state.engine() else {
+            return ApiError::not_found("no contact address is configured").into_response();
+        };
+        return state.not_found(&engine.index().catalog(), &headers, None);
+    };
+    if tracking.counted {
+        let catalog = state.engine().map(|e| e.index().catalog());
+        let path = param(&params, "from")
+            .filter(|p| {
+                catalog
+                    .as_ref()
+                    .is_some_and(|c| c.serves(p, state.config.drafts))
+            })
+            .map(str::to_string);
+        state.recorder.record(Event::Action(Action {
+            at: metrics::now(),
+            visitor: tracking.visitor.clone(),
+            kind: ActionKind::ContactClicked,
+            path,
+            query: param(&params, "q")
+                .map(|q| q.chars().take(1000).collect::<String>())
+                .filter(|q| !q.trim().is_empty()),
+            search_id: param(&params, "s")
+                .filter(|s| metrics::is_id(s))
+                .map(str::to_string),
+            source: Some(Source::Customer),
+        }));
+    }
+    (AppendHeaders(tracking.set_cookie()), Redirect::to(&target)).into_response()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+fn xml(body: String, max_age: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/xml; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(max_age)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /sitemap.xml`: every published article, with its other-language versions as
+/// hreflang alternates.
+pub async fn sitemap(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(engine) = state.engine() else {
+        return ApiError::unavailable("the index is still being built; try again in a moment")
+            .into_response();
+    };
+    let catalog = engine.index().catalog();
+    let base = site_base(&state, &headers);
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+    );
+    for e in catalog.entries().into_iter().filter(|e| !e.draft) {
+        out.push_str(&format!(
+            "  <url>\n    <loc>{}</loc>\n",
+            xml_escape(&format!("{base}{}", e.url))
+        ));
+        if let Some(u) = &e.updated {
+            out.push_str(&format!("    <lastmod>{}</lastmod>\n", xml_escape(u)));
+        }
+        let translations: Vec<_> = catalog
+            .translations(&e.path)
+            .into_iter()
+            .filter(|t| !t.draft)
+            .collect();
+        if !translations.is_empty() {
+            for t in std::iter::once(e).chain(translations) {
+                out.push_str(&format!(
+                    "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
+                    xml_escape(&t.lang),
+                    xml_escape(&format!("{base}{}", t.url))
+                ));
+            }
+        }
+        out.push_str("  </url>\n");
+    }
+    out.push_str("</urlset>\n");
+    xml(out, "public, max-age=3600")
+}
+
+/// `GET /opensearch.xml`: lets browsers add the help center as a search engine.
+pub async fn opensearch(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let base = site_base(&state, &headers);
+    let ui = state.ui_for(None, &headers);
+    let name = state
+        .config
+        .site_name
+        .clone()
+        .or_else(|| state.locales.text(&ui, "site.name").map(str::to_string))
+        .unwrap_or_else(|| "Help Center".into());
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n\
+         \x20 <ShortName>{}</ShortName>\n\
+         \x20 <Description>{}</Description>\n\
+         \x20 <InputEncoding>UTF-8</InputEncoding>\n\
+         \x20 <Image type=\"image/svg+xml\">{}</Image>\n\
+         \x20 <Url type=\"text/html\" method=\"get\" template=\"{}/search?q={{searchTerms}}\"/>\n\
+         \x20 <Url type=\"application/opensearchdescription+xml\" rel=\"self\" template=\"{}/opensearch.xml\"/>\n\
+         </OpenSearchDescription>\n",
+        xml_escape(&name.chars().take(16).collect::<String>()),
+        xml_escape(&name),
+        xml_escape(&format!("{base}{}", state.assets.url("favicon.svg"))),
+        xml_escape(&base),
+        xml_escape(&base),
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/opensearchdescription+xml; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /robots.txt`: everything but the API may be crawled; where the sitemap is.
+pub async fn robots(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let base = site_base(&state, &headers);
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        format!("User-agent: *\nDisallow: /api/\nDisallow: /search\nDisallow: /contact\n\nSitemap: {base}/sitemap.xml\n"),
+    )
+        .into_response()
+}
+
+/// `GET /static/{name}[?v=VERSION]`.
+pub async fn asset(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    state.assets.serve(&name, param(&params, "v"))
+}
+
+/// `GET /favicon.ico`: browsers ask for it whatever the page says.
+pub async fn favicon(State(state): State<Arc<AppState>>) -> Response {
+    Redirect::permanent(&state.assets.url("favicon.svg")).into_response()
+}
