@@ -5,5 +5,6 @@ mod check;
 mod cli;
 mod live;
 mod metrics;
+mod pages;
 mod ranking;
 mod util;

@@ -269,6 +269,23 @@ impl AppState {
             .collect()
     }
 
+    /// Articles to offer when a search finds nothing or a page is missing: the popular ones,
+    /// else (before anything has been read) the first of the language, by title.
+    pub fn suggested(&self, catalog: &Catalog, lang: Option<&str>, n: usize) -> Vec<Listed> {
+        let popular = self.popular_in(catalog, lang, n);
+        if !popular.is_empty() {
+            return popular;
+        }
+        let mut any: Vec<&Entry> = catalog
+            .entries()
+            .into_iter()
+            .filter(|e| self.config.drafts || !e.draft)
+            .filter(|e| lang.is_none_or(|l| crate::articles::lang::matches(l, &e.lang)))
+            .collect();
+        any.sort_by(|a, b| a.title.cmp(&b.title));
+        any.into_iter().take(n).map(Listed::of).collect()
+    }
+
     /// Renders a template into a page response (a 500 with a message if it cannot be).
     pub fn page(
         &self,
@@ -297,7 +314,7 @@ impl AppState {
     ) -> Response {
         let ui = self.ui_for(content, headers);
         let page = self.page_ctx(catalog, &ui, content, "", None);
-        let popular = self.popular_in(catalog, content, 5);
+        let popular = self.suggested(catalog, content, 5);
         self.page(
             StatusCode::NOT_FOUND,
             "not_found.html",
@@ -410,6 +427,19 @@ fn home(state: &AppState, catalog: &Catalog, headers: &HeaderMap, lang: Option<&
     )
 }
 
+/// A `301 Moved Permanently` (what search engines and old bookmarks expect for moved pages;
+/// axum's permanent redirect is a 308).
+pub fn moved_permanently(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(location) => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// The address the help center is reached at: `--base-url`, else the request's host.
 pub fn site_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(b) = &state.config.base_url {
@@ -513,7 +543,7 @@ pub async fn fallback(
         .or_else(|| catalog.alias(&decoded))
         .filter(|e| drafts || !e.draft)
     {
-        return Redirect::permanent(&target.url).into_response();
+        return moved_permanently(&target.url);
     }
     let segments: Vec<&str> = decoded.trim_matches('/').split('/').collect();
     let langs = catalog.languages(drafts);

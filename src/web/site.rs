@@ -179,7 +179,7 @@ pub async fn search(
             ))
             .filter(|l| !l.is_empty())
             .map(str::to_string);
-        let popular: Vec<Listed> = state.popular_in(&catalog, lang.as_deref(), 5);
+        let popular: Vec<Listed> = state.suggested(&catalog, lang.as_deref(), 5);
         ctx["popular"] = serde_json::to_value(popular).unwrap_or_default();
     }
     let page = state.page(StatusCode::OK, "search.html", &ui, ctx);
@@ -354,5 +354,5 @@ pub async fn asset(
 
 /// `GET /favicon.ico`: browsers ask for it whatever the page says.
 pub async fn favicon(State(state): State<Arc<AppState>>) -> Response {
-    Redirect::permanent(&state.assets.url("favicon.svg")).into_response()
+    super::pages::moved_permanently(&state.assets.url("favicon.svg"))
 }

@@ -1,0 +1,331 @@
+//! The help center's pages over HTTP: languages, home, categories, articles, search, 404,
+//! aliases, files, sitemap, OpenSearch, caching and compression.
+
+use std::sync::OnceLock;
+
+use crate::util::{Dir, Server};
+
+/// One server for these read-mostly tests, and its folder.
+fn fixture() -> &'static (Dir, Server) {
+    static SERVER: OnceLock<(Dir, Server)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+            let dir = Dir::fixture("help-center");
+            // An alias, a translation of the refunds article, and an image beside it.
+            dir.write(
+                "en/billing/refunds.md",
+                std::fs::read_to_string(dir.articles().join("en/billing/refunds.md"))
+                    .unwrap()
+                    .replace("unknown_key:", "aliases: [/old/refunds]\nunknown_key:")
+                    .replace("Refunds go back", "![Refund form](img/form.png) See [invoices](invoices.md#lines). Refunds go back"),
+            );
+            dir.write("en/billing/img/form.png", b"\x89PNG fake");
+            dir.write("uk/billing/refunds.md", "---\ntitle: Повернення коштів\ncategory: Оплата\n---\n\nЯк повернути гроші.\n");
+            dir.write(
+                "en/billing/invoices.md",
+                std::fs::read_to_string(dir.articles().join("en/billing/invoices.md"))
+                    .unwrap()
+                    .replace("| Line | Meaning |", "## Lines {#lines}\n\n| Line | Meaning |"),
+            );
+            let server = Server::start(&dir, &["--contact-url", "https://support.example/new-ticket"]);
+            (dir, server)
+        })
+}
+
+fn server() -> &'static Server {
+    &fixture().1
+}
+
+fn get(path: &str, headers: &[(&str, &str)]) -> crate::util::Reply {
+    server().request("GET", path, headers, None)
+}
+
+/// Tests read pages as markup: minijinja escapes `/` in attribute values.
+fn html(path: &str) -> String {
+    let r = get(path, &[]);
+    assert_eq!(r.status, 200, "{path}: {}", r.body);
+    r.body.replace("&#x2f;", "/")
+}
+
+#[test]
+fn the_root_sends_readers_to_their_language() {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for (accept, home) in [
+        ("uk-UA,uk;q=0.9,en;q=0.5", "/uk/"),
+        ("zh-TW,zh;q=0.8", "/zh-tw/"),
+        ("zh-CN", "/zh-cn/"),
+        ("fr-FR", "/en/"),
+    ] {
+        let r = agent
+            .get(format!("{}/", server().base))
+            .header("accept-language", accept)
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{accept}");
+        assert_eq!(r.headers()["location"], home, "{accept}");
+    }
+}
+
+#[test]
+fn a_language_home_lists_categories_in_that_language() {
+    let page = html("/en/");
+    assert!(page.contains("<html lang=\"en\">"), "{page}");
+    assert!(
+        page.contains("Billing") && page.contains("/en/categories/billing"),
+        "{page}"
+    );
+    assert!(page.contains("Refunds and returns"));
+    assert!(!page.contains("Two-step verification"), "draft listed");
+    assert!(
+        page.contains("hreflang=\"uk\""),
+        "no link to the other languages"
+    );
+    let page = html("/uk/");
+    assert!(page.contains("<html lang=\"uk\">"));
+    assert!(
+        page.contains("Оплата") && page.contains("Повернення коштів"),
+        "{page}"
+    );
+    // The interface speaks Ukrainian there.
+    assert!(page.contains("Шукати") || page.contains("Пошук"), "{page}");
+}
+
+#[test]
+fn category_pages_list_their_articles() {
+    let page = html("/en/categories/billing");
+    assert!(
+        page.contains("Refunds and returns") && page.contains("Understand your invoice"),
+        "{page}"
+    );
+    assert!(!page.contains("Track your delivery"));
+    assert_eq!(get("/en/categories/no-such-topic", &[]).status, 404);
+}
+
+#[test]
+fn the_article_page_has_everything_a_reader_needs() {
+    let page = html("/en/billing/refunds");
+    assert!(page.contains("<h1>Refunds and returns</h1>"), "{page}");
+    // Breadcrumb, table of contents, last updated, translations.
+    assert!(page.contains("/en/categories/billing") && page.contains("aria-label=\"Breadcrumb\""));
+    assert!(
+        page.contains("href=\"#request\""),
+        "no table of contents: {page}"
+    );
+    assert!(page.contains("<time datetime=\"20"), "no last updated");
+    assert!(
+        page.contains("/uk/billing/refunds") && page.contains("Повернення коштів"),
+        "no translation link"
+    );
+    assert!(
+        page.contains("hreflang=\"uk\" href=\"http://"),
+        "no alternate"
+    );
+    // Relative links and images lead to the help center's addresses.
+    assert!(
+        page.contains("href=\"/en/billing/invoices#lines\""),
+        "{page}"
+    );
+    assert!(page.contains("src=\"/en/billing/img/form.png\""), "{page}");
+    // Feedback that works without JavaScript, and the contact link.
+    assert!(page.contains("action=\"/feedback\"") && page.contains("value=\"outdated\""));
+    assert!(
+        page.contains("/contact?hl=en&amp;from=en%2Fbilling%2Frefunds.md"),
+        "{page}"
+    );
+}
+
+#[test]
+fn files_beside_articles_are_served_and_sources_are_not() {
+    let r = get("/en/billing/img/form.png", &[]);
+    assert_eq!(r.status, 200);
+    for path in [
+        "/en/billing/refunds.md",
+        "/.hidden/secret.md",
+        "/en/../../etc/passwd",
+        "/en/%2e%2e/%2e%2e/etc/passwd",
+        "/broken/bad-yaml.md",
+    ] {
+        let r = get(path, &[]);
+        assert_eq!(
+            r.status,
+            404,
+            "{path}: {}",
+            &r.body[..r.body.len().min(200)]
+        );
+    }
+}
+
+#[test]
+fn aliases_redirect_permanently() {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let r = agent
+        .get(format!("{}/old/refunds", server().base))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 301);
+    assert_eq!(r.headers()["location"], "/en/billing/refunds");
+}
+
+#[test]
+fn the_search_page_shows_results_pages_and_no_results_help() {
+    let page = html("/search?q=refund&lang=en&hl=en");
+    assert!(page.contains("Results for “refund”"), "{page}");
+    assert!(page.contains("<mark>refund</mark>"), "{page}");
+    // Result links carry the search for click tracking.
+    assert!(page.contains("/en/billing/refunds?s="), "{page}");
+    let page = html("/search?q=zzqqxx&hl=uk");
+    assert!(page.contains("<html lang=\"uk\""), "{page}");
+    assert!(
+        page.contains("zzqqxx") && page.contains("/contact?hl=uk"),
+        "{page}"
+    );
+    // Something to read instead.
+    assert!(page.contains("<li><a href=\"/"), "{page}");
+    // A spelling suggestion taken from the index's words (longer words are corrected by the
+    // search itself).
+    let page = html("/search?q=ordr&hl=en&lang=en");
+    assert!(page.contains("No results"), "{page}");
+    assert!(
+        page.contains("Did you mean") && page.contains("<strong>order</strong>"),
+        "{page}"
+    );
+    // Paging.
+    let page = html("/search?q=the&hl=en&page=2");
+    assert!(page.contains("Results for"), "{page}");
+    // Odd input is a page, never an error.
+    for q in [
+        "%FF",
+        "%22%27%3C%3E",
+        "title%3Ax%20AND%20(y",
+        &"a".repeat(5000),
+    ] {
+        let r = get(&format!("/search?q={q}&page=99999&lang=%21"), &[]);
+        assert!(r.status == 200 || r.status == 400, "{q}: {}", r.status);
+    }
+}
+
+#[test]
+fn not_found_is_a_page_with_search() {
+    let r = get("/en/no/such/page", &[("accept-language", "zh-TW")]);
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("action=\"/search\"") || r.body.contains("action=\"&#x2f;search\""));
+    assert!(
+        r.body.contains("<html lang=\"en\">"),
+        "the address says English"
+    );
+}
+
+#[test]
+fn the_contact_link_records_a_click_and_forwards() {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let r = agent
+        .get(format!(
+            "{}/contact?hl=en&from=en%2Fbilling%2Frefunds.md",
+            server().base
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "https://support.example/new-ticket"
+    );
+}
+
+#[test]
+fn feedback_works_without_javascript() {
+    let r = server().request(
+        "POST",
+        "/feedback",
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("cookie", "kb_visitor=abababababababababababababababab"),
+        ],
+        Some("path=en%2Fbilling%2Finvoices.md&reason=unclear&comment=Which+tax%3F&send=1"),
+    );
+    // ureq follows the 303 back to the article, which thanks the reader.
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("kb-feedback-done"), "{}", r.body);
+    let data = fixture().0.path().join("data");
+    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&data)
+        .unwrap()
+        .unwrap();
+    let vote = kb::metrics::sqlite::current_vote(
+        &store,
+        "abababababababababababababababab",
+        "en/billing/invoices.md",
+    )
+    .unwrap();
+    assert_eq!(vote, Some((false, Some("unclear".into()))));
+}
+
+#[test]
+fn sitemap_opensearch_and_robots() {
+    let sitemap = html("/sitemap.xml");
+    assert!(
+        sitemap.contains("<loc>http://") && sitemap.contains("/en/billing/refunds</loc>"),
+        "{sitemap}"
+    );
+    assert!(sitemap.contains("hreflang=\"uk\""), "{sitemap}");
+    assert!(!sitemap.contains("two-factor"), "draft in the sitemap");
+    let os = html("/opensearch.xml");
+    assert!(os.contains("/search?q={searchTerms}"), "{os}");
+    assert!(html("/robots.txt").contains("Sitemap: http://"));
+}
+
+#[test]
+fn static_assets_are_cached_and_pages_compressed() {
+    let page = html("/en/");
+    let css = page
+        .split("href=\"")
+        .find_map(|s| {
+            s.split('"')
+                .next()
+                .filter(|u| u.starts_with("/static/kb.css?v="))
+        })
+        .expect("a versioned stylesheet link")
+        .to_string();
+    let agent = crate::util::agent();
+    let r = agent.get(format!("{}{css}", server().base)).call().unwrap();
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    // A raw request: HTTP clients decompress quietly and drop the header.
+    let head = raw_head("/en/billing/refunds", "accept-encoding: gzip");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+}
+
+/// The response head of a plain HTTP/1.1 GET with one extra header, lower-cased.
+fn raw_head(path: &str, header: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = server().base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\n{header}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).unwrap();
+    let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+    text.split("\r\n\r\n").next().unwrap_or("").to_string()
+}
