@@ -1,6 +1,7 @@
 //! kb's integration tests: one binary (one link step), a module per area.
 
 mod api;
+mod browser;
 mod check;
 mod cli;
 mod live;

@@ -1,0 +1,317 @@
+//! The help center in a real browser: headless Chromium driven through ChromeDriver
+//! (Debian's `chromium` and `chromium-driver`, which `.ci/run` installs). These tests fail,
+//! never skip, when the browser is missing.
+//!
+//! `KB_SCREENSHOTS=docs/screenshots cargo test --test tests browser::screenshots` writes
+//! the README's screenshots.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator, key::Key};
+
+use crate::util::{Dir, Server};
+
+fn find_program(env: &str, names: &[&str]) -> PathBuf {
+    if let Ok(p) = std::env::var(env) {
+        return PathBuf::from(p);
+    }
+    for name in names {
+        for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+            let p = Path::new(dir).join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!(
+        "the browser tests need Chromium and ChromeDriver: `apt-get install chromium chromium-driver` \
+         (.ci/run does), or point {env} at the program"
+    );
+}
+
+/// A ChromeDriver process and a headless Chromium session, for one test.
+struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start(width: u32, height: u32) -> Browser {
+        let chromedriver = find_program("KB_CHROMEDRIVER", &["chromedriver"]);
+        let chromium = find_program("KB_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot start a Chromium session through chromedriver: {e}"),
+            }
+        };
+        client.set_window_size(width, height).await.ok();
+        Browser {
+            client: Some(client),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.c()
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until `check` holds for the current page (polling), or fails with `what`.
+    async fn until(&self, what: &str, check: impl AsyncFn(&Client) -> bool) {
+        let started = Instant::now();
+        while !check(self.c()).await {
+            assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn close(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.close().await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The sample help center (a copy: tests edit it) served by a watching `kb serve`.
+fn sample() -> (Dir, Server) {
+    let dir = Dir::new();
+    copy(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/articles")), &dir.articles());
+    let server = Server::start_watching(&dir, &["--contact-url", "https://support.example/ticket"]);
+    (dir, server)
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn run(test: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test);
+}
+
+#[test]
+fn search_from_the_home_page_in_two_languages() {
+    let (_dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        // English: type, pick a suggestion with the keyboard, open it.
+        b.c().goto(&format!("{}/en/", server.base)).await.unwrap();
+        let input = b.c().find(Locator::Css("#home-q")).await.unwrap();
+        input.send_keys("refund").await.unwrap();
+        let option = b
+            .c()
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#home-list [role=option]"))
+            .await
+            .expect("suggestions appear as you type");
+        assert!(option.text().await.unwrap().to_lowercase().contains("refund"));
+        input.send_keys(&Key::Down.to_string()).await.unwrap();
+        let expanded = input.attr("aria-expanded").await.unwrap();
+        assert_eq!(expanded.as_deref(), Some("true"));
+        input.send_keys(&Key::Enter.to_string()).await.unwrap();
+        b.until("the article to open", async |c| {
+            c.current_url().await.is_ok_and(|u| u.path().starts_with("/en/billing/"))
+        })
+        .await;
+        let url = b.c().current_url().await.unwrap();
+        assert!(url.query().unwrap_or("").contains("s="), "result links carry the search: {url}");
+        assert!(!b.text("article h1").await.is_empty());
+
+        // Traditional Chinese: submit the form, read the results page, open a result.
+        b.c().goto(&format!("{}/zh-tw/", server.base)).await.unwrap();
+        let input = b.c().find(Locator::Css("#home-q")).await.unwrap();
+        input.send_keys("重設密碼").await.unwrap();
+        b.c().find(Locator::Css(".hero form button[type=submit]")).await.unwrap().click().await.unwrap();
+        b.until("the results page", async |c| {
+            c.current_url().await.is_ok_and(|u| u.path() == "/search")
+        })
+        .await;
+        let results = b.text(".results").await;
+        assert!(results.contains("重設密碼"), "{results}");
+        assert!(results.contains("重置密码"), "a Traditional query finds Simplified articles too: {results}");
+        b.c().find(Locator::Css(".results li a")).await.unwrap().click().await.unwrap();
+        b.until("the article", async |c| {
+            c.current_url().await.is_ok_and(|u| u.path().contains("reset-password"))
+        })
+        .await;
+        b.close().await;
+    });
+}
+
+#[test]
+fn a_no_vote_with_a_reason_is_stored() {
+    let (dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        b.c().goto(&format!("{}/en/billing/refunds", server.base)).await.unwrap();
+        // The reasons appear only after "No".
+        let reasons = b.c().find(Locator::Css(".kb-feedback-reasons")).await.unwrap();
+        assert!(!reasons.is_displayed().await.unwrap());
+        b.c().find(Locator::Css("button[name=helpful][value=no]")).await.unwrap().click().await.unwrap();
+        assert!(reasons.is_displayed().await.unwrap());
+        b.c().find(Locator::Css("input[name=reason][value=outdated]")).await.unwrap().click().await.unwrap();
+        b.c().find(Locator::Css("#feedback-comment")).await.unwrap().send_keys("The table still says 30 days.").await.unwrap();
+        b.c().find(Locator::Css("button[name=send]")).await.unwrap().click().await.unwrap();
+        b.until("the thanks", async |c| match c.find(Locator::Css(".kb-feedback-done")).await {
+            Ok(e) => e.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        })
+        .await;
+        b.close().await;
+    });
+    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data")).unwrap().unwrap();
+    let (helpful, reason, comment): (bool, String, String) = store
+        .connection()
+        .query_row(
+            "SELECT helpful, reason, comment FROM current_votes WHERE path = 'en/billing/refunds.md'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((helpful, reason.as_str(), comment.as_str()), (false, "outdated", "The table still says 30 days."));
+}
+
+#[test]
+fn switching_language_keeps_the_article() {
+    let (_dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        b.c().goto(&format!("{}/en/account/reset-password", server.base)).await.unwrap();
+        b.c().find(Locator::Css(".lang-switch summary")).await.unwrap().click().await.unwrap();
+        b.c().find(Locator::Css(".lang-switch a[hreflang=uk]")).await.unwrap().click().await.unwrap();
+        b.until("the Ukrainian article", async |c| {
+            c.current_url().await.is_ok_and(|u| u.path() == "/uk/account/reset-password")
+        })
+        .await;
+        assert_eq!(b.text("article h1").await, "Відновлення пароля");
+        let lang = b.c().find(Locator::Css("html")).await.unwrap().attr("lang").await.unwrap();
+        assert_eq!(lang.as_deref(), Some("uk"));
+        // The interface speaks Ukrainian too.
+        let button = b.text(".kb-search button[type=submit]").await;
+        assert_ne!(button, "Search");
+        b.close().await;
+    });
+}
+
+#[test]
+fn an_edited_article_reloads_itself() {
+    let (dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        b.c().goto(&format!("{}/en/shipping/delivery-times-and-tracking", server.base)).await.unwrap();
+        let before = b.text("article h1").await;
+        // Give the page a moment to open its live connection, then save an edit.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let file = dir.articles().join("en/shipping/delivery-times-and-tracking.md");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let edited = text.replacen(&format!("title: {before}"), "title: Delivery times (edited)", 1);
+        assert_ne!(text, edited, "the title is in the front matter");
+        std::fs::write(&file, edited).unwrap();
+        b.until("the page to reload with the new title", async |c| match c.find(Locator::Css("article h1")).await {
+            Ok(h1) => h1.text().await.is_ok_and(|t| t == "Delivery times (edited)"),
+            Err(_) => false,
+        })
+        .await;
+        b.close().await;
+    });
+}
+
+#[test]
+fn screenshots() {
+    let (_dir, server) = sample();
+    let out = match std::env::var("KB_SCREENSHOTS") {
+        Ok(dir) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir),
+        Err(_) => std::env::temp_dir().join(format!("kb-screenshots-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&out).unwrap();
+    let pages = [
+        ("home", "/en/"),
+        ("results", "/search?q=refund&lang=en&hl=en"),
+        ("article", "/en/billing/refunds"),
+        ("no-results", "/search?q=ordr+xyzzy&lang=en&hl=en"),
+        ("results-zh", "/search?q=%E9%87%8D%E8%A8%AD%E5%AF%86%E7%A2%BC&lang=zh&hl=zh-tw"),
+    ];
+    for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        run(async {
+            let b = Browser::start(width, height).await;
+            for (name, path) in pages {
+                b.c().goto(&format!("{}{path}", server.base)).await.unwrap();
+                b.text("main").await;
+                let png = b.c().screenshot().await.unwrap();
+                assert!(png.starts_with(b"\x89PNG"), "{name}");
+                std::fs::write(out.join(format!("{name}-{size}.png")), png).unwrap();
+            }
+            b.close().await;
+        });
+    }
+}
