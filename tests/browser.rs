@@ -41,7 +41,10 @@ struct Browser {
 impl Browser {
     async fn start(width: u32, height: u32) -> Browser {
         let chromedriver = find_program("KB_CHROMEDRIVER", &["chromedriver"]);
-        let chromium = find_program("KB_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+        let chromium = find_program(
+            "KB_CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        );
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -111,7 +114,10 @@ impl Browser {
     async fn until(&self, what: &str, check: impl AsyncFn(&Client) -> bool) {
         let started = Instant::now();
         while !check(self.c()).await {
-            assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -133,7 +139,10 @@ impl Drop for Browser {
 /// The sample help center (a copy: tests edit it) served by a watching `kb serve`.
 fn sample() -> (Dir, Server) {
     let dir = Dir::new();
-    copy(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/articles")), &dir.articles());
+    copy(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/articles")),
+        &dir.articles(),
+    );
     let server = Server::start_watching(&dir, &["--contact-url", "https://support.example/ticket"]);
     (dir, server)
 }
@@ -174,34 +183,66 @@ fn search_from_the_home_page_in_two_languages() {
             .for_element(Locator::Css("#home-list [role=option]"))
             .await
             .expect("suggestions appear as you type");
-        assert!(option.text().await.unwrap().to_lowercase().contains("refund"));
+        assert!(
+            option
+                .text()
+                .await
+                .unwrap()
+                .to_lowercase()
+                .contains("refund")
+        );
         input.send_keys(&Key::Down.to_string()).await.unwrap();
         let expanded = input.attr("aria-expanded").await.unwrap();
         assert_eq!(expanded.as_deref(), Some("true"));
         input.send_keys(&Key::Enter.to_string()).await.unwrap();
         b.until("the article to open", async |c| {
-            c.current_url().await.is_ok_and(|u| u.path().starts_with("/en/billing/"))
+            c.current_url()
+                .await
+                .is_ok_and(|u| u.path().starts_with("/en/billing/"))
         })
         .await;
         let url = b.c().current_url().await.unwrap();
-        assert!(url.query().unwrap_or("").contains("s="), "result links carry the search: {url}");
+        assert!(
+            url.query().unwrap_or("").contains("s="),
+            "result links carry the search: {url}"
+        );
         assert!(!b.text("article h1").await.is_empty());
 
         // Traditional Chinese: submit the form, read the results page, open a result.
-        b.c().goto(&format!("{}/zh-tw/", server.base)).await.unwrap();
+        b.c()
+            .goto(&format!("{}/zh-tw/", server.base))
+            .await
+            .unwrap();
         let input = b.c().find(Locator::Css("#home-q")).await.unwrap();
         input.send_keys("重設密碼").await.unwrap();
-        b.c().find(Locator::Css(".hero form button[type=submit]")).await.unwrap().click().await.unwrap();
+        b.c()
+            .find(Locator::Css(".hero form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         b.until("the results page", async |c| {
             c.current_url().await.is_ok_and(|u| u.path() == "/search")
         })
         .await;
         let results = b.text(".results").await;
         assert!(results.contains("重設密碼"), "{results}");
-        assert!(results.contains("重置密码"), "a Traditional query finds Simplified articles too: {results}");
-        b.c().find(Locator::Css(".results li a")).await.unwrap().click().await.unwrap();
+        assert!(
+            results.contains("重置密码"),
+            "a Traditional query finds Simplified articles too: {results}"
+        );
+        b.c()
+            .find(Locator::Css(".results li a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         b.until("the article", async |c| {
-            c.current_url().await.is_ok_and(|u| u.path().contains("reset-password"))
+            c.current_url()
+                .await
+                .is_ok_and(|u| u.path().contains("reset-password"))
         })
         .await;
         b.close().await;
@@ -213,23 +254,58 @@ fn a_no_vote_with_a_reason_is_stored() {
     let (dir, server) = sample();
     run(async {
         let b = Browser::start(1280, 900).await;
-        b.c().goto(&format!("{}/en/billing/refunds", server.base)).await.unwrap();
+        b.c()
+            .goto(&format!("{}/en/billing/refunds", server.base))
+            .await
+            .unwrap();
         // The reasons appear only after "No".
-        let reasons = b.c().find(Locator::Css(".kb-feedback-reasons")).await.unwrap();
+        let reasons = b
+            .c()
+            .find(Locator::Css(".kb-feedback-reasons"))
+            .await
+            .unwrap();
         assert!(!reasons.is_displayed().await.unwrap());
-        b.c().find(Locator::Css("button[name=helpful][value=no]")).await.unwrap().click().await.unwrap();
+        b.c()
+            .find(Locator::Css("button[name=helpful][value=no]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         assert!(reasons.is_displayed().await.unwrap());
-        b.c().find(Locator::Css("input[name=reason][value=outdated]")).await.unwrap().click().await.unwrap();
-        b.c().find(Locator::Css("#feedback-comment")).await.unwrap().send_keys("The table still says 30 days.").await.unwrap();
-        b.c().find(Locator::Css("button[name=send]")).await.unwrap().click().await.unwrap();
-        b.until("the thanks", async |c| match c.find(Locator::Css(".kb-feedback-done")).await {
-            Ok(e) => e.is_displayed().await.unwrap_or(false),
-            Err(_) => false,
+        b.c()
+            .find(Locator::Css("input[name=reason][value=outdated]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.c()
+            .find(Locator::Css("#feedback-comment"))
+            .await
+            .unwrap()
+            .send_keys("The table still says 30 days.")
+            .await
+            .unwrap();
+        b.c()
+            .find(Locator::Css("button[name=send]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.until("the thanks", async |c| {
+            match c.find(Locator::Css(".kb-feedback-done")).await {
+                Ok(e) => e.is_displayed().await.unwrap_or(false),
+                Err(_) => false,
+            }
         })
         .await;
         b.close().await;
     });
-    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data")).unwrap().unwrap();
+    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+        .unwrap()
+        .unwrap();
     let (helpful, reason, comment): (bool, String, String) = store
         .connection()
         .query_row(
@@ -238,7 +314,10 @@ fn a_no_vote_with_a_reason_is_stored() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!((helpful, reason.as_str(), comment.as_str()), (false, "outdated", "The table still says 30 days."));
+    assert_eq!(
+        (helpful, reason.as_str(), comment.as_str()),
+        (false, "outdated", "The table still says 30 days.")
+    );
 }
 
 #[test]
@@ -246,15 +325,39 @@ fn switching_language_keeps_the_article() {
     let (_dir, server) = sample();
     run(async {
         let b = Browser::start(1280, 900).await;
-        b.c().goto(&format!("{}/en/account/reset-password", server.base)).await.unwrap();
-        b.c().find(Locator::Css(".lang-switch summary")).await.unwrap().click().await.unwrap();
-        b.c().find(Locator::Css(".lang-switch a[hreflang=uk]")).await.unwrap().click().await.unwrap();
+        b.c()
+            .goto(&format!("{}/en/account/reset-password", server.base))
+            .await
+            .unwrap();
+        b.c()
+            .find(Locator::Css(".lang-switch summary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.c()
+            .find(Locator::Css(".lang-switch a[hreflang=uk]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         b.until("the Ukrainian article", async |c| {
-            c.current_url().await.is_ok_and(|u| u.path() == "/uk/account/reset-password")
+            c.current_url()
+                .await
+                .is_ok_and(|u| u.path() == "/uk/account/reset-password")
         })
         .await;
         assert_eq!(b.text("article h1").await, "Відновлення пароля");
-        let lang = b.c().find(Locator::Css("html")).await.unwrap().attr("lang").await.unwrap();
+        let lang = b
+            .c()
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap();
         assert_eq!(lang.as_deref(), Some("uk"));
         // The interface speaks Ukrainian too.
         let button = b.text(".kb-search button[type=submit]").await;
@@ -268,18 +371,35 @@ fn an_edited_article_reloads_itself() {
     let (dir, server) = sample();
     run(async {
         let b = Browser::start(1280, 900).await;
-        b.c().goto(&format!("{}/en/shipping/delivery-times-and-tracking", server.base)).await.unwrap();
+        b.c()
+            .goto(&format!(
+                "{}/en/shipping/delivery-times-and-tracking",
+                server.base
+            ))
+            .await
+            .unwrap();
         let before = b.text("article h1").await;
         // Give the page a moment to open its live connection, then save an edit.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let file = dir.articles().join("en/shipping/delivery-times-and-tracking.md");
+        let file = dir
+            .articles()
+            .join("en/shipping/delivery-times-and-tracking.md");
         let text = std::fs::read_to_string(&file).unwrap();
-        let edited = text.replacen(&format!("title: {before}"), "title: Delivery times (edited)", 1);
+        let edited = text.replacen(
+            &format!("title: {before}"),
+            "title: Delivery times (edited)",
+            1,
+        );
         assert_ne!(text, edited, "the title is in the front matter");
         std::fs::write(&file, edited).unwrap();
-        b.until("the page to reload with the new title", async |c| match c.find(Locator::Css("article h1")).await {
-            Ok(h1) => h1.text().await.is_ok_and(|t| t == "Delivery times (edited)"),
-            Err(_) => false,
+        b.until("the page to reload with the new title", async |c| {
+            match c.find(Locator::Css("article h1")).await {
+                Ok(h1) => h1
+                    .text()
+                    .await
+                    .is_ok_and(|t| t == "Delivery times (edited)"),
+                Err(_) => false,
+            }
         })
         .await;
         b.close().await;
@@ -299,7 +419,10 @@ fn screenshots() {
         ("results", "/search?q=refund&lang=en&hl=en"),
         ("article", "/en/billing/refunds"),
         ("no-results", "/search?q=ordr+xyzzy&lang=en&hl=en"),
-        ("results-zh", "/search?q=%E9%87%8D%E8%A8%AD%E5%AF%86%E7%A2%BC&lang=zh&hl=zh-tw"),
+        (
+            "results-zh",
+            "/search?q=%E9%87%8D%E8%A8%AD%E5%AF%86%E7%A2%BC&lang=zh&hl=zh-tw",
+        ),
     ];
     for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
         run(async {

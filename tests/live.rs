@@ -109,3 +109,24 @@ fn open_pages_hear_which_articles_changed() {
     }
     assert!(seen.iter().any(|l| l == "event: change"), "{seen:?}");
 }
+
+#[test]
+fn the_server_stops_promptly_with_pages_open() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start_watching(&dir, &[]);
+    let url = format!("{}/api/live", s.base);
+    // A page holding the live stream open.
+    std::thread::spawn(move || {
+        let agent = crate::util::agent();
+        if let Ok(mut r) = agent.get(&url).call() {
+            let _ = std::io::copy(&mut r.body_mut().as_reader(), &mut std::io::sink());
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    assert!(
+        s.terminate(Duration::from_secs(10)),
+        "kb serve did not stop on SIGTERM within 10 s"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

@@ -236,6 +236,21 @@ impl Server {
         self.request("POST", path, headers, Some(body))
     }
 
+    /// Asks the server to stop (SIGTERM) and waits up to `within`; whether it exited.
+    pub fn terminate(mut self, within: Duration) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// Stops the server at once, as `kill -9` would.
     pub fn kill(mut self) {
         let _ = self.child.kill();

@@ -100,11 +100,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
     });
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
+    let stopping = state.clone();
     let shutdown = async move {
         tokio::select! {
             _ = web::shutdown_signal() => tracing::info!("shutting down"),
             Ok(e) = fatal_rx => { let _ = stop_tx.send(e); }
         }
+        // Open pages' live streams never end by themselves.
+        stopping.stop_streams();
     };
     axum::serve(
         listener,

@@ -115,16 +115,22 @@ pub async fn live(
     use axum::response::sse::{Event, KeepAlive, Sse};
     use tokio::sync::broadcast::error::RecvError;
     let changes = state.changes.subscribe();
-    let stream = futures_util::stream::unfold(changes, |mut rx| async move {
-        let event = match rx.recv().await {
-            Ok(paths) => Event::default()
-                .event("change")
-                .json_data(&*paths)
-                .unwrap_or_default(),
-            Err(RecvError::Lagged(_)) => Event::default().event("change").data("[]"),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((Ok(event), rx))
-    });
+    let stopping = state.stopping.subscribe();
+    let stream =
+        futures_util::stream::unfold((changes, stopping), |(mut rx, mut stop)| async move {
+            let next = tokio::select! {
+                next = rx.recv() => next,
+                _ = stop.wait_for(|stopping| *stopping) => return None,
+            };
+            let event = match next {
+                Ok(paths) => Event::default()
+                    .event("change")
+                    .json_data(&*paths)
+                    .unwrap_or_default(),
+                Err(RecvError::Lagged(_)) => Event::default().event("change").data("[]"),
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (rx, stop)))
+        });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -71,6 +71,9 @@ pub struct AppState {
     pub events_limit: RateLimiter,
     /// Paths of articles re-indexed after writers saved them, for pages to reload.
     pub changes: tokio::sync::broadcast::Sender<Arc<Vec<String>>>,
+    /// Set when the server begins to stop: endless responses (live streams) end, so that
+    /// the graceful shutdown does not wait for them.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     engine: OnceLock<Engine>,
 }
 
@@ -94,8 +97,14 @@ impl AppState {
             votes_limit: RateLimiter::new(20, 1.0 / 3.0),
             events_limit: RateLimiter::new(120, 5.0),
             changes: tokio::sync::broadcast::channel(64).0,
+            stopping: tokio::sync::watch::channel(false).0,
             engine: OnceLock::new(),
         }
+    }
+
+    /// Ends the live streams: called when the server begins to stop.
+    pub fn stop_streams(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Replaces the list of popular articles (path, views), most viewed first.
