@@ -119,6 +119,16 @@ impl Locales {
         }
     }
 
+    /// The name of a family of language variants (`zh` → 中文): a locale of the family's own
+    /// `language.family`, else its `language.name`; `None` without such a locale.
+    pub fn family_name(&self, primary: &str) -> Option<String> {
+        self.tables
+            .iter()
+            .filter(|(tag, _)| tag.split('-').next() == Some(primary))
+            .find_map(|(_, t)| t.get("language.family").or_else(|| t.get("language.name")))
+            .cloned()
+    }
+
     /// The locale for a content language tag: itself, its script or region variant of
     /// Chinese, its primary language, else English.
     pub fn best(&self, tag: &str) -> String {
@@ -253,6 +263,9 @@ mod tests {
         // Texts a new language lacks fall back to English.
         assert_eq!(l.text("de", "feedback.yes"), l.text("en", "feedback.yes"));
         assert_eq!(l.name("de"), "Deutsch");
+        assert_eq!(l.family_name("zh").as_deref(), Some("中文"));
+        assert_eq!(l.family_name("de").as_deref(), Some("Deutsch"));
+        assert_eq!(l.family_name("xx"), None);
     }
 
     #[test]

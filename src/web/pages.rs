@@ -181,36 +181,17 @@ impl AppState {
         let mut lang_options: Vec<LangOption> = Vec::new();
         for (family, n) in &families {
             if *n > 1 {
-                let name = language_name(
-                    self,
-                    &format!("{family}-{}", if family == "zh" { "cn" } else { "x" }),
-                );
-                let label = self
+                let name = self
                     .locales
-                    .text(ui, "search.all_variants")
-                    .map(|t| {
-                        i18n::fill(
-                            t,
-                            &[(
-                                "language",
-                                name.split(['(', '（'])
-                                    .next()
-                                    .unwrap_or(&name)
-                                    .trim()
-                                    .to_string(),
-                            )],
-                        )
-                    })
+                    .family_name(family)
                     .unwrap_or_else(|| family.clone());
+                let label = self.locales.text(ui, "search.all_variants").map_or_else(
+                    || name.clone(),
+                    |t| i18n::fill(t, &[("language", name.clone())]),
+                );
                 lang_options.push(LangOption {
                     value: family.clone(),
-                    label: if family == "zh" {
-                        label
-                            .replace("简体中文", "中文")
-                            .replace("繁體中文", "中文")
-                    } else {
-                        label
-                    },
+                    label,
                     selected: filter == *family,
                 });
             }
