@@ -110,6 +110,28 @@ impl Browser {
             .unwrap()
     }
 
+    /// Clicks the element `css` selects.
+    async fn click(&self, css: &str) {
+        self.c()
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// Types into the element `css` selects.
+    async fn type_in(&self, css: &str, text: &str) {
+        self.c()
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
     /// Waits until `check` holds for the current page (polling), or fails with `what`.
     async fn until(&self, what: &str, check: impl AsyncFn(&Client) -> bool) {
         let started = Instant::now();
@@ -215,13 +237,7 @@ fn search_from_the_home_page_in_two_languages() {
             .unwrap();
         let input = b.c().find(Locator::Css("#home-q")).await.unwrap();
         input.send_keys("重設密碼").await.unwrap();
-        b.c()
-            .find(Locator::Css(".hero form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click(".hero form button[type=submit]").await;
         b.until("the results page", async |c| {
             c.current_url().await.is_ok_and(|u| u.path() == "/search")
         })
@@ -232,13 +248,7 @@ fn search_from_the_home_page_in_two_languages() {
             results.contains("重置密码"),
             "a Traditional query finds Simplified articles too: {results}"
         );
-        b.c()
-            .find(Locator::Css(".results li a"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click(".results li a").await;
         b.until("the article", async |c| {
             c.current_url()
                 .await
@@ -265,35 +275,12 @@ fn a_no_vote_with_a_reason_is_stored() {
             .await
             .unwrap();
         assert!(!reasons.is_displayed().await.unwrap());
-        b.c()
-            .find(Locator::Css("button[name=helpful][value=no]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("button[name=helpful][value=no]").await;
         assert!(reasons.is_displayed().await.unwrap());
-        b.c()
-            .find(Locator::Css("input[name=reason][value=outdated]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        b.c()
-            .find(Locator::Css("#feedback-comment"))
-            .await
-            .unwrap()
-            .send_keys("The table still says 30 days.")
-            .await
-            .unwrap();
-        b.c()
-            .find(Locator::Css("button[name=send]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click("input[name=reason][value=outdated]").await;
+        b.type_in("#feedback-comment", "The table still says 30 days.")
+            .await;
+        b.click("button[name=send]").await;
         b.until("the thanks", async |c| {
             match c.find(Locator::Css(".kb-feedback-done")).await {
                 Ok(e) => e.is_displayed().await.unwrap_or(false),
@@ -329,20 +316,8 @@ fn switching_language_keeps_the_article() {
             .goto(&format!("{}/en/account/reset-password", server.base))
             .await
             .unwrap();
-        b.c()
-            .find(Locator::Css(".lang-switch summary"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        b.c()
-            .find(Locator::Css(".lang-switch a[hreflang=uk]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.click(".lang-switch summary").await;
+        b.click(".lang-switch a[hreflang=uk]").await;
         b.until("the Ukrainian article", async |c| {
             c.current_url()
                 .await

@@ -35,6 +35,15 @@ fn server() -> &'static Server {
     &fixture().1
 }
 
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 fn get(path: &str, headers: &[(&str, &str)]) -> crate::util::Reply {
     server().request("GET", path, headers, None)
 }
@@ -48,11 +57,7 @@ fn html(path: &str) -> String {
 
 #[test]
 fn the_root_sends_readers_to_their_language() {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = no_redirects();
     for (accept, home) in [
         ("uk-UA,uk;q=0.9,en;q=0.5", "/uk/"),
         ("zh-TW,zh;q=0.8", "/zh-tw/"),
@@ -160,11 +165,7 @@ fn files_beside_articles_are_served_and_sources_are_not() {
 
 #[test]
 fn aliases_redirect_permanently() {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = no_redirects();
     let r = agent
         .get(format!("{}/old/refunds", server().base))
         .call()
@@ -224,11 +225,7 @@ fn not_found_is_a_page_with_search() {
 
 #[test]
 fn the_contact_link_records_a_click_and_forwards() {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = no_redirects();
     let r = agent
         .get(format!(
             "{}/contact?hl=en&from=en%2Fbilling%2Frefunds.md",

@@ -33,7 +33,8 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The last value of a query parameter.
+pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .rev()

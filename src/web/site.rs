@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
+use super::api::param;
 use super::pages::{Listed, language_name, site_base};
 use super::visitor::Tracking;
 use super::{ApiError, AppState};
@@ -19,14 +20,6 @@ use crate::search::{self, SearchParams};
 const PER_PAGE: usize = 10;
 /// Pages the pager offers at most.
 const MAX_PAGES: usize = 50;
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
 
 fn search_url(q: &str, lang: &str, hl: &str, page: usize) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
