@@ -238,6 +238,63 @@ fn the_contact_link_records_a_click_and_forwards() {
         r.headers()["location"],
         "https://support.example/new-ticket"
     );
+    // Recorded (in the background) as a contact click from that article.
+    let data = fixture().0.path().join("data");
+    let started = std::time::Instant::now();
+    loop {
+        let store = kb::metrics::sqlite::SqliteStore::open_read_only(&data)
+            .unwrap()
+            .unwrap();
+        let n: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM actions WHERE kind = 'contact_clicked' AND path = 'en/billing/refunds.md'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the contact click was not recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_home_page_shows_the_most_read_articles() {
+    let dir = Dir::fixture("help-center");
+    {
+        let s = Server::start(&dir, &[]);
+        for (path, views) in [("/en/shipping/track-order", 3), ("/en/billing/invoices", 2)] {
+            for _ in 0..views {
+                assert_eq!(s.request("GET", path, &[], None).status, 200);
+            }
+        }
+        // Stop gracefully, so the views are committed.
+        assert!(s.terminate(std::time::Duration::from_secs(20)));
+    }
+    // Popular articles are read at start (and every few minutes).
+    let s = Server::start(&dir, &[]);
+    let page = s
+        .request("GET", "/en/", &[], None)
+        .body
+        .replace("&#x2f;", "/");
+    let popular = page
+        .split("id=\"popular\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_else(|| panic!("no popular section: {page}"));
+    let track = popular
+        .find("Track your delivery")
+        .expect("most read first");
+    let invoice = popular
+        .find("Understand your invoice")
+        .expect("then the next");
+    assert!(track < invoice, "{popular}");
 }
 
 #[test]
