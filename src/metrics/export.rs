@@ -51,9 +51,12 @@ struct Row {
     reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
+    /// The reader's interface language, for searches from the help center's pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ui: Option<String>,
 }
 
-const CSV_HEADER: [&str; 16] = [
+const CSV_HEADER: [&str; 17] = [
     "type",
     "at",
     "visitor",
@@ -70,6 +73,7 @@ const CSV_HEADER: [&str; 16] = [
     "helpful",
     "reason",
     "comment",
+    "ui",
 ];
 
 /// RFC 3339 in UTC with milliseconds: `2025-03-01T09:30:00.123Z`.
@@ -96,6 +100,7 @@ fn row(event: Event) -> Row {
             source: Some(s.source.as_str()),
             results: Some(serde_json::to_string(&s.results).unwrap_or_default()),
             partial: Some(s.partial),
+            ui: s.ui,
             ..Row::default()
         },
         Event::Click(c) => Row {
@@ -138,7 +143,7 @@ fn row(event: Event) -> Row {
     }
 }
 
-fn csv_record(r: &Row) -> [String; 16] {
+fn csv_record(r: &Row) -> [String; 17] {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let n = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
     let b = |v: Option<bool>| v.map(|b| b.to_string()).unwrap_or_default();
@@ -159,6 +164,7 @@ fn csv_record(r: &Row) -> [String; 16] {
         b(r.helpful),
         r.reason.unwrap_or_default().to_string(),
         s(&r.comment),
+        s(&r.ui),
     ]
 }
 

@@ -159,6 +159,8 @@ pub struct Search {
     pub results: Vec<String>,
     /// Sent while the person was still typing (search as you type).
     pub partial: bool,
+    /// The reader's interface language, when the search came from the help center's pages.
+    pub ui: Option<String>,
 }
 
 /// A click on a search result.

@@ -97,6 +97,16 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX actions_at ON actions (at);
     ",
+    // 2: the reader's interface language, which tells the language of a search when its
+    // query and filter do not; and what the gap report joins on: the contact click that
+    // followed a search or a view.
+    "
+    ALTER TABLE searches ADD COLUMN ui TEXT;
+    CREATE INDEX searches_visitor ON searches (visitor, at);
+    CREATE INDEX actions_search ON actions (search_id);
+    CREATE INDEX actions_visitor ON actions (visitor, at);
+    CREATE INDEX views_visitor ON views (visitor, at);
+    ",
 ];
 
 /// The schema version this kb writes.
@@ -190,8 +200,8 @@ fn insert(tx: &rusqlite::Transaction<'_>, event: &Event) -> rusqlite::Result<()>
         Event::Search(s) => {
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO searches
-                 (search_id, at, visitor, query, normalized, lang, total, source, results, partial)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 (search_id, at, visitor, query, normalized, lang, total, source, results, partial, ui)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 s.id,
@@ -204,6 +214,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, event: &Event) -> rusqlite::Result<()>
                 s.source.as_str(),
                 serde_json::to_string(&s.results).unwrap_or_else(|_| "[]".into()),
                 s.partial,
+                s.ui,
             ])?;
         }
         Event::Click(c) => {
@@ -289,23 +300,23 @@ impl EventStore for SqliteStore {
         // One query over every table, in time order; columns the kind does not use are NULL.
         let mut stmt = self.conn.prepare(
             "SELECT 'search', at, visitor, search_id, query, normalized, lang, total, source,
-                    results, partial, NULL, NULL, NULL, NULL, id
+                    results, partial, NULL, NULL, NULL, NULL, id, ui
                FROM searches WHERE at >= ?1
              UNION ALL
              SELECT 'click', at, visitor, search_id, NULL, NULL, NULL, position, NULL,
-                    NULL, NULL, path, NULL, NULL, NULL, id
+                    NULL, NULL, path, NULL, NULL, NULL, id, NULL
                FROM clicks WHERE at >= ?1
              UNION ALL
              SELECT 'view', at, visitor, search_id, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, path, NULL, NULL, NULL, id
+                    NULL, NULL, path, NULL, NULL, NULL, id, NULL
                FROM views WHERE at >= ?1
              UNION ALL
              SELECT 'vote', at, visitor, NULL, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, path, helpful, reason, comment, id
+                    NULL, NULL, path, helpful, reason, comment, id, NULL
                FROM votes WHERE at >= ?1
              UNION ALL
              SELECT kind, at, visitor, search_id, query, NULL, NULL, NULL, source,
-                    NULL, NULL, path, NULL, NULL, NULL, id
+                    NULL, NULL, path, NULL, NULL, NULL, id, NULL
                FROM actions WHERE at >= ?1
              ORDER BY 2, 16",
         )?;
@@ -327,6 +338,7 @@ impl EventStore for SqliteStore {
                     source: Source::parse(&r.get::<_, String>(8)?).unwrap_or(Source::Customer),
                     results: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
                     partial: r.get(10)?,
+                    ui: r.get(16)?,
                 }),
                 "click" => Event::Click(Click {
                     at,
@@ -492,6 +504,7 @@ mod tests {
                 source: Source::Agent,
                 results: vec!["a.md".into(), "b.md".into()],
                 partial: true,
+                ui: Some("en".into()),
             }),
             Event::Click(Click {
                 at: 2,

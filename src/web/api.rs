@@ -99,6 +99,7 @@ pub async fn search(
             source,
             results: response.results.iter().map(|h| h.path.clone()).collect(),
             partial,
+            ui: param(&params, "hl").and_then(lang::normalize_tag),
         }));
         response.search_id = Some(id);
     }

@@ -112,6 +112,7 @@ pub async fn search(
             source: Source::Customer,
             results: response.results.iter().map(|h| h.path.clone()).collect(),
             partial: false,
+            ui: Some(ui.clone()),
         }));
         search_id = Some(id);
     }

@@ -84,6 +84,8 @@
       var params = new URLSearchParams({ q: input.value, limit: "6", partial: "1" });
       var lang = form.querySelector("[name=lang]");
       if (lang && lang.value) params.set("lang", lang.value);
+      var hl = form.querySelector("[name=hl]");
+      if (hl && hl.value) params.set("hl", hl.value);
       fetch("/api/search?" + params.toString(), { signal: controller.signal, headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (data) { if (input.value.trim() === q) show(data); })
