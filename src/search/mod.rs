@@ -113,6 +113,14 @@ pub struct Hit {
     pub score: f32,
 }
 
+/// An article near a query, and which of the query's words it has and lacks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nearby {
+    pub hit: Hit,
+    pub has: Vec<String>,
+    pub lacks: Vec<String>,
+}
+
 /// Why a search request was refused (a client error) or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -199,6 +207,90 @@ impl Engine {
         })
     }
 
+    /// The articles closest to a query, best first, each with the query's words it has and
+    /// lacks (as typed): what the gap report shows for a need nobody's search met. The last
+    /// word is taken as complete, so "ref" is missing from an article about refunds. Words
+    /// count as present in any of their forms the search accepts (stems,
+    /// Traditional/Simplified, spelling corrections), in any field.
+    pub fn closest(
+        &self,
+        query: &str,
+        lang: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Nearby>, SearchError> {
+        let query = format!("{} ", query.trim());
+        let params = SearchParams {
+            lang: lang.map(str::to_string),
+            limit,
+            ..SearchParams::new(query.clone())
+        };
+        let found = self.search(&params)?;
+        if found.results.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = &self.index.fields;
+        let searcher = self.index.reader.searcher();
+        let plan = plan::plan(&query, &searcher, f, &self.ranking);
+        let fields = [
+            f.title,
+            f.headings,
+            f.description,
+            f.tags,
+            f.queries,
+            f.body,
+            f.code,
+        ];
+        let only_stop = plan.words.iter().all(|w| !w.required);
+        let mut out = Vec::with_capacity(found.results.len());
+        for hit in found.results {
+            let Some(address) = self.address_of(&searcher, &hit.path)? else {
+                continue;
+            };
+            let segment = searcher.segment_reader(address.segment_ord);
+            let (mut has, mut lacks): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+            for word in plan
+                .words
+                .iter()
+                .filter(|w| w.whole && (w.required || only_stop))
+            {
+                let mut present = false;
+                'fields: for &field in &fields {
+                    let inverted = segment.inverted_index(field)?;
+                    for (term, _) in &word.alternatives {
+                        let term = Term::from_field_text(field, term);
+                        if postings_at(&inverted, &term, IndexRecordOption::Basic, address.doc_id)?
+                            .is_some()
+                        {
+                            present = true;
+                            break 'fields;
+                        }
+                    }
+                }
+                let typed = query[word.from..word.to].to_string();
+                let list = if present { &mut has } else { &mut lacks };
+                if !list.contains(&typed) {
+                    list.push(typed);
+                }
+            }
+            out.push(Nearby { hit, has, lacks });
+        }
+        Ok(out)
+    }
+
+    /// Where the document of an article is, by its path.
+    fn address_of(
+        &self,
+        searcher: &Searcher,
+        path: &str,
+    ) -> Result<Option<DocAddress>, SearchError> {
+        let term = Term::from_field_text(self.index.fields.path, path);
+        let top = searcher.search(
+            &TermQuery::new(term, IndexRecordOption::Basic),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        Ok(top.first().map(|(_, a)| *a))
+    }
+
     /// A spelling correction for a query that found nothing ("Did you mean …?"): each word the
     /// index does not know replaced by its closest word of the index's own vocabulary, if
     /// the corrected query finds something.
@@ -264,6 +356,9 @@ impl Engine {
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // Documents must have one of the query's content words (or a part of one): "discount
+        // for students" finds nothing rather than every article with "for" in it.
+        let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &plan.words {
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -284,13 +379,14 @@ impl Engine {
                 }
             }
             should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
+            let any = BooleanQuery::new(any);
+            if !crate::analysis::stopwords::is_stop_word(&word.term) {
+                content.push((Occur::Should, Box::new(any.clone())));
+            }
             if word.required && r.coverage > 0.0 {
                 should.push((
                     Occur::Should,
-                    Box::new(ConstScoreQuery::new(
-                        Box::new(BooleanQuery::new(any)),
-                        r.coverage,
-                    )),
+                    Box::new(ConstScoreQuery::new(Box::new(any), r.coverage)),
                 ));
             }
         }
@@ -312,6 +408,16 @@ impl Engine {
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if !content.is_empty() {
+            // A filter: it must not add to the score.
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(content)),
+                    0.0,
+                )),
+            ));
+        }
         if let Some(l) = lang {
             clauses.push((
                 Occur::Must,
@@ -435,21 +541,15 @@ impl Engine {
             let rarity = (1.0 + searcher.num_docs() as f32 / df as f32).ln();
             for (term, weight) in &word.alternatives {
                 let term = Term::from_field_text(f.body, term);
-                let Some(mut postings) = inverted
-                    .read_postings(&term, IndexRecordOption::WithFreqsAndPositions)
-                    .map_err(tantivy::TantivyError::from)?
+                let Some(mut postings) = postings_at(
+                    &inverted,
+                    &term,
+                    IndexRecordOption::WithFreqsAndPositions,
+                    address.doc_id,
+                )?
                 else {
                     continue;
                 };
-                // A fresh postings list already stands on its first document, which may be
-                // past ours; seeking backwards is not allowed.
-                let mut doc = postings.doc();
-                if doc < address.doc_id {
-                    doc = postings.seek(address.doc_id);
-                }
-                if doc != address.doc_id {
-                    continue;
-                }
                 positions.clear();
                 postings.positions(&mut positions);
                 for &p in &positions {
@@ -468,4 +568,26 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// The postings of `term` standing on document `doc`, if the document has the term.
+fn postings_at(
+    inverted: &tantivy::InvertedIndexReader,
+    term: &Term,
+    option: IndexRecordOption,
+    doc: tantivy::DocId,
+) -> Result<Option<tantivy::postings::SegmentPostings>, SearchError> {
+    let Some(mut postings) = inverted
+        .read_postings(term, option)
+        .map_err(tantivy::TantivyError::from)?
+    else {
+        return Ok(None);
+    };
+    // A fresh postings list already stands on its first document, which may be past ours;
+    // seeking backwards is not allowed.
+    let mut at = postings.doc();
+    if at < doc {
+        at = postings.seek(doc);
+    }
+    Ok((at == doc).then_some(postings))
 }
