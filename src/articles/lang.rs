@@ -100,7 +100,7 @@ fn script_default(script: whatlang::Script) -> Option<&'static str> {
     })
 }
 
-fn iso_639_1(lang: whatlang::Lang) -> Option<&'static str> {
+pub fn iso_639_1(lang: whatlang::Lang) -> Option<&'static str> {
     use whatlang::Lang::*;
     Some(match lang {
         Epo => "eo",

@@ -195,6 +195,62 @@ pub fn last_updated(dir: &Path, path: &str, updated: Option<&str>) -> Option<Str
     ))
 }
 
+/// The time (Unix seconds) of the last git commit touching each file below `dir`, by path
+/// relative to `dir`: one `git log` pass over the history, not one call per file. Empty when
+/// `dir` is not in a git repository.
+pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, i64> {
+    let mut out = std::collections::HashMap::new();
+    let log = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "log",
+            "--relative",
+            "--format=%x00%ct",
+            "--name-only",
+            "--",
+            ".",
+        ])
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(log) = log else { return out };
+    if !log.status.success() {
+        return out;
+    }
+    let text = String::from_utf8_lossy(&log.stdout);
+    // Newest commit first: the first time a path appears is its last change.
+    for commit in text.split('\0').skip(1) {
+        let mut lines = commit.lines();
+        let Some(time) = lines.next().and_then(|t| t.trim().parse::<i64>().ok()) else {
+            continue;
+        };
+        for path in lines.map(str::trim).filter(|l| !l.is_empty()) {
+            out.entry(path.to_string()).or_insert(time);
+        }
+    }
+    out
+}
+
+/// Which articles are translations of each other: those with the same `translation_key`, or
+/// else the same path after the language folder (`en/billing/refunds.md` and
+/// `uk/billing/refunds.md`).
+pub fn translation_group(a: &Article) -> String {
+    if let Some(key) = &a.translation_key {
+        return format!("key:{key}");
+    }
+    let mut segments: Vec<&str> = a.path.split('/').collect();
+    let folder = segments[..segments.len().saturating_sub(1)]
+        .iter()
+        .position(|s| lang::from_path(&format!("{s}/x")).is_some());
+    match folder {
+        Some(i) => {
+            segments.remove(i);
+            format!("path:{}", segments.join("/"))
+        }
+        None => format!("path:{}", a.path),
+    }
+}
+
 /// Hash of a file's bytes, stable across runs and versions of kb.
 pub fn hash_bytes(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
@@ -414,6 +470,43 @@ mod tests {
         let today = last_updated(dir.path(), "a.md", None).unwrap();
         assert_eq!(today.len(), 10, "{today}");
         assert!(today.starts_with("20"), "{today}");
+    }
+
+    #[test]
+    fn last_changes_come_from_one_pass_over_git_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str], date: &str| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir.path())
+                .args(args)
+                .env("GIT_AUTHOR_DATE", date)
+                .env("GIT_COMMITTER_DATE", date)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"], "2024-01-01T00:00:00Z");
+        std::fs::create_dir_all(dir.path().join("en")).unwrap();
+        std::fs::write(dir.path().join("en/a.md"), "a").unwrap();
+        std::fs::write(dir.path().join("en/b.md"), "b").unwrap();
+        git(&["add", "."], "2024-01-01T00:00:00Z");
+        git(&["commit", "-qm", "one"], "2024-01-01T00:00:00Z");
+        std::fs::write(dir.path().join("en/b.md"), "b2").unwrap();
+        git(&["commit", "-qam", "two"], "2024-06-01T00:00:00Z");
+        let changes = last_changes(&dir.path().join("en"));
+        assert_eq!(changes.get("a.md"), Some(&1_704_067_200));
+        assert_eq!(changes.get("b.md"), Some(&1_717_200_000));
+        assert!(
+            last_changes(Path::new("/")).is_empty()
+                || !last_changes(Path::new("/")).contains_key("a.md")
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -53,6 +53,9 @@ pub struct Fields {
     pub updated: Field,
     /// Old URLs that redirect to the article (fast).
     pub aliases: Field,
+    /// Front matter `owner` and `review_every` in days (fast), for the review queue.
+    pub owner: Field,
+    pub review_every: Field,
     pub title: Field,
     /// The title's words, normalized and joined: an exact term for "the query is the title".
     pub title_key: Field,
@@ -96,6 +99,8 @@ pub fn schema() -> (Schema, Fields) {
         translation: b.add_text_field("translation", STRING | FAST),
         updated: b.add_text_field("updated", STRING | FAST),
         aliases: b.add_text_field("aliases", STRING | FAST),
+        owner: b.add_text_field("owner", STRING | FAST),
+        review_every: b.add_u64_field("review_every", FAST),
         title: b.add_text_field("title", stored_text.clone().set_fast("raw")),
         title_key: b.add_text_field("title_key", STRING),
         headings: b.add_text_field("headings", text.clone()),
@@ -163,6 +168,8 @@ pub struct Entry {
     pub translation: String,
     pub updated: Option<String>,
     pub aliases: Vec<String>,
+    pub owner: Option<String>,
+    pub review_every_days: Option<u32>,
 }
 
 /// The articles an index holds: what the pages list (home, categories, language switcher,
@@ -391,6 +398,8 @@ impl SearchIndex {
             let updated = fast.str("updated")?;
             let aliases = fast.str("aliases")?;
             let drafts = fast.bool("draft")?;
+            let owners = fast.str("owner")?;
+            let review_every = fast.u64("review_every").ok();
             for doc in segment.doc_ids_alive() {
                 let Some(path) = first(&paths, doc) else {
                     continue;
@@ -405,6 +414,11 @@ impl SearchIndex {
                     translation: first(&translations, doc).unwrap_or_else(|| path.clone()),
                     updated: first(&updated, doc),
                     aliases: all(&aliases, doc),
+                    owner: first(&owners, doc),
+                    review_every_days: review_every
+                        .as_ref()
+                        .and_then(|c| c.first(doc))
+                        .and_then(|d| u32::try_from(d).ok()),
                     path,
                 });
             }

@@ -193,12 +193,18 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         d.add_text(f.lang_prefix, prefix);
     }
     d.add_bool(f.draft, a.draft);
-    d.add_text(f.translation, translation_group(a));
+    d.add_text(f.translation, crate::articles::translation_group(a));
     if let Some(u) = &a.updated {
         d.add_text(f.updated, u);
     }
     for alias in &a.aliases {
         d.add_text(f.aliases, alias);
+    }
+    if let Some(o) = &a.owner {
+        d.add_text(f.owner, o);
+    }
+    if let Some(days) = a.review_every_days {
+        d.add_u64(f.review_every, u64::from(days));
     }
     if let Some(c) = &a.category {
         d.add_text(f.category, c);
@@ -230,26 +236,6 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     d.add_text(f.code, &a.code);
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
     d
-}
-
-/// Which articles are translations of each other: those with the same `translation_key`, or
-/// else the same path after the language folder (`en/billing/refunds.md` and
-/// `uk/billing/refunds.md`).
-pub fn translation_group(a: &Article) -> String {
-    if let Some(key) = &a.translation_key {
-        return format!("key:{key}");
-    }
-    let mut segments: Vec<&str> = a.path.split('/').collect();
-    let folder = segments[..segments.len().saturating_sub(1)]
-        .iter()
-        .position(|s| lang::from_path(&format!("{s}/x")).is_some());
-    match folder {
-        Some(i) => {
-            segments.remove(i);
-            format!("path:{}", segments.join("/"))
-        }
-        None => format!("path:{}", a.path),
-    }
 }
 
 /// The words of an article's path: `en/billing/refund-policy.md` → `billing refund policy`
