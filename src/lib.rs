@@ -8,6 +8,7 @@ pub mod articles;
 pub mod error;
 pub mod index;
 pub mod metrics;
+pub mod report;
 pub mod search;
 pub mod watch;
 pub mod web;

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Index(args) => done(cli::index::run(args)),
         cli::Command::Search(args) => done(cli::search::run(args)),
         cli::Command::Export(args) => done(cli::export::run(args)),
+        cli::Command::Report(args) => done(cli::report::run(args)),
         cli::Command::Check(args) => cli::check::run(args).map(|passed| {
             if passed {
                 ExitCode::SUCCESS

@@ -30,7 +30,17 @@ impl Dir {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(name);
-        copy_dir(&src, &dir.articles());
+        crate::history::copy_dir(&src, &dir.articles());
+        dir
+    }
+
+    /// A copy of the sample help center (the repository's `articles/`).
+    pub fn sample() -> Dir {
+        let dir = Dir::new();
+        crate::history::copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("articles"),
+            &dir.articles(),
+        );
         dir
     }
 
@@ -76,19 +86,6 @@ impl Dir {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to);
-        } else {
-            std::fs::copy(entry.path(), to).unwrap();
         }
     }
 }
@@ -144,10 +141,16 @@ impl Server {
     /// Starts `kb serve` (watching the articles unless `extra` says `--no-watch`) and waits
     /// until `/healthz` says 200.
     pub fn start_watching(dir: &Dir, extra: &[&str]) -> Server {
+        Server::start_with_env(dir, extra, &[])
+    }
+
+    /// Starts `kb serve` with these environment variables (`KB_ADMIN_TOKEN` …).
+    pub fn start_with_env(dir: &Dir, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = dir
             .kb()
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().copied())
             .env("KB_LOG", "kb=info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -221,6 +224,11 @@ impl Server {
         let mut r = result.expect("request failed");
         Reply {
             status: r.status().as_u16(),
+            headers: r
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect(),
             set_cookie: r
                 .headers()
                 .get_all("set-cookie")
@@ -295,11 +303,21 @@ impl Server {
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
     pub set_cookie: Vec<String>,
     pub body: String,
 }
 
 impl Reply {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The visitor id a `Set-Cookie: kb_visitor=…` gave, if any.
     pub fn visitor(&self) -> Option<String> {
         self.set_cookie.iter().find_map(|c| {

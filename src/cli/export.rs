@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::{ExportArgs, ExportFormat};
-use kb::metrics::{self, export, sqlite::SqliteStore};
+use kb::metrics::{self, export};
 
 pub fn run(args: &ExportArgs) -> Result<()> {
     let since = match &args.since {
@@ -17,14 +17,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             metrics::now() - period
         }
     };
-    let Some(store) = SqliteStore::open_read_only(&args.data)
-        .with_context(|| format!("cannot read the metrics in {}", args.data.display()))?
-    else {
-        bail!(
-            "no recorded events in {}: `kb serve --data {0}` records them",
-            args.data.display()
-        );
-    };
+    let store = super::recorded_events(&args.data)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let format = match args.format {

@@ -6,12 +6,28 @@
 pub mod check;
 pub mod export;
 pub mod index;
+pub mod report;
 pub mod search;
 pub mod serve;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use kb::metrics::sqlite::SqliteStore;
+
+/// The metrics database of `data`, read-only (a running server may be writing to it).
+pub fn recorded_events(data: &Path) -> anyhow::Result<SqliteStore> {
+    let Some(store) = SqliteStore::open_read_only(data)
+        .with_context(|| format!("cannot read the metrics in {}", data.display()))?
+    else {
+        bail!(
+            "no recorded events in {}: `kb serve --data {0}` records them",
+            data.display()
+        );
+    };
+    Ok(store)
+}
 
 /// kb: a multilingual help center and FAQ search engine over a folder of Markdown articles.
 #[derive(Debug, Parser)]
@@ -31,6 +47,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Lint the articles and run their search tests (`queries`); exit 1 on errors.
     Check(CheckArgs),
+    /// The content-gap report: which articles to write and which to update.
+    Report(ReportArgs),
     /// Write the recorded events (searches, clicks, views, votes, contact clicks, links).
     Export(ExportArgs),
 }
@@ -120,6 +138,30 @@ pub struct ExportArgs {
     /// One JSON object per line, or CSV with a header row.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub folders: Folders,
+    /// Folder of the metrics database.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// The period reported on, ending now: 30d, 2w, 6m, 1y … (compared with the period before).
+    #[arg(long, value_name = "PERIOD", default_value = "30d")]
+    pub since: String,
+    /// Markdown (for a terminal or a pull request), JSON, CSV (a row per item) or a
+    /// self-contained HTML page with charts.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Csv,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -49,6 +49,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
             base_url: args.base_url.clone(),
             contact_url: args.contact_url.clone(),
             cors_origins: args.cors_origins.clone(),
+            data: Some(args.data.clone()),
+            admin_token: admin_token(),
         },
         recorder,
     ));
@@ -125,6 +127,22 @@ async fn serve(args: ServeArgs) -> Result<()> {
         Ok(e) => Err(e.context("cannot build the index")),
         Err(_) => Ok(()),
     }
+}
+
+/// The admin token from `KB_ADMIN_TOKEN`; admin routes are off without one.
+fn admin_token() -> Option<String> {
+    let token = std::env::var("KB_ADMIN_TOKEN").ok()?.trim().to_string();
+    if token.is_empty() {
+        return None;
+    }
+    if token.len() < 16 {
+        tracing::warn!(
+            "KB_ADMIN_TOKEN is short ({} characters): use 32 random characters or more, e.g. `openssl rand -hex 32`",
+            token.len()
+        );
+    }
+    tracing::info!("admin routes on: /admin/report, /api/report");
+    Some(token)
 }
 
 /// Keeps the home page's popular articles (views of the last 30 days) fresh.

@@ -4,6 +4,7 @@
 //! The server answers from the first moment: until the index is loaded, `/healthz` and the API
 //! say 503 (`starting`), then [`AppState::set_ready`] hands them the search engine.
 
+mod admin;
 mod api;
 mod article;
 pub mod assets;
@@ -51,6 +52,10 @@ pub struct WebConfig {
     pub contact_url: Option<String>,
     /// Origins allowed to call the API from browsers.
     pub cors_origins: Vec<String>,
+    /// The folder of the metrics database, which reports read.
+    pub data: Option<PathBuf>,
+    /// The token admin routes require (`KB_ADMIN_TOKEN`); without one they are off.
+    pub admin_token: Option<String>,
 }
 
 /// What every handler shares.
@@ -74,6 +79,10 @@ pub struct AppState {
     /// Set when the server begins to stop: endless responses (live streams) end, so that
     /// the graceful shutdown does not wait for them.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Wrong admin tokens per client address: 10, then one every 6 seconds.
+    pub admin_limit: RateLimiter,
+    /// One report is built at a time.
+    pub report_lock: tokio::sync::Mutex<()>,
     engine: OnceLock<Engine>,
 }
 
@@ -98,6 +107,8 @@ impl AppState {
             events_limit: RateLimiter::new(120, 5.0),
             changes: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
+            admin_limit: RateLimiter::new(10, 1.0 / 6.0),
+            report_lock: tokio::sync::Mutex::new(()),
             engine: OnceLock::new(),
         }
     }
@@ -140,6 +151,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/feedback", post(events::feedback))
         .route("/api/events", post(events::events))
         .route("/api/live", get(api::live))
+        .route("/api/report", get(admin::api))
         // Handlers read bodies themselves, under their own limit, to answer 400 with a message.
         .layer(DefaultBodyLimit::disable());
     if !state.config.cors_origins.is_empty() {
@@ -162,6 +174,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/search", get(site::search))
         .route("/contact", get(site::contact))
         .route("/feedback", post(article::feedback_form))
+        .route("/admin/report", get(admin::page).post(admin::page_form))
         .route("/sitemap.xml", get(site::sitemap))
         .route("/opensearch.xml", get(site::opensearch))
         .route("/robots.txt", get(site::robots))

@@ -31,6 +31,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("search.html", include_str!("../../templates/search.html")),
     ("article.html", include_str!("../../templates/article.html")),
     (
+        "admin_login.html",
+        include_str!("../../templates/admin_login.html"),
+    ),
+    (
         "not_found.html",
         include_str!("../../templates/not_found.html"),
     ),

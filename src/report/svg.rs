@@ -1,0 +1,263 @@
+//! Charts of the HTML report, drawn on the server as inline SVG: no script, no library, and
+//! the page stays one self-contained file a lead can mail or attach to a ticket.
+//!
+//! Each chart has a `<title>` per mark, so hovering a bar or a point shows its figure, and an
+//! `aria-label` summing it up for screen readers.
+
+use std::fmt::Write;
+
+use super::facts::{Day, Week};
+
+const W: f64 = 640.0;
+const H: f64 = 180.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 8.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 24.0;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn date(day: i64) -> String {
+    super::date(day * 86_400_000)
+}
+
+/// A round upper bound for an axis: 1, 2 or 5 times a power of ten.
+fn nice_max(max: f64) -> f64 {
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let p = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|v| *v >= max)
+        .unwrap_or(10.0 * p)
+}
+
+/// The frame: the SVG element, horizontal grid lines with their labels, and date labels under
+/// the first and last slot.
+fn frame(
+    out: &mut String,
+    label: &str,
+    max: f64,
+    fmt: &dyn Fn(f64) -> String,
+    first: &str,
+    last: &str,
+) {
+    let _ = write!(
+        out,
+        r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">"#,
+        esc(label)
+    );
+    for i in 0..=4 {
+        let v = max * f64::from(i) / 4.0;
+        let y = TOP + (H - TOP - BOTTOM) * (1.0 - f64::from(i) / 4.0);
+        let _ = write!(
+            out,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11" fill="#666">{}</text>"##,
+            W - RIGHT,
+            LEFT - 4.0,
+            y + 3.0,
+            esc(&fmt(v))
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<text x="{LEFT}" y="{}" font-size="11" fill="#666">{}</text><text x="{}" y="{}" font-size="11" fill="#666" text-anchor="end">{}</text>"##,
+        H - 6.0,
+        esc(first),
+        W - RIGHT,
+        H - 6.0,
+        esc(last)
+    );
+}
+
+fn y_of(v: f64, max: f64) -> f64 {
+    TOP + (H - TOP - BOTTOM) * (1.0 - (v / max).clamp(0.0, 1.0))
+}
+
+/// Searches per day, as bars; the part that found nothing in a second colour.
+pub fn searches_per_day(days: &[Day]) -> String {
+    let mut out = String::new();
+    let max = nice_max(days.iter().map(|d| d.searches).max().unwrap_or(0) as f64);
+    let total: u64 = days.iter().map(|d| d.searches).sum();
+    let (first, last) = match (days.first(), days.last()) {
+        (Some(f), Some(l)) => (date(f.day), date(l.day)),
+        _ => (String::new(), String::new()),
+    };
+    frame(
+        &mut out,
+        &format!("Searches per day, {total} in all, from {first} to {last}"),
+        max,
+        &|v| format!("{v:.0}"),
+        &first,
+        &last,
+    );
+    let slot = (W - LEFT - RIGHT) / days.len().max(1) as f64;
+    let bar = (slot * 0.8).max(1.0);
+    for (i, d) in days.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+        let (y, y0) = (y_of(d.searches as f64, max), y_of(d.no_results as f64, max));
+        let base = y_of(0.0, max);
+        let _ = write!(
+            out,
+            r##"<g><title>{}: {} searches, {} found nothing</title><rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{:.1}" fill="#3b6fb6"/><rect x="{x:.1}" y="{y0:.1}" width="{bar:.1}" height="{:.1}" fill="#d9822b"/></g>"##,
+            date(d.day),
+            d.searches,
+            d.no_results,
+            base - y,
+            base - y0
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A line of rates (0–1) with a point per slot; slots without data break the line.
+fn rate_line(label: &str, points: &[(String, Option<f64>, String)], colour: &str) -> String {
+    let mut out = String::new();
+    let max = nice_max(points.iter().filter_map(|p| p.1).fold(0.0, f64::max)).min(1.0);
+    let (first, last) = match (points.first(), points.last()) {
+        (Some(f), Some(l)) => (f.0.clone(), l.0.clone()),
+        _ => (String::new(), String::new()),
+    };
+    frame(
+        &mut out,
+        label,
+        max,
+        &|v| format!("{:.0}%", v * 100.0),
+        &first,
+        &last,
+    );
+    let slot = (W - LEFT - RIGHT) / points.len().max(1) as f64;
+    let mut path = String::new();
+    let mut pen_down = false;
+    for (i, (_, v, _)) in points.iter().enumerate() {
+        let x = LEFT + slot * (i as f64 + 0.5);
+        match v {
+            Some(v) => {
+                let _ = write!(
+                    path,
+                    "{}{x:.1},{:.1} ",
+                    if pen_down { "L" } else { "M" },
+                    y_of(*v, max)
+                );
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    let _ = write!(
+        out,
+        r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+        path.trim()
+    );
+    for (i, (_, v, title)) in points.iter().enumerate() {
+        if let Some(v) = v {
+            let x = LEFT + slot * (i as f64 + 0.5);
+            let _ = write!(
+                out,
+                r#"<circle cx="{x:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}</title></circle>"#,
+                y_of(*v, max),
+                esc(title)
+            );
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The share of searches that found nothing, per day.
+pub fn no_result_rate(days: &[Day]) -> String {
+    let points: Vec<(String, Option<f64>, String)> = days
+        .iter()
+        .map(|d| {
+            let rate = (d.searches > 0).then(|| d.no_results as f64 / d.searches as f64);
+            let title = match rate {
+                Some(r) => format!(
+                    "{}: {:.0}% of {} searches found nothing",
+                    date(d.day),
+                    r * 100.0,
+                    d.searches
+                ),
+                None => format!("{}: no searches", date(d.day)),
+            };
+            (date(d.day), rate, title)
+        })
+        .collect();
+    rate_line(
+        "Share of searches that found nothing, per day",
+        &points,
+        "#d9822b",
+    )
+}
+
+/// The share of "Yes, it helped" votes, per week.
+pub fn helpfulness(weeks: &[Week]) -> String {
+    let points: Vec<(String, Option<f64>, String)> = weeks
+        .iter()
+        .map(|w| {
+            let n = w.yes + w.no;
+            let rate = (n > 0).then(|| w.yes as f64 / n as f64);
+            let title = match rate {
+                Some(r) => format!(
+                    "week of {}: {:.0}% of {n} votes said it helped",
+                    date(w.day),
+                    r * 100.0
+                ),
+                None => format!("week of {}: no votes", date(w.day)),
+            };
+            (format!("week of {}", date(w.day)), rate, title)
+        })
+        .collect();
+    rate_line(
+        "Share of votes saying the article helped, per week",
+        &points,
+        "#2e8b57",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_are_round() {
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(130.0), 200.0);
+        assert_eq!(nice_max(0.33), 0.5);
+    }
+
+    #[test]
+    fn charts_have_a_mark_per_slot_and_a_label() {
+        let days: Vec<Day> = (0..3)
+            .map(|i| Day {
+                day: 20_000 + i,
+                searches: 10 * i as u64,
+                no_results: i as u64,
+                views: 0,
+            })
+            .collect();
+        let bars = searches_per_day(&days);
+        assert_eq!(bars.matches("<g>").count(), 3);
+        assert!(bars.contains("30 in all"), "{bars}");
+        let line = no_result_rate(&days);
+        // The day without searches has no point and breaks the line.
+        assert_eq!(line.matches("<circle").count(), 2);
+        assert!(line.contains("no searches") || !line.contains("NaN"));
+        assert!(!line.contains("NaN"));
+        let weeks = [Week {
+            day: 20_000,
+            yes: 3,
+            no: 1,
+        }];
+        assert!(helpfulness(&weeks).contains("75% of 4 votes"));
+        assert!(searches_per_day(&[]).ends_with("</svg>"));
+    }
+}

@@ -1,0 +1,338 @@
+//! Admin routes for support leads: the content-gap report as JSON (`GET /api/report`) and as
+//! a page (`/admin/report`).
+//!
+//! Both need `Authorization: Bearer $KB_ADMIN_TOKEN`; the page, opened in a browser, asks for
+//! the token with a form instead (a browser cannot add the header to a link). Tokens are
+//! compared in constant time, wrong ones are rate-limited per client address, and without a
+//! configured token these routes do not exist (404), so a help center never exposes its
+//! metrics by accident.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::metrics::{self, sqlite::SqliteStore};
+use crate::report::{self, Report, format};
+
+/// The period a report covers unless asked otherwise.
+const DEFAULT_PERIOD: &str = "30d";
+/// The longest period a report may cover.
+const MAX_PERIOD: metrics::Millis = 3 * 366 * 86_400_000;
+
+/// Why a request may not see the report.
+enum Denied {
+    /// No token is configured: the admin routes are off.
+    Disabled,
+    /// No token, or a wrong one.
+    Unauthorized(&'static str),
+    /// Too many wrong tokens from this address.
+    Limited,
+}
+
+/// Checks a presented token against the configured one, in constant time.
+fn check(
+    state: &AppState,
+    presented: Option<&str>,
+    client: Option<SocketAddr>,
+) -> Result<(), Denied> {
+    let Some(expected) = state.config.admin_token.as_deref() else {
+        return Err(Denied::Disabled);
+    };
+    let Some(presented) = presented else {
+        return Err(Denied::Unauthorized(
+            "this needs the admin token: send `Authorization: Bearer $KB_ADMIN_TOKEN`",
+        ));
+    };
+    if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+        return Ok(());
+    }
+    let key = client.map_or_else(|| "unknown".to_string(), |c| c.ip().to_string());
+    if !state.admin_limit.allow(&key) {
+        return Err(Denied::Limited);
+    }
+    Err(Denied::Unauthorized("the admin token is not right"))
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn denied_json(d: Denied) -> Response {
+    match d {
+        Denied::Disabled => ApiError::not_found("no such page").into_response(),
+        Denied::Unauthorized(why) => {
+            let mut r = ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                message: why.into(),
+            }
+            .into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kb admin\""),
+            );
+            r
+        }
+        Denied::Limited => ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: "too many wrong tokens; wait a minute".into(),
+        }
+        .into_response(),
+    }
+}
+
+/// The period asked for, in milliseconds.
+fn period(since: Option<&str>) -> Result<metrics::Millis, ApiError> {
+    let since = since
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(DEFAULT_PERIOD);
+    match metrics::parse_period(since) {
+        Some(p) if p > 0 && p <= MAX_PERIOD => Ok(p),
+        _ => Err(ApiError::bad_request(format!(
+            "`since` must be a period such as 7d, 30d, 12w or 1y (at most 3 years), got {since:?}"
+        ))),
+    }
+}
+
+/// Builds the report of the `period` up to now, off the async threads; one at a time, so
+/// impatient reloads do not pile up work.
+async fn build(state: &Arc<AppState>, period: metrics::Millis) -> Result<Report, ApiError> {
+    let Some(engine) = state.engine().cloned() else {
+        return Err(ApiError::unavailable(
+            "the index is still being built; try again in a moment",
+        ));
+    };
+    let Some(data) = state.config.data.clone() else {
+        return Err(ApiError::unavailable("this server records no metrics"));
+    };
+    let articles = state.config.articles.clone();
+    let _one_at_a_time = state.report_lock.lock().await;
+    tokio::task::spawn_blocking(move || -> Result<Report, ApiError> {
+        let store = SqliteStore::open_read_only(&data)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::unavailable("no events recorded yet"))?;
+        report::generate(&store, &articles, &engine, period, metrics::now())
+            .map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn private(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    r
+}
+
+/// `GET /api/report[?since=30d]`: the report as JSON.
+pub async fn api(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    if let Err(d) = check(&state, bearer(&headers), Some(client)) {
+        return denied_json(d);
+    }
+    let since = params
+        .iter()
+        .find(|(k, _)| k == "since")
+        .map(|(_, v)| v.as_str());
+    let result = match period(since) {
+        Ok(p) => build(&state, p).await,
+        Err(e) => Err(e),
+    };
+    private(match result {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(e) => e.into_response(),
+    })
+}
+
+/// The form that asks for the token (and the period and format).
+fn login(state: &AppState, status: StatusCode, error: Option<&str>, since: &str) -> Response {
+    let ctx = serde_json::json!({ "error": error, "since": since });
+    private(state.page(status, "admin_login.html", super::i18n::DEFAULT, ctx))
+}
+
+/// The report in a format a browser shows (HTML) or downloads (Markdown, CSV, JSON).
+fn rendered(report: &Report, format: &str) -> Response {
+    let (f, content_type, file) = match format {
+        "md" => (
+            format::Format::Markdown,
+            "text/markdown; charset=utf-8",
+            Some("md"),
+        ),
+        "csv" => (format::Format::Csv, "text/csv; charset=utf-8", Some("csv")),
+        "json" => (format::Format::Json, "application/json", Some("json")),
+        _ => (format::Format::Html, "text/html; charset=utf-8", None),
+    };
+    let mut body = Vec::new();
+    if let Err(e) = format::write(report, f, &mut body) {
+        return ApiError::internal(e).into_response();
+    }
+    let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Some(ext) = file {
+        let name = format!("attachment; filename=\"kb-report-{}.{ext}\"", report.until);
+        if let Ok(v) = HeaderValue::from_str(&name) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    r
+}
+
+/// `GET /admin/report[?since=30d][&format=html|md|csv|json]`: the report page with an
+/// `Authorization` header, else the form asking for the token.
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let token = bearer(&headers).map(str::to_string);
+    // Opened in a browser, without the header: just the form, no complaint.
+    page_for(
+        &state,
+        &headers,
+        client,
+        token,
+        param("since"),
+        param("format"),
+        None,
+    )
+    .await
+}
+
+/// `POST /admin/report` (a form: `token`, `since`, `format`): the report, or the form again
+/// with what was wrong.
+pub async fn page_form(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if body.len() > 8192 {
+        return ApiError::bad_request("the form is too large").into_response();
+    }
+    let field = |name: &str| {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let token = field("token").filter(|t| !t.is_empty());
+    let (since, format) = (field("since"), field("format"));
+    page_for(
+        &state,
+        &headers,
+        client,
+        token,
+        since,
+        format,
+        Some("enter the admin token"),
+    )
+    .await
+}
+
+/// The report page (or download) for a presented token, else the form saying why not
+/// (`no_token` when none was presented).
+async fn page_for(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    client: SocketAddr,
+    token: Option<String>,
+    since: Option<String>,
+    format: Option<String>,
+    no_token: Option<&str>,
+) -> Response {
+    let since = since
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_PERIOD.into());
+    let why = match check(state, token.as_deref(), Some(client)) {
+        Ok(()) => None,
+        Err(Denied::Disabled) => return state.not_found(&empty_catalog(state), headers, None),
+        Err(Denied::Unauthorized(_)) if token.is_none() => {
+            Some((StatusCode::UNAUTHORIZED, no_token))
+        }
+        Err(Denied::Unauthorized(why)) => Some((StatusCode::UNAUTHORIZED, Some(why))),
+        Err(Denied::Limited) => Some((
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("too many wrong tokens; wait a minute"),
+        )),
+    };
+    if let Some((status, message)) = why {
+        return login(state, status, message, &since);
+    }
+    match period(Some(&since)) {
+        Ok(p) => match build(state, p).await {
+            Ok(report) => private(rendered(&report, format.as_deref().unwrap_or("html"))),
+            Err(e) => private(e.into_response()),
+        },
+        Err(e) => login(
+            state,
+            StatusCode::BAD_REQUEST,
+            Some(&e.message),
+            DEFAULT_PERIOD,
+        ),
+    }
+}
+
+fn empty_catalog(state: &AppState) -> Arc<crate::index::Catalog> {
+    state
+        .engine()
+        .map(|e| e.index().catalog())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer  s3cret "),
+        );
+        assert_eq!(bearer(&h), Some("s3cret"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer s3cret"),
+        );
+        assert_eq!(bearer(&h), Some("s3cret"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic czNjcmV0"),
+        );
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn periods_are_checked() {
+        assert_eq!(period(None).unwrap(), 30 * 86_400_000);
+        assert_eq!(period(Some("7d")).unwrap(), 7 * 86_400_000);
+        assert!(period(Some("forever")).is_err());
+        assert!(period(Some("0d")).is_err());
+        assert!(period(Some("99y")).is_err());
+    }
+}

@@ -1,0 +1,409 @@
+//! The content-gap report on a synthetic history with planted gaps ([`crate::history`]): each
+//! planted gap is at the top of its list, and nothing else is listed.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::history::{self, Options, planted};
+use crate::util::{Dir, Server};
+use kb::index::{SearchIndex, writer};
+use kb::metrics::EventStore;
+use kb::metrics::sqlite::SqliteStore;
+use kb::report::ArticleInfo;
+use kb::search::{Engine, Ranking};
+
+/// The sample help center in a git repository with a backdated history, and 60 days of
+/// events in `data/`.
+fn help_center_with_history() -> Dir {
+    let dir = Dir::sample();
+    let now = kb::metrics::now();
+    history::git_history(&dir.articles(), now);
+    let idx = SearchIndex::in_memory().unwrap();
+    let mut w = writer::open_writer(&idx).unwrap();
+    writer::sync(&idx, &mut w, &dir.articles()).unwrap();
+    let engine = Engine::new(Arc::new(idx), Ranking::default());
+    let articles = ArticleInfo::from_catalog(&engine.index().catalog(), &dir.articles());
+    let queries = history::article_queries(&dir.articles());
+    let events = history::events(&engine, &articles, &queries, Options::new(now));
+    let searches = events
+        .iter()
+        .filter(|e| matches!(e, kb::metrics::Event::Search(s) if !s.partial))
+        .count();
+    assert!(searches > 5000, "a realistic volume: {searches} searches");
+    let mut store = SqliteStore::open(&dir.path().join("data")).unwrap();
+    for chunk in events.chunks(10_000) {
+        store.append(chunk).unwrap();
+    }
+    dir
+}
+
+fn items<'a>(list: &'a Value, kind: &str) -> Vec<&'a Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == kind)
+        .collect()
+}
+
+fn field<'a>(items: &[&'a Value], name: &str) -> Vec<&'a str> {
+    items
+        .iter()
+        .map(|i| i[name].as_str().unwrap_or(""))
+        .collect()
+}
+
+#[test]
+fn the_report_finds_every_planted_gap_and_nothing_else() {
+    let dir = help_center_with_history();
+    let out = dir.run(&["report", "--format", "json"]);
+    out.assert_ok();
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    let dump = || serde_json::to_string_pretty(&r).unwrap();
+
+    // To write: searches that find nothing, one cluster per need whatever its spelling.
+    let none = items(&r["to_write"], "no_results");
+    assert_eq!(none.len(), 2, "{}", dump());
+    let student = none[0];
+    assert_eq!(student["query"], "student discount");
+    let typed: Vec<&str> = student["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["text"].as_str().unwrap())
+        .collect();
+    for (q, _) in planted::NO_RESULTS {
+        assert!(typed.contains(q), "{q} is in the cluster: {typed:?}");
+    }
+    let planted_searches: usize = planted::NO_RESULTS.iter().map(|(_, n)| n).sum();
+    assert_eq!(student["searches"], planted_searches);
+    assert_eq!(student["visitors"], planted_searches);
+    assert_eq!(student["contacts"], planted::NO_RESULTS_CONTACTS);
+    assert_eq!(student["previous"], 5);
+    assert_eq!(student["covered"], false);
+    assert!(
+        student["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("Write an article about “student discount”"),
+        "{}",
+        student["action"]
+    );
+    assert!(
+        student["why"]
+            .as_str()
+            .unwrap()
+            .contains("8 then contacted support")
+    );
+    // Simplified and Traditional Chinese are one need.
+    let zh = none[1];
+    assert_eq!(zh["searches"], 21, "{zh:#}");
+    assert_eq!(zh["languages"], serde_json::json!(["zh-cn", "zh-tw"]));
+
+    // Searches whose results nobody opens: the closest article lacks one word.
+    let unopened = items(&r["to_write"], "no_clicks");
+    assert_eq!(unopened.len(), 1, "{}", dump());
+    assert_eq!(unopened[0]["query"], "pause for vacation");
+    assert_eq!(unopened[0]["searches"], 26, "the typo variant is merged");
+    let closest = &unopened[0]["closest"][0];
+    assert_eq!(closest["path"], planted::NO_CLICKS_ARTICLE);
+    assert_eq!(
+        closest["missing"],
+        serde_json::json!([planted::NO_CLICKS_MISSING])
+    );
+    let action = unopened[0]["action"].as_str().unwrap();
+    assert!(
+        action.starts_with("Add the word “vacation” to “Pause or cancel your subscription”"),
+        "{action}"
+    );
+
+    // Demand in a language without a translation.
+    let translate = items(&r["to_write"], "translation");
+    assert_eq!(
+        field(&translate, "path"),
+        [
+            planted::TRANSLATE_UK_ARTICLE,
+            planted::TRANSLATE_ZH_TW_ARTICLE
+        ],
+        "{}",
+        dump()
+    );
+    assert_eq!(translate[0]["languages"], serde_json::json!(["uk"]));
+    assert!(
+        translate[0]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("Translate “Delivery times and tracking your box”"),
+        "{}",
+        translate[0]["action"]
+    );
+    assert!(
+        translate[0]["action"]
+            .as_str()
+            .unwrap()
+            .ends_with("into uk")
+    );
+    assert_eq!(translate[1]["languages"], serde_json::json!(["zh-tw"]));
+    assert_eq!(r["to_write"].as_array().unwrap().len(), 5, "{}", dump());
+
+    // To update, one list per kind, each planted article on top and nothing else.
+    let update = &r["to_update"];
+    let paths = |kind: &str| field(&items(update, kind), "path");
+    assert_eq!(
+        paths("unhelpful"),
+        [planted::UNHELPFUL, planted::UNHELPFUL_FEW],
+        "{}",
+        dump()
+    );
+    let unhelpful = items(update, "unhelpful")[0];
+    assert_eq!(
+        (unhelpful["yes"].as_u64(), unhelpful["no"].as_u64()),
+        (Some(20), Some(40))
+    );
+    assert_eq!(unhelpful["reasons"]["unclear"], 25);
+    assert_eq!(unhelpful["reasons"]["incomplete"], 15);
+    assert!(!unhelpful["comments"].as_array().unwrap().is_empty());
+    assert!(
+        unhelpful["unhelpful_at_least"].as_f64().unwrap()
+            > items(update, "unhelpful")[1]["unhelpful_at_least"]
+                .as_f64()
+                .unwrap(),
+        "three votes do not outrank sixty"
+    );
+    assert_eq!(paths("outdated"), [planted::OUTDATED]);
+    assert!(
+        items(update, "outdated")[0]["action"]
+            .as_str()
+            .unwrap()
+            .contains("7 of 9 readers said outdated")
+    );
+    assert_eq!(
+        paths("contact_after_view"),
+        [planted::CONTACT_AFTER_VIEW],
+        "{}",
+        dump()
+    );
+    assert_eq!(paths("stale"), [planted::STALE]);
+    assert_eq!(paths("translation_behind"), [planted::TRANSLATION_BEHIND]);
+    assert_eq!(
+        items(update, "translation_behind")[0]["source"],
+        planted::TRANSLATION_SOURCE
+    );
+    assert_eq!(paths("unread"), [planted::UNREAD], "{}", dump());
+    let due: Vec<&str> = planted::REVIEW_DUE.iter().map(|(_, p)| *p).collect();
+    assert_eq!(paths("review_due"), due);
+    for (owner, path) in planted::REVIEW_DUE {
+        assert_eq!(
+            r["review_queue"][owner],
+            serde_json::json!([path]),
+            "{}",
+            dump()
+        );
+    }
+    assert_eq!(r["review_queue"].as_object().unwrap().len(), 2);
+    // Every item says why and what to do.
+    for item in r["to_write"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(update.as_array().unwrap())
+    {
+        assert!(!item["why"].as_str().unwrap().is_empty(), "{item:#}");
+        assert!(!item["action"].as_str().unwrap().is_empty(), "{item:#}");
+    }
+
+    // Top lists, with the change on the period before.
+    let top = r["top_searches"].as_array().unwrap();
+    assert_eq!(top.len(), 10);
+    assert!(
+        top.windows(2)
+            .all(|w| w[0]["count"].as_u64() >= w[1]["count"].as_u64())
+    );
+    assert!(
+        top.iter()
+            .all(|t| t["change"].as_str().is_some_and(|c| !c.is_empty()))
+    );
+    assert_eq!(r["top_linked"][0]["path"], planted::MOST_LINKED);
+    assert!(r["top_articles"].as_array().unwrap().len() >= 5);
+    // Agents' searches are not customer demand.
+    assert!(!out.stdout.contains(planted::AGENT_NO_RESULTS));
+    assert!(
+        r["summary"]["searches"].as_u64().unwrap() > 2500,
+        "{}",
+        r["summary"]
+    );
+    assert_eq!(r["charts"]["days"].as_array().unwrap().len(), 31);
+
+    // The same report in Markdown (the default), CSV and HTML.
+    let md = dir.run(&["report"]);
+    md.assert_ok();
+    assert!(
+        md.stdout.starts_with("# Content-gap report"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("**Write an article about “student discount”")
+    );
+    assert!(
+        md.stdout.contains(
+            "Review “Delivery times and tracking your box” — 7 of 9 readers said outdated"
+        )
+    );
+    assert!(
+        md.stdout
+            .contains("**maria@brightbox.example**: en/account/reset-password.md")
+    );
+    let csv = dir.run(&["report", "--format", "csv"]);
+    csv.assert_ok();
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(reader.headers().unwrap().get(0), Some("section"));
+    let to_write_rows = rows.iter().filter(|r| &r[0] == "to_write").count();
+    assert_eq!(to_write_rows, 5);
+    assert!(
+        rows.iter()
+            .any(|r| &r[0] == "to_update" && &r[1] == "stale" && &r[3] == planted::STALE)
+    );
+    let html = dir.run(&["report", "--format", "html"]);
+    html.assert_ok();
+    assert!(html.stdout.contains("<svg class=\"chart\""));
+    assert_eq!(html.stdout.matches("<svg class=\"chart\"").count(), 3);
+    assert!(
+        !html.stdout.contains("<script"),
+        "self-contained and static"
+    );
+    assert!(!html.stdout.contains("<link"), "no external files");
+    assert!(html.stdout.contains("Add the word “vacation”"));
+
+    // Shorter periods report on less.
+    let week = dir.run(&["report", "--since", "7d", "--format", "json"]);
+    week.assert_ok();
+    let w: Value = serde_json::from_str(&week.stdout).unwrap();
+    assert_eq!(w["days"], 7);
+    assert!(w["summary"]["searches"].as_u64() < r["summary"]["searches"].as_u64());
+}
+
+#[test]
+fn report_command_errors_say_what_to_do() {
+    let dir = Dir::sample();
+    let out = dir.run(&["report"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("no recorded events in data"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("kb serve"), "{}", out.stderr);
+    let out = dir.run(&["report", "--since", "soon"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("--since must be a period"),
+        "{}",
+        out.stderr
+    );
+}
+
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+#[test]
+fn admin_routes_need_the_token() {
+    let dir = help_center_with_history();
+    // Without a configured token, the routes do not exist.
+    let s = Server::start(&dir, &[]);
+    let bearer = format!("Bearer {TOKEN}");
+    assert_eq!(
+        s.request("GET", "/api/report", &[("authorization", &bearer)], None)
+            .status,
+        404
+    );
+    assert_eq!(s.request("GET", "/admin/report", &[], None).status, 404);
+    drop(s);
+
+    let s = Server::start_with_env(&dir, &["--no-watch"], &[("KB_ADMIN_TOKEN", TOKEN)]);
+    let r = s.request("GET", "/api/report", &[], None);
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Bearer"))
+    );
+    assert!(r.body.contains("Authorization: Bearer"), "{}", r.body);
+    let r = s.request(
+        "GET",
+        "/api/report",
+        &[("authorization", "Bearer wrong")],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("not right"));
+
+    let r = s.request(
+        "GET",
+        "/api/report?since=30d",
+        &[("authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let report: Value = serde_json::from_str(&r.body).unwrap();
+    for key in ["to_write", "to_update", "top_searches", "top_articles"] {
+        assert!(report[key].is_array(), "{key}");
+    }
+    assert_eq!(report["to_write"][0]["query"], "student discount");
+    let r = s.request(
+        "GET",
+        "/api/report?since=whenever",
+        &[("authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("`since` must be a period"), "{}", r.body);
+
+    // The page asks for the token, then shows the report.
+    let r = s.request("GET", "/admin/report", &[], None);
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("type=\"password\""), "{}", r.body);
+    let form = |token: &str, format: &str| format!("token={token}&since=30d&format={format}");
+    let post = |body: &str| {
+        s.request(
+            "POST",
+            "/admin/report",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(body),
+        )
+    };
+    let r = post(&form("nope", "html"));
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("not right"), "{}", r.body);
+    let r = post(&form(TOKEN, "html"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Content-gap report"));
+    assert!(r.body.contains("<svg class=\"chart\""));
+    assert!(r.body.contains("student discount"));
+    let r = post(&form(TOKEN, "csv"));
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-disposition")
+            .is_some_and(|d| d.contains(".csv"))
+    );
+    assert!(r.body.starts_with("section,kind,"));
+    // With the header, the page is the report at once.
+    let r = s.request("GET", "/admin/report", &[("authorization", &bearer)], None);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("To write"));
+
+    // Guessing is rate-limited.
+    let statuses: Vec<u16> = (0..15)
+        .map(|i| {
+            s.request(
+                "GET",
+                "/api/report",
+                &[("authorization", &format!("Bearer guess{i}"))],
+                None,
+            )
+            .status
+        })
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
