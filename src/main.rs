@@ -33,7 +33,24 @@ fn main() -> ExitCode {
         }),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("kb: error: {e:#}");
+        eprintln!("kb: error: {}", message(&e));
         ExitCode::from(2)
     })
+}
+
+/// An error and its causes on one line, each cause once: kb's errors already say their
+/// cause ("cannot read the articles folder x: No such file"), anyhow's context does not.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

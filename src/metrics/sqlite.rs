@@ -139,11 +139,20 @@ impl SqliteStore {
     }
 
     /// Opens an existing database for reading only (exports and reports while the server
-    /// writes); `None` when there is none yet.
+    /// writes); `None` when there is none yet. A database from an older kb is migrated first,
+    /// so that reports can read what this kb records.
     pub fn open_read_only(data_dir: &Path) -> Result<Option<SqliteStore>, MetricsError> {
         let path = data_dir.join(FILE_NAME);
         if !path.exists() {
             return Ok(None);
+        }
+        {
+            let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if found < schema_version() {
+                drop(conn);
+                drop(SqliteStore::open(data_dir)?);
+            }
         }
         let conn = Connection::open_with_flags(
             &path,
@@ -453,6 +462,19 @@ mod tests {
         // An older vote arriving late does not replace a newer one.
         s.append(&[vote(1, Some("v1"), "a.md", true)]).unwrap();
         assert!(!current_vote(&s, "v1", "a.md").unwrap().unwrap().0);
+    }
+
+    #[test]
+    fn reading_an_older_database_migrates_it_first() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let s = SqliteStore::open_read_only(dir.path()).unwrap().unwrap();
+        assert_eq!(count(&s, "SELECT count(ui) FROM searches"), 0);
+        assert_eq!(count(&s, "PRAGMA user_version"), schema_version());
     }
 
     #[test]
