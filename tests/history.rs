@@ -84,6 +84,9 @@ pub mod planted {
     ];
     /// What agents link most.
     pub const MOST_LINKED: &str = "en/billing/refunds.md";
+    /// One person searching the same thing five times: listed among the searches that found
+    /// nothing, not as a need to write for.
+    pub const ONE_PERSON: &str = "loyalty points";
     /// An agent search that finds nothing: agents' searches are not customers' demand.
     pub const AGENT_NO_RESULTS: &str = "escalation matrix tier three";
 }
@@ -91,7 +94,8 @@ pub mod planted {
 /// Commits `dir` (a copy of the sample articles) to a new git repository with a history
 /// relative to `now`: everything imported 400 days ago, refreshed 40 days ago except the
 /// planted stale and review-due articles, and the English refunds article changed after its
-/// Chinese translation.
+/// Chinese translation. As writers do, each change sets front matter `updated` (where the
+/// article has it) to the day of the commit.
 pub fn git_history(dir: &Path, now: Millis) {
     let git = |args: &[&str], days_ago: i64| {
         let date = format!("@{} +0000", (now - days_ago * DAY) / 1000);
@@ -114,30 +118,46 @@ pub fn git_history(dir: &Path, now: Millis) {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let touch = |path: &str| {
+    let touch = |path: &str, days_ago: i64| {
         let p = dir.join(path);
-        let mut text = std::fs::read_to_string(&p).unwrap();
+        let day = kb::report::date(now - days_ago * DAY);
+        let mut text: String = std::fs::read_to_string(&p)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                if line.starts_with("updated:") {
+                    format!("updated: {day}\n")
+                } else if line.starts_with("updated =") {
+                    format!("updated = {day}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
         text.push('\n');
         std::fs::write(p, text).unwrap();
     };
     let all: Vec<String> = walk(dir);
+    for p in &all {
+        touch(p, 400);
+    }
     git(&["init", "-q", "-b", "main"], 400);
     git(&["add", "."], 400);
     git(&["commit", "-qm", "Import the help center"], 400);
-    touch(planted::REVIEW_DUE[1].1);
+    touch(planted::REVIEW_DUE[1].1, 200);
     git(&["commit", "-qam", "Privacy: new processor"], 200);
-    touch(planted::REVIEW_DUE[0].1);
+    touch(planted::REVIEW_DUE[0].1, 120);
     git(&["commit", "-qam", "Account: new reset flow"], 120);
     for p in &all {
         if p != planted::STALE && !planted::REVIEW_DUE.iter().any(|(_, r)| r == p) {
-            touch(p);
+            touch(p, 40);
         }
     }
     git(&["commit", "-qam", "Refresh every article"], 40);
-    touch(planted::TRANSLATION_SOURCE);
+    touch(planted::TRANSLATION_SOURCE, 10);
     git(&["commit", "-qam", "Refunds: 30-day window"], 10);
     for p in ["uk/billing/refunds.md", "zh-tw/billing/refunds.md"] {
-        touch(p);
+        touch(p, 9);
     }
     git(&["commit", "-qam", "Refunds: translations"], 9);
 }
@@ -552,6 +572,18 @@ fn plant(g: &mut Gen<'_>, opts: Options) {
             Some("en"),
             Source::Customer,
         );
+    }
+    for i in 0..5 {
+        let at = g.recent(now, 20) + i * MINUTE;
+        let s = g.search(
+            at,
+            Some("descaler"),
+            planted::ONE_PERSON,
+            None,
+            Some("en"),
+            Source::Customer,
+        );
+        assert_eq!(s.1.0, 0, "{:?} finds something", planted::ONE_PERSON);
     }
     for &(q, ui, times) in planted::NO_RESULTS_ZH {
         for i in 0..times {

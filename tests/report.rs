@@ -225,6 +225,16 @@ fn the_report_finds_every_planted_gap_and_nothing_else() {
     );
     assert_eq!(r["top_linked"][0]["path"], planted::MOST_LINKED);
     assert!(r["top_articles"].as_array().unwrap().len() >= 5);
+    // Every search that found nothing is in its top list, a need of one person too.
+    let failed = r["top_no_results"].as_array().unwrap();
+    assert_eq!(failed[0]["label"], "student discount");
+    assert_eq!(failed[0]["count"], 41);
+    assert!(
+        failed
+            .iter()
+            .any(|t| t["label"] == planted::ONE_PERSON && t["count"] == 5),
+        "{failed:#?}"
+    );
     // Agents' searches are not customer demand.
     assert!(!out.stdout.contains(planted::AGENT_NO_RESULTS));
     assert!(

@@ -195,10 +195,17 @@ pub fn last_updated(dir: &Path, path: &str, updated: Option<&str>) -> Option<Str
     ))
 }
 
-/// The time (Unix seconds) of the last git commit touching each file below `dir`, by path
+/// When git saw a file first and last (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GitDates {
+    pub added: i64,
+    pub changed: i64,
+}
+
+/// The times of the first and last git commits touching each file below `dir`, by path
 /// relative to `dir`: one `git log` pass over the history, not one call per file. Empty when
 /// `dir` is not in a git repository.
-pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, i64> {
+pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, GitDates> {
     let mut out = std::collections::HashMap::new();
     let log = std::process::Command::new("git")
         .arg("-C")
@@ -218,14 +225,20 @@ pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, i64> {
         return out;
     }
     let text = String::from_utf8_lossy(&log.stdout);
-    // Newest commit first: the first time a path appears is its last change.
+    // Newest commit first: the first time a path appears is its last change, the last time
+    // its addition.
     for commit in text.split('\0').skip(1) {
         let mut lines = commit.lines();
         let Some(time) = lines.next().and_then(|t| t.trim().parse::<i64>().ok()) else {
             continue;
         };
         for path in lines.map(str::trim).filter(|l| !l.is_empty()) {
-            out.entry(path.to_string()).or_insert(time);
+            out.entry(path.to_string())
+                .and_modify(|d: &mut GitDates| d.added = time)
+                .or_insert(GitDates {
+                    added: time,
+                    changed: time,
+                });
         }
     }
     out
@@ -501,8 +514,9 @@ mod tests {
         std::fs::write(dir.path().join("en/b.md"), "b2").unwrap();
         git(&["commit", "-qam", "two"], "2024-06-01T00:00:00Z");
         let changes = last_changes(&dir.path().join("en"));
-        assert_eq!(changes.get("a.md"), Some(&1_704_067_200));
-        assert_eq!(changes.get("b.md"), Some(&1_717_200_000));
+        assert_eq!(changes["a.md"].changed, 1_704_067_200);
+        assert_eq!(changes["b.md"].changed, 1_717_200_000);
+        assert_eq!(changes["b.md"].added, 1_704_067_200);
         assert!(
             last_changes(Path::new("/")).is_empty()
                 || !last_changes(Path::new("/")).contains_key("a.md")

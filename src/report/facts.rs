@@ -26,8 +26,9 @@ pub struct Cluster {
     pub no_clicks: u64,
     /// Searches followed by a contact click.
     pub contacts: u64,
-    /// Searches in the period before.
+    /// Searches in the period before, and those of them that found nothing.
     pub previous: u64,
+    pub previous_no_results: u64,
     /// The language filters used (`None`: all languages).
     pub filters: Vec<Option<String>>,
     /// The languages the searches were made in, where that can be told
@@ -176,7 +177,9 @@ pub fn gather(
             if at < since {
                 facts.totals.previous_searches += 1;
                 if !normalized.is_empty() {
-                    clusters.entry(normalized).or_default().cluster.previous += 1;
+                    let c = &mut clusters.entry(normalized).or_default().cluster;
+                    c.previous += 1;
+                    c.previous_no_results += u64::from(total == 0);
                 }
                 continue;
             }

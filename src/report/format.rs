@@ -72,6 +72,15 @@ fn update_heading(kind: UpdateKind) -> &'static str {
     }
 }
 
+/// What an empty to-write list means.
+fn nothing_to_write(r: &Report) -> &'static str {
+    if r.summary.searches == 0 {
+        "No customer searches were recorded in this period."
+    } else {
+        "Nothing: every need searched for by several people found an article they opened."
+    }
+}
+
 /// The Markdown report.
 pub fn markdown(r: &Report) -> String {
     let mut s = String::new();
@@ -100,18 +109,17 @@ pub fn markdown(r: &Report) -> String {
 
     line(format!("## To write ({})\n", r.to_write.len()));
     if r.to_write.is_empty() {
-        line(
-            "Nothing: every need searched for by several people found an article they opened.\n"
-                .into(),
-        );
+        line(format!("{}\n", nothing_to_write(r)));
     }
     let mut kind = None;
     let mut n = 0;
     for w in &r.to_write {
         if kind != Some(w.kind) {
+            // A blank line ends the previous group's list.
+            let gap = if kind.is_some() { "\n" } else { "" };
             kind = Some(w.kind);
             n = 0;
-            line(format!("\n### {}\n", write_heading(w.kind)));
+            line(format!("{gap}### {}\n", write_heading(w.kind)));
         }
         n += 1;
         line(format!("{n}. **{}.**", md(&w.action)));
@@ -158,7 +166,9 @@ pub fn markdown(r: &Report) -> String {
         }
         line(format!("   {}.", facts.join("; ")));
     }
-    line(String::new());
+    if !r.to_write.is_empty() {
+        line(String::new());
+    }
 
     line(format!("## To update ({})\n", r.to_update.len()));
     if r.to_update.is_empty() {
@@ -168,9 +178,10 @@ pub fn markdown(r: &Report) -> String {
     let mut n = 0;
     for u in &r.to_update {
         if kind != Some(u.kind) {
+            let gap = if kind.is_some() { "\n" } else { "" };
             kind = Some(u.kind);
             n = 0;
-            line(format!("\n### {}\n", update_heading(u.kind)));
+            line(format!("{gap}### {}\n", update_heading(u.kind)));
         }
         n += 1;
         line(format!(
@@ -219,6 +230,11 @@ pub fn markdown(r: &Report) -> String {
         t
     };
     line(table("Top searches", "query", &r.top_searches));
+    line(table(
+        "Searches that found nothing",
+        "query",
+        &r.top_no_results,
+    ));
     line(table("Top articles", "article", &r.top_articles));
     line(table("Top articles agents link", "article", &r.top_linked));
     s
@@ -300,6 +316,7 @@ fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     for (section, rows) in [
         ("top_searches", &r.top_searches),
+        ("top_no_results", &r.top_no_results),
         ("top_articles", &r.top_articles),
         ("top_linked", &r.top_linked),
     ] {
@@ -346,6 +363,7 @@ pub fn html(r: &Report) -> String {
         write_groups => write_groups,
         update_groups => update_groups,
         charts => charts,
+        nothing_to_write => nothing_to_write(r),
         no_result_pct => pct(r.summary.no_result_rate),
         no_click_pct => pct(r.summary.no_click_rate),
         helpful_pct => r.summary.helpful_rate.map(pct),

@@ -59,6 +59,11 @@ pub struct ArticleInfo {
     /// Last change: the last git commit touching the file, else front matter `updated`,
     /// else the file's modification time.
     pub last_change: Option<Millis>,
+    /// Where the review clock starts: front matter `updated` (the writer's word that it was
+    /// reviewed), else the last change.
+    pub reviewed: Option<Millis>,
+    /// When git first saw the file, if it is in git.
+    pub added: Option<Millis>,
     /// Translations share a group.
     pub translation: String,
 }
@@ -76,16 +81,13 @@ impl ArticleInfo {
             .entries()
             .into_iter()
             .map(|e| {
-                let last_change = git
-                    .get(&e.path)
-                    .map(|secs| secs * 1000)
-                    .or_else(|| e.updated.as_deref().and_then(parse_date))
-                    .or_else(|| {
-                        let modified =
-                            std::fs::metadata(dir.join(&e.path)).ok()?.modified().ok()?;
-                        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
-                        Some(since.as_millis() as Millis)
-                    });
+                let updated = e.updated.as_deref().and_then(parse_date);
+                let dates = git.get(&e.path);
+                let last_change = dates.map(|d| d.changed * 1000).or(updated).or_else(|| {
+                    let modified = std::fs::metadata(dir.join(&e.path)).ok()?.modified().ok()?;
+                    let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+                    Some(since.as_millis() as Millis)
+                });
                 ArticleInfo {
                     path: e.path.clone(),
                     url: e.url.clone(),
@@ -95,6 +97,8 @@ impl ArticleInfo {
                     owner: e.owner.clone(),
                     review_every_days: e.review_every_days,
                     last_change,
+                    reviewed: updated.or(last_change),
+                    added: dates.map(|d| d.added * 1000),
                     translation: e.translation.clone(),
                 }
             })
@@ -296,6 +300,9 @@ pub struct Report {
     /// Articles due for review, by owner.
     pub review_queue: BTreeMap<String, Vec<String>>,
     pub top_searches: Vec<Top>,
+    /// Every search that found nothing, however rarely: the to-write list keeps only needs
+    /// several people had.
+    pub top_no_results: Vec<Top>,
     pub top_articles: Vec<Top>,
     pub top_linked: Vec<Top>,
     pub charts: Charts,
@@ -452,6 +459,7 @@ fn merge_variants(clusters: &[Cluster]) -> Vec<Cluster> {
                 o.no_clicks += c.no_clicks;
                 o.contacts += c.contacts;
                 o.previous += c.previous;
+                o.previous_no_results += c.previous_no_results;
                 for l in &c.langs {
                     if !o.langs.contains(l) {
                         o.langs.push(l.clone());
@@ -913,34 +921,43 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
                     f.views as f64 * age as f64,
                 ));
             }
-            if f.views == 0 && changed < facts.since {
-                to_update.push(item(
-                    UpdateKind::Unread,
-                    format!("nobody read it in {days} days"),
+        }
+        // An article git added during the period has not had the period to be read; a help
+        // center without a single view in it was not running.
+        if f.views == 0 && facts.totals.views > 0 && a.added.is_none_or(|t| t < facts.since) {
+            to_update.push(item(
+                UpdateKind::Unread,
+                format!(
+                    "nobody read it in {days} days{}",
+                    if f.previous_views > 0 {
+                        format!(" (read {} times in the {days} days before)", f.previous_views)
+                    } else {
+                        String::new()
+                    }
+                ),
+                format!(
+                    "Make “{}” findable (a clearer title, the words readers use, links from related articles), or retire it",
+                    a.title
+                ),
+                f.previous_views as f64 + a.added.map_or(0.0, |t| (facts.since - t) as f64 / 1e12),
+            ));
+        }
+        if let (Some(every), Some(from)) = (a.review_every_days, a.reviewed) {
+            let due = from + i64::from(every) * DAY;
+            if due <= ctx.now {
+                let owner = a.owner.clone().unwrap_or_else(|| "(no owner)".into());
+                let mut i = item(
+                    UpdateKind::ReviewDue,
                     format!(
-                        "Make “{}” findable (a clearer title, the words readers use, links from related articles), or retire it",
-                        a.title
+                        "to be reviewed every {every} days; last updated {}, due {}",
+                        date(from),
+                        date(due)
                     ),
-                    (facts.since - changed) as f64,
-                ));
-            }
-            if let Some(every) = a.review_every_days {
-                let due = changed + i64::from(every) * DAY;
-                if due <= ctx.now {
-                    let owner = a.owner.clone().unwrap_or_else(|| "(no owner)".into());
-                    let mut i = item(
-                        UpdateKind::ReviewDue,
-                        format!(
-                            "reviewed every {every} days; last changed {}, due {}",
-                            date(changed),
-                            date(due)
-                        ),
-                        format!("{owner}: review “{}”", a.title),
-                        (ctx.now - due) as f64,
-                    );
-                    i.due = Some(date(due));
-                    to_update.push(i);
-                }
+                    format!("{owner}: review “{}”", a.title),
+                    (ctx.now - due) as f64,
+                );
+                i.due = Some(date(due));
+                to_update.push(i);
             }
         }
         // Translations that the source article has moved ahead of.
@@ -995,6 +1012,27 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
             count: c.searches,
             previous: c.previous,
             change: change(c.searches, c.previous),
+        })
+        .collect();
+    let mut failed: Vec<&Cluster> = clusters.iter().filter(|c| c.no_results > 0).collect();
+    failed.sort_by(|a, b| {
+        b.no_results
+            .cmp(&a.no_results)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let top_no_results = failed
+        .into_iter()
+        .take(20)
+        .map(|c| Top {
+            label: c
+                .queries
+                .first()
+                .map_or_else(|| c.key.clone(), |q| q.0.clone()),
+            path: None,
+            url: None,
+            count: c.no_results,
+            previous: c.previous_no_results,
+            change: change(c.no_results, c.previous_no_results),
         })
         .collect();
     let top_by = |count: &dyn Fn(&facts::ArticleFacts) -> (u64, u64)| -> Vec<Top> {
@@ -1053,6 +1091,7 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
         to_update,
         review_queue,
         top_searches,
+        top_no_results,
         top_articles,
         top_linked,
         charts: Charts {
@@ -1138,8 +1177,57 @@ mod tests {
             owner: None,
             review_every_days: None,
             last_change: Some(changed),
+            reviewed: Some(changed),
+            added: Some(0),
             translation: path.split_once('/').map_or(path, |(_, r)| r).to_string(),
         }
+    }
+
+    #[test]
+    fn reviews_are_due_per_owner_and_new_articles_are_not_unread() {
+        let mut due = article("en/a.md", "en", 100 * DAY);
+        due.owner = Some("maria".into());
+        due.review_every_days = Some(30);
+        // The writer's `updated` starts the clock, whatever git says.
+        due.reviewed = Some(50 * DAY);
+        let mut fresh = article("en/b.md", "en", 100 * DAY);
+        fresh.added = Some(95 * DAY);
+        fresh.review_every_days = Some(30);
+        let mut unknown = article("en/c.md", "en", 100 * DAY);
+        unknown.added = None;
+        let articles = [due, fresh, unknown];
+        let mut facts = Facts {
+            since: 90 * DAY,
+            until: 120 * DAY,
+            ..Facts::default()
+        };
+        let none = |_: &str, _: Option<&str>| Vec::new();
+        // Without a single view recorded, nothing is "unread": the help center was not running.
+        let r = build(&facts, &ctx(&articles, &none, 120 * DAY));
+        assert!(r.to_update.iter().all(|i| i.kind != UpdateKind::Unread));
+        facts.totals.views = 100;
+        let r = build(&facts, &ctx(&articles, &none, 120 * DAY));
+        let of = |kind: UpdateKind| {
+            r.to_update
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| i.path.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of(UpdateKind::ReviewDue), ["en/a.md"]);
+        assert_eq!(r.review_queue["maria"], ["en/a.md"]);
+        let review = r
+            .to_update
+            .iter()
+            .find(|i| i.kind == UpdateKind::ReviewDue)
+            .unwrap();
+        assert!(
+            review.action.starts_with("maria: review"),
+            "{}",
+            review.action
+        );
+        assert_eq!(review.due.as_deref(), Some(date(80 * DAY).as_str()));
+        assert_eq!(of(UpdateKind::Unread), ["en/a.md", "en/c.md"]);
     }
 
     fn ctx<'a>(articles: &'a [ArticleInfo], finder: Finder<'a>, now: Millis) -> Context<'a> {
