@@ -999,20 +999,21 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
     }
 
     // Top lists.
+    let query_top = |c: &Cluster, count: u64, previous: u64| Top {
+        label: c
+            .queries
+            .first()
+            .map_or_else(|| c.key.clone(), |q| q.0.clone()),
+        path: None,
+        url: None,
+        count,
+        previous,
+        change: change(count, previous),
+    };
     let top_searches = clusters
         .iter()
         .take(10)
-        .map(|c| Top {
-            label: c
-                .queries
-                .first()
-                .map_or_else(|| c.key.clone(), |q| q.0.clone()),
-            path: None,
-            url: None,
-            count: c.searches,
-            previous: c.previous,
-            change: change(c.searches, c.previous),
-        })
+        .map(|c| query_top(c, c.searches, c.previous))
         .collect();
     let mut failed: Vec<&Cluster> = clusters.iter().filter(|c| c.no_results > 0).collect();
     failed.sort_by(|a, b| {
@@ -1023,17 +1024,7 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
     let top_no_results = failed
         .into_iter()
         .take(20)
-        .map(|c| Top {
-            label: c
-                .queries
-                .first()
-                .map_or_else(|| c.key.clone(), |q| q.0.clone()),
-            path: None,
-            url: None,
-            count: c.no_results,
-            previous: c.previous_no_results,
-            change: change(c.no_results, c.previous_no_results),
-        })
+        .map(|c| query_top(c, c.no_results, c.previous_no_results))
         .collect();
     let top_by = |count: &dyn Fn(&facts::ArticleFacts) -> (u64, u64)| -> Vec<Top> {
         let mut v: Vec<(&String, u64, u64)> = facts
