@@ -16,30 +16,91 @@
 //! original and every token keeps offsets into the original text.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, OnceLock};
 
 use ferrous_opencc::OpenCC;
 use ferrous_opencc::config::BuiltinConfig;
 use jieba_rs::Jieba;
 
-use super::{Token, TokenKind};
+use super::{Token, TokenKind, lexicon};
 
 /// Dictionary frequency given to Taiwan words jieba does not know: that of a common word, so
 /// they hold together in context (在叢集中 is 在|叢集|中, not 在|叢|集中).
 const IDIOM_FREQ: usize = 20_000;
 
-/// jieba with its default (mainland) dictionary, taught the Taiwan words of the idiom table so
+/// jieba with its whole (mainland) dictionary, taught the Taiwan words of the idiom table so
 /// that folded Taiwan text is cut into the same words a Taiwanese reader sees (叢集, 繫結).
-static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
-    let mut jieba = Jieba::new();
-    for word in IDIOMS.keys() {
-        // Never lowers a word's frequency: suggest_freq is at least the current one.
-        let freq = jieba.suggest_freq(word).max(IDIOM_FREQ);
-        jieba.add_word(word, Some(freq), None);
-    }
-    jieba
+/// Loaded when a process first segments more than a few queries' worth of text.
+static JIEBA: OnceLock<Jieba> = OnceLock::new();
+
+/// Chars cut with scoped dictionaries (see [`scoped`]) before the whole one was loaded. Past
+/// [`SCOPED_BUDGET_CHARS`] the process evidently segments a lot of Chinese (it is building an
+/// index) and loading the whole dictionary once is cheaper.
+static SCOPED_CHARS: AtomicUsize = AtomicUsize::new(0);
+const SCOPED_BUDGET_CHARS: usize = 4096;
+
+/// A word no Han run contains (a Unicode noncharacter): it carries the frequency of the
+/// words a scoped dictionary leaves out, so that its total is the whole dictionary's.
+const UNMATCHABLE: &str = "\u{FDD0}";
+
+/// Loads jieba's whole dictionary now (about 100 ms) rather than when first needed.
+pub fn load() {
+    full();
+}
+
+fn full() -> &'static Jieba {
+    JIEBA.get_or_init(|| {
+        let mut jieba = Jieba::empty();
+        jieba
+            .load_dict(&mut lexicon::lines().as_bytes())
+            .expect("the built-in lexicon is `word freq` lines");
+        for word in IDIOMS.keys() {
+            jieba.add_word(word, Some(idiom_freq(word)), None);
+        }
+        jieba
+    })
+}
+
+/// Dictionary frequency of a Taiwan idiom: never lower than jieba's own.
+fn idiom_freq(word: &str) -> usize {
+    lexicon::freq(word).unwrap_or(0).max(IDIOM_FREQ)
+}
+
+/// The total frequency of the whole dictionary, idioms included.
+static FULL_TOTAL: LazyLock<usize> = LazyLock::new(|| {
+    let added: usize = IDIOMS
+        .keys()
+        .map(|word| idiom_freq(word) - lexicon::freq(word).unwrap_or(0))
+        .sum();
+    lexicon::TOTAL + added
 });
+
+/// A jieba that cuts `chars` exactly as the whole dictionary does, holding only the words
+/// that occur in them: jieba weighs a cut by the frequencies of the words in it against the
+/// dictionary's total, so the words elsewhere matter only through that total.
+fn scoped(chars: &[char]) -> Jieba {
+    let mut words: BTreeMap<String, usize> = lexicon::words_in(chars).into_iter().collect();
+    for start in 0..chars.len() {
+        for len in 2..=(*MAX_IDIOM).min(chars.len() - start) {
+            let phrase: String = chars[start..start + len].iter().collect();
+            if IDIOMS.contains_key(&phrase) {
+                let freq = idiom_freq(&phrase);
+                words.insert(phrase, freq);
+            }
+        }
+    }
+    let mut jieba = Jieba::empty();
+    let mut sum = 0;
+    for (word, freq) in &words {
+        jieba.add_word(word, Some(*freq), None);
+        sum += freq;
+    }
+    jieba.add_word(UNMATCHABLE, Some(*FULL_TOTAL - sum), None);
+    jieba
+}
+
 static T2S: LazyLock<OpenCC> = LazyLock::new(|| {
     OpenCC::from_config(BuiltinConfig::T2s).expect("OpenCC's built-in t2s tables load")
 });
@@ -175,7 +236,16 @@ pub fn segment(run: &str, base: usize, position: &mut usize, sink: &mut dyn FnMu
         (base + orig_bytes[from], base + orig_bytes[to])
     };
 
-    for token in JIEBA.cut(&folded, true) {
+    let scoped_dictionary;
+    let jieba = match JIEBA.get() {
+        Some(jieba) => jieba,
+        None if SCOPED_CHARS.fetch_add(n, Ordering::Relaxed) + n <= SCOPED_BUDGET_CHARS => {
+            scoped_dictionary = scoped(&folded_chars);
+            &scoped_dictionary
+        }
+        None => full(),
+    };
+    for token in jieba.cut(&folded, true) {
         if !token.word.chars().any(char::is_alphanumeric) {
             continue;
         }
@@ -202,7 +272,7 @@ pub fn segment(run: &str, base: usize, position: &mut usize, sink: &mut dyn FnMu
             }
             for i in 0..=len - gram {
                 let sub: String = chars[i..i + gram].iter().collect();
-                if JIEBA.has_word(&sub) {
+                if jieba.has_word(&sub) {
                     let (from, to) = span(token.start + i, token.start + i + gram);
                     sink(Token {
                         text: canonical(&sub).to_string(),
@@ -288,6 +358,71 @@ mod tests {
         let spans = idiom_spans(text);
         assert_eq!((spans[0].from, spans[0].to), (0, text.len()));
         assert!(spans[0].equivalents.contains(&"扩展".to_string()));
+    }
+
+    /// Every Han run of the sample articles, folded, and a few phrases with idioms.
+    fn sample_runs() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("articles");
+        let mut texts = vec![
+            "在叢集中下載軟體與映象".to_string(),
+            "节点选择器和擴充套件元件".to_string(),
+            "我们的客户支持团队每天处理数百个工单".to_string(),
+        ];
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "md") {
+                    texts.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let mut runs = Vec::new();
+        for text in &texts {
+            for run in super::super::script::runs(text) {
+                if run.kind == super::super::script::RunKind::Han {
+                    runs.push(fold(&text[run.start..run.end]).into_owned());
+                }
+            }
+        }
+        runs
+    }
+
+    #[test]
+    fn scoped_dictionaries_cut_like_the_whole_one() {
+        let runs = sample_runs();
+        assert!(runs.len() > 50, "the sample has Chinese articles");
+        let whole = full();
+        for run in &runs {
+            let chars: Vec<char> = run.chars().collect();
+            let scoped = scoped(&chars);
+            let cut = |j: &Jieba| -> Vec<String> {
+                j.cut(run, true)
+                    .iter()
+                    .map(|t| t.word.to_string())
+                    .collect()
+            };
+            assert_eq!(cut(&scoped), cut(whole), "{run}");
+            for len in [2, 3] {
+                for gram in chars.windows(len) {
+                    let gram: String = gram.iter().collect();
+                    assert_eq!(scoped.has_word(&gram), whole.has_word(&gram), "{gram}");
+                }
+            }
+        }
+        // Whole texts cut alike too, not just runs one at a time.
+        let joined: String = runs.concat();
+        let chars: Vec<char> = joined.chars().take(3000).collect();
+        let text: String = chars.iter().collect();
+        let words = |j: &Jieba| -> Vec<String> {
+            j.cut(&text, true)
+                .iter()
+                .map(|t| t.word.to_string())
+                .collect()
+        };
+        assert_eq!(words(&scoped(&chars)), words(whole));
     }
 
     #[test]

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod chinese;
+mod lexicon;
 pub mod normalize;
 pub mod script;
 pub mod stem;
@@ -97,6 +98,7 @@ pub fn analyze(text: &str, sink: &mut dyn FnMut(Token)) {
 /// Loads every dictionary and table the analyzer may need (jieba's alone takes about 100 ms),
 /// so that a server's first query in any script is as fast as the others.
 pub fn warm_up() {
+    chinese::load();
     analyze("warm up 预热 預熱 розігрів వార్మప్ อุ่นเครื่อง", &mut |_| {});
     chinese::idiom_spans("軟體");
 }
