@@ -130,6 +130,15 @@ fn row(event: Event) -> Row {
             comment: v.comment,
             ..Row::default()
         },
+        Event::Flag(f) => Row {
+            kind: "flag",
+            at: rfc3339(f.at),
+            visitor: f.visitor,
+            path: Some(f.path),
+            reason: Some(f.reason.as_str()),
+            comment: f.note,
+            ..Row::default()
+        },
         Event::Action(a) => Row {
             kind: a.kind.as_str(),
             at: rfc3339(a.at),

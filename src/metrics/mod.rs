@@ -113,6 +113,33 @@ impl Reason {
     }
 }
 
+/// Why an agent flagged an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagReason {
+    /// It says something that is not true.
+    Wrong,
+    /// It was true once.
+    Outdated,
+    Other,
+}
+
+impl FlagReason {
+    pub const ALL: [FlagReason; 3] = [FlagReason::Wrong, FlagReason::Outdated, FlagReason::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagReason::Wrong => "wrong",
+            FlagReason::Outdated => "outdated",
+            FlagReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FlagReason> {
+        FlagReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// An event posted by a page or a help-desk integration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -197,6 +224,16 @@ pub struct Vote {
     pub comment: Option<String>,
 }
 
+/// An agent's flag on an article: it is wrong or outdated, with a note for the writers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    pub at: Millis,
+    pub visitor: Option<String>,
+    pub path: String,
+    pub reason: FlagReason,
+    pub note: Option<String>,
+}
+
 /// A contact click or an inserted link.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
@@ -217,6 +254,7 @@ pub enum Event {
     View(View),
     Vote(Vote),
     Action(Action),
+    Flag(Flag),
 }
 
 impl Event {
@@ -227,6 +265,7 @@ impl Event {
             Event::View(e) => e.at,
             Event::Vote(e) => e.at,
             Event::Action(e) => e.at,
+            Event::Flag(e) => e.at,
         }
     }
 }

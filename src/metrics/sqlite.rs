@@ -5,13 +5,14 @@
 //! commit keeps that affordable. The schema is versioned with `PRAGMA user_version` and
 //! migrated forward at start, one transaction per step.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    Action, ActionKind, Click, Event, EventStore, MetricsError, Millis, Reason, Search, Source,
-    View, Vote,
+    Action, ActionKind, Click, Event, EventStore, Flag, FlagReason, MetricsError, Millis, Reason,
+    Search, Source, View, Vote,
 };
 
 /// File name of the database in the data folder.
@@ -106,6 +107,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX actions_search ON actions (search_id);
     CREATE INDEX actions_visitor ON actions (visitor, at);
     CREATE INDEX views_visitor ON views (visitor, at);
+    ",
+    // 3: agents' flags on articles (wrong, outdated), for the gap report's "to update".
+    "
+    CREATE TABLE flags (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        visitor TEXT,
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('wrong', 'outdated', 'other')),
+        note TEXT
+    );
+    CREATE INDEX flags_at ON flags (at);
     ",
 ];
 
@@ -261,6 +274,12 @@ fn insert(tx: &rusqlite::Transaction<'_>, event: &Event) -> rusqlite::Result<()>
                 v.visitor, v.path, vote_id, v.at, v.helpful, reason, v.comment
             ])?;
         }
+        Event::Flag(f) => {
+            tx.prepare_cached(
+                "INSERT INTO flags (at, visitor, path, reason, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![f.at, f.visitor, f.path, f.reason.as_str(), f.note])?;
+        }
         Event::Action(a) => {
             tx.prepare_cached(
                 "INSERT INTO actions (at, visitor, kind, path, query, search_id, source)
@@ -294,7 +313,7 @@ impl EventStore for SqliteStore {
         let tx = self.conn.transaction()?;
         let mut n = 0u64;
         // current_votes rows go with their votes (ON DELETE CASCADE).
-        for table in ["searches", "clicks", "views", "votes", "actions"] {
+        for table in ["searches", "clicks", "views", "votes", "actions", "flags"] {
             n += tx.execute(&format!("DELETE FROM {table} WHERE at < ?1"), [cutoff])? as u64;
         }
         tx.commit()?;
@@ -327,6 +346,10 @@ impl EventStore for SqliteStore {
              SELECT kind, at, visitor, search_id, query, NULL, NULL, NULL, source,
                     NULL, NULL, path, NULL, NULL, NULL, id, NULL
                FROM actions WHERE at >= ?1
+             UNION ALL
+             SELECT 'flag', at, visitor, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, path, NULL, reason, note, id, NULL
+               FROM flags WHERE at >= ?1
              ORDER BY 2, 16",
         )?;
         let mut rows = stmt.query([since])?;
@@ -373,6 +396,17 @@ impl EventStore for SqliteStore {
                         .and_then(Reason::parse),
                     comment: r.get(14)?,
                 }),
+                "flag" => Event::Flag(Flag {
+                    at,
+                    visitor,
+                    path: r.get(11)?,
+                    reason: r
+                        .get::<_, Option<String>>(13)?
+                        .as_deref()
+                        .and_then(FlagReason::parse)
+                        .unwrap_or(FlagReason::Other),
+                    note: r.get(14)?,
+                }),
                 other => Event::Action(Action {
                     at,
                     visitor,
@@ -406,6 +440,30 @@ pub fn popular(
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Current votes (each visitor's latest) cast since `since` on each of `paths`: (yes, no).
+pub fn helpfulness(
+    store: &SqliteStore,
+    paths: &[String],
+    since: Millis,
+) -> Result<HashMap<String, (u64, u64)>, MetricsError> {
+    let mut stmt = store.conn.prepare_cached(
+        "SELECT sum(helpful), sum(NOT helpful) FROM current_votes WHERE path = ?1 AND at >= ?2",
+    )?;
+    let mut out = HashMap::new();
+    for path in paths {
+        let (yes, no): (Option<i64>, Option<i64>) =
+            stmt.query_row(params![path, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        out.insert(
+            path.clone(),
+            (
+                yes.unwrap_or(0).max(0) as u64,
+                no.unwrap_or(0).max(0) as u64,
+            ),
+        );
+    }
+    Ok(out)
 }
 
 /// The current vote of `visitor` on `path`, if any: (helpful, reason).

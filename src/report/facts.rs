@@ -54,6 +54,9 @@ pub struct ArticleFacts {
     pub reasons: BTreeMap<String, u64>,
     /// Recent comments of No votes, newest first.
     pub comments: Vec<(Millis, String)>,
+    /// Agents' flags raised since the article last changed (whenever that was), newest
+    /// first: time, reason, note.
+    pub flags: Vec<(Millis, String, Option<String>)>,
 }
 
 /// Searches of one language that ended on one article.
@@ -348,6 +351,22 @@ pub fn gather(
                 }
             }
         }
+        // Flags stay open until the article changes, however old they are.
+        let mut stmt = conn
+            .prepare("SELECT path, at, reason, note FROM flags WHERE at < ?2 ORDER BY at DESC")?;
+        let mut rows = stmt.query(params![since, until])?;
+        while let Some(r) = rows.next()? {
+            let path: String = r.get(0)?;
+            let at: Millis = r.get(1)?;
+            let open = match last_change.get(&path) {
+                Some(&changed) => at >= changed,
+                None => at >= since,
+            };
+            if open {
+                let a = facts.articles.entry(path).or_default();
+                a.flags.push((at, r.get(2)?, r.get(3)?));
+            }
+        }
         for a in facts.articles.values_mut() {
             a.comments.sort_by_key(|c| std::cmp::Reverse(c.0));
             a.comments.truncate(5);
@@ -401,7 +420,7 @@ pub fn gather(
 mod tests {
     use super::*;
     use crate::metrics::{
-        Action, ActionKind, Click, Event, EventStore, Search, Source, View, Vote,
+        Action, ActionKind, Click, Event, EventStore, Flag, FlagReason, Search, Source, View, Vote,
     };
 
     const MIN: Millis = 60_000;
@@ -531,5 +550,59 @@ mod tests {
         assert_eq!(a.comments, [(6 * DAY, "from v4".to_string())]);
         // The helpfulness chart counts every vote of the period.
         assert_eq!(facts.weeks.iter().map(|w| w.yes + w.no).sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn flags_stay_open_until_the_article_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let flag = |at: Millis, path: &str, reason: FlagReason, note: Option<&str>| {
+            Event::Flag(Flag {
+                at,
+                visitor: None,
+                path: path.into(),
+                reason,
+                note: note.map(str::to_string),
+            })
+        };
+        store
+            .append(&[
+                // Before a.md changed: fixed since.
+                flag(DAY, "a.md", FlagReason::Wrong, Some("old news")),
+                // Long before the period, but b.md never changed since.
+                flag(2 * DAY, "b.md", FlagReason::Outdated, Some("price is 12 €")),
+                flag(40 * DAY, "a.md", FlagReason::Outdated, None),
+                flag(45 * DAY, "a.md", FlagReason::Other, Some("typo")),
+                // After the period.
+                flag(90 * DAY, "a.md", FlagReason::Wrong, None),
+            ])
+            .unwrap();
+        let changed: HashMap<String, Millis> =
+            [("a.md".to_string(), 30 * DAY), ("b.md".to_string(), DAY)].into();
+        let facts = gather(&store, 30 * DAY, 60 * DAY, &changed).unwrap();
+        assert_eq!(
+            facts.articles["a.md"].flags,
+            [
+                (45 * DAY, "other".to_string(), Some("typo".to_string())),
+                (40 * DAY, "outdated".to_string(), None)
+            ]
+        );
+        assert_eq!(
+            facts.articles["b.md"].flags,
+            [(
+                2 * DAY,
+                "outdated".to_string(),
+                Some("price is 12 €".to_string())
+            )]
+        );
+        // Without a known change, the period's flags only.
+        let facts = gather(&store, 30 * DAY, 60 * DAY, &HashMap::new()).unwrap();
+        assert_eq!(facts.articles["a.md"].flags.len(), 2);
+        assert!(
+            facts
+                .articles
+                .get("b.md")
+                .is_none_or(|b| b.flags.is_empty())
+        );
     }
 }

@@ -62,6 +62,7 @@ fn write_heading(kind: WriteKind) -> &'static str {
 
 fn update_heading(kind: UpdateKind) -> &'static str {
     match kind {
+        UpdateKind::Flagged => "Flagged by agents",
         UpdateKind::Unhelpful => "Unhelpful",
         UpdateKind::Outdated => "Said to be outdated",
         UpdateKind::ContactAfterView => "Read, then support contacted",
@@ -195,6 +196,12 @@ pub fn markdown(r: &Report) -> String {
         {
             for c in &u.comments {
                 line(format!("   > {}", md(c)));
+            }
+        }
+        if u.kind == UpdateKind::Flagged {
+            for f in &u.flags {
+                let note = f.note.as_deref().map(md).unwrap_or_default();
+                line(format!("   > {} ({}): {note}", f.reason, f.date));
             }
         }
     }

@@ -30,9 +30,9 @@ const UNMET_FROM: f64 = 0.4;
 /// Clusters whose closest articles are looked up.
 const CLOSEST_FOR: usize = 40;
 /// Votes an article needs before its helpfulness is judged.
-const MIN_VOTES: u64 = 3;
+pub const MIN_VOTES: u64 = 3;
 /// Lower bound (95 %) of the share of No votes from which an article is listed as unhelpful.
-const UNHELPFUL_FROM: f64 = 0.25;
+pub const UNHELPFUL_FROM: f64 = 0.25;
 /// "Outdated" reasons, and their share of the votes, from which an article is listed.
 const OUTDATED_MIN: u64 = 3;
 const OUTDATED_SHARE: f64 = 0.4;
@@ -152,6 +152,8 @@ pub enum WriteKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateKind {
+    /// Agents said it is wrong or outdated.
+    Flagged,
     Unhelpful,
     Outdated,
     ContactAfterView,
@@ -176,6 +178,7 @@ impl UpdateKind {
     /// The kind's name, as in JSON and CSV.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Flagged => "flagged",
             Self::Unhelpful => "unhelpful",
             Self::Outdated => "outdated",
             Self::ContactAfterView => "contact_after_view",
@@ -241,6 +244,9 @@ pub struct UpdateItem {
     pub unhelpful_at_least: Option<f64>,
     pub reasons: BTreeMap<String, u64>,
     pub comments: Vec<String>,
+    /// Agents' flags since the article last changed, newest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<FlagNote>,
     pub contacts: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_change: Option<String>,
@@ -253,6 +259,15 @@ pub struct UpdateItem {
     pub action: String,
     #[serde(skip)]
     priority: f64,
+}
+
+/// An agent's flag on an article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlagNote {
+    pub date: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One line of a top list.
@@ -826,6 +841,15 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
             unhelpful_at_least: None,
             reasons: f.reasons.clone(),
             comments: f.comments.iter().map(|(_, c)| c.clone()).collect(),
+            flags: f
+                .flags
+                .iter()
+                .map(|(at, reason, note)| FlagNote {
+                    date: date(*at),
+                    reason: reason.clone(),
+                    note: note.clone(),
+                })
+                .collect(),
             contacts: f.contacts_after,
             last_change: a.last_change.map(date),
             due: None,
@@ -834,6 +858,43 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
             action,
             priority,
         };
+        if !f.flags.is_empty() {
+            let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+            for (_, reason, _) in &f.flags {
+                *by_reason.entry(reason.as_str()).or_default() += 1;
+            }
+            let said = by_reason
+                .iter()
+                .map(|(r, n)| {
+                    if *n == 1 {
+                        (*r).to_string()
+                    } else {
+                        format!("{r} ×{n}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let notes: Vec<String> = f
+                .flags
+                .iter()
+                .filter_map(|(_, _, n)| n.as_ref().map(|n| format!("“{n}”")))
+                .take(3)
+                .collect();
+            to_update.push(item(
+                UpdateKind::Flagged,
+                format!(
+                    "agents flagged it {} time{} since it last changed: {said}",
+                    f.flags.len(),
+                    if f.flags.len() == 1 { "" } else { "s" }
+                ),
+                if notes.is_empty() {
+                    format!("Check “{}”: agents say it is {said}", a.title)
+                } else {
+                    format!("Fix “{}” — agents' notes: {}", a.title, notes.join("; "))
+                },
+                f.flags.len() as f64,
+            ));
+        }
         let votes = f.yes + f.no;
         let reasons = |f: &facts::ArticleFacts| {
             f.reasons
