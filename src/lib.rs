@@ -3,6 +3,7 @@
 //! Data flows one way: files → [`articles`] → [`index`] → [`search`] → [`web`] (and the
 //! `kb` binary's commands), and events → [`metrics`] (→ the gap report). [`analysis`] is the
 //! one tokenizer that the index and the search share.
+pub mod agent;
 pub mod analysis;
 pub mod articles;
 pub mod error;

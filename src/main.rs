@@ -1,6 +1,7 @@
 //! The `kb` binary: parses the command line and runs the command; the work is in the library.
 //!
-//! Exit codes: 0 success, 1 when `kb check` finds errors, 2 when something stops kb.
+//! Exit codes: 0 success, 1 when `kb check` finds errors or `kb link` finds no article, 2
+//! when something stops kb.
 
 mod cli;
 
@@ -24,6 +25,13 @@ fn main() -> ExitCode {
         cli::Command::Search(args) => done(cli::search::run(args)),
         cli::Command::Export(args) => done(cli::export::run(args)),
         cli::Command::Report(args) => done(cli::report::run(args)),
+        cli::Command::Link(args) => cli::link::run(args).map(|found| {
+            if found {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }),
         cli::Command::Check(args) => cli::check::run(args).map(|passed| {
             if passed {
                 ExitCode::SUCCESS

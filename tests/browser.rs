@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator, key::Key};
 
-use crate::util::{Dir, Server};
+use crate::util::{Dir, Server, wait_for};
 
 fn find_program(env: &str, names: &[&str]) -> PathBuf {
     if let Ok(p) = std::env::var(env) {
@@ -412,4 +412,148 @@ fn screenshots() {
             b.close().await;
         });
     }
+}
+
+#[test]
+fn an_agent_finds_copies_and_flags_an_article_from_the_keyboard() {
+    let (dir, server) = sample();
+    run(async {
+        // A help desk's sidebar is narrow.
+        let b = Browser::start(400, 800).await;
+        b.c()
+            .goto(&format!("{}/agent?hl=en", server.base))
+            .await
+            .unwrap();
+        let input = b.c().find(Locator::Css("#q")).await.unwrap();
+        input.send_keys("refund").await.unwrap();
+        b.until("results as the agent types", async |c| {
+            c.find_all(Locator::Css("#results li")).await.unwrap().len() >= 2
+        })
+        .await;
+        // Each result shows its helpfulness and a preview (the canned reply here).
+        let first = b.text("#results li:first-child").await;
+        assert!(first.contains("Refunds policy"), "{first}");
+        assert!(first.contains("No votes yet"), "{first}");
+        assert!(
+            first.contains("I'm sorry the order didn't work out"),
+            "{first}"
+        );
+
+        // Down, up, Enter: the first result is copied as Markdown.
+        input.send_keys(&Key::Down.to_string()).await.unwrap();
+        let selected = b.text("#results li[aria-selected=true] .title").await;
+        assert_ne!(selected, "Refunds policy and how to request a refund");
+        input.send_keys(&Key::Up.to_string()).await.unwrap();
+        input.send_keys(&Key::Enter.to_string()).await.unwrap();
+        let copied = |c: &Client| {
+            let c = c.clone();
+            async move {
+                c.execute(
+                    "return document.getElementById('results').dataset.copied || ''",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+            }
+        };
+        b.until("the copy", async |c| !copied(c).await.is_empty())
+            .await;
+        let base = &server.base;
+        assert_eq!(
+            copied(b.c()).await,
+            format!("[Refunds policy and how to request a refund]({base}/en/billing/refunds)")
+        );
+        let status = b.text("#status").await;
+        assert!(status.contains("Copied"), "{status}");
+
+        // The HTML button of the second result.
+        b.click("#results li:nth-child(2) button[data-format=html]")
+            .await;
+        b.until("the HTML copy", async |c| {
+            copied(c).await.starts_with("<a href=")
+        })
+        .await;
+
+        // A pasted message (a paste is one input event): the articles that answer it.
+        b.c()
+            .execute(
+                "const q = document.getElementById('q'); q.value = arguments[0]; \
+                 q.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![serde_json::json!(
+                    "Hi, my grinder arrived with a cracked lid.\nCan I get my money back?"
+                )],
+            )
+            .await
+            .unwrap();
+        b.until("answers to the message", async |c| {
+            match c.find(Locator::Css("#status")).await {
+                Ok(e) => e.text().await.unwrap_or_default().contains("message"),
+                Err(_) => false,
+            }
+        })
+        .await;
+        let answers = b.text("#results li:first-child .title").await;
+        assert_eq!(answers, "Refunds policy and how to request a refund");
+
+        // Flag the first answer as outdated, with a note.
+        b.click("#results li:first-child button.flag").await;
+        b.click("#flag-dialog input[name=reason][value=outdated]")
+            .await;
+        b.type_in("#flag-note", "The refund window is 14 days now.")
+            .await;
+        b.click("#flag-dialog button[value=send]").await;
+        b.until("the flag's thanks", async |c| {
+            match c.find(Locator::Css("#status")).await {
+                Ok(e) => e.text().await.unwrap_or_default().contains("Thanks"),
+                Err(_) => false,
+            }
+        })
+        .await;
+        if let Ok(out) = std::env::var("KB_SCREENSHOTS") {
+            input.clear().await.unwrap();
+            input.send_keys("refund").await.unwrap();
+            b.until("results for refund", async |c| {
+                match c.find(Locator::Css("#status")).await {
+                    Ok(e) => {
+                        let status = e.text().await.unwrap_or_default();
+                        !status.contains("message") && !status.contains("Thanks")
+                    }
+                    Err(_) => false,
+                }
+            })
+            .await;
+            let png = b.c().screenshot().await.unwrap();
+            let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(out);
+            std::fs::write(out.join("agent-panel.png"), png).unwrap();
+        }
+        b.close().await;
+    });
+    // The copy was recorded with its query and the search it came from, the search as an
+    // agent's, and the flag with its note.
+    let events = wait_for(&dir, "the copy and the flag", |events| {
+        ["link_inserted", "flag"]
+            .iter()
+            .all(|kind| events.iter().any(|e| e["type"] == *kind))
+    });
+    let of = |kind: &str| events.iter().find(|e| e["type"] == kind).unwrap();
+    let inserted = of("link_inserted");
+    assert_eq!(inserted["path"], "en/billing/refunds.md", "{inserted}");
+    assert_eq!(inserted["query"], "refund");
+    assert_eq!(inserted["source"], "agent");
+    let search_id = inserted["search_id"].as_str().expect("a search id");
+    let search = events
+        .iter()
+        .find(|e| e["type"] == "search" && e["search_id"] == search_id)
+        .expect("the search the link came from");
+    assert_eq!(search["source"], "agent", "{search}");
+    let flag = of("flag");
+    assert_eq!(flag["reason"], "outdated", "{flag}");
+    assert!(
+        flag.to_string()
+            .contains("The refund window is 14 days now."),
+        "{flag}"
+    );
 }

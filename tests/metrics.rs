@@ -4,39 +4,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::util::{Dir, Server};
+use crate::util::{Dir, Server, exported, wait_for};
 
 const BROWSER: (&str, &str) = (
     "user-agent",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
 );
-
-/// The recorded events, as `kb export` writes them.
-fn exported(dir: &Dir) -> Vec<Value> {
-    let out = dir.run(&["export", "--format", "jsonl"]);
-    out.assert_ok();
-    out.stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// Waits (events are committed in the background) until the export satisfies `done`.
-#[track_caller]
-fn wait_for(dir: &Dir, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
-        let events = exported(dir);
-        if done(&events) {
-            return events;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "never recorded: {what}\n{events:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()

@@ -1,5 +1,6 @@
 //! kb's integration tests: one binary (one link step), a module per area.
 
+mod agent;
 mod api;
 mod browser;
 mod check;

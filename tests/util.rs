@@ -112,6 +112,33 @@ impl Output {
     }
 }
 
+/// The recorded events, as `kb export` writes them.
+pub fn exported(dir: &Dir) -> Vec<Value> {
+    let out = dir.run(&["export", "--format", "jsonl"]);
+    out.assert_ok();
+    out.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Waits (events are committed in the background) until the export satisfies `done`.
+#[track_caller]
+pub fn wait_for(dir: &Dir, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let events = exported(dir);
+        if done(&events) {
+            return events;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never recorded: {what}\n{events:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// An HTTP client that reports every status instead of failing on 4xx/5xx.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -218,6 +245,13 @@ impl Server {
                     req = req.header(*k, *v);
                 }
                 req.send(body.unwrap_or(""))
+            }
+            "OPTIONS" => {
+                let mut req = self.agent.options(&url);
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                req.call()
             }
             other => panic!("no {other} in the tests"),
         };

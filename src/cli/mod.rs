@@ -6,6 +6,7 @@
 pub mod check;
 pub mod export;
 pub mod index;
+pub mod link;
 pub mod report;
 pub mod search;
 pub mod serve;
@@ -45,6 +46,8 @@ pub enum Command {
     Index(IndexArgs),
     /// Search from the terminal.
     Search(SearchArgs),
+    /// Print ready-to-paste links to the articles that answer a query or a customer's message.
+    Link(LinkArgs),
     /// Lint the articles and run their search tests (`queries`); exit 1 on errors.
     Check(CheckArgs),
     /// The content-gap report: which articles to write and which to update.
@@ -125,6 +128,39 @@ pub struct SearchArgs {
     /// Include draft articles.
     #[arg(long)]
     pub drafts: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LinkArgs {
+    /// What the customer asked (a query or their whole message).
+    #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
+    pub query: Option<String>,
+    /// Read the customer's message from standard input instead.
+    #[arg(long)]
+    pub stdin: bool,
+    #[command(flatten)]
+    pub folders: Folders,
+    /// How to print each link: Markdown, HTML, or text (title, canned reply or one-line
+    /// summary, URL).
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: LinkFormat,
+    /// The help center's public address, for absolute links.
+    #[arg(long, value_name = "URL", env = "KB_BASE_URL", default_value = kb::agent::DEFAULT_BASE_URL)]
+    pub base_url: String,
+    /// Number of links (1 to 100).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub limit: u64,
+    /// Only articles in this language (`zh` keeps zh-cn, zh-tw …).
+    #[arg(long, value_name = "L")]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkFormat {
+    Markdown,
+    Html,
+    Text,
 }
 
 #[derive(Debug, Clone, Args)]

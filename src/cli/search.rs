@@ -5,22 +5,12 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::SearchArgs;
+use super::{Folders, SearchArgs};
 use kb::index::SearchIndex;
 use kb::search::{Engine, Ranking, SearchParams, SearchResponse};
 
 pub fn run(args: &SearchArgs) -> Result<()> {
-    let idx = SearchIndex::open_or_create(&args.folders.index)?;
-    if let Some(why) = &idx.fresh {
-        // Nothing to search yet: build the index from the articles first.
-        eprintln!(
-            "kb: {why}; indexing {} first",
-            args.folders.articles.display()
-        );
-        let report = super::index::refresh(&idx, &args.folders)?;
-        eprintln!("{}", super::index::summary(&report));
-    }
-    let engine = Engine::new(Arc::new(idx), Ranking::from_env());
+    let engine = open_engine(&args.folders)?;
     let params = SearchParams {
         lang: args.lang.clone(),
         limit: args.limit,
@@ -78,6 +68,18 @@ fn terminal_text(html: &str, color: bool) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// The search engine over the index in `folders`, built from the articles first when there is
+/// nothing to search yet (no index, or one from another version of kb).
+pub(super) fn open_engine(folders: &Folders) -> Result<Engine> {
+    let idx = SearchIndex::open_or_create(&folders.index)?;
+    if let Some(why) = &idx.fresh {
+        eprintln!("kb: {why}; indexing {} first", folders.articles.display());
+        let report = super::index::refresh(&idx, folders)?;
+        eprintln!("{}", super::index::summary(&report));
+    }
+    Ok(Engine::new(Arc::new(idx), Ranking::from_env()))
 }
 
 #[cfg(test)]

@@ -217,6 +217,9 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     }
     d.add_text(f.description, &a.description);
     d.add_text(f.summary, &a.summary);
+    if let Some(r) = &a.reply {
+        d.add_text(f.reply, r);
+    }
     for t in &a.tags {
         d.add_text(f.tags, t);
     }

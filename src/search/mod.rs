@@ -11,6 +11,7 @@
 //! Any query text is valid: it is analyzed, never parsed as query syntax, so `"`, `*`, `:` or
 //! `AND` are plain text.
 
+pub mod message;
 pub mod plan;
 pub mod queries;
 pub mod snippet;
@@ -51,6 +52,8 @@ pub struct SearchParams {
     pub offset: usize,
     /// Whether draft articles are searched (writers' preview).
     pub drafts: bool,
+    /// Whether results carry the article's first paragraph and canned reply (for agents).
+    pub details: bool,
 }
 
 impl SearchParams {
@@ -61,6 +64,7 @@ impl SearchParams {
             limit: DEFAULT_LIMIT,
             offset: 0,
             drafts: false,
+            details: false,
         }
     }
 }
@@ -111,6 +115,12 @@ pub struct Hit {
     /// HTML-safe: escaped text, matched words in `<mark>`.
     pub snippet: String,
     pub score: f32,
+    /// With `details`: the article's first paragraph (else its description), plain text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// With `details`: the canned reply for agents (front matter `reply`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
 }
 
 /// An article near a query, and which of the query's words it has and lacks.
@@ -170,16 +180,7 @@ impl Engine {
         if chars > MAX_QUERY_CHARS {
             return Err(SearchError::QueryTooLong(params.query.chars().count()));
         }
-        if params.limit > MAX_LIMIT {
-            return Err(SearchError::LimitTooLarge(params.limit));
-        }
-        if params.offset > MAX_OFFSET {
-            return Err(SearchError::OffsetTooLarge(params.offset));
-        }
-        let lang = match params.lang.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(l) => Some(lang::normalize_tag(l).ok_or_else(|| SearchError::BadLang(l.into()))?),
-        };
+        let lang = checked(params)?;
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
         let plan = plan::plan(&params.query, &searcher, fields, &self.ranking);
@@ -196,7 +197,7 @@ impl Engine {
         let highlight = plan.highlight_terms();
         let mut results = Vec::with_capacity(top.len());
         for (score, address) in top {
-            results.push(self.hit(&searcher, address, score, &plan, &highlight)?);
+            results.push(self.hit(&searcher, address, score, &plan, &highlight, params.details)?);
         }
         Ok(SearchResponse {
             query: params.query.clone(),
@@ -418,6 +419,14 @@ impl Engine {
                 )),
             ));
         }
+        clauses.extend(self.filters(lang, drafts));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The clauses that keep one language (and its subtags) and leave drafts out.
+    fn filters(&self, lang: Option<&str>, drafts: bool) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.index.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(l) = lang {
             clauses.push((
                 Occur::Must,
@@ -436,7 +445,7 @@ impl Engine {
                 )),
             ));
         }
-        Box::new(BooleanQuery::new(clauses))
+        clauses
     }
 
     /// Bonus queries for the words appearing together, in order.
@@ -477,6 +486,7 @@ impl Engine {
         score: f32,
         plan: &Plan,
         highlight: &HashMap<String, f32>,
+        details: bool,
     ) -> Result<Hit, SearchError> {
         let f = &self.index.fields;
         let doc: TantivyDocument = searcher.doc(address)?;
@@ -505,6 +515,14 @@ impl Engine {
                 snippet::leading(lead, highlight)
             }
         };
+        let (summary, reply) = if details {
+            let first = [text(f.summary), text(f.description)]
+                .into_iter()
+                .find(|t| !t.trim().is_empty());
+            (first, Some(text(f.reply)).filter(|r| !r.trim().is_empty()))
+        } else {
+            (None, None)
+        };
         Ok(Hit {
             path: text(f.path),
             url: text(f.url),
@@ -512,6 +530,8 @@ impl Engine {
             lang: text(f.lang),
             snippet,
             score,
+            summary,
+            reply,
         })
     }
 
@@ -567,6 +587,22 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+/// Checks a request's limit and offset; its language filter, normalized.
+fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
+    if params.limit > MAX_LIMIT {
+        return Err(SearchError::LimitTooLarge(params.limit));
+    }
+    if params.offset > MAX_OFFSET {
+        return Err(SearchError::OffsetTooLarge(params.offset));
+    }
+    match params.lang.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(l) => Ok(Some(
+            lang::normalize_tag(l).ok_or_else(|| SearchError::BadLang(l.into()))?,
+        )),
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 
 use super::visitor::Tracking;
@@ -33,6 +33,22 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// The OpenAPI description of the HTTP API, kept beside the code and checked against real
+/// responses by the tests.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        OPENAPI,
+    )
+        .into_response()
+}
+
 /// The last value of a query parameter.
 pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
@@ -42,7 +58,11 @@ pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
         .map(|(_, v)| v.as_str())
 }
 
-fn number(params: &[(String, String)], name: &str, default: usize) -> Result<usize, ApiError> {
+pub(super) fn number(
+    params: &[(String, String)],
+    name: &str,
+    default: usize,
+) -> Result<usize, ApiError> {
     match param(params, name).map(str::trim) {
         None | Some("") => Ok(default),
         Some(v) => v.parse().map_err(|_| {
@@ -58,20 +78,22 @@ fn number(params: &[(String, String)], name: &str, default: usize) -> Result<usi
 pub async fn search(
     State(state): State<Arc<AppState>>,
     tracking: Tracking,
+    headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    let source = match param(&params, "source") {
+        None | Some("") => Source::Customer,
+        Some(s) => Source::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
+        })?,
+    };
     let request = SearchParams {
         query: param(&params, "q").unwrap_or_default().to_string(),
         lang: param(&params, "lang").map(str::to_string),
         limit: number(&params, "limit", DEFAULT_LIMIT)?,
         offset: number(&params, "offset", 0)?,
         drafts: state.config.drafts,
-    };
-    let source = match param(&params, "source") {
-        None | Some("") => Source::Customer,
-        Some(s) => Source::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
-        })?,
+        details: source == Source::Agent,
     };
     let partial = matches!(param(&params, "partial"), Some("1" | "true"));
     let Some(engine) = state.engine().cloned() else {
@@ -102,6 +124,10 @@ pub async fn search(
             ui: param(&params, "hl").and_then(lang::normalize_tag),
         }));
         response.search_id = Some(id);
+    }
+    if source == Source::Agent {
+        let body = super::agent::for_agents(&state, &headers, response).await;
+        return Ok((AppendHeaders(tracking.set_cookie()), Json(body)).into_response());
     }
     Ok((AppendHeaders(tracking.set_cookie()), Json(response)).into_response())
 }

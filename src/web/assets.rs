@@ -14,6 +14,14 @@ const BUILT_IN: &[(&str, &[u8])] = &[
     ("kb.css", include_bytes!("../../templates/static/kb.css")),
     ("kb.js", include_bytes!("../../templates/static/kb.js")),
     (
+        "agent.js",
+        include_bytes!("../../templates/static/agent.js"),
+    ),
+    (
+        "agent.css",
+        include_bytes!("../../templates/static/agent.css"),
+    ),
+    (
         "favicon.svg",
         include_bytes!("../../templates/static/favicon.svg"),
     ),

@@ -26,9 +26,17 @@ pub const MAX_COMMENT: usize = 2000;
 const MAX_QUERY: usize = 1000;
 
 async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
+    json_body_of(body, MAX_BODY).await
+}
+
+/// A JSON body of at most `limit` bytes, or a `400` saying what is wrong with it.
+pub(super) async fn json_body_of<T: DeserializeOwned>(
+    body: Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| ApiError::bad_request(format!("the body is larger than {MAX_BODY} bytes")))?;
+        .map_err(|_| ApiError::bad_request(format!("the body is larger than {limit} bytes")))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("send a JSON object as the body"));
     }
@@ -66,14 +74,14 @@ pub async fn known_article(state: &AppState, path: &str) -> Result<(), ApiError>
 }
 
 /// Text a reader typed: trimmed, control characters other than line breaks removed.
-fn clean_text(s: &str) -> String {
+pub(super) fn clean_text(s: &str) -> String {
     s.trim()
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
         .collect()
 }
 
-fn too_many(what: &str) -> Response {
+pub(super) fn too_many(what: &str) -> Response {
     (
         StatusCode::TOO_MANY_REQUESTS,
         [(header::RETRY_AFTER, "60")],

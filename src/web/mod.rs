@@ -5,6 +5,7 @@
 //! say 503 (`starting`), then [`AppState::set_ready`] hands them the search engine.
 
 mod admin;
+mod agent;
 mod api;
 mod article;
 pub mod assets;
@@ -83,6 +84,9 @@ pub struct AppState {
     pub admin_limit: RateLimiter,
     /// One report is built at a time.
     pub report_lock: tokio::sync::Mutex<()>,
+    /// A read-only connection to the metrics database, opened on first use (helpfulness for
+    /// the agent panel).
+    pub metrics_reader: Mutex<Option<crate::metrics::sqlite::SqliteStore>>,
     engine: OnceLock<Engine>,
 }
 
@@ -109,6 +113,7 @@ impl AppState {
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
             report_lock: tokio::sync::Mutex::new(()),
+            metrics_reader: Mutex::new(None),
             engine: OnceLock::new(),
         }
     }
@@ -151,6 +156,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/feedback", post(events::feedback))
         .route("/api/events", post(events::events))
         .route("/api/live", get(api::live))
+        .route("/api/answers", post(agent::answers))
+        .route("/api/flags", post(agent::flag))
+        .route("/api/openapi.json", get(api::openapi))
         .route("/api/report", get(admin::api))
         // Handlers read bodies themselves, under their own limit, to answer 400 with a message.
         .layer(DefaultBodyLimit::disable());
@@ -175,6 +183,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/contact", get(site::contact))
         .route("/feedback", post(article::feedback_form))
         .route("/admin/report", get(admin::page).post(admin::page_form))
+        .route("/agent", get(agent::panel))
         .route("/sitemap.xml", get(site::sitemap))
         .route("/opensearch.xml", get(site::opensearch))
         .route("/robots.txt", get(site::robots))

@@ -30,6 +30,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("search.html", include_str!("../../templates/search.html")),
     ("article.html", include_str!("../../templates/article.html")),
+    ("agent.html", include_str!("../../templates/agent.html")),
     (
         "admin_login.html",
         include_str!("../../templates/admin_login.html"),

@@ -1,0 +1,191 @@
+//! Articles that answer a customer's message: what an agent gets by pasting a whole ticket.
+//!
+//! A message of several sentences is not a query: searching it word for word ranks articles
+//! by its greetings and filler, and requiring its words finds nothing. Like Lucene's
+//! MoreLikeThis, [`Engine::answers`] keeps the message's most telling words (frequent in it,
+//! rare in the help center, by tf·idf), weighs each by how telling it is, and ranks the
+//! articles that share most of that weight. A short message (a few words on one line) is a
+//! query after all and goes to [`Engine::search`].
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use super::plan::{Plan, PlannedWord};
+use super::{Engine, SearchError, SearchParams, SearchResponse, checked};
+use crate::analysis::{self, TokenKind, stopwords};
+
+/// Longest part of a message read, in characters: a long thread's first screens say what
+/// it is about; quoted history below adds noise and time.
+pub const MAX_MESSAGE_CHARS: usize = 20_000;
+/// Words kept from a message.
+const TELLING_WORDS: usize = 12;
+/// A message of at most this many words, on one line, is searched as a query.
+const QUERY_WORDS: usize = 6;
+
+/// Whether `text` is a message (several words, or several lines) rather than a query.
+pub fn is_message(text: &str) -> bool {
+    text.trim().contains('\n') || text.split_whitespace().nth(QUERY_WORDS).is_some()
+}
+
+impl Engine {
+    /// The articles that answer `params.query`, a customer's message or a query.
+    pub fn answers(&self, params: &SearchParams) -> Result<SearchResponse, SearchError> {
+        let text: String = params.query.chars().take(MAX_MESSAGE_CHARS).collect();
+        if !is_message(&text) {
+            let short = SearchParams {
+                query: text,
+                ..params.clone()
+            };
+            return self.search(&short);
+        }
+        let started = Instant::now();
+        let lang = checked(params)?;
+        let searcher = self.index.reader.searcher();
+        let telling = self.telling_words(&searcher, &text);
+        let plan = Plan {
+            words: telling
+                .iter()
+                .enumerate()
+                .map(|(i, (term, _))| PlannedWord {
+                    term: term.clone(),
+                    required: true,
+                    position: i,
+                    whole: true,
+                    from: 0,
+                    to: 0,
+                    known: true,
+                    alternatives: vec![(term.clone(), 1.0)],
+                })
+                .collect(),
+            title_key: String::new(),
+        };
+        let mut response = SearchResponse {
+            query: params.query.clone(),
+            total: 0,
+            took_ms: 0.0,
+            results: Vec::new(),
+            search_id: None,
+        };
+        if !telling.is_empty() {
+            let query = self.telling_query(&telling, lang.as_deref(), params.drafts);
+            let top = TopDocs::with_limit(params.limit.max(1))
+                .and_offset(params.offset)
+                .order_by_score();
+            let (top, total) = searcher.search(&*query, &(top, Count))?;
+            let highlight = plan.highlight_terms();
+            for (score, address) in top.into_iter().take(params.limit) {
+                response.results.push(self.hit(
+                    &searcher,
+                    address,
+                    score,
+                    &plan,
+                    &highlight,
+                    params.details,
+                )?);
+            }
+            response.total = total;
+        }
+        response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(response)
+    }
+
+    /// The message's most telling words with their weights (highest first): words the index
+    /// knows, function words and numbers aside, by frequency in the message times rarity in
+    /// the help center; words in more than half the articles say nothing.
+    fn telling_words(&self, searcher: &Searcher, text: &str) -> Vec<(String, f32)> {
+        let f = &self.index.fields;
+        let fields = [
+            f.title,
+            f.headings,
+            f.description,
+            f.tags,
+            f.queries,
+            f.body,
+        ];
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        for t in analysis::analyze_to_vec(text) {
+            let letters = t.text.chars().filter(|c| c.is_alphabetic()).count();
+            let han = t.text.chars().any(|c| {
+                use unicode_script::{Script, UnicodeScript};
+                c.script() == Script::Han
+            });
+            if t.kind != TokenKind::Word
+                || stopwords::is_stop_word(&t.text)
+                || letters == 0
+                || (letters < 3 && !han)
+            {
+                continue;
+            }
+            *counts.entry(t.text).or_default() += 1;
+        }
+        let docs = searcher.num_docs().max(1) as f32;
+        let mut scored: Vec<(String, f32)> = counts
+            .into_iter()
+            .filter_map(|(term, tf)| {
+                let df = fields
+                    .iter()
+                    .map(|&field| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(field, &term))
+                            .unwrap_or(0)
+                    })
+                    .max()
+                    .unwrap_or(0) as f32;
+                if df == 0.0 || (docs >= 8.0 && df > docs / 2.0) {
+                    return None;
+                }
+                let idf = (1.0 + docs / df).ln();
+                Some((term, (tf as f32).sqrt() * idf))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        scored.truncate(TELLING_WORDS);
+        scored
+    }
+
+    /// Any of the telling words, each counting by its weight in every field, with the
+    /// field boosts of ordinary searches.
+    fn telling_query(
+        &self,
+        telling: &[(String, f32)],
+        lang: Option<&str>,
+        drafts: bool,
+    ) -> Box<dyn Query> {
+        let boosts = self.ranking.field_boosts(&self.index.fields);
+        let top = telling.first().map_or(1.0, |t| t.1).max(f32::EPSILON);
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (term, weight) in telling {
+            let fields: Vec<(Occur, Box<dyn Query>)> = boosts
+                .iter()
+                .map(|&(field, boost)| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(field, term),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            boost,
+                        )),
+                    )
+                })
+                .collect();
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(BooleanQuery::new(fields)),
+                    weight / top,
+                )),
+            ));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        clauses.extend(self.filters(lang, drafts));
+        Box::new(BooleanQuery::new(clauses))
+    }
+}

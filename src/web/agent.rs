@@ -1,0 +1,308 @@
+//! The agent tools on the web: the `/agent` panel, the articles that answer a customer's
+//! message (`POST /api/answers`), agents' flags on articles (`POST /api/flags`), and what
+//! agents' search results carry besides customers': the absolute link, the link ready to
+//! paste in Markdown, HTML and text, the first paragraph or canned reply, and how helpful
+//! readers found the article.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::api::param;
+use super::events::{MAX_COMMENT, clean_text, json_body_of, known_article, too_many};
+use super::visitor::Tracking;
+use super::{ApiError, AppState};
+use crate::agent::{DEFAULT_BASE_URL, Link};
+use crate::articles::lang;
+use crate::metrics::{self, Event, Flag, FlagReason, Millis, Search, Source, sqlite};
+use crate::search::{self, SearchParams, SearchResponse};
+
+/// Votes that count toward an article's helpfulness for agents: the last year's.
+const HELPFUL_WINDOW: Millis = 365 * 86_400_000;
+/// Largest message body, in bytes: the message is read up to 20 000 characters.
+const MAX_MESSAGE_BODY: usize = 128 * 1024;
+/// Results of `/api/answers` unless `limit` says otherwise.
+const ANSWERS: usize = 5;
+/// The part of a message kept in the recorded search.
+const RECORDED_CHARS: usize = 500;
+
+/// The help center's address as agents reach it: `--base-url`, else the request's `Host`
+/// (and `X-Forwarded-Proto` behind a proxy).
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(b) = state.config.base_url.as_deref().filter(|b| !b.is_empty()) {
+        return b.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    match host {
+        Some(h) => format!("{proto}://{h}"),
+        None => DEFAULT_BASE_URL.to_string(),
+    }
+}
+
+/// How readers rated an article.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Helpful {
+    pub yes: u64,
+    pub no: u64,
+    /// The share of Yes votes, when there are any votes.
+    pub rate: Option<f64>,
+    /// Whether readers find it unhelpful often enough to think twice before sending it
+    /// (the gap report's measure: at least a quarter, with 95 % confidence).
+    pub weak: bool,
+}
+
+impl Helpful {
+    pub fn of(yes: u64, no: u64) -> Helpful {
+        let votes = yes + no;
+        Helpful {
+            yes,
+            no,
+            rate: (votes > 0).then(|| (yes as f64 / votes as f64 * 100.0).round() / 100.0),
+            weak: votes >= crate::report::MIN_VOTES
+                && crate::report::wilson_lower(no, votes) >= crate::report::UNHELPFUL_FROM,
+        }
+    }
+}
+
+/// Current votes on `paths`, from the metrics database (opened once, read-only).
+async fn helpfulness(state: &Arc<AppState>, paths: Vec<String>) -> HashMap<String, (u64, u64)> {
+    let Some(dir) = state.config.data.clone() else {
+        return HashMap::new();
+    };
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut reader = state
+            .metrics_reader
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if reader.is_none() {
+            *reader = sqlite::SqliteStore::open_read_only(&dir).ok().flatten();
+        }
+        let store = reader.as_ref()?;
+        match sqlite::helpfulness(store, &paths, metrics::now() - HELPFUL_WINDOW) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!("helpfulness for the agent panel: {e}");
+                None
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
+/// A search response as agents get it: each result with `link`, `copy` (`markdown`, `html`,
+/// `text`) and `helpful`.
+pub async fn for_agents(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    response: SearchResponse,
+) -> serde_json::Value {
+    let base = base_url(state, headers);
+    let paths = response.results.iter().map(|h| h.path.clone()).collect();
+    let votes = helpfulness(state, paths).await;
+    let mut body = serde_json::to_value(&response).unwrap_or_default();
+    if let Some(results) = body["results"].as_array_mut() {
+        for (r, hit) in results.iter_mut().zip(&response.results) {
+            let link = Link::new(
+                &base,
+                &hit.url,
+                &hit.title,
+                hit.summary.as_deref().unwrap_or_default(),
+                hit.reply.as_deref(),
+            );
+            let (yes, no) = votes.get(&hit.path).copied().unwrap_or_default();
+            r["link"] = serde_json::Value::String(link.url.clone());
+            r["copy"] = serde_json::to_value(link.copies()).unwrap_or_default();
+            r["helpful"] = serde_json::to_value(Helpful::of(yes, no)).unwrap_or_default();
+        }
+    }
+    body
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswersBody {
+    text: String,
+    lang: Option<String>,
+    limit: Option<usize>,
+    source: Option<String>,
+}
+
+/// `POST /api/answers {"text", "lang"?, "limit"?, "source"?}`: the articles that answer a
+/// customer's message (or a query), best first, as `/api/search` gives them; recorded as a
+/// search (from agents unless `source` says `customer`).
+pub async fn answers(
+    State(state): State<Arc<AppState>>,
+    tracking: Tracking,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body: AnswersBody = match json_body_of(body, MAX_MESSAGE_BODY).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let source = match body.source.as_deref().map(str::trim) {
+        None | Some("") => Source::Agent,
+        Some(s) => match Source::parse(s) {
+            Some(s) => s,
+            None => {
+                return ApiError::bad_request(format!(
+                    "`source` must be customer or agent, got {s:?}"
+                ))
+                .into_response();
+            }
+        },
+    };
+    if body.text.trim().is_empty() {
+        return ApiError::bad_request("`text` is empty: send the customer's message")
+            .into_response();
+    }
+    let Some(engine) = state.engine().cloned() else {
+        return ApiError::unavailable("the index is still being built; try again in a moment")
+            .into_response();
+    };
+    let lang_filter = body.lang.as_deref().and_then(lang::normalize_tag);
+    let params = SearchParams {
+        lang: body.lang,
+        limit: body.limit.unwrap_or(ANSWERS),
+        drafts: state.config.drafts,
+        details: true,
+        ..SearchParams::new(body.text.clone())
+    };
+    let found = tokio::task::spawn_blocking(move || engine.answers(&params)).await;
+    let mut response = match found {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    if tracking.counted {
+        let id = metrics::random_id();
+        let message = search::message::is_message(&body.text);
+        state.recorder.record(Event::Search(Search {
+            id: id.clone(),
+            at: metrics::now(),
+            visitor: tracking.visitor.clone(),
+            // A message's words do not make a need to group with others.
+            normalized: if message {
+                String::new()
+            } else {
+                search::normalize_query(&body.text)
+            },
+            query: body.text.chars().take(RECORDED_CHARS).collect(),
+            lang: lang_filter,
+            total: response.total as u64,
+            source,
+            results: response.results.iter().map(|h| h.path.clone()).collect(),
+            partial: false,
+            ui: None,
+        }));
+        response.search_id = Some(id);
+    }
+    let json = if source == Source::Agent {
+        for_agents(&state, &headers, response).await
+    } else {
+        serde_json::to_value(&response).unwrap_or_default()
+    };
+    (AppendHeaders(tracking.set_cookie()), axum::Json(json)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct FlagBody {
+    path: String,
+    reason: String,
+    note: Option<String>,
+}
+
+/// `POST /api/flags {"path", "reason": "wrong"|"outdated"|"other", "note"?}` → `204` once
+/// the flag is committed; it shows in the gap report's "to update" until the article
+/// changes.
+pub async fn flag(State(state): State<Arc<AppState>>, tracking: Tracking, body: Body) -> Response {
+    let body: FlagBody = match json_body_of(body, super::events::MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let Some(reason) = FlagReason::parse(body.reason.trim()) else {
+        return ApiError::bad_request(format!(
+            "`reason` must be wrong, outdated or other, got {:?}",
+            body.reason
+        ))
+        .into_response();
+    };
+    let note = body
+        .note
+        .as_deref()
+        .map(clean_text)
+        .filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_COMMENT)
+    {
+        return ApiError::bad_request(format!("`note` must be at most {MAX_COMMENT} characters"))
+            .into_response();
+    }
+    if let Err(e) = known_article(&state, &body.path).await {
+        return e.into_response();
+    }
+    if !state.votes_limit.allow(&tracking.rate_key) {
+        return too_many("flags");
+    }
+    // A flag is a message to the writers, not tracking: it is kept even from readers who
+    // asked not to be tracked (without their visitor id).
+    let saved = state
+        .recorder
+        .record_durably(Event::Flag(Flag {
+            at: metrics::now(),
+            visitor: tracking.visitor.clone(),
+            path: body.path,
+            reason,
+            note,
+        }))
+        .await;
+    match saved {
+        Ok(()) => (StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response(),
+        Err(e) => {
+            tracing::error!("flag not saved: {e}");
+            ApiError::unavailable("the flag could not be saved; please try again").into_response()
+        }
+    }
+}
+
+/// `GET /agent[?hl=L]`: the agents' panel, compact enough for a help desk's sidebar.
+pub async fn panel(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let catalog = state
+        .engine()
+        .map(|e| e.index().catalog())
+        .unwrap_or_default();
+    let ui = state.ui_for(param(&params, "hl").filter(|h| !h.is_empty()), &headers);
+    let mut page = state.page_ctx(&catalog, &ui, None, "", Some(""));
+    page.html_lang = ui.clone();
+    let ctx = serde_json::json!({
+        "page": page,
+        "agent_js": state.assets.url("agent.js"),
+        "agent_css": state.assets.url("agent.css"),
+    });
+    state.page(StatusCode::OK, "agent.html", &ui, ctx)
+}
