@@ -42,6 +42,10 @@ const MESSAGES: &[(&str, &str)] = &[
          Як це зробити?",
         "uk/billing/pause-or-cancel-subscription.md",
     ),
+    (
+        "నమస్కారం, నేను నా పాస్‌వర్డ్ మర్చిపోయాను, లాగిన్ అవ్వలేకపోతున్నాను. దయచేసి సహాయం చేయండి",
+        "te/account/reset-password.md",
+    ),
 ];
 
 /// `kb link ARGS` with `stdin` as its standard input.

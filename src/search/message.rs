@@ -27,9 +27,17 @@ const TELLING_WORDS: usize = 12;
 /// A message of at most this many words, on one line, is searched as a query.
 const QUERY_WORDS: usize = 6;
 
-/// Whether `text` is a message (several words, or several lines) rather than a query.
+/// Whether `text` is a message (more than six words, or several lines) rather than a query.
+/// Words are the analyzer's, so Chinese, written without spaces, counts its words too.
 pub fn is_message(text: &str) -> bool {
-    text.trim().contains('\n') || text.split_whitespace().nth(QUERY_WORDS).is_some()
+    if text.trim().contains('\n') || text.split_whitespace().nth(QUERY_WORDS).is_some() {
+        return true;
+    }
+    let mut words = 0;
+    analysis::analyze(text, &mut |t| {
+        words += usize::from(t.kind == TokenKind::Word)
+    });
+    words > QUERY_WORDS
 }
 
 impl Engine {
@@ -187,5 +195,26 @@ impl Engine {
             vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         clauses.extend(self.filters(lang, drafts));
         Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_message;
+
+    #[test]
+    fn messages_are_long_or_several_lines_in_any_script() {
+        assert!(!is_message("reset password"));
+        assert!(!is_message("how do I reset my password"));
+        assert!(is_message("hi, how do I reset my password please"));
+        assert!(is_message("Hi\nreset"));
+        assert!(!is_message("重設密碼"));
+        assert!(!is_message("如何重设密码"));
+        assert!(is_message(
+            "你好，我上週訂購的磨豆機送到時蓋子裂了，我想要退款。"
+        ));
+        assert!(is_message(
+            "Добрий день! Я хочу призупинити підписку на наступний місяць"
+        ));
     }
 }

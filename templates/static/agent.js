@@ -22,8 +22,12 @@
   }
 
   // A message (several lines, or more than six words) asks for the articles that answer it.
+  // Chinese has no spaces: a dozen Han characters make about six words. The server decides
+  // finally (its analyzer counts the words).
+  var HAN = /[\u3400-\u9fff\uf900-\ufaff]/g;
   function isMessage(text) {
-    return text.trim().indexOf("\n") >= 0 || text.trim().split(/\s+/).length > 6;
+    text = text.trim();
+    return text.indexOf("\n") >= 0 || text.split(/\s+/).length > 6 || (text.match(HAN) || []).length > 12;
   }
 
   function format() {
