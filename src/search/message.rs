@@ -17,6 +17,7 @@ use tantivy::{Searcher, Term};
 
 use super::plan::{Plan, PlannedWord};
 use super::{Engine, SearchError, SearchParams, SearchResponse, checked};
+use crate::analysis::script::RunKind;
 use crate::analysis::{self, TokenKind, stopwords};
 
 /// Longest part of a message read, in characters: a long thread's first screens say what
@@ -27,17 +28,21 @@ const TELLING_WORDS: usize = 12;
 /// A message of at most this many words, on one line, is searched as a query.
 const QUERY_WORDS: usize = 6;
 
+/// Han characters from which a text without spaces is a message: about six words.
+const QUERY_HAN_CHARS: usize = 12;
+
 /// Whether `text` is a message (more than six words, or several lines) rather than a query.
-/// Words are the analyzer's, so Chinese, written without spaces, counts its words too.
+/// Chinese is written without spaces, so there a dozen characters count as six words (the
+/// agent panel uses the same rule).
 pub fn is_message(text: &str) -> bool {
-    if text.trim().contains('\n') || text.split_whitespace().nth(QUERY_WORDS).is_some() {
-        return true;
-    }
-    let mut words = 0;
-    analysis::analyze(text, &mut |t| {
-        words += usize::from(t.kind == TokenKind::Word)
-    });
-    words > QUERY_WORDS
+    let text = text.trim();
+    text.contains('\n')
+        || text.split_whitespace().nth(QUERY_WORDS).is_some()
+        || analysis::script::runs(text)
+            .filter(|run| run.kind == RunKind::Han)
+            .map(|run| text[run.start..run.end].chars().count())
+            .sum::<usize>()
+            > QUERY_HAN_CHARS
 }
 
 impl Engine {
