@@ -357,7 +357,11 @@ fn flags_reach_the_gap_report_with_the_note() {
 #[test]
 fn help_desk_apps_on_listed_origins_may_call_the_api() {
     let dir = Dir::sample();
-    let s = Server::start(&dir, &["--cors-origin", "https://desk.example.com"]);
+    let s = Server::start_with_env(
+        &dir,
+        &["--no-watch", "--cors-origin", "https://desk.example.com"],
+        &[("KB_BASE_URL", "https://help.example.org/")],
+    );
     let desk = ("origin", "https://desk.example.com");
     for (path, method) in [
         ("/api/search", "GET"),
@@ -391,6 +395,12 @@ fn help_desk_apps_on_listed_origins_may_call_the_api() {
     assert_eq!(
         reply.header("access-control-allow-origin"),
         Some("https://desk.example.com")
+    );
+    // Links for the desk use the help center's public address (KB_BASE_URL), not the host
+    // the desk's server happened to call.
+    assert_eq!(
+        reply.json()["results"][0]["link"],
+        "https://help.example.org/en/billing/refunds"
     );
     let reply = s.post(
         "/api/events",

@@ -83,8 +83,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// Public URL of the help center, for absolute links.
-    #[arg(long, value_name = "URL")]
+    /// Public URL of the help center, for absolute links (the same `KB_BASE_URL` serves
+    /// `kb link`).
+    #[arg(long, value_name = "URL", env = "KB_BASE_URL")]
     pub base_url: Option<String>,
     /// Do not re-index articles when their files change.
     #[arg(long)]
