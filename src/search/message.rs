@@ -3,15 +3,16 @@
 //! A message of several sentences is not a query: searching it word for word ranks articles
 //! by its greetings and filler, and requiring its words finds nothing. Like Lucene's
 //! MoreLikeThis, [`Engine::answers`] keeps the message's most telling words (frequent in it,
-//! rare in the help center, by tf·idf), weighs each by how telling it is, and ranks the
-//! articles that share most of that weight. A short message (a few words on one line) is a
-//! query after all and goes to [`Engine::search`].
+//! rare in the help center, by tf·idf) and ranks the articles by BM25 over any of them, with
+//! a bonus where two words the message has side by side appear together: customers state
+//! their subject in phrases. A short message (a few words on one line) is a query after all
+//! and goes to [`Engine::search`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
@@ -23,8 +24,12 @@ use crate::analysis::{self, TokenKind, stopwords};
 /// Longest part of a message read, in characters: a long thread's first screens say what
 /// it is about; quoted history below adds noise and time.
 pub const MAX_MESSAGE_CHARS: usize = 20_000;
-/// Words kept from a message.
-const TELLING_WORDS: usize = 12;
+/// Words kept from a message (Lucene's MoreLikeThis keeps 25 too).
+const TELLING_WORDS: usize = 25;
+/// Phrase bonus of a pair of telling words side by side in the message, times that of an
+/// ordinary search's words: the message states its subject in phrases, its small talk
+/// rarely matches a phrase of the articles. Chosen with `scripts/message_eval.py`.
+const PAIR_BONUS: f32 = 3.0;
 /// A message of at most this many words, on one line, is searched as a query.
 const QUERY_WORDS: usize = 6;
 
@@ -45,6 +50,13 @@ pub fn is_message(text: &str) -> bool {
             > QUERY_HAN_CHARS
 }
 
+/// A message's most telling words (with their tf·idf, highest first) and the pairs of them
+/// it has side by side.
+struct Telling {
+    words: Vec<(String, f32)>,
+    pairs: Vec<(String, String)>,
+}
+
 impl Engine {
     /// The articles that answer `params.query`, a customer's message or a query.
     pub fn answers(&self, params: &SearchParams) -> Result<SearchResponse, SearchError> {
@@ -59,7 +71,10 @@ impl Engine {
         let started = Instant::now();
         let lang = checked(params)?;
         let searcher = self.index.reader.searcher();
-        let telling = self.telling_words(&searcher, &text);
+        let Telling {
+            words: telling,
+            pairs,
+        } = self.telling_words(&searcher, &text);
         let plan = Plan {
             words: telling
                 .iter()
@@ -85,7 +100,7 @@ impl Engine {
             search_id: None,
         };
         if !telling.is_empty() {
-            let query = self.telling_query(&telling, lang.as_deref(), params.drafts);
+            let query = self.telling_query(&telling, &pairs, lang.as_deref(), params.drafts);
             let top = TopDocs::with_limit(params.limit.max(1))
                 .and_offset(params.offset)
                 .order_by_score();
@@ -110,7 +125,7 @@ impl Engine {
     /// The message's most telling words with their weights (highest first): words the index
     /// knows, function words and numbers aside, by frequency in the message times rarity in
     /// the help center; words in more than half the articles say nothing.
-    fn telling_words(&self, searcher: &Searcher, text: &str) -> Vec<(String, f32)> {
+    fn telling_words(&self, searcher: &Searcher, text: &str) -> Telling {
         let f = &self.index.fields;
         let fields = [
             f.title,
@@ -121,6 +136,7 @@ impl Engine {
             f.body,
         ];
         let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut sequence: Vec<(usize, String)> = Vec::new();
         for t in analysis::analyze_to_vec(text) {
             let letters = t.text.chars().filter(|c| c.is_alphabetic()).count();
             let han = t.text.chars().any(|c| {
@@ -134,6 +150,7 @@ impl Engine {
             {
                 continue;
             }
+            sequence.push((t.position, t.text.clone()));
             *counts.entry(t.text).or_default() += 1;
         }
         let docs = searcher.num_docs().max(1) as f32;
@@ -158,21 +175,44 @@ impl Engine {
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         scored.truncate(TELLING_WORDS);
-        scored
+        // Pairs in the order of the message; ranking them by rarity favoured small talk.
+        let kept: HashSet<&str> = scored.iter().map(|(t, _)| t.as_str()).collect();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for w in sequence.windows(2) {
+            let ((p1, a), (p2, b)) = (&w[0], &w[1]);
+            let pair = (a.clone(), b.clone());
+            if *p2 == p1 + 1
+                && a != b
+                && kept.contains(a.as_str())
+                && kept.contains(b.as_str())
+                && !pairs.contains(&pair)
+            {
+                pairs.push(pair);
+            }
+        }
+        pairs.truncate(TELLING_WORDS);
+        Telling {
+            words: scored,
+            pairs,
+        }
     }
 
-    /// Any of the telling words, each counting by its weight in every field, with the
-    /// field boosts of ordinary searches.
+    /// Any of the telling words, in every field with the field boosts of ordinary searches,
+    /// and a bonus for each pair of them the message has side by side found together.
+    ///
+    /// The words are not weighted by how telling they are: BM25 weighs them by rarity
+    /// already, and weighing twice let a message's rarest small talk ("stuck", a name)
+    /// outrank its subject (Lucene's MoreLikeThis does not boost by default either).
     fn telling_query(
         &self,
         telling: &[(String, f32)],
+        pairs: &[(String, String)],
         lang: Option<&str>,
         drafts: bool,
     ) -> Box<dyn Query> {
         let boosts = self.ranking.field_boosts(&self.index.fields);
-        let top = telling.first().map_or(1.0, |t| t.1).max(f32::EPSILON);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (term, weight) in telling {
+        for (term, _) in telling {
             let fields: Vec<(Occur, Box<dyn Query>)> = boosts
                 .iter()
                 .map(|&(field, boost)| -> (Occur, Box<dyn Query>) {
@@ -188,13 +228,25 @@ impl Engine {
                     )
                 })
                 .collect();
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(BooleanQuery::new(fields)),
-                    weight / top,
-                )),
-            ));
+            should.push((Occur::Should, Box::new(BooleanQuery::new(fields))));
+        }
+        let f = &self.index.fields;
+        let r = &*self.ranking;
+        for (a, b) in pairs {
+            for (field, slop, boost) in [
+                (f.body, r.phrase_slop, r.phrase_body),
+                (f.title, 0, r.phrase_title),
+            ] {
+                let mut phrase = PhraseQuery::new(vec![
+                    Term::from_field_text(field, a),
+                    Term::from_field_text(field, b),
+                ]);
+                phrase.set_slop(slop);
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(phrase), boost * PAIR_BONUS)),
+                ));
+            }
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
