@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +17,7 @@ use super::api::param;
 use super::events::{MAX_COMMENT, clean_text, json_body_of, known_article, too_many};
 use super::visitor::Tracking;
 use super::{ApiError, AppState};
-use crate::agent::{DEFAULT_BASE_URL, Link};
+use crate::agent::Link;
 use crate::articles::lang;
 use crate::metrics::{self, Event, Flag, FlagReason, Millis, Search, Source, sqlite};
 use crate::search::{self, SearchParams, SearchResponse};
@@ -30,31 +30,6 @@ const MAX_MESSAGE_BODY: usize = 128 * 1024;
 const ANSWERS: usize = 5;
 /// The part of a message kept in the recorded search.
 const RECORDED_CHARS: usize = 500;
-
-/// The help center's address as agents reach it: `--base-url`, else the request's `Host`
-/// (and `X-Forwarded-Proto` behind a proxy).
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(b) = state.config.base_url.as_deref().filter(|b| !b.is_empty()) {
-        return b.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        });
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    match host {
-        Some(h) => format!("{proto}://{h}"),
-        None => DEFAULT_BASE_URL.to_string(),
-    }
-}
 
 /// How readers rated an article.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -117,7 +92,7 @@ pub async fn for_agents(
     headers: &HeaderMap,
     response: SearchResponse,
 ) -> serde_json::Value {
-    let base = base_url(state, headers);
+    let base = super::pages::site_base(state, headers);
     let paths = response.results.iter().map(|h| h.path.clone()).collect();
     let votes = helpfulness(state, paths).await;
     let mut body = serde_json::to_value(&response).unwrap_or_default();

@@ -421,20 +421,29 @@ pub fn moved_permanently(to: &str) -> Response {
     }
 }
 
-/// The address the help center is reached at: `--base-url`, else the request's host.
+/// The address the help center is reached at: `--base-url`, else the request's `Host` (and
+/// `X-Forwarded-Proto` behind a proxy).
 pub fn site_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(b) = &state.config.base_url {
+    if let Some(b) = state.config.base_url.as_deref().filter(|b| !b.is_empty()) {
         return b.trim_end_matches('/').to_string();
     }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        });
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    match host {
+        Some(h) => format!("{proto}://{h}"),
+        None => crate::agent::DEFAULT_BASE_URL.to_string(),
+    }
 }
 
 /// Serves a file that sits beside the articles (an image, a PDF), never an article source,
