@@ -21,12 +21,8 @@ import sys
 import tempfile
 import time
 
-from bench import log, pct  # same folder
+from bench import CORPUS, QUERIES, build_kb, log, pct  # same folder
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-CORPUS = os.path.join(SHARED, "corpus", "k8s-docs")
-QUERIES = os.path.join(SHARED, "eval", "k8s-dev.jsonl")
 
 MESSAGES = {
     "en": "Hi, our pods keep restarting after we deployed the new version. kubectl describe "
@@ -50,11 +46,7 @@ def main():
     ap.add_argument("--kb", help="kb binary (default: cargo build --release)")
     ap.add_argument("--per-lang", type=int, default=30, help="queries per language")
     args = ap.parse_args()
-    kb = args.kb
-    if not kb:
-        log("$ cargo build --release")
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-        kb = os.path.join(ROOT, "target", "release", "kb")
+    kb = args.kb or build_kb()
 
     by_lang = {}
     with open(QUERIES, encoding="utf-8") as f:

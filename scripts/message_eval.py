@@ -23,12 +23,7 @@ import tempfile
 import time
 import urllib.parse
 
-from bench import log  # same folder
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-CORPUS = os.path.join(SHARED, "corpus", "k8s-docs")
-QUERIES = os.path.join(SHARED, "eval", "k8s-dev.jsonl")
+from bench import CORPUS, QUERIES, build_kb, log  # same folder
 
 TEMPLATES = {
     "en": [
@@ -90,11 +85,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", help="kb binary (default: cargo build --release)")
     args = ap.parse_args()
-    kb = args.kb
-    if not kb:
-        log("$ cargo build --release")
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-        kb = os.path.join(ROOT, "target", "release", "kb")
+    kb = args.kb or build_kb()
     judged = []
     with open(QUERIES, encoding="utf-8") as f:
         for line in f:
