@@ -60,7 +60,7 @@ fn main() {
 
     let idx = SearchIndex::in_memory().unwrap();
     let mut w = writer::open_writer(&idx).unwrap();
-    writer::sync(&idx, &mut w, &articles).unwrap();
+    writer::sync(&idx, &mut w, &articles, &Default::default()).unwrap();
     let engine = Engine::new(Arc::new(idx), Ranking::default());
     let infos = ArticleInfo::from_catalog(&engine.index().catalog(), &articles);
     let queries = history::article_queries(&articles);

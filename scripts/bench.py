@@ -105,6 +105,25 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_healthy(port, timeout=30, within=300):
+    """Waits until `kb serve` on `port` answers /healthz with 200; returns the connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    t0 = time.perf_counter()
+    while True:
+        try:
+            conn.request("GET", "/healthz")
+            r = conn.getresponse()
+            r.read()
+            if r.status == 200:
+                return conn
+        except OSError:
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        if time.perf_counter() - t0 > within:
+            sys.exit("bench: server did not become healthy")
+        time.sleep(0.1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kb")
@@ -151,21 +170,7 @@ def main():
                                  "--addr", f"127.0.0.1:{port}", "--no-watch"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            t0 = time.perf_counter()
-            while True:
-                try:
-                    conn.request("GET", "/healthz")
-                    r = conn.getresponse()
-                    r.read()
-                    if r.status == 200:
-                        break
-                except OSError:
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                if time.perf_counter() - t0 > 300:
-                    sys.exit("bench: server did not become healthy")
-                time.sleep(0.1)
+            conn = wait_healthy(port)
             loaded = rss_mb(proc.pid)
             log(f"serve: loaded, RSS {loaded['VmRSS']:.0f} MB")
             server_ms, client_ms = [], []

@@ -116,3 +116,57 @@ Part {i} about getting money back.
         out.stderr
     );
 }
+
+/// Links from the articles folder to a file and a folder outside it, and an article over
+/// the default size limit (1 MiB).
+pub fn hostile_folder(dir: &Dir) {
+    dir.write("en/ok.md", "# Fine\n\nNothing to see.");
+    std::fs::write(
+        dir.path().join("secret.md"),
+        "# Secret\n\nThe root password is hunter2.",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+    std::fs::write(
+        dir.path().join("outside/leak.md"),
+        "# Leak\n\nThe api key is swordfish.",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.md"), dir.articles().join("en/p.md"))
+        .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside"), dir.articles().join("en/docs")).unwrap();
+    dir.write(
+        "en/big.md",
+        format!("# Big\n\n{}", "enormous words ".repeat(100_000)),
+    );
+}
+
+// See: issue 11 (a symbolic link published /etc/passwd; a 50 MB article took 2.8 GB).
+#[test]
+fn r11_links_outside_and_oversized_articles_are_errors() {
+    let dir = Dir::new();
+    hostile_folder(&dir);
+    let out = dir.run(&["check"]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    for expected in [
+        "articles/en/big.md:1: the file is 1.4 MiB, more than the 1 MiB `--max-article-size`",
+        "articles/en/docs:1: a symbolic link to ",
+        "articles/en/p.md:1: a symbolic link to ",
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(expected)),
+            "no {expected:?} in\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("outside the articles folder"));
+    assert!(!out.stdout.contains("leak.md"), "{}", out.stdout);
+
+    // A higher limit lets the big one through; the links stay errors.
+    let out = dir.run(&["check", "--max-article-size", "2MiB"]);
+    assert!(!out.stdout.contains("big.md"), "{}", out.stdout);
+    assert!(out.stdout.contains("articles/en/p.md:1:"), "{}", out.stdout);
+    let out = dir.run(&["check", "--max-article-size", "a lot"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("not a size"), "{}", out.stderr);
+}

@@ -182,3 +182,41 @@ fn a_missing_articles_folder_is_a_clear_error() {
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("no-such-folder"), "{}", out.stderr);
 }
+
+// See: issue 11.
+#[test]
+fn r11_index_skips_links_outside_and_oversized_articles() {
+    let dir = Dir::new();
+    crate::check::hostile_folder(&dir);
+    // A newline in a file name cannot start a log line of its own.
+    dir.write("en/bad\nkb: all fine.md", "---\ntitle: [\n---\n");
+    let out = dir.run(&["index"]);
+    out.assert_ok();
+    assert!(
+        out.stdout.contains("indexed 1 articles") && out.stdout.contains("4 skipped"),
+        "{}",
+        out.stdout
+    );
+    for expected in [
+        "articles/en/big.md:1: the file is 1.4 MiB",
+        "articles/en/docs:1: a symbolic link to ",
+        "articles/en/p.md:1: a symbolic link to ",
+        "articles/en/bad\\nkb: all fine.md:2: ",
+    ] {
+        assert!(
+            out.stderr.lines().any(|l| l.starts_with(expected)),
+            "no {expected:?} in\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.lines().any(|l| l.starts_with("kb: all fine")));
+    for q in ["hunter2", "swordfish", "enormous"] {
+        let out = dir.run(&["search", q, "--json"]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(json["total"], 0, "{q}: {json}");
+    }
+    let out = dir.run(&["index", "--max-article-size", "2MiB"]);
+    assert!(out.stdout.contains("1 added"), "{}", out.stdout);
+    let out = dir.run(&["search", "enormous", "--json"]);
+    assert!(out.stdout.contains("en/big.md"), "{}", out.stdout);
+}

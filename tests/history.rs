@@ -720,6 +720,6 @@ pub fn copy_dir(src: &Path, dst: &Path) {
 
 /// Each article's front matter `queries`, by path.
 pub fn article_queries(dir: &Path) -> HashMap<String, Vec<String>> {
-    let (articles, _) = kb::articles::load(dir).unwrap();
+    let (articles, _) = kb::articles::load(dir, &Default::default()).unwrap();
     articles.into_iter().map(|a| (a.path, a.queries)).collect()
 }

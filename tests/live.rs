@@ -130,3 +130,80 @@ fn the_server_stops_promptly_with_pages_open() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// CPU time (clock ticks, user and system) and bytes read (`rchar`: every `read` call) of a
+/// process so far.
+fn usage(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After the command name, which is in parentheses and may hold spaces: the state is
+    // field 3, utime and stime fields 14 and 15.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    let read = io
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (ticks, read)
+}
+
+/// Waits until the server's log says `what` `times` times.
+#[track_caller]
+fn wait_for_log(s: &Server, what: &str, times: usize) {
+    let started = Instant::now();
+    while s.log().matches(what).count() < times {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what:?} not logged {times} times:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+// See: issue 11 (a watcher woken by its own sync's reads re-indexed forever).
+#[test]
+fn r11_an_idle_server_stays_idle() {
+    let dir = Dir::new();
+    let text = "Refunds, returns and shipping, in more words than one. ".repeat(40);
+    for i in 0..300 {
+        dir.write(
+            &format!("en/topic-{}/article-{i}.md", i % 10),
+            format!("# Article {i}\n\n{text}"),
+        );
+    }
+    dir.write("en/broken.md", "---\ntitle: [\n---\nbroken");
+    let s = Server::start_watching(&dir, &[]);
+    wait_for_log(&s, "watching", 1);
+    // Let the start settle (the first commit, the dictionaries loaded).
+    std::thread::sleep(Duration::from_secs(1));
+
+    let (ticks, read) = usage(s.pid());
+    std::thread::sleep(Duration::from_secs(3));
+    let (ticks_after, read_after) = usage(s.pid());
+    // A tick is 10 ms: 3 % of a core at most, where re-reading everything forever took
+    // 100 % and more. No article is read again (one is 2 kB).
+    assert!(
+        ticks_after - ticks <= 10,
+        "{} ticks of CPU in 3 quiet seconds\n{}",
+        ticks_after - ticks,
+        s.log()
+    );
+    assert!(
+        read_after - read < 2_000,
+        "{} bytes read in 3 quiet seconds",
+        read_after - read
+    );
+    assert_eq!(s.log().matches("en/broken.md:").count(), 1, "{}", s.log());
+
+    // Another article's save syncs again, which does not tell the unchanged broken one again.
+    dir.write("en/new.md", "# New\n\nFreshly written words.");
+    wait_for_search(&s, "freshly", Some("en/new.md"));
+    assert_eq!(s.log().matches("en/broken.md:").count(), 1, "{}", s.log());
+    // Saving the broken article, still broken, does.
+    dir.write("en/broken.md", "---\ntitle: [\n---\nstill broken");
+    wait_for_log(&s, "en/broken.md:", 2);
+}

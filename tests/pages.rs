@@ -383,3 +383,35 @@ fn raw_head(path: &str, header: &str) -> String {
     let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
     text.split("\r\n\r\n").next().unwrap_or("").to_string()
 }
+
+// See: issue 11 (`ln -s /etc/passwd articles/en/p.md` was served, found and listed).
+#[test]
+fn r11_nothing_outside_the_articles_folder_is_served() {
+    let dir = Dir::fixture("help-center");
+    crate::check::hostile_folder(&dir);
+    let s = Server::start(&dir, &[]);
+    for path in ["/en/p", "/en/docs/leak", "/en/big"] {
+        assert_eq!(s.get(path).0, 404, "{path}");
+    }
+    for q in ["hunter2", "swordfish", "enormous"] {
+        assert!(s.paths(&[("q", q)]).is_empty(), "{q}");
+    }
+    let sitemap = s.get("/sitemap.xml").1;
+    assert!(sitemap.contains("/en/billing/refunds</loc>"), "{sitemap}");
+    assert!(
+        !sitemap.contains("/en/p<") && !sitemap.contains("/en/docs/"),
+        "{sitemap}"
+    );
+    let log = s.log();
+    assert!(log.contains("articles/en/p.md:1: a symbolic link"), "{log}");
+    assert!(log.contains("articles/en/big.md:1: the file is"), "{log}");
+
+    // An article that becomes a link after it was indexed is not served either.
+    let refunds = dir.articles().join("en/billing/refunds.md");
+    assert_eq!(s.get("/en/billing/refunds").0, 200);
+    std::fs::remove_file(&refunds).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.md"), &refunds).unwrap();
+    let (status, body) = s.get("/en/billing/refunds");
+    assert!(!body.contains("hunter2"), "{status}: {body}");
+    assert_eq!(status, 404);
+}

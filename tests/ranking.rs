@@ -10,7 +10,7 @@ use crate::util::Dir;
 fn engine(dir: &Dir) -> Engine {
     let idx = SearchIndex::open_or_create(&dir.index()).unwrap();
     let mut w = writer::open_writer(&idx).unwrap();
-    let report = writer::sync(&idx, &mut w, &dir.articles()).unwrap();
+    let report = writer::sync(&idx, &mut w, &dir.articles(), &Default::default()).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     Engine::new(Arc::new(idx), Ranking::default())
 }

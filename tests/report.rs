@@ -21,7 +21,7 @@ fn help_center_with_history() -> Dir {
     history::git_history(&dir.articles(), now);
     let idx = SearchIndex::in_memory().unwrap();
     let mut w = writer::open_writer(&idx).unwrap();
-    writer::sync(&idx, &mut w, &dir.articles()).unwrap();
+    writer::sync(&idx, &mut w, &dir.articles(), &Default::default()).unwrap();
     let engine = Engine::new(Arc::new(idx), Ranking::default());
     let articles = ArticleInfo::from_catalog(&engine.index().catalog(), &dir.articles());
     let queries = history::article_queries(&dir.articles());

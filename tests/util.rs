@@ -222,6 +222,11 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Any request, with extra headers; the status, headers and body.
     pub fn request(
         &self,

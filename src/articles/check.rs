@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{Article, shown_path};
+use super::{Article, RealPath, real_path, shown_path};
 use crate::error::Problem;
 
 /// URL prefixes the help center serves itself: an article there would be hidden.
@@ -201,6 +201,15 @@ pub fn lint(dir: &Path, articles: &[Article]) -> Vec<Problem> {
                             shown_path(dir, &rel)
                         ),
                     ));
+                } else if let Ok(RealPath::Outside(real)) = real_path(dir, Path::new(&rel)) {
+                    problems.push(Problem::error(
+                        &file,
+                        link.line,
+                        format!(
+                            "image {target} is a symbolic link to {}, outside the articles folder: the help center will not serve it",
+                            real.display()
+                        ),
+                    ));
                 }
                 continue;
             }
@@ -317,7 +326,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        let (articles, problems) = crate::articles::load(dir.path()).unwrap();
+        let (articles, problems) = crate::articles::load(dir.path(), &Default::default()).unwrap();
         assert!(problems.is_empty(), "{problems:?}");
         (dir, articles)
     }
@@ -395,6 +404,29 @@ mod tests {
         assert_eq!(m.len(), 1, "{m:#?}");
         assert!(
             m[0].starts_with("en/a.md:5: missing image img/card.png"),
+            "{}",
+            m[0]
+        );
+    }
+
+    #[test]
+    fn images_linked_outside_the_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("card.png"), "png").unwrap();
+        let (dir, articles) = load(&[("en/a.md", "# A\n\n![card](card.png)\n")]);
+        std::os::unix::fs::symlink(
+            outside.path().join("card.png"),
+            dir.path().join("en/card.png"),
+        )
+        .unwrap();
+        let m: Vec<String> = lint(dir.path(), &articles)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(
+            m[0].contains("en/a.md:3: image card.png is a symbolic link to ")
+                && m[0].contains("outside the articles folder"),
             "{}",
             m[0]
         );

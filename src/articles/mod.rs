@@ -98,24 +98,133 @@ pub fn is_article_path(path: &str) -> bool {
     path.ends_with(".md") && !path.split('/').any(|c| c.starts_with('.') || c.is_empty())
 }
 
-/// Lists the articles of `dir`, sorted by path. Unreadable subfolders are reported, not fatal.
+/// What kb reads at most from one article file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes; a larger file is reported and skipped.
+    pub max_article_size: u64,
+}
+
+/// The default `--max-article-size`: 1 MiB, three and a half times the largest article of
+/// the k8s documentation (292 kB), while indexing a file of that size takes tens of
+/// megabytes (the README has the figures).
+pub const DEFAULT_MAX_ARTICLE_SIZE: u64 = 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_article_size: DEFAULT_MAX_ARTICLE_SIZE,
+        }
+    }
+}
+
+/// Where a path of the articles folder really leads, once symbolic links are followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RealPath {
+    /// Inside the folder: safe to read and serve.
+    Inside(PathBuf),
+    /// Outside it: a symbolic link (of the file or of a folder on the way) leads there.
+    /// Never read, index or serve it: whoever can commit a link could publish any file the
+    /// server can read (`ln -s /etc/passwd articles/en/p.md`).
+    Outside(PathBuf),
+}
+
+/// Resolves `rel` (relative to the articles folder `dir`) to the file or folder it really
+/// is, following symbolic links; an error when it does not exist or the links loop.
+pub fn real_path(dir: &Path, rel: &Path) -> std::io::Result<RealPath> {
+    let root = dir.canonicalize()?;
+    let real = dir.join(rel).canonicalize()?;
+    Ok(if real.starts_with(&root) {
+        RealPath::Inside(real)
+    } else {
+        RealPath::Outside(real)
+    })
+}
+
+/// The problem of a link that leads outside the articles folder.
+fn outside(shown: &str, real: &Path) -> Problem {
+    Problem::error(
+        shown,
+        1,
+        format!(
+            "a symbolic link to {}, outside the articles folder: kb reads nothing outside it; put the file itself in the folder",
+            real.display()
+        ),
+    )
+}
+
+/// A size for people: `1 MiB`, `50.3 MiB`, `900 KiB`, `12 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = KIB * KIB;
+    let with_unit = |unit: u64, name: &str| {
+        let n = bytes as f64 / unit as f64;
+        if bytes.is_multiple_of(unit) {
+            format!("{} {name}", bytes / unit)
+        } else {
+            format!("{n:.1} {name}")
+        }
+    };
+    match bytes {
+        b if b >= MIB => with_unit(MIB, "MiB"),
+        b if b >= KIB => with_unit(KIB, "KiB"),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Lists the articles of `dir`, sorted by path. Unreadable subfolders, and symbolic links
+/// that lead outside the folder (to an article or a folder), are reported, not fatal; links
+/// that stay inside are followed (a loop is reported).
 pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
-    let meta = std::fs::metadata(dir).map_err(|source| Error::ArticlesFolder {
+    let folder_err = |source| Error::ArticlesFolder {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(dir).map_err(folder_err)?;
     if !meta.is_dir() {
-        return Err(Error::ArticlesFolder {
-            path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
-        });
+        return Err(folder_err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a folder",
+        )));
     }
+    let root = dir.canonicalize().map_err(folder_err)?;
+    // As problems show paths: the folder joined with the path below it.
+    let shown = |at: &Path| match at.strip_prefix(dir) {
+        Ok(rel) => shown_path(dir, &rel.to_string_lossy()),
+        Err(_) => at.display().to_string(),
+    };
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let mut links_out = Vec::new();
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(true)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_name().to_string_lossy().starts_with('.') {
+                return false;
+            }
+            if !e.path_is_symlink() {
+                // Entries below a followed link are inside: the link was checked.
+                return true;
+            }
+            let real = match e.path().canonicalize() {
+                Ok(real) => real,
+                // Dangling or looping: walkdir reports it.
+                Err(_) => return true,
+            };
+            if real.starts_with(&root) {
+                return true;
+            }
+            // Only what could hold or be an article is worth a word; the web layer refuses
+            // other files that lead outside on its own.
+            if e.file_type().is_dir() || e.file_name().to_string_lossy().ends_with(".md") {
+                links_out.push(outside(&shown(e.path()), &real));
+            }
+            false
+        });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -124,7 +233,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
                     .path()
                     .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
                 problems.push(Problem::error(
-                    at.display().to_string(),
+                    shown(&at),
                     1,
                     format!(
                         "cannot read: {}",
@@ -147,7 +256,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
             .map(|parts| parts.join("/"))
         else {
             problems.push(Problem::error(
-                entry.path().display().to_string(),
+                shown(entry.path()),
                 1,
                 "file name is not valid UTF-8: rename it",
             ));
@@ -160,8 +269,50 @@ pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
             });
         }
     }
+    problems.extend(links_out);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((files, problems))
+}
+
+/// Reads the article at `path` (relative to `dir`): only if it really is inside the folder
+/// (checked again here, as a file can become a link after a scan), and only up to
+/// `limits.max_article_size` bytes.
+pub fn read(dir: &Path, path: &str, limits: &Limits) -> std::result::Result<Vec<u8>, Problem> {
+    use std::io::Read;
+    let shown = shown_path(dir, path);
+    let cannot = |e: std::io::Error| Problem::error(&shown, 1, format!("cannot read: {e}"));
+    let real = match real_path(dir, Path::new(path)).map_err(cannot)? {
+        RealPath::Inside(real) => real,
+        RealPath::Outside(real) => return Err(outside(&shown, &real)),
+    };
+    let max = limits.max_article_size;
+    let too_large = |size: u64| {
+        Problem::error(
+            &shown,
+            1,
+            format!(
+                "the file is {}, more than the {} `--max-article-size`: split the article, or raise the limit",
+                human_size(size),
+                human_size(max)
+            ),
+        )
+    };
+    // Not a FIFO or a device, whose opening or reading would never end.
+    let meta = std::fs::metadata(&real).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Problem::error(&shown, 1, "not a regular file"));
+    }
+    if meta.len() > max {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(&real).map_err(cannot)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A file that grows after the check is still cut at the limit.
+    file.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// When an article last changed, as `YYYY-MM-DD`: its front matter `updated`, else the date of
@@ -350,17 +501,14 @@ pub fn parse(path: &str, shown: &str, bytes: &[u8]) -> std::result::Result<Artic
 }
 
 /// Reads every article of `dir`; broken ones become problems.
-pub fn load(dir: &Path) -> Result<(Vec<Article>, Vec<Problem>)> {
+pub fn load(dir: &Path, limits: &Limits) -> Result<(Vec<Article>, Vec<Problem>)> {
     let (files, mut problems) = scan(dir)?;
     let mut articles = Vec::with_capacity(files.len());
     for file in files {
         let shown = shown_path(dir, &file.path);
-        match std::fs::read(&file.abs) {
-            Ok(bytes) => match parse(&file.path, &shown, &bytes) {
-                Ok(a) => articles.push(a),
-                Err(p) => problems.push(p),
-            },
-            Err(e) => problems.push(Problem::error(shown, 1, format!("cannot read: {e}"))),
+        match read(dir, &file.path, limits).and_then(|bytes| parse(&file.path, &shown, &bytes)) {
+            Ok(a) => articles.push(a),
+            Err(p) => problems.push(p),
         }
     }
     Ok((articles, problems))
@@ -429,6 +577,7 @@ fn percent_encode_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Severity;
 
     fn article(path: &str, text: &str) -> Article {
         parse(path, path, text.as_bytes()).unwrap()
@@ -559,6 +708,83 @@ mod tests {
         assert!(!is_article_path("en/.drafts/a.md"));
         assert!(!is_article_path("en/.a.md"));
         assert!(!is_article_path("en/a.markdown"));
+    }
+
+    #[test]
+    fn links_outside_the_folder_are_refused_and_reported() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "# Secret").unwrap();
+        std::fs::create_dir_all(outside.path().join("docs")).unwrap();
+        std::fs::write(outside.path().join("docs/more.md"), "# More").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("en/real")).unwrap();
+        std::fs::write(root.join("en/real/a.md"), "# A").unwrap();
+        let link = |target: &Path, at: &str| std::os::unix::fs::symlink(target, root.join(at));
+        link(&outside.path().join("secret.md"), "en/p.md").unwrap();
+        link(&outside.path().join("docs"), "en/docs").unwrap();
+        link(Path::new("../../../../../../../../etc"), "en/etc").unwrap();
+        // Links that stay inside are followed; a loop is reported, not walked forever.
+        link(Path::new("real/a.md"), "en/b.md").unwrap();
+        link(Path::new("real"), "en/also").unwrap();
+        link(Path::new(".."), "en/real/up").unwrap();
+        link(Path::new("self.md"), "en/self.md").unwrap();
+
+        let (files, problems) = scan(root).unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["en/also/a.md", "en/b.md", "en/real/a.md"]);
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        for (file, what) in [
+            ("en/p.md", "secret.md, outside the articles folder"),
+            ("en/docs", "docs, outside the articles folder"),
+            ("en/etc", "/etc, outside the articles folder"),
+            ("en/self.md", "cannot read"),
+            ("en/real/up", "cannot read"),
+        ] {
+            let at = format!("{}:1: ", shown_path(root, file));
+            assert!(
+                shown.iter().any(|p| p.starts_with(&at) && p.contains(what)),
+                "no {at}…{what} in {shown:#?}"
+            );
+        }
+        assert!(problems.iter().all(|p| p.severity == Severity::Error));
+
+        // Reading checks again: a file replaced by a link after the scan is still refused.
+        let limits = Limits::default();
+        assert_eq!(read(root, "en/b.md", &limits).unwrap(), b"# A");
+        std::fs::remove_file(root.join("en/real/a.md")).unwrap();
+        link(&outside.path().join("secret.md"), "en/real/a.md").unwrap();
+        let p = read(root, "en/b.md", &limits).unwrap_err();
+        assert!(p.message.contains("outside the articles folder"), "{p}");
+        let p = read(root, "en/p.md", &limits).unwrap_err();
+        assert!(p.message.contains("outside the articles folder"), "{p}");
+    }
+
+    #[test]
+    fn articles_over_the_size_limit_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("en")).unwrap();
+        std::fs::write(root.join("en/big.md"), "x".repeat(2048)).unwrap();
+        std::fs::write(root.join("en/fits.md"), "x".repeat(1024)).unwrap();
+        let limits = Limits {
+            max_article_size: 1024,
+        };
+        assert_eq!(read(root, "en/fits.md", &limits).unwrap().len(), 1024);
+        let p = read(root, "en/big.md", &limits).unwrap_err();
+        assert_eq!(
+            p.to_string(),
+            format!(
+                "{}:1: the file is 2 KiB, more than the 1 KiB `--max-article-size`: split the article, or raise the limit",
+                shown_path(root, "en/big.md")
+            )
+        );
+        let (loaded, problems) = load(root, &limits).unwrap();
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(human_size(1024 * 1024), "1 MiB");
+        assert_eq!(human_size(52_740_000), "50.3 MiB");
+        assert_eq!(human_size(900), "900 bytes");
     }
 
     #[test]

@@ -13,13 +13,14 @@ use kb::search::{Engine, Ranking, queries};
 /// Returns whether the articles passed (no errors).
 pub fn run(args: &CheckArgs) -> Result<bool> {
     let dir = &args.articles;
-    let (loaded, mut problems) = articles::load(dir)?;
+    let limits = args.limits.limits();
+    let (loaded, mut problems) = articles::load(dir, &limits)?;
     problems.extend(check::lint(dir, &loaded));
 
     // Search tests run against an index of exactly these articles, in memory.
     let idx = SearchIndex::in_memory()?;
     let mut w = writer::open_writer(&idx)?;
-    writer::sync(&idx, &mut w, dir)?;
+    writer::sync(&idx, &mut w, dir, &limits)?;
     let engine = Engine::new(Arc::new(idx), Ranking::from_env());
     let tests = queries::run(&engine, dir, &loaded);
     problems.extend(tests.failures.iter().cloned());

@@ -22,7 +22,7 @@ pub fn run(args: &IndexArgs) -> Result<()> {
 /// for segment merges so the next search opens a compact index.
 pub fn refresh(idx: &SearchIndex, folders: &Folders) -> Result<writer::SyncReport> {
     let mut w = writer::open_writer(idx)?;
-    let report = writer::sync(idx, &mut w, &folders.articles)?;
+    let report = writer::sync(idx, &mut w, &folders.articles, &folders.limits.limits())?;
     w.wait_merging_threads()?;
     for p in &report.problems {
         eprintln!("{p}");

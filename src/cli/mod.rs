@@ -65,6 +65,57 @@ pub struct Folders {
     /// Folder of the search index (derived data: safe to delete).
     #[arg(long, value_name = "DIR", default_value = "index")]
     pub index: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// How much of the articles kb reads.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Larger article files are reported and skipped: bytes, or with a unit (512KiB, 2MiB,
+    /// 1MB).
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    pub max_article_size: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> kb::articles::Limits {
+        kb::articles::Limits {
+            max_article_size: self.max_article_size,
+        }
+    }
+}
+
+/// A size in bytes: `1048576`, `512KiB`, `2MiB`, `1MB`, `1.5 MiB` (k, K, KB, KiB … all
+/// accepted; decimal units are powers of 1000).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: write bytes or e.g. 512KiB, 2MiB"))?;
+    let unit_bytes: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "kb" => 1_000,
+        "m" | "mib" => 1 << 20,
+        "mb" => 1_000_000,
+        "g" | "gib" => 1 << 30,
+        "gb" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?}: use bytes, KiB, MiB or GiB (or KB, MB, GB)"
+            ));
+        }
+    };
+    let bytes = number * unit_bytes as f64;
+    if !(1.0..=u64::MAX as f64).contains(&bytes) {
+        return Err(format!("{text:?} is not a size of at least one byte"));
+    }
+    Ok(bytes as u64)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -212,4 +263,24 @@ pub struct CheckArgs {
     /// Folder of Markdown articles.
     #[arg(long, value_name = "DIR", default_value = "articles")]
     pub articles: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_size("2 mib"), Ok(2 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1MB"), Ok(1_000_000));
+        assert_eq!(parse_size("1.5MiB"), Ok(3 << 19));
+        for bad in ["", "MiB", "-1", "0", "1 parsec", "1..2M"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -45,7 +45,12 @@ fn index(args: &ReportArgs) -> Result<SearchIndex> {
     let idx = SearchIndex::open_or_create(&args.folders.index)?;
     match writer::open_writer(&idx) {
         Ok(mut w) => {
-            let synced = writer::sync(&idx, &mut w, &args.folders.articles)?;
+            let synced = writer::sync(
+                &idx,
+                &mut w,
+                &args.folders.articles,
+                &args.folders.limits.limits(),
+            )?;
             if synced.changed() {
                 w.wait_merging_threads()?;
             }

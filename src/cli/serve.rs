@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 
 use super::ServeArgs;
+use kb::error::Escaped;
 use kb::index::{SearchIndex, writer};
 use kb::metrics::Recorder;
 use kb::metrics::sqlite::SqliteStore;
@@ -51,6 +52,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             cors_origins: args.cors_origins.clone(),
             data: Some(args.data.clone()),
             admin_token: admin_token(),
+            limits: args.folders.limits.limits(),
         },
         recorder,
     ));
@@ -69,11 +71,12 @@ async fn serve(args: ServeArgs) -> Result<()> {
             if let Some(why) = &idx.fresh {
                 tracing::info!(
                     "building a new index in {} ({why})",
-                    folders.index.display()
+                    Escaped(folders.index.display())
                 );
             }
             let mut w = writer::open_writer(&idx)?;
-            let report = writer::sync(&idx, &mut w, &folders.articles)?;
+            let limits = folders.limits.limits();
+            let report = writer::sync(&idx, &mut w, &folders.articles, &limits)?;
             for p in &report.problems {
                 tracing::warn!("{p}");
             }
@@ -89,6 +92,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 w,
                 ready,
                 folders.articles,
+                limits,
             )?)))
         })();
         match result {
@@ -201,6 +205,7 @@ fn live(
     mut w: tantivy::IndexWriter,
     state: Arc<AppState>,
     articles: std::path::PathBuf,
+    limits: kb::articles::Limits,
 ) -> Result<Reindexer> {
     let (signal, changes) = std::sync::mpsc::channel::<()>();
     let from_watcher = signal.clone();
@@ -208,15 +213,16 @@ fn live(
         let _ = from_watcher.send(());
     })
     .with_context(|| format!("cannot watch {} for changes", articles.display()))?;
-    tracing::info!("watching {} for changes", articles.display());
+    tracing::info!("watching {} for changes", Escaped(articles.display()));
     let thread = std::thread::Builder::new()
         .name("kb-reindex".into())
         .spawn(move || {
             while changes.recv().is_ok() {
                 while changes.try_recv().is_ok() {}
-                match writer::sync(&idx, &mut w, &articles) {
+                match writer::sync(&idx, &mut w, &articles, &limits) {
                     Ok(report) => {
-                        for p in &report.problems {
+                        // A broken article is told once per save, not at every sync.
+                        for p in report.new_problems() {
                             tracing::warn!("{p}");
                         }
                         if report.changed() {

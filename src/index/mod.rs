@@ -286,6 +286,8 @@ pub struct SearchIndex {
     /// Set when the index was (re)created empty on opening, and why.
     pub fresh: Option<Fresh>,
     catalog: RwLock<Arc<Catalog>>,
+    /// What the last sync reported.
+    reported: std::sync::Mutex<writer::Reported>,
 }
 
 impl SearchIndex {
@@ -328,6 +330,7 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             fresh,
             catalog: RwLock::default(),
+            reported: Default::default(),
         };
         idx.refresh_catalog().map_err(|source| Error::Index {
             path: dir.to_path_buf(),
@@ -357,6 +360,7 @@ impl SearchIndex {
             dir,
             fresh: None,
             catalog: RwLock::default(),
+            reported: Default::default(),
         })
     }
 

@@ -2,7 +2,9 @@
 //!
 //! [`sync`] compares every file's hash with the one stored in the index and re-reads only
 //! what changed; new files are added, deleted (or newly broken) ones removed. Files are read,
-//! parsed and analyzed on all cores, and the documents handed to one tantivy writer.
+//! parsed and analyzed on all cores, and the documents handed to one tantivy writer. A
+//! broken file is parsed again only when its bytes change, and its problem is new (worth
+//! telling again) only then.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -14,7 +16,7 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::{Fields, Payload, SearchIndex, offsets};
 use crate::analysis::{self, TokenKind};
-use crate::articles::{self, Article, lang};
+use crate::articles::{self, Article, Limits, lang};
 use crate::error::{Error, Problem, Result};
 
 /// Memory for the writer's in-RAM segment; beyond it a segment is flushed to disk.
@@ -33,6 +35,9 @@ pub struct SyncReport {
     pub changed: Vec<String>,
     /// Broken articles (skipped) and unreadable files.
     pub problems: Vec<Problem>,
+    /// Whether each of `problems` is new: not reported by the index's previous sync, or in a
+    /// file whose bytes changed since.
+    new: Vec<bool>,
     pub elapsed: Duration,
 }
 
@@ -40,6 +45,24 @@ impl SyncReport {
     pub fn changed(&self) -> bool {
         self.added + self.updated + self.removed > 0
     }
+
+    /// The problems the previous sync of this index did not report: what a server that
+    /// re-indexes on every save logs, so that a broken article is told once per change.
+    pub fn new_problems(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .zip(&self.new)
+            .filter_map(|(p, &new)| new.then_some(p))
+    }
+}
+
+/// The problems an index's last sync found, so that the next one knows what is new.
+#[derive(Debug, Default)]
+pub(crate) struct Reported {
+    /// Broken articles by path, with the hash of the bytes that were broken.
+    broken: HashMap<String, (u64, Problem)>,
+    /// Problems found before parsing (unreadable, outside the folder, too large).
+    others: HashSet<Problem>,
 }
 
 /// Opens the one writer an index may have.
@@ -86,16 +109,41 @@ enum Outcome {
         path: String,
         doc: Box<TantivyDocument>,
     },
-    Broken(Problem),
+    /// Not parsed: unreadable, outside the folder, too large.
+    Unreadable(Problem),
+    Broken {
+        path: String,
+        hash: u64,
+        problem: Problem,
+        /// Parsed before, with the same bytes.
+        known: bool,
+    },
 }
 
-/// Makes the index match the articles folder `dir` and commits.
-pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<SyncReport> {
+/// Makes the index match the articles folder `dir` and commits. Files larger than `limits`
+/// allow are skipped and reported.
+pub fn sync(
+    idx: &SearchIndex,
+    writer: &mut IndexWriter,
+    dir: &Path,
+    limits: &Limits,
+) -> Result<SyncReport> {
     let started = Instant::now();
-    let (files, mut problems) = articles::scan(dir)?;
+    let (files, scan_problems) = articles::scan(dir)?;
     idx.reader.reload()?;
     let indexed = indexed_hashes(idx)?;
     let fields = idx.fields;
+    let before = std::mem::take(&mut *idx.reported.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut reported = Reported::default();
+    let mut problems: Vec<(Problem, bool)> = Vec::new();
+    let mut other = |p: Problem, problems: &mut Vec<(Problem, bool)>| {
+        let new = !before.others.contains(&p);
+        reported.others.insert(p.clone());
+        problems.push((p, new));
+    };
+    for p in scan_problems {
+        other(p, &mut problems);
+    }
 
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
@@ -106,26 +154,38 @@ pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<S
         let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(64);
         for _ in 0..workers {
             let tx = tx.clone();
-            let (files, next, indexed) = (&files, &next, &indexed);
+            let (files, next, indexed, before) = (&files, &next, &indexed, &before);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
                     let shown = articles::shown_path(dir, &file.path);
-                    let outcome = match std::fs::read(&file.abs) {
-                        Err(e) => {
-                            Outcome::Broken(Problem::error(shown, 1, format!("cannot read: {e}")))
-                        }
+                    let outcome = match articles::read(dir, &file.path, limits) {
+                        Err(p) => Outcome::Unreadable(p),
                         Ok(bytes) => {
-                            if indexed.get(&file.path) == Some(&articles::hash_bytes(&bytes)) {
+                            let hash = articles::hash_bytes(&bytes);
+                            let known = before.broken.get(&file.path).filter(|b| b.0 == hash);
+                            if indexed.get(&file.path) == Some(&hash) {
                                 Outcome::Unchanged(file.path.clone())
+                            } else if let Some((_, problem)) = known {
+                                Outcome::Broken {
+                                    path: file.path.clone(),
+                                    hash,
+                                    problem: problem.clone(),
+                                    known: true,
+                                }
                             } else {
                                 match articles::parse(&file.path, &shown, &bytes) {
                                     Ok(a) => Outcome::Indexed {
                                         path: file.path.clone(),
                                         doc: Box::new(document(&fields, &a)),
                                     },
-                                    Err(p) => Outcome::Broken(p),
+                                    Err(problem) => Outcome::Broken {
+                                        path: file.path.clone(),
+                                        hash,
+                                        problem,
+                                        known: false,
+                                    },
                                 }
                             }
                         }
@@ -154,7 +214,16 @@ pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<S
                     report.changed.push(path.clone());
                     present.insert(path);
                 }
-                Outcome::Broken(p) => problems.push(p),
+                Outcome::Unreadable(p) => other(p, &mut problems),
+                Outcome::Broken {
+                    path,
+                    hash,
+                    problem,
+                    known,
+                } => {
+                    reported.broken.insert(path, (hash, problem.clone()));
+                    problems.push((problem, !known));
+                }
             }
         }
         Ok(())
@@ -175,8 +244,9 @@ pub fn sync(idx: &SearchIndex, writer: &mut IndexWriter, dir: &Path) -> Result<S
         idx.reader.reload()?;
         idx.refresh_catalog()?;
     }
-    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    report.problems = problems;
+    *idx.reported.lock().unwrap_or_else(|e| e.into_inner()) = reported;
+    problems.sort_by(|(a, _), (b, _)| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    (report.problems, report.new) = problems.into_iter().unzip();
     report.articles = present.len();
     report.elapsed = started.elapsed();
     Ok(report)
@@ -291,25 +361,32 @@ mod tests {
 
         let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
         let mut w = open_writer(&idx).unwrap();
-        let r = sync(&idx, &mut w, a).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert_eq!((r.added, r.updated, r.removed, r.unchanged), (2, 0, 0, 0));
         assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.new_problems().count(), 1);
         assert!(r.problems[0].file.ends_with("en/broken.md"));
         assert_eq!(idx.num_articles(), 2);
 
-        let r = sync(&idx, &mut w, a).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert_eq!((r.added, r.updated, r.removed, r.unchanged), (0, 0, 0, 2));
+        // Still broken, and not news: a server does not tell it again.
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.new_problems().count(), 0);
+        write(a, "en/broken.md", "---\ntitle: [\n---\nsaved again");
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!(r.new_problems().count(), 1);
 
         write(a, "en/b.md", "# Beta\n\nchanged");
         std::fs::remove_file(a.join("en/a.md")).unwrap();
         write(a, "en/c.md", "# Gamma");
-        let r = sync(&idx, &mut w, a).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert_eq!((r.added, r.updated, r.removed, r.unchanged), (1, 1, 1, 0));
         assert_eq!(idx.num_articles(), 2);
 
         // An article that breaks leaves the index.
         write(a, "en/c.md", "---\ndraft: maybe\n---\n");
-        let r = sync(&idx, &mut w, a).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert_eq!(r.removed, 1);
         assert_eq!(idx.num_articles(), 1);
     }
@@ -322,12 +399,12 @@ mod tests {
         {
             let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
             let mut w = open_writer(&idx).unwrap();
-            sync(&idx, &mut w, articles.path()).unwrap();
+            sync(&idx, &mut w, articles.path(), &Limits::default()).unwrap();
         }
         let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
         assert_eq!(idx.fresh, None);
         let mut w = open_writer(&idx).unwrap();
-        let r = sync(&idx, &mut w, articles.path()).unwrap();
+        let r = sync(&idx, &mut w, articles.path(), &Limits::default()).unwrap();
         assert_eq!((r.added, r.unchanged), (0, 1));
     }
 

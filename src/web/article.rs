@@ -90,9 +90,10 @@ pub async fn page(
 ) -> Response {
     let dir = state.config.articles.clone();
     let path = entry.path.clone();
+    let limits = state.config.limits;
     let loaded = tokio::task::spawn_blocking(move || {
         let shown = articles::shown_path(&dir, &path);
-        let bytes = std::fs::read(dir.join(&path)).ok()?;
+        let bytes = articles::read(&dir, &path, &limits).ok()?;
         articles::parse(&path, &shown, &bytes).ok()
     })
     .await;

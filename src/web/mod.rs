@@ -57,6 +57,8 @@ pub struct WebConfig {
     pub data: Option<PathBuf>,
     /// The token admin routes require (`KB_ADMIN_TOKEN`); without one they are off.
     pub admin_token: Option<String>,
+    /// How much of an article file pages read (`--max-article-size`).
+    pub limits: crate::articles::Limits,
 }
 
 /// What every handler shares.

@@ -382,7 +382,8 @@ fn home(state: &AppState, catalog: &Catalog, headers: &HeaderMap, lang: Option<&
         })
         .collect();
     let intro_html = intro.and_then(|path| {
-        let bytes = std::fs::read(state.config.articles.join(&path)).ok()?;
+        let bytes =
+            crate::articles::read(&state.config.articles, &path, &state.config.limits).ok()?;
         let shown = crate::articles::shown_path(&state.config.articles, &path);
         let a = crate::articles::parse(&path, &shown, &bytes).ok()?;
         Some(a.html())
