@@ -220,3 +220,48 @@ fn r11_index_skips_links_outside_and_oversized_articles() {
     let out = dir.run(&["search", "enormous", "--json"]);
     assert!(out.stdout.contains("en/big.md"), "{}", out.stdout);
 }
+
+// See: issue 11 (after `kill -9` during the first `kb index`, `kb search` answered nothing
+// and exit 0).
+#[test]
+fn r11_search_and_link_say_when_the_index_is_missing_or_incomplete() {
+    // No index, and no articles to build one from: an error naming the fix, nothing created.
+    let dir = Dir::new();
+    std::fs::remove_dir(dir.articles()).unwrap();
+    for cmd in ["search", "link"] {
+        let out = dir.run(&[cmd, "refund"]);
+        assert_eq!(out.code, Some(2), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("no index") && out.stderr.contains("run `kb index"),
+            "{}",
+            out.stderr
+        );
+        assert!(!dir.index().exists());
+    }
+
+    // What `kill -9` during the first build leaves: tantivy's empty index, never committed.
+    let dir = Dir::fixture("help-center");
+    drop(kb::index::SearchIndex::open_or_create(&dir.index()).unwrap());
+    let moved = dir.path().join("elsewhere");
+    std::fs::rename(dir.articles(), &moved).unwrap();
+    let out = dir.run(&["search", "refund"]);
+    assert_eq!(out.code, Some(2), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("the index is incomplete") && out.stderr.contains("run `kb index"),
+        "{}",
+        out.stderr
+    );
+    // With the articles back, the search finishes the build first, and says so.
+    std::fs::rename(&moved, dir.articles()).unwrap();
+    let out = dir.run(&["link", "refund"]);
+    out.assert_ok();
+    assert!(
+        out.stderr.contains("the index is incomplete"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("/en/billing/refunds"), "{}", out.stdout);
+    let out = dir.run(&["search", "refund"]);
+    out.assert_ok();
+    assert!(!out.stderr.contains("incomplete"), "{}", out.stderr);
+}

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow, bail};
 
 use super::{Folders, SearchArgs};
 use kb::index::SearchIndex;
@@ -71,12 +71,44 @@ fn terminal_text(html: &str, color: bool) -> String {
 }
 
 /// The search engine over the index in `folders`, built from the articles first when there is
-/// nothing to search yet (no index, or one from another version of kb).
+/// nothing to search yet (no index, one from another version of kb, or one whose first build
+/// was interrupted). Never answers from an index that is not whole without saying so: it
+/// builds it, or fails naming the fix.
 pub(super) fn open_engine(folders: &Folders) -> Result<Engine> {
+    let fix = || {
+        format!(
+            "run `kb index --articles {} --index {}`",
+            folders.articles.display(),
+            folders.index.display()
+        )
+    };
+    if !folders.index.join("meta.json").exists() && !folders.articles.is_dir() {
+        bail!(
+            "there is no index in {} and no articles folder {} to build it from: {}",
+            folders.index.display(),
+            folders.articles.display(),
+            fix()
+        );
+    }
     let idx = SearchIndex::open_or_create(&folders.index)?;
-    if let Some(why) = &idx.fresh {
+    let why = match &idx.fresh {
+        Some(why) => Some(why.to_string()),
+        None if !idx.is_complete() => {
+            Some("the index is incomplete (its first build was interrupted)".to_string())
+        }
+        None => None,
+    };
+    if let Some(why) = why {
         eprintln!("kb: {why}; indexing {} first", folders.articles.display());
-        let report = super::index::refresh(&idx, folders)?;
+        let report = super::index::refresh(&idx, folders).map_err(|e| {
+            if let Some(kb::error::Error::IndexLocked { .. }) = e.downcast_ref() {
+                anyhow!(
+                    "{why}, and another kb process (`kb serve` or `kb index`) is building it: search again when it is done"
+                )
+            } else {
+                e.context(format!("{why}, and kb cannot build it: {}", fix()))
+            }
+        })?;
         eprintln!("{}", super::index::summary(&report));
     }
     Ok(Engine::new(Arc::new(idx), Ranking::from_env()))

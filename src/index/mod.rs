@@ -461,7 +461,7 @@ impl SearchIndex {
             .load_metas()
             .map_err(|e| Fresh::Broken(e.to_string()))?;
         // An index whose first build never committed has no payload: it is empty, and the
-        // next sync fills it, so it is fine to use.
+        // next sync fills it, so it is fine to open (`is_complete` tells searches).
         if let Some(payload) = metas.payload {
             let found: Payload = serde_json::from_str(&payload)
                 .map_err(|_| Fresh::Incompatible("unknown commit payload".into()))?;
@@ -483,6 +483,15 @@ impl SearchIndex {
             .map_err(|e: tantivy::TantivyError| Fresh::Broken(e.to_string()))?;
         drop(reader);
         Ok(index)
+    }
+
+    /// Whether a sync ever completed: an index whose first build was stopped (`kill -9`, a
+    /// crash) opens fine but holds nothing, and the commit payload is written only by a
+    /// sync that read the whole folder.
+    pub fn is_complete(&self) -> bool {
+        self.index
+            .load_metas()
+            .is_ok_and(|metas| metas.payload.is_some())
     }
 
     /// Number of articles in the index (drafts included).
