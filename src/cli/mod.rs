@@ -74,7 +74,8 @@ pub struct Folders {
 pub struct LimitArgs {
     /// Larger article files are reported and skipped: bytes, or with a unit (512KiB, 2MiB,
     /// 1MB).
-    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "KB_MAX_ARTICLE_SIZE", default_value = "1MiB",
+          value_parser = parse_size)]
     pub max_article_size: u64,
 }
 
