@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod check;
 mod cli;
+mod fuzz;
 mod history;
 mod live;
 mod metrics;
