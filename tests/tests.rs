@@ -11,4 +11,5 @@ mod metrics;
 mod pages;
 mod ranking;
 mod report;
+mod security;
 mod util;
