@@ -8,12 +8,7 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::util::{Dir, Reply, Server, wait_for};
-
-const BROWSER: (&str, &str) = (
-    "user-agent",
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
-);
+use crate::util::{BROWSER, Dir, Reply, Server, wait_for};
 const JSON: (&str, &str) = ("content-type", "application/json");
 
 /// Customers' messages, as an agent pastes them from a ticket, and an article that answers
@@ -183,7 +178,8 @@ fn wait_for_event(dir: &Dir, what: &str, found: impl Fn(&Value) -> bool) -> Valu
 #[test]
 fn agents_get_links_summaries_replies_and_helpfulness() {
     let dir = Dir::sample();
-    let s = Server::start(&dir, &[]);
+    // Behind a proxy that says which scheme the reader used.
+    let s = Server::start(&dir, &["--trust-proxy", "127.0.0.1"]);
     // A reader's vote shows in the agents' results.
     let vote = s.post(
         "/api/feedback",
@@ -528,7 +524,11 @@ impl Spec {
 #[test]
 fn the_openapi_description_matches_the_real_responses() {
     let dir = Dir::sample();
-    let s = Server::start_with_env(&dir, &[], &[("KB_ADMIN_TOKEN", "s3cret-token")]);
+    let s = Server::start_with_env(
+        &dir,
+        &[],
+        &[("KB_ADMIN_TOKEN", "s3cret-token-of-32-characters-ok")],
+    );
     let mut spec = Spec::fetch(&s);
     let get = |path: &str, headers: &[(&str, &str)]| s.request("GET", path, headers, None);
 
@@ -583,7 +583,25 @@ fn the_openapi_description_matches_the_real_responses() {
         let r = s.post("/api/flags", &[BROWSER, JSON], &body.to_string());
         spec.check("POST", "/api/flags", &r);
     }
-    let admin = ("authorization", "Bearer s3cret-token");
+    // Not declared JSON, and from a page on another site.
+    for path in ["/api/answers", "/api/feedback", "/api/events", "/api/flags"] {
+        let r = s.post(path, &[BROWSER, ("content-type", "text/plain")], "{}");
+        assert_eq!(r.status, 415, "{path}");
+        spec.check("POST", path, &r);
+        let r = s.post(
+            path,
+            &[
+                BROWSER,
+                JSON,
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            "{}",
+        );
+        assert_eq!(r.status, 403, "{path}");
+        spec.check("POST", path, &r);
+    }
+    let admin = ("authorization", "Bearer s3cret-token-of-32-characters-ok");
     for (path, headers) in [
         ("/api/report", vec![admin]),
         ("/api/report?since=7d", vec![admin]),

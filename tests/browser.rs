@@ -557,3 +557,61 @@ fn an_agent_finds_copies_and_flags_an_article_from_the_keyboard() {
         "{flag}"
     );
 }
+
+#[test]
+fn a_script_in_an_svg_beside_an_article_never_runs() {
+    let dir = Dir::sample();
+    // If it ran in the help center's origin, it would set a cookie and vote.
+    dir.write(
+        "en/billing/diagram.svg",
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40"><rect width="120" height="40" fill="#1f5fbf"/><script>document.cookie = "svg_ran=1; path=/"; fetch("/api/feedback", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({path: "en/billing/refunds.md", helpful: true, comment: "from the svg"})});</script></svg>"##,
+    );
+    dir.write(
+        "en/billing/diagram.md",
+        "# How a refund travels\n\n![The refund's way](diagram.svg)\n",
+    );
+    let server = Server::start(&dir, &[]);
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        let page = format!("{}/en/billing/diagram", server.base);
+        b.c().goto(&page).await.unwrap();
+        // The image shows.
+        b.until("the SVG to display", async |c| {
+            c.execute(
+                "const i = document.querySelector('article img'); \
+                 return !!i && i.complete && i.naturalWidth > 0",
+                vec![],
+            )
+            .await
+            .is_ok_and(|v| v == serde_json::json!(true))
+        })
+        .await;
+        // Opened directly, it shows too, and runs nothing.
+        b.c()
+            .goto(&format!("{}/en/billing/diagram.svg", server.base))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        b.c().goto(&page).await.unwrap();
+        let cookies = b
+            .c()
+            .execute("return document.cookie", vec![])
+            .await
+            .unwrap();
+        assert!(
+            !cookies.as_str().unwrap_or("").contains("svg_ran"),
+            "{cookies}"
+        );
+        b.close().await;
+    });
+    let votes: i64 = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+        .unwrap()
+        .map(|store| {
+            store
+                .connection()
+                .query_row("SELECT count(*) FROM votes", [], |r| r.get(0))
+                .unwrap()
+        })
+        .unwrap_or(0);
+    assert_eq!(votes, 0, "the SVG's script voted");
+}

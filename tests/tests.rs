@@ -12,4 +12,5 @@ mod metrics;
 mod pages;
 mod ranking;
 mod report;
+mod security;
 mod util;

@@ -139,11 +139,26 @@ pub fn wait_for(dir: &Dir, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<V
     }
 }
 
+/// A browser's user agent (requests without one are counted too, but pages look at it).
+pub const BROWSER: (&str, &str) = (
+    "user-agent",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+);
+
 /// An HTTP client that reports every status instead of failing on 4xx/5xx.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// A client that shows redirects instead of following them.
+pub fn agent_without_redirects() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
         .build()
         .into()
 }
@@ -278,9 +293,27 @@ impl Server {
         }
     }
 
-    /// POST a JSON body with these headers.
+    /// POST a body with these headers: JSON (`Content-Type: application/json`) unless they
+    /// say otherwise.
     pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        self.request("POST", path, headers, Some(body))
+        let mut headers = headers.to_vec();
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("content-type", "application/json"));
+        }
+        self.request("POST", path, &headers, Some(body))
+    }
+
+    /// A new visitor, as a page issues one: its id (as events carry it) and the `Cookie`
+    /// header value that presents it.
+    #[track_caller]
+    pub fn new_visitor(&self) -> (String, String) {
+        let page = self.request("GET", "/search", &[BROWSER], None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let id = page.visitor().expect("a page issues a visitor id");
+        (id, page.visitor_cookie().unwrap())
     }
 
     /// Asks the server to stop (SIGTERM) and waits up to `within`; whether it exited.
@@ -357,11 +390,22 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The visitor id a `Set-Cookie: kb_visitor=…` gave, if any.
+    /// The visitor id a `Set-Cookie: kb_visitor=ID.SIGNATURE` gave, if any.
     pub fn visitor(&self) -> Option<String> {
+        self.visitor_cookie().map(|c| {
+            c["kb_visitor=".len()..]
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+    }
+
+    /// The `Cookie` header value that presents the visitor a `Set-Cookie` gave, if any.
+    pub fn visitor_cookie(&self) -> Option<String> {
         self.set_cookie.iter().find_map(|c| {
-            c.strip_prefix("kb_visitor=")
-                .map(|v| v.split(';').next().unwrap_or("").to_string())
+            c.starts_with("kb_visitor=")
+                .then(|| c.split(';').next().unwrap_or("").to_string())
         })
     }
 

@@ -155,6 +155,32 @@ pub struct ServeArgs {
     /// Another site allowed to call the API from a browser (repeatable).
     #[arg(long = "cors-origin", value_name = "URL")]
     pub cors_origins: Vec<String>,
+    /// A reverse proxy (address or network, repeatable) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed; without one those headers are ignored.
+    #[arg(
+        long = "trust-proxy",
+        value_name = "ADDR[/BITS]",
+        env = "KB_TRUST_PROXY",
+        value_delimiter = ','
+    )]
+    pub trust_proxy: Vec<String>,
+    /// A site allowed to show the agent panel (/agent) in a frame, such as a help desk
+    /// (repeatable): https://example.zendesk.com, https://*.freshdesk.com.
+    #[arg(
+        long = "frame-ancestor",
+        value_name = "ORIGIN",
+        env = "KB_FRAME_ANCESTOR",
+        value_delimiter = ','
+    )]
+    pub frame_ancestors: Vec<String>,
+    /// File holding the key that signs visitor ids (32 characters or more), for replicas
+    /// that must share one; default: `KB_VISITOR_KEY`, else DATA/visitor.key, made once.
+    #[arg(long, value_name = "FILE", env = "KB_VISITOR_KEY_FILE")]
+    pub visitor_key_file: Option<PathBuf>,
+    /// Most connections open at once; more wait to be accepted.
+    #[arg(long, value_name = "N", env = "KB_MAX_CONNECTIONS", default_value_t = kb::web::server::MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 
 use super::ServeArgs;
@@ -13,6 +13,9 @@ use kb::metrics::Recorder;
 use kb::metrics::sqlite::SqliteStore;
 use kb::search::{Engine, Ranking};
 use kb::watch;
+use kb::web::client::TrustedProxies;
+use kb::web::security::FrameAncestors;
+use kb::web::visitor::VisitorKey;
 use kb::web::{self, AppState, WebConfig};
 
 pub fn run(args: &ServeArgs) -> Result<()> {
@@ -23,6 +26,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
+    let security = Security::of(&args)?;
     let listener = TcpListener::bind(&args.addr).await.with_context(|| {
         format!(
             "cannot listen on {}; is another server using it?",
@@ -51,7 +55,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
             contact_url: args.contact_url.clone(),
             cors_origins: args.cors_origins.clone(),
             data: Some(args.data.clone()),
-            admin_token: admin_token(),
+            admin_token: security.admin_token,
+            visitor_key: security.visitor_key,
+            trusted_proxies: security.trusted_proxies,
+            frame_ancestors: security.frame_ancestors,
             limits: args.folders.limits.limits(),
         },
         recorder,
@@ -115,12 +122,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
         // Open pages' live streams never end by themselves.
         stopping.stop_streams();
     };
-    axum::serve(
-        listener,
-        web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let limits = web::server::Limits {
+        max_connections: args.max_connections,
+        ..Default::default()
+    };
+    web::server::serve(listener, web::app(state), limits, shutdown).await;
     // Commit the events still queued, then stop watching and release the index (and its
     // lock).
     tokio::task::spawn_blocking(move || metrics_writer.stop()).await?;
@@ -133,21 +139,68 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
 }
 
-/// The admin token from `KB_ADMIN_TOKEN`; admin routes are off without one.
-fn admin_token() -> Option<String> {
-    let token = std::env::var("KB_ADMIN_TOKEN").ok()?.trim().to_string();
-    if token.is_empty() {
-        return None;
+/// The settings that keep the server safe, checked before it starts.
+struct Security {
+    admin_token: Option<String>,
+    visitor_key: VisitorKey,
+    trusted_proxies: TrustedProxies,
+    frame_ancestors: FrameAncestors,
+}
+
+impl Security {
+    fn of(args: &ServeArgs) -> Result<Security> {
+        if let Some(url) = &args.base_url
+            && web::security::origin_of(url).is_none()
+        {
+            bail!(
+                "--base-url {url:?} must be an http:// or https:// address, such as https://help.example.com"
+            );
+        }
+        if args.base_url.is_none() {
+            tracing::warn!(
+                "no --base-url: the sitemap, robots.txt and OpenSearch description are built from each request's Host and never cached, and pages link to themselves relatively; set --base-url to the help center's public address"
+            );
+        }
+        let visitor_key = match (&args.visitor_key_file, std::env::var("KB_VISITOR_KEY")) {
+            (Some(file), _) => VisitorKey::read(file)?,
+            (None, Ok(text)) if !text.trim().is_empty() => {
+                VisitorKey::from_text(&text, "in KB_VISITOR_KEY")?
+            }
+            _ => VisitorKey::in_data(&args.data)?,
+        };
+        Ok(Security {
+            admin_token: admin_token()?,
+            visitor_key,
+            trusted_proxies: TrustedProxies::parse(&args.trust_proxy)
+                .map_err(anyhow::Error::msg)?,
+            frame_ancestors: FrameAncestors::parse(&args.frame_ancestors)
+                .map_err(anyhow::Error::msg)?,
+        })
     }
-    if token.len() < 16 {
-        tracing::warn!(
-            "KB_ADMIN_TOKEN is short ({} characters): use 32 random characters or more, e.g. `openssl rand -hex 32`",
-            token.len()
+}
+
+/// The admin token from `KB_ADMIN_TOKEN`; admin routes are off without one, and a short one
+/// (which could be guessed) stops the server.
+fn admin_token() -> Result<Option<String>> {
+    let Ok(token) = std::env::var("KB_ADMIN_TOKEN") else {
+        return Ok(None);
+    };
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let length = token.chars().count();
+    if length < MIN_ADMIN_TOKEN {
+        bail!(
+            "KB_ADMIN_TOKEN is {length} characters long: use {MIN_ADMIN_TOKEN} random characters or more, e.g. `openssl rand -hex 32`"
         );
     }
     tracing::info!("admin routes on: /admin/report, /api/report");
-    Some(token)
+    Ok(Some(token))
 }
+
+/// The shortest admin token accepted.
+const MIN_ADMIN_TOKEN: usize = 32;
 
 /// Keeps the home page's popular articles (views of the last 30 days) fresh.
 async fn refresh_popular(state: Arc<AppState>, data: std::path::PathBuf) {

@@ -3,23 +3,27 @@
 //!
 //! Both need `Authorization: Bearer $KB_ADMIN_TOKEN`; the page, opened in a browser, asks for
 //! the token with a form instead (a browser cannot add the header to a link). Tokens are
-//! compared in constant time, wrong ones are rate-limited per client address, and without a
-//! configured token these routes do not exist (404), so a help center never exposes its
-//! metrics by accident.
+//! compared in constant time; an address that sent too many wrong ones is locked out, and
+//! then nothing it sends is even compared, the right token included. Without a configured
+//! token these routes do not exist (404), so a help center never exposes its metrics by
+//! accident.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use super::AppState;
+use super::client::Client;
 use super::error::ApiError;
+use super::{AppState, security};
 use crate::metrics::{self, sqlite::SqliteStore};
 use crate::report::{self, Report, format};
+
+/// What a locked-out address is told.
+const LOCKED_OUT: &str = "too many wrong tokens from your address: wait a minute";
 
 /// The period a report covers unless asked otherwise.
 const DEFAULT_PERIOD: &str = "30d";
@@ -36,15 +40,18 @@ enum Denied {
     Limited,
 }
 
-/// Checks a presented token against the configured one, in constant time.
-fn check(
-    state: &AppState,
-    presented: Option<&str>,
-    client: Option<SocketAddr>,
-) -> Result<(), Denied> {
+/// Checks a presented token against the configured one, in constant time, unless the
+/// client is locked out.
+fn check(state: &AppState, presented: Option<&str>, client: &Client) -> Result<(), Denied> {
     let Some(expected) = state.config.admin_token.as_deref() else {
         return Err(Denied::Disabled);
     };
+    let key = client.key();
+    // Locked out: refused before any comparison, so the answer says nothing about the token
+    // and guessing goes no faster than the lockout lets it.
+    if !state.admin_limit.has_token(&key) {
+        return Err(Denied::Limited);
+    }
     let Some(presented) = presented else {
         return Err(Denied::Unauthorized(
             "this needs the admin token: send `Authorization: Bearer $KB_ADMIN_TOKEN`",
@@ -53,10 +60,7 @@ fn check(
     if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
         return Ok(());
     }
-    let key = client.map_or_else(|| "unknown".to_string(), |c| c.ip().to_string());
-    if !state.admin_limit.allow(&key) {
-        return Err(Denied::Limited);
-    }
+    state.admin_limit.allow(&key);
     Err(Denied::Unauthorized("the admin token is not right"))
 }
 
@@ -82,11 +86,16 @@ fn denied_json(d: Denied) -> Response {
             );
             r
         }
-        Denied::Limited => ApiError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            message: "too many wrong tokens; wait a minute".into(),
+        Denied::Limited => {
+            let mut r = ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: LOCKED_OUT.into(),
+            }
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            r
         }
-        .into_response(),
     }
 }
 
@@ -106,11 +115,7 @@ fn period(since: Option<&str>) -> Result<metrics::Millis, ApiError> {
 /// Builds the report of the `period` up to now, off the async threads; one at a time, so
 /// impatient reloads do not pile up work.
 async fn build(state: &Arc<AppState>, period: metrics::Millis) -> Result<Report, ApiError> {
-    let Some(engine) = state.engine().cloned() else {
-        return Err(ApiError::unavailable(
-            "the index is still being built; try again in a moment",
-        ));
-    };
+    let engine = state.ready()?;
     let Some(data) = state.config.data.clone() else {
         return Err(ApiError::unavailable("this server records no metrics"));
     };
@@ -141,11 +146,11 @@ fn private(mut r: Response) -> Response {
 /// `GET /api/report[?since=30d]`: the report as JSON.
 pub async fn api(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(d) = check(&state, bearer(&headers), Some(client)) {
+    if let Err(d) = check(&state, bearer(&headers), &client) {
         return denied_json(d);
     }
     let since = params
@@ -164,7 +169,11 @@ pub async fn api(
 
 /// The form that asks for the token (and the period and format).
 fn login(state: &AppState, status: StatusCode, error: Option<&str>, since: &str) -> Response {
-    let ctx = serde_json::json!({ "error": error, "since": since });
+    let ctx = serde_json::json!({
+        "error": error,
+        "since": since,
+        "css": state.assets.url("admin.css"),
+    });
     private(state.page(status, "admin_login.html", super::i18n::DEFAULT, ctx))
 }
 
@@ -184,7 +193,19 @@ fn rendered(report: &Report, format: &str) -> Response {
     if let Err(e) = format::write(report, f, &mut body) {
         return ApiError::internal(e).into_response();
     }
-    let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    // The page is self-contained (saved, mailed): its own styles are allowed by their hashes.
+    let policy = match f {
+        format::Format::Html => security::document_policy(&String::from_utf8_lossy(&body)),
+        _ => HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    };
+    let mut r = (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_SECURITY_POLICY, policy),
+        ],
+        body,
+    )
+        .into_response();
     if let Some(ext) = file {
         let name = format!("attachment; filename=\"kb-report-{}.{ext}\"", report.until);
         if let Ok(v) = HeaderValue::from_str(&name) {
@@ -198,7 +219,7 @@ fn rendered(report: &Report, format: &str) -> Response {
 /// `Authorization` header, else the form asking for the token.
 pub async fn page(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -226,7 +247,7 @@ pub async fn page(
 /// with what was wrong.
 pub async fn page_form(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -257,7 +278,7 @@ pub async fn page_form(
 async fn page_for(
     state: &Arc<AppState>,
     headers: &HeaderMap,
-    client: SocketAddr,
+    client: Client,
     token: Option<String>,
     since: Option<String>,
     format: Option<String>,
@@ -266,17 +287,14 @@ async fn page_for(
     let since = since
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PERIOD.into());
-    let why = match check(state, token.as_deref(), Some(client)) {
+    let why = match check(state, token.as_deref(), &client) {
         Ok(()) => None,
         Err(Denied::Disabled) => return state.not_found(&empty_catalog(state), headers, None),
         Err(Denied::Unauthorized(_)) if token.is_none() => {
             Some((StatusCode::UNAUTHORIZED, no_token))
         }
         Err(Denied::Unauthorized(why)) => Some((StatusCode::UNAUTHORIZED, Some(why))),
-        Err(Denied::Limited) => Some((
-            StatusCode::TOO_MANY_REQUESTS,
-            Some("too many wrong tokens; wait a minute"),
-        )),
+        Err(Denied::Limited) => Some((StatusCode::TOO_MANY_REQUESTS, Some(LOCKED_OUT))),
     };
     if let Some((status, message)) = why {
         return login(state, status, message, &since);

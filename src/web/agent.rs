@@ -14,9 +14,10 @@ use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::api::param;
+use super::client::Client;
 use super::events::{MAX_COMMENT, clean_text, json_body_of, known_article, too_many};
 use super::visitor::Tracking;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Ready};
 use crate::agent::Link;
 use crate::articles::lang;
 use crate::metrics::{self, Event, Flag, FlagReason, Millis, Search, Source, sqlite};
@@ -25,7 +26,7 @@ use crate::search::{self, SearchParams, SearchResponse};
 /// Votes that count toward an article's helpfulness for agents: the last year's.
 const HELPFUL_WINDOW: Millis = 365 * 86_400_000;
 /// Largest message body, in bytes: the message is read up to 20 000 characters.
-const MAX_MESSAGE_BODY: usize = 128 * 1024;
+const MAX_MESSAGE_BODY: usize = super::security::READ_AHEAD;
 /// Results of `/api/answers` unless `limit` says otherwise.
 const ANSWERS: usize = 5;
 /// The part of a message kept in the recorded search.
@@ -90,9 +91,11 @@ async fn helpfulness(state: &Arc<AppState>, paths: Vec<String>) -> HashMap<Strin
 pub async fn for_agents(
     state: &Arc<AppState>,
     headers: &HeaderMap,
+    client: &Client,
     response: SearchResponse,
 ) -> serde_json::Value {
-    let base = super::pages::site_base(state, headers);
+    // From the request's Host without --base-url: the answer is never cached.
+    let base = super::pages::site_base(state, headers, client).url;
     let paths = response.results.iter().map(|h| h.path.clone()).collect();
     let votes = helpfulness(state, paths).await;
     let mut body = serde_json::to_value(&response).unwrap_or_default();
@@ -127,7 +130,9 @@ struct AnswersBody {
 /// search (from agents unless `source` says `customer`).
 pub async fn answers(
     State(state): State<Arc<AppState>>,
+    Ready(engine): Ready,
     tracking: Tracking,
+    client: Client,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -151,10 +156,6 @@ pub async fn answers(
         return ApiError::bad_request("`text` is empty: send the customer's message")
             .into_response();
     }
-    let Some(engine) = state.engine().cloned() else {
-        return ApiError::unavailable("the index is still being built; try again in a moment")
-            .into_response();
-    };
     let lang_filter = body.lang.as_deref().and_then(lang::normalize_tag);
     let params = SearchParams {
         lang: body.lang,
@@ -193,11 +194,11 @@ pub async fn answers(
         response.search_id = Some(id);
     }
     let json = if source == Source::Agent {
-        for_agents(&state, &headers, response).await
+        for_agents(&state, &headers, &client, response).await
     } else {
         serde_json::to_value(&response).unwrap_or_default()
     };
-    (AppendHeaders(tracking.set_cookie()), axum::Json(json)).into_response()
+    super::api::not_stored(axum::Json(json))
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,7 +238,7 @@ pub async fn flag(State(state): State<Arc<AppState>>, tracking: Tracking, body: 
     if let Err(e) = known_article(&state, &body.path).await {
         return e.into_response();
     }
-    if !state.votes_limit.allow(&tracking.rate_key) {
+    if !state.votes_limit.allow(&tracking) {
         return too_many("flags");
     }
     // A flag is a message to the writers, not tracking: it is kept even from readers who
@@ -253,7 +254,7 @@ pub async fn flag(State(state): State<Arc<AppState>>, tracking: Tracking, body: 
         }))
         .await;
     match saved {
-        Ok(()) => (StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response(),
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
             tracing::error!("flag not saved: {e}");
             ApiError::unavailable("the flag could not be saved; please try again").into_response()
@@ -261,9 +262,11 @@ pub async fn flag(State(state): State<Arc<AppState>>, tracking: Tracking, body: 
     }
 }
 
-/// `GET /agent[?hl=L]`: the agents' panel, compact enough for a help desk's sidebar.
+/// `GET /agent[?hl=L]`: the agents' panel, compact enough for a help desk's sidebar. Framed
+/// only by the sites `--frame-ancestor` lists.
 pub async fn panel(
     State(state): State<Arc<AppState>>,
+    tracking: Tracking,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -279,5 +282,10 @@ pub async fn panel(
         "agent_js": state.assets.url("agent.js"),
         "agent_css": state.assets.url("agent.css"),
     });
-    state.page(StatusCode::OK, "agent.html", &ui, ctx)
+    let tracking = tracking.for_page(&state.config.visitor_key);
+    (
+        AppendHeaders(tracking.set_cookie()),
+        state.page(StatusCode::OK, "agent.html", &ui, ctx),
+    )
+        .into_response()
 }

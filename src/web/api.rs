@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::visitor::Tracking;
 use super::{ApiError, AppState};
@@ -78,6 +78,7 @@ pub(super) fn number(
 pub async fn search(
     State(state): State<Arc<AppState>>,
     tracking: Tracking,
+    client: super::client::Client,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -96,11 +97,7 @@ pub async fn search(
         details: source == Source::Agent,
     };
     let partial = matches!(param(&params, "partial"), Some("1" | "true"));
-    let Some(engine) = state.engine().cloned() else {
-        return Err(ApiError::unavailable(
-            "the index is still being built; try again in a moment",
-        ));
-    };
+    let engine = state.ready()?;
     let query = request.query.clone();
     let lang_filter = request.lang.as_deref().and_then(lang::normalize_tag);
     let offset = request.offset;
@@ -126,10 +123,24 @@ pub async fn search(
         response.search_id = Some(id);
     }
     if source == Source::Agent {
-        let body = super::agent::for_agents(&state, &headers, response).await;
-        return Ok((AppendHeaders(tracking.set_cookie()), Json(body)).into_response());
+        let body = super::agent::for_agents(&state, &headers, &client, response).await;
+        return Ok(not_stored(Json(body)));
     }
-    Ok((AppendHeaders(tracking.set_cookie()), Json(response)).into_response())
+    Ok(not_stored(Json(response)))
+}
+
+/// An answer no cache may keep: it carries a search id (a cached copy would hide the
+/// searches from the metrics) and, for agents, links that may come from the request's
+/// `Host`.
+pub(super) fn not_stored(r: impl IntoResponse) -> Response {
+    (
+        [(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        )],
+        r,
+    )
+        .into_response()
 }
 
 /// `GET /api/live`: server-sent events, one `change` event with the re-indexed paths (a JSON

@@ -14,9 +14,9 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use super::events::{self, VoteInput};
-use super::pages::{Listed, category_url, language_name, site_base};
+use super::pages::{Listed, category_url, language_name, page_base};
 use super::visitor::Tracking;
-use super::{ApiError, AppState};
+use super::{AppState, Ready};
 use crate::articles::{self, check};
 use crate::index::{Catalog, Entry};
 use crate::metrics::{self, Click, Event, View};
@@ -102,6 +102,7 @@ pub async fn page(
         return state.not_found(&catalog, &headers, Some(&entry.lang));
     };
 
+    let tracking = tracking.for_page(&state.config.visitor_key);
     if tracking.counted {
         let at = metrics::now();
         let from = came_from(&uri);
@@ -212,7 +213,7 @@ pub async fn page(
             l.url = article.url.clone();
         }
     }
-    let base = site_base(&state, &headers);
+    let base = page_base(&state);
     let alternates: Vec<serde_json::Value> = std::iter::once((&article.lang, &article.url))
         .chain(translations.iter().map(|t| (&t.lang, &t.url)))
         .map(|(l, u)| serde_json::json!({ "tag": l, "url": format!("{base}{u}") }))
@@ -260,13 +261,14 @@ pub async fn page(
 /// `/api/feedback`, then sends the reader back to the article, thanked.
 pub async fn feedback_form(
     State(state): State<Arc<AppState>>,
+    Ready(engine): Ready,
     tracking: Tracking,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let bytes = match axum::body::to_bytes(body, events::MAX_BODY).await {
+    let bytes = match events::read_body(body, events::MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => return ApiError::bad_request("the form is too large").into_response(),
+        Err(e) => return e.into_response(),
     };
     let mut input = VoteInput::default();
     for (k, v) in form_urlencoded::parse(&bytes) {
@@ -283,20 +285,12 @@ pub async fn feedback_form(
         input.reason = None;
         input.comment = None;
     }
-    let Some(engine) = state.engine() else {
-        return ApiError::unavailable("the index is still being built; try again in a moment")
-            .into_response();
-    };
     let catalog = engine.index().catalog();
     let Some(url) = catalog.get(&input.path).map(|e| e.url.clone()) else {
         return state.not_found(&catalog, &headers, None);
     };
     match events::record_vote(&state, &tracking, input).await {
-        Ok(()) => (
-            AppendHeaders(tracking.set_cookie()),
-            Redirect::to(&format!("{url}?voted=1#feedback")),
-        )
-            .into_response(),
+        Ok(()) => Redirect::to(&format!("{url}?voted=1#feedback")).into_response(),
         Err(response) => response,
     }
 }

@@ -22,6 +22,10 @@ const BUILT_IN: &[(&str, &[u8])] = &[
         include_bytes!("../../templates/static/agent.css"),
     ),
     (
+        "admin.css",
+        include_bytes!("../../templates/static/admin.css"),
+    ),
+    (
         "favicon.svg",
         include_bytes!("../../templates/static/favicon.svg"),
     ),

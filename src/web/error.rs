@@ -37,6 +37,22 @@ impl ApiError {
         }
     }
 
+    /// The answer while the index is being built at start.
+    pub fn not_ready() -> Self {
+        ApiError::unavailable("the index is still being built; try again in a moment")
+    }
+
+    /// The answer to a body that did not arrive within [`super::BODY_TIMEOUT`].
+    pub fn too_slow() -> Self {
+        ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: format!(
+                "the body took longer than {} s to arrive",
+                super::BODY_TIMEOUT.as_secs()
+            ),
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause}");
         ApiError {

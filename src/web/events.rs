@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -34,9 +34,7 @@ pub(super) async fn json_body_of<T: DeserializeOwned>(
     body: Body,
     limit: usize,
 ) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::bad_request(format!("the body is larger than {limit} bytes")))?;
+    let bytes = read_body(body, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("send a JSON object as the body"));
     }
@@ -54,13 +52,24 @@ pub(super) async fn json_body_of<T: DeserializeOwned>(
     })
 }
 
+/// The bytes of a body of at most `limit` bytes, or the answer to send: 400 when it is
+/// larger, 408 when it did not arrive within [`super::BODY_TIMEOUT`].
+pub(super) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if c.is::<tower_http::timeout::TimeoutError>() {
+                return ApiError::too_slow();
+            }
+            cause = c.source();
+        }
+        ApiError::bad_request(format!("the body is larger than {limit} bytes"))
+    })
+}
+
 /// Checks that `path` is an article this server serves.
 pub async fn known_article(state: &AppState, path: &str) -> Result<(), ApiError> {
-    let Some(engine) = state.engine().cloned() else {
-        return Err(ApiError::unavailable(
-            "the index is still being built; try again in a moment",
-        ));
-    };
+    let engine = state.ready()?;
     if path.is_empty() || path.len() > 1024 {
         return Err(ApiError::bad_request("`path` must be an article's path"));
     }
@@ -148,7 +157,7 @@ pub async fn record_vote(
     known_article(state, &input.path)
         .await
         .map_err(IntoResponse::into_response)?;
-    if !state.votes_limit.allow(&tracking.rate_key) {
+    if !state.votes_limit.allow(tracking) {
         return Err(too_many("votes"));
     }
     if tracking.counted {
@@ -190,7 +199,7 @@ pub async fn feedback(
         comment: body.comment,
     };
     match record_vote(&state, &tracking, input).await {
-        Ok(()) => (StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response(),
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(response) => response,
     }
 }
@@ -248,7 +257,7 @@ pub async fn events(
     if let Some(path) = &body.path {
         known_article(&state, path).await?;
     }
-    if !state.events_limit.allow(&tracking.rate_key) {
+    if !state.events_limit.allow(&tracking) {
         return Ok(too_many("events"));
     }
     if tracking.counted {
@@ -262,5 +271,5 @@ pub async fn events(
             source,
         }));
     }
-    Ok((StatusCode::NO_CONTENT, AppendHeaders(tracking.set_cookie())).into_response())
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

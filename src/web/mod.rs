@@ -3,17 +3,26 @@
 //!
 //! The server answers from the first moment: until the index is loaded, `/healthz` and the API
 //! say 503 (`starting`), then [`AppState::set_ready`] hands them the search engine.
+//!
+//! Every request passes, outermost first: the security headers ([`security`]), the client's
+//! address ([`client`]), compression, reading small bodies whole, the refusal of cross-site
+//! writes, a deadline for the body ([`BODY_TIMEOUT`], for both ways of reading it), and a
+//! deadline for the answer ([`HANDLER_TIMEOUT`]).
+//! Connections themselves are limited in [`server`].
 
 mod admin;
 mod agent;
 mod api;
 mod article;
 pub mod assets;
+pub mod client;
 mod error;
 mod events;
 pub mod i18n;
 mod pages;
 pub mod ratelimit;
+pub mod security;
+pub mod server;
 mod site;
 pub mod templates;
 pub mod visitor;
@@ -24,18 +33,25 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 
 pub use error::ApiError;
 
 use crate::metrics::Recorder;
 use crate::search::Engine;
-use ratelimit::RateLimiter;
+use ratelimit::{RateLimiter, WriteLimit};
+
+/// How long a request's body may take to arrive, whole.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a handler may take to answer (a report, a search) before the reader gets 503.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +75,13 @@ pub struct WebConfig {
     pub admin_token: Option<String>,
     /// How much of an article file pages read (`--max-article-size`).
     pub limits: crate::articles::Limits,
+    /// The key that signs visitor ids (a random one, good until the process ends, unless
+    /// set).
+    pub visitor_key: visitor::VisitorKey,
+    /// Reverse proxies whose `X-Forwarded-For`/`-Proto` are believed.
+    pub trusted_proxies: client::TrustedProxies,
+    /// Sites allowed to frame the agent panel.
+    pub frame_ancestors: security::FrameAncestors,
 }
 
 /// What every handler shares.
@@ -73,16 +96,19 @@ pub struct AppState {
     updated: Mutex<HashMap<String, Option<String>>>,
     /// Where events go.
     pub recorder: Recorder,
-    /// Votes per visitor: a burst of 20, then one every 3 seconds.
-    pub votes_limit: RateLimiter,
-    /// Other events per visitor: a burst of 120, then 5 a second.
-    pub events_limit: RateLimiter,
+    /// Votes and flags: per visitor a burst of 20, then one every 3 seconds; per address
+    /// 100, then one every 2 seconds.
+    pub votes_limit: WriteLimit,
+    /// Other events: per visitor a burst of 120, then 5 a second; per address 600, then 20
+    /// a second.
+    pub events_limit: WriteLimit,
     /// Paths of articles re-indexed after writers saved them, for pages to reload.
     pub changes: tokio::sync::broadcast::Sender<Arc<Vec<String>>>,
     /// Set when the server begins to stop: endless responses (live streams) end, so that
     /// the graceful shutdown does not wait for them.
     pub stopping: tokio::sync::watch::Sender<bool>,
-    /// Wrong admin tokens per client address: 10, then one every 6 seconds.
+    /// Wrong admin tokens per client address: 10, then one every 6 seconds (at most 20 in
+    /// the first minute); an address without a token left is locked out.
     pub admin_limit: RateLimiter,
     /// One report is built at a time.
     pub report_lock: tokio::sync::Mutex<()>,
@@ -109,8 +135,8 @@ impl AppState {
             updated: Mutex::default(),
             config,
             recorder,
-            votes_limit: RateLimiter::new(20, 1.0 / 3.0),
-            events_limit: RateLimiter::new(120, 5.0),
+            votes_limit: WriteLimit::new((20, 1.0 / 3.0), (100, 0.5)),
+            events_limit: WriteLimit::new((120, 5.0), (600, 20.0)),
             changes: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
@@ -149,6 +175,23 @@ impl AppState {
     pub fn engine(&self) -> Option<&Engine> {
         self.engine.get()
     }
+
+    /// The search engine, or the 503 to answer while the index is being built.
+    pub fn ready(&self) -> Result<Engine, ApiError> {
+        self.engine().cloned().ok_or_else(ApiError::not_ready)
+    }
+}
+
+/// The search engine, for a handler that needs it: until the index is loaded, the request is
+/// answered 503 ([`ApiError::not_ready`]) before the handler runs.
+pub struct Ready(pub Engine);
+
+impl FromRequestParts<Arc<AppState>> for Ready {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        state.ready().map(Ready)
+    }
 }
 
 /// The whole application.
@@ -162,14 +205,19 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/api/flags", post(agent::flag))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/report", get(admin::api))
+        .layer(axum::middleware::from_fn(security::json_only))
         // Handlers read bodies themselves, under their own limit, to answer 400 with a message.
         .layer(DefaultBodyLimit::disable());
-    if !state.config.cors_origins.is_empty() {
-        let origins: Vec<HeaderValue> = state
-            .config
-            .cors_origins
+    let cors_origins: Vec<String> = state
+        .config
+        .cors_origins
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_string())
+        .collect();
+    if !cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = cors_origins
             .iter()
-            .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+            .filter_map(|o| HeaderValue::from_str(o).ok())
             .collect();
         api = api.layer(
             CorsLayer::new()
@@ -178,6 +226,14 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .allow_headers([header::CONTENT_TYPE]),
         );
     }
+    let trusted: Vec<String> = state
+        .config
+        .base_url
+        .iter()
+        .cloned()
+        .chain(cors_origins)
+        .collect();
+    let agent_policy = security::agent_policy(&state.config.frame_ancestors);
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/", get(pages::root))
@@ -185,7 +241,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/contact", get(site::contact))
         .route("/feedback", post(article::feedback_form))
         .route("/admin/report", get(admin::page).post(admin::page_form))
-        .route("/agent", get(agent::panel))
+        .route(
+            "/agent",
+            get(agent::panel).layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                agent_policy,
+            )),
+        )
         .route("/sitemap.xml", get(site::sitemap))
         .route("/opensearch.xml", get(site::opensearch))
         .route("/robots.txt", get(site::robots))
@@ -194,11 +256,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(pages::fallback)
         .layer((
+            security::header_layers(),
+            axum::middleware::from_fn_with_state(state.clone(), client::resolve),
             CompressionLayer::new(),
-            TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Duration::from_secs(15),
-            ),
+            axum::middleware::from_fn(security::read_ahead),
+            security::cross_site_guard(&trusted),
+            RequestBodyDeadlineLayer::new(BODY_TIMEOUT),
+            TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT),
         ))
         .with_state(state)
 }

@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
+use super::client::Client;
 use super::i18n;
 use super::visitor::Tracking;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Ready};
 use crate::articles::markdown::slugify;
 use crate::index::{Catalog, Entry};
 
@@ -307,15 +308,16 @@ impl AppState {
 
 /// `/`: the home of the reader's language (from `Accept-Language`), else of the language
 /// with most articles.
-pub async fn root(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let Some(engine) = state.engine() else {
-        return ApiError::unavailable("the index is still being built; try again in a moment")
-            .into_response();
-    };
+pub async fn root(
+    State(state): State<Arc<AppState>>,
+    Ready(engine): Ready,
+    tracking: Tracking,
+    headers: HeaderMap,
+) -> Response {
     let catalog = engine.index().catalog();
     let langs = catalog.languages(state.config.drafts);
     if langs.is_empty() {
-        return home(&state, &catalog, &headers, None);
+        return home(&state, &catalog, tracking, &headers, None);
     }
     let wanted = headers
         .get(header::ACCEPT_LANGUAGE)
@@ -345,7 +347,13 @@ pub async fn root(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 }
 
 /// A language's home: search, categories with their articles, popular articles.
-fn home(state: &AppState, catalog: &Catalog, headers: &HeaderMap, lang: Option<&str>) -> Response {
+fn home(
+    state: &AppState,
+    catalog: &Catalog,
+    tracking: Tracking,
+    headers: &HeaderMap,
+    lang: Option<&str>,
+) -> Response {
     let ui = state.ui_for(lang, headers);
     let page = state.page_ctx(catalog, &ui, lang, "", None);
     let drafts = state.config.drafts;
@@ -388,14 +396,15 @@ fn home(state: &AppState, catalog: &Catalog, headers: &HeaderMap, lang: Option<&
         let a = crate::articles::parse(&path, &shown, &bytes).ok()?;
         Some(a.html())
     });
-    let base = site_base(state, headers);
+    let base = page_base(state);
     let alternates: Vec<serde_json::Value> = page
         .languages
         .iter()
         .map(|l| serde_json::json!({ "tag": l.tag, "url": format!("{base}{}", l.url) }))
         .collect();
     let popular = state.popular_in(catalog, lang, 6);
-    state.page(
+    let tracking = tracking.for_page(&state.config.visitor_key);
+    let page = state.page(
         StatusCode::OK,
         "home.html",
         &ui,
@@ -406,7 +415,8 @@ fn home(state: &AppState, catalog: &Catalog, headers: &HeaderMap, lang: Option<&
             "intro": intro_html,
             "alternates": alternates,
         }),
-    )
+    );
+    (AppendHeaders(tracking.set_cookie()), page).into_response()
 }
 
 /// A `301 Moved Permanently` (what search engines and old bookmarks expect for moved pages;
@@ -422,11 +432,45 @@ pub fn moved_permanently(to: &str) -> Response {
     }
 }
 
-/// The address the help center is reached at: `--base-url`, else the request's `Host` (and
-/// `X-Forwarded-Proto` behind a proxy).
-pub fn site_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(b) = state.config.base_url.as_deref().filter(|b| !b.is_empty()) {
-        return b.trim_end_matches('/').to_string();
+/// The help center's public address for an absolute link: `--base-url`, else the request's
+/// `Host` (with the scheme a trusted proxy reports), which an answer must then keep out of
+/// caches: a header would otherwise decide the links a cache hands everyone else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteBase {
+    /// `scheme://host[:port]`, without a trailing slash.
+    pub url: String,
+    /// Whether it is the configured address (else it came from the request).
+    pub configured: bool,
+}
+
+impl SiteBase {
+    /// `Cache-Control` and `Vary` for an answer with absolute links on this base: cached for
+    /// `max_age` when the address is configured, never stored when it came from the request.
+    pub fn caching(
+        &self,
+        max_age: &'static str,
+    ) -> AppendHeaders<Vec<(header::HeaderName, HeaderValue)>> {
+        AppendHeaders(if self.configured {
+            vec![(header::CACHE_CONTROL, HeaderValue::from_static(max_age))]
+        } else {
+            vec![
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (
+                    header::VARY,
+                    HeaderValue::from_static("Host, X-Forwarded-Proto"),
+                ),
+            ]
+        })
+    }
+}
+
+/// See [`SiteBase`].
+pub fn site_base(state: &AppState, headers: &HeaderMap, client: &Client) -> SiteBase {
+    if let Some(b) = configured_base(state) {
+        return SiteBase {
+            url: b.to_string(),
+            configured: true,
+        };
     }
     let host = headers
         .get(header::HOST)
@@ -436,15 +480,30 @@ pub fn site_base(state: &AppState, headers: &HeaderMap) -> String {
                 && h.chars()
                     .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
         });
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    match host {
-        Some(h) => format!("{proto}://{h}"),
-        None => crate::agent::DEFAULT_BASE_URL.to_string(),
+    let scheme = if client.https { "https" } else { "http" };
+    SiteBase {
+        url: match host {
+            Some(h) => format!("{scheme}://{h}"),
+            None => crate::agent::DEFAULT_BASE_URL.to_string(),
+        },
+        configured: false,
     }
+}
+
+/// `--base-url` without its trailing slash, if set.
+fn configured_base(state: &AppState) -> Option<&str> {
+    state
+        .config
+        .base_url
+        .as_deref()
+        .map(|b| b.trim_end_matches('/'))
+        .filter(|b| !b.is_empty())
+}
+
+/// The prefix of a page's canonical and alternate links: `--base-url`, else nothing (the
+/// links are relative: a page is cached, and its `Host` may not be the public one).
+pub fn page_base(state: &AppState) -> &str {
+    configured_base(state).unwrap_or("")
 }
 
 /// Serves a file that sits beside the articles (an image, a PDF), never an article source,
@@ -465,44 +524,61 @@ fn article_file(state: &AppState, path: &str) -> Option<Response> {
         return None;
     }
     let body = std::fs::read(&file).ok()?;
-    let kind = match file
+    let ext = file
         .extension()
         .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        Some("svg") => "image/svg+xml",
-        Some("pdf") => "application/pdf",
-        Some("txt") => "text/plain; charset=utf-8",
-        Some("mp4") => "video/mp4",
-        _ => "application/octet-stream",
+        .map(str::to_ascii_lowercase);
+    let (kind, shown) = file_type(ext.as_deref());
+    // A file that could carry a script (SVG, HTML, XML …) is sandboxed: its script never runs
+    // with the help center's origin, even when the file is opened directly. Chrome shows a
+    // PDF only without a sandbox, and runs none of its scripts in the page's origin anyway.
+    let policy = if kind == "application/pdf" {
+        "frame-ancestors 'none'"
+    } else {
+        super::security::FILE_POLICY
     };
-    Some(
-        (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=3600"),
-                ),
-                (
-                    header::HeaderName::from_static("x-content-type-options"),
-                    HeaderValue::from_static("nosniff"),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-    )
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    if !shown {
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
+    Some(r)
+}
+
+/// The type of a file beside the articles by its extension, and whether a browser may show
+/// it (else it is downloaded).
+fn file_type(ext: Option<&str>) -> (&'static str, bool) {
+    match ext {
+        Some("png") => ("image/png", true),
+        Some("jpg" | "jpeg") => ("image/jpeg", true),
+        Some("gif") => ("image/gif", true),
+        Some("webp") => ("image/webp", true),
+        Some("avif") => ("image/avif", true),
+        Some("svg") => ("image/svg+xml", true),
+        Some("pdf") => ("application/pdf", true),
+        Some("txt") => ("text/plain; charset=utf-8", true),
+        Some("mp4") => ("video/mp4", true),
+        Some("webm") => ("video/webm", true),
+        _ => ("application/octet-stream", false),
+    }
 }
 
 /// Every address without a route of its own.
 pub async fn fallback(
     State(state): State<Arc<AppState>>,
+    Ready(engine): Ready,
     tracking: Tracking,
     headers: HeaderMap,
     uri: Uri,
@@ -511,10 +587,6 @@ pub async fn fallback(
     if path.starts_with("/api/") {
         return ApiError::not_found(format!("no API route {path}")).into_response();
     }
-    let Some(engine) = state.engine().cloned() else {
-        return ApiError::unavailable("the index is still being built; try again in a moment")
-            .into_response();
-    };
     let catalog = engine.index().catalog();
     let drafts = state.config.drafts;
     let decoded = percent_encoding::percent_decode_str(&path)
@@ -541,13 +613,13 @@ pub async fn fallback(
     let is_lang = |s: &str| langs.iter().any(|(l, _)| l == s);
     match segments.as_slice() {
         [lang] if is_lang(lang) && decoded.ends_with('/') => {
-            return home(&state, &catalog, &headers, Some(lang));
+            return home(&state, &catalog, tracking, &headers, Some(lang));
         }
         [lang] if is_lang(lang) => {
             return Redirect::permanent(&format!("/{lang}/")).into_response();
         }
         [lang, "categories", topic] if is_lang(lang) => {
-            if let Some(r) = category(&state, &catalog, &headers, lang, topic) {
+            if let Some(r) = category(&state, &catalog, tracking, &headers, lang, topic) {
                 return r;
             }
         }
@@ -566,6 +638,7 @@ pub async fn fallback(
 fn category(
     state: &AppState,
     catalog: &Catalog,
+    tracking: Tracking,
     headers: &HeaderMap,
     lang: &str,
     topic: &str,
@@ -580,7 +653,8 @@ fn category(
     articles.sort_by(|a, b| a.title.cmp(&b.title));
     let ui = state.ui_for(Some(lang), headers);
     let page = state.page_ctx(catalog, &ui, Some(lang), "", None);
-    Some(state.page(
+    let tracking = tracking.for_page(&state.config.visitor_key);
+    let page = state.page(
         StatusCode::OK,
         "category.html",
         &ui,
@@ -589,5 +663,6 @@ fn category(
             "category": name,
             "articles": articles.iter().map(|e| Listed::of(e)).collect::<Vec<_>>(),
         }),
-    ))
+    );
+    Some((AppendHeaders(tracking.set_cookie()), page).into_response())
 }

@@ -9,9 +9,10 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use super::api::param;
+use super::client::Client;
 use super::pages::{Listed, language_name, site_base};
 use super::visitor::Tracking;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Ready};
 use crate::articles::lang;
 use crate::metrics::{self, Action, ActionKind, Event, Search, Source};
 use crate::search::{self, SearchParams};
@@ -49,14 +50,12 @@ struct ResultItem {
 /// recorded as on `/api/search`; result links carry the search's id for click tracking.
 pub async fn search(
     State(state): State<Arc<AppState>>,
+    Ready(engine): Ready,
     tracking: Tracking,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    let Some(engine) = state.engine().cloned() else {
-        return ApiError::unavailable("the index is still being built; try again in a moment")
-            .into_response();
-    };
+    let tracking = tracking.for_page(&state.config.visitor_key);
     let catalog = engine.index().catalog();
     let q = param(&params, "q").unwrap_or("").to_string();
     let filter = param(&params, "lang")
@@ -77,7 +76,8 @@ pub async fn search(
 
     let mut ctx = serde_json::json!({ "page": page, "q": q, "results": [], "total": 0 });
     if q.trim().is_empty() {
-        return state.page(StatusCode::OK, "search.html", &ui, ctx);
+        let page = state.page(StatusCode::OK, "search.html", &ui, ctx);
+        return (AppendHeaders(tracking.set_cookie()), page).into_response();
     }
     let request = SearchParams {
         query: q.clone(),
@@ -218,7 +218,7 @@ pub async fn contact(
             source: Some(Source::Customer),
         }));
     }
-    (AppendHeaders(tracking.set_cookie()), Redirect::to(&target)).into_response()
+    Redirect::to(&target).into_response()
 }
 
 fn xml_escape(s: &str) -> String {
@@ -229,29 +229,17 @@ fn xml_escape(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-fn xml(body: String, max_age: &'static str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/xml; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static(max_age)),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /sitemap.xml`: every published article, with its other-language versions as
 /// hreflang alternates.
-pub async fn sitemap(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let Some(engine) = state.engine() else {
-        return ApiError::unavailable("the index is still being built; try again in a moment")
-            .into_response();
-    };
+pub async fn sitemap(
+    State(state): State<Arc<AppState>>,
+    Ready(engine): Ready,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
     let catalog = engine.index().catalog();
-    let base = site_base(&state, &headers);
+    let site = site_base(&state, &headers, &client);
+    let base = &site.url;
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
@@ -280,12 +268,25 @@ pub async fn sitemap(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
         out.push_str("  </url>\n");
     }
     out.push_str("</urlset>\n");
-    xml(out, "public, max-age=3600")
+    (
+        site.caching("public, max-age=3600"),
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml; charset=utf-8"),
+        )],
+        out,
+    )
+        .into_response()
 }
 
 /// `GET /opensearch.xml`: lets browsers add the help center as a search engine.
-pub async fn opensearch(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let base = site_base(&state, &headers);
+pub async fn opensearch(
+    State(state): State<Arc<AppState>>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
+    let site = site_base(&state, &headers, &client);
+    let base = &site.url;
     let ui = state.ui_for(None, &headers);
     let name = state
         .config
@@ -306,34 +307,34 @@ pub async fn opensearch(State(state): State<Arc<AppState>>, headers: HeaderMap) 
         xml_escape(&name.chars().take(16).collect::<String>()),
         xml_escape(&name),
         xml_escape(&format!("{base}{}", state.assets.url("favicon.svg"))),
-        xml_escape(&base),
-        xml_escape(&base),
+        xml_escape(base),
+        xml_escape(base),
     );
     (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/opensearchdescription+xml; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            ),
-        ],
+        site.caching("public, max-age=86400"),
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/opensearchdescription+xml; charset=utf-8"),
+        )],
         body,
     )
         .into_response()
 }
 
 /// `GET /robots.txt`: everything but the API may be crawled; where the sitemap is.
-pub async fn robots(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let base = site_base(&state, &headers);
+pub async fn robots(
+    State(state): State<Arc<AppState>>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
+    let site = site_base(&state, &headers, &client);
     (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
-        ],
-        format!("User-agent: *\nDisallow: /api/\nDisallow: /search\nDisallow: /contact\n\nSitemap: {base}/sitemap.xml\n"),
+        site.caching("public, max-age=86400"),
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+        format!(
+            "User-agent: *\nDisallow: /api/\nDisallow: /search\nDisallow: /contact\nDisallow: /admin/\n\nSitemap: {}/sitemap.xml\n",
+            site.url
+        ),
     )
         .into_response()
 }

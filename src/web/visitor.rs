@@ -1,24 +1,32 @@
 //! Who is asking: the `kb_visitor` cookie, Do Not Track, and crawlers.
 //!
-//! - A visitor is a random id in the `kb_visitor` cookie (HttpOnly, SameSite=Lax), set on the
-//!   first tracked response. Nothing else about a person is stored: no IP address, no user
-//!   agent.
+//! - A visitor is a random id that the server issues and signs (HMAC-SHA256 with the
+//!   [`VisitorKey`]) in the `kb_visitor` cookie (HttpOnly, SameSite=Lax): `ID.SIGNATURE`. A
+//!   cookie whose signature does not check out (made up, forged, or from before ids were
+//!   signed) counts as no cookie. Only the id is stored with events; nothing else about a
+//!   person is: no IP address, no user agent.
+//! - Ids are issued only with pages ([`Tracking::for_page`]): a request that writes (a vote,
+//!   an event, an API search) never creates an identity, so sending many of them without a
+//!   cookie does not make many people. Without a valid id its events carry none and it is
+//!   rate-limited by client address.
 //! - A request with `DNT: 1` or `Sec-GPC: 1` is served and counted, but not tied to a visitor:
 //!   no cookie is set and its events carry no visitor id.
 //! - A well-known crawler is served and not counted at all.
-//!
-//! The client address is used, in memory only, to rate-limit requests that carry no visitor
-//! id.
 
-use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 use super::AppState;
+use super::client::Client;
 use crate::metrics;
 
 pub const COOKIE: &str = "kb_visitor";
@@ -74,18 +82,152 @@ pub fn is_crawler(user_agent: &str) -> bool {
     CRAWLERS.iter().any(|c| ua.contains(c))
 }
 
+/// The secret that signs visitor ids. Several replicas behind one address must share it,
+/// or each would take the others' visitors for forgeries.
+#[derive(Clone)]
+pub struct VisitorKey(Vec<u8>);
+
+/// The shortest key accepted, in bytes.
+pub const MIN_KEY: usize = 32;
+/// The key's file in the data folder.
+pub const KEY_FILE: &str = "visitor.key";
+
+impl std::fmt::Debug for VisitorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VisitorKey(…)")
+    }
+}
+
+impl Default for VisitorKey {
+    /// A fresh random key (ids it signs are good until the process ends).
+    fn default() -> Self {
+        VisitorKey(rand::random::<[u8; 32]>().to_vec())
+    }
+}
+
+/// Why a visitor key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the visitor key {0} is shorter than {MIN_KEY} characters: use `openssl rand -hex 32`")]
+    TooShort(String),
+    #[error("cannot read the visitor key {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot create the visitor key {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl VisitorKey {
+    /// A key given as text (`KB_VISITOR_KEY`, or a key file's content, surrounding white space
+    /// ignored); `what` names it in the error.
+    pub fn from_text(text: &str, what: &str) -> Result<VisitorKey, KeyError> {
+        let text = text.trim();
+        if text.len() < MIN_KEY {
+            return Err(KeyError::TooShort(what.to_string()));
+        }
+        Ok(VisitorKey(text.as_bytes().to_vec()))
+    }
+
+    /// The key in `file`.
+    pub fn read(file: &Path) -> Result<VisitorKey, KeyError> {
+        let text = std::fs::read_to_string(file).map_err(|source| KeyError::Read {
+            path: file.display().to_string(),
+            source,
+        })?;
+        VisitorKey::from_text(&text, &file.display().to_string())
+    }
+
+    /// The key kept in the data folder, made (random, readable by the owner only) the first
+    /// time. Two servers starting together on one folder end up with the same key.
+    pub fn in_data(data: &Path) -> Result<VisitorKey, KeyError> {
+        let file = data.join(KEY_FILE);
+        if file.exists() {
+            return VisitorKey::read(&file);
+        }
+        let create = |source| KeyError::Create {
+            path: file.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(data).map_err(create)?;
+        let hex: String = rand::random::<[u8; 32]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        // Written whole to a private name, then linked into place: a reader never sees half
+        // a key, and if another server was first, its key wins.
+        let temp = data.join(format!(".{KEY_FILE}.{}", std::process::id()));
+        let written = (|| {
+            use std::io::Write;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&temp)?;
+            f.write_all(format!("{hex}\n").as_bytes())?;
+            f.sync_all()?;
+            match std::fs::hard_link(&temp, &file) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+                _ => Ok(()),
+            }
+        })();
+        let _ = std::fs::remove_file(&temp);
+        written.map_err(create)?;
+        VisitorKey::read(&file)
+    }
+
+    fn mac(&self, id: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key");
+        mac.update(b"kb_visitor:");
+        mac.update(id.as_bytes());
+        mac
+    }
+
+    /// The cookie value for an id: `ID.SIGNATURE` (the first 128 bits of the HMAC, base64url).
+    pub fn sign(&self, id: &str) -> String {
+        let tag = self.mac(id).finalize().into_bytes();
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(&tag[..SIGNATURE]))
+    }
+
+    /// The id of a cookie value this key signed, else `None`.
+    pub fn verify(&self, value: &str) -> Option<String> {
+        let (id, signature) = value.split_once('.')?;
+        if !metrics::is_id(id) {
+            return None;
+        }
+        let tag = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        if tag.len() != SIGNATURE {
+            return None;
+        }
+        self.mac(id)
+            .verify_truncated_left(&tag)
+            .ok()
+            .map(|()| id.to_string())
+    }
+}
+
+/// Bytes of the HMAC kept in the cookie: 128 bits cannot be guessed.
+const SIGNATURE: usize = 16;
+
 /// How a request is tracked.
 #[derive(Debug, Clone)]
 pub struct Tracking {
     /// Whether the request is counted at all (not a crawler).
     pub counted: bool,
-    /// The visitor id its events carry; `None` for DNT/GPC requests and crawlers.
+    /// The visitor id its events carry: from a valid cookie, or issued with this page; `None`
+    /// for DNT/GPC requests, crawlers and requests without a valid cookie.
     pub visitor: Option<String>,
-    /// The id a new visitor was given, to be set as a cookie on the response.
-    new_visitor: Option<String>,
+    /// Whether the reader asked not to be tracked (then no id is issued).
+    opted_out: bool,
+    /// The cookie value to set, when this page issued an id.
+    new_cookie: Option<String>,
     secure: bool,
-    /// Key for rate limiting: the visitor, else the client address (memory only).
-    pub rate_key: String,
+    /// The client's rate-limit key (its address; memory only).
+    pub client: String,
 }
 
 fn header_is(headers: &HeaderMap, name: &str, value: &str) -> bool {
@@ -96,43 +238,53 @@ fn header_is(headers: &HeaderMap, name: &str, value: &str) -> bool {
 }
 
 impl Tracking {
-    /// Decides from the request's headers (and the client address, for rate limiting).
-    pub fn of(headers: &HeaderMap, client: Option<SocketAddr>, secure: bool) -> Tracking {
+    /// Decides from the request's headers, the key that signs ids and the client (for rate
+    /// limiting).
+    pub fn of(headers: &HeaderMap, key: &VisitorKey, client: &Client, secure: bool) -> Tracking {
         let ua = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         let counted = !is_crawler(ua);
         let opted_out = header_is(headers, "dnt", "1") || header_is(headers, "sec-gpc", "1");
-        let jar = CookieJar::from_headers(headers);
-        let existing = jar
+        let visitor = CookieJar::from_headers(headers)
             .get(COOKIE)
-            .map(|c| c.value().to_string())
-            .filter(|v| metrics::is_id(v));
-        let (visitor, new_visitor) = if !counted || opted_out {
-            (None, None)
-        } else if let Some(id) = existing {
-            (Some(id), None)
-        } else {
-            let id = metrics::random_id();
-            (Some(id.clone()), Some(id))
-        };
-        let rate_key = visitor.clone().unwrap_or_else(|| {
-            client.map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
-        });
+            .and_then(|c| key.verify(c.value()))
+            .filter(|_| counted && !opted_out);
         Tracking {
             counted,
             visitor,
-            new_visitor,
-            secure,
-            rate_key,
+            opted_out,
+            new_cookie: None,
+            secure: secure || client.https,
+            client: client.key(),
         }
     }
 
-    /// The `Set-Cookie` header for a new visitor, if one was made.
+    /// For a page: a counted reader without a valid id gets one, set as a cookie with the
+    /// page, and the page's own events carry it.
+    pub fn for_page(mut self, key: &VisitorKey) -> Tracking {
+        if self.counted && !self.opted_out && self.visitor.is_none() {
+            let id = metrics::random_id();
+            self.new_cookie = Some(key.sign(&id));
+            self.visitor = Some(id);
+        }
+        self
+    }
+
+    /// The key of this request's per-visitor rate-limit bucket: its visitor, else (no valid
+    /// id) its client address.
+    pub fn rate_key(&self) -> String {
+        match &self.visitor {
+            Some(v) => format!("v:{v}"),
+            None => format!("a:{}", self.client),
+        }
+    }
+
+    /// The `Set-Cookie` header for a new visitor, if this page issued an id.
     pub fn set_cookie(&self) -> Option<(HeaderName, HeaderValue)> {
-        let id = self.new_visitor.as_ref()?;
-        let cookie = Cookie::build((COOKIE, id.clone()))
+        let value = self.new_cookie.as_ref()?;
+        let cookie = Cookie::build((COOKIE, value.clone()))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -152,16 +304,18 @@ impl FromRequestParts<Arc<AppState>> for Tracking {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
+        let Ok(client) = Client::from_request_parts(parts, state).await;
         let secure = state
             .config
             .base_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
-        Ok(Tracking::of(&parts.headers, client, secure))
+        Ok(Tracking::of(
+            &parts.headers,
+            &state.config.visitor_key,
+            &client,
+            secure,
+        ))
     }
 }
 
@@ -180,9 +334,19 @@ mod tests {
         h
     }
 
+    const NOBODY: Client = Client {
+        addr: None,
+        https: false,
+    };
+
+    fn track(key: &VisitorKey, pairs: &[(&str, &str)]) -> Tracking {
+        Tracking::of(&headers(pairs), key, &NOBODY, false)
+    }
+
     #[test]
-    fn a_new_visitor_gets_a_cookie_and_keeps_it() {
-        let t = Tracking::of(&headers(&[("user-agent", "Mozilla/5.0")]), None, false);
+    fn a_page_issues_a_signed_id_and_the_reader_keeps_it() {
+        let key = VisitorKey::default();
+        let t = track(&key, &[("user-agent", "Mozilla/5.0")]).for_page(&key);
         let (_, cookie) = t.set_cookie().unwrap();
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.starts_with("kb_visitor="), "{cookie}");
@@ -190,31 +354,56 @@ mod tests {
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
             "{cookie}"
         );
-        let id = t.visitor.unwrap();
-        let again = Tracking::of(
-            &headers(&[("cookie", &format!("kb_visitor={id}"))]),
-            None,
-            false,
-        );
+        let value = cookie["kb_visitor=".len()..].split(';').next().unwrap();
+        let id = t.visitor.clone().unwrap();
+        assert_eq!(value, key.sign(&id));
+        let again = track(&key, &[("cookie", &format!("kb_visitor={value}"))]).for_page(&key);
         assert_eq!(again.visitor.as_deref(), Some(id.as_str()));
         assert!(again.set_cookie().is_none());
     }
 
     #[test]
-    fn a_forged_cookie_is_replaced() {
-        let t = Tracking::of(&headers(&[("cookie", "kb_visitor=<script>")]), None, false);
-        assert!(t.set_cookie().is_some());
-        assert_ne!(t.visitor.as_deref(), Some("<script>"));
+    fn writes_never_issue_an_id() {
+        let key = VisitorKey::default();
+        let t = track(&key, &[("user-agent", "Mozilla/5.0")]);
+        assert_eq!(t.visitor, None);
+        assert!(t.set_cookie().is_none());
+        assert_eq!(t.rate_key(), "a:unknown");
+    }
+
+    #[test]
+    fn forged_and_unsigned_ids_count_as_none_and_are_replaced() {
+        let key = VisitorKey::default();
+        let other = VisitorKey::default();
+        let id = "0123456789abcdef0123456789abcdef";
+        let signed = key.sign(id);
+        let (_, sig) = signed.split_once('.').unwrap();
+        for value in [
+            "<script>".to_string(),
+            id.to_string(),
+            other.sign(id),
+            format!("{id}.{}", &sig[1..]),
+            format!("fedcba9876543210fedcba9876543210.{sig}"),
+            format!("{signed}x"),
+        ] {
+            let t = track(&key, &[("cookie", &format!("kb_visitor={value}"))]);
+            assert_eq!(t.visitor, None, "{value}");
+            let page = t.for_page(&key);
+            assert!(page.set_cookie().is_some(), "{value}");
+            assert_ne!(page.visitor.as_deref(), Some(id));
+        }
+        assert_eq!(key.verify(&signed).as_deref(), Some(id));
     }
 
     #[test]
     fn do_not_track_is_counted_without_a_visitor() {
+        let key = VisitorKey::default();
+        let cookie = format!(
+            "kb_visitor={}",
+            key.sign("0123456789abcdef0123456789abcdef")
+        );
         for h in [("dnt", "1"), ("sec-gpc", "1")] {
-            let t = Tracking::of(
-                &headers(&[h, ("cookie", "kb_visitor=0123456789abcdef0123456789abcdef")]),
-                None,
-                false,
-            );
+            let t = track(&key, &[h, ("cookie", &cookie)]).for_page(&key);
             assert!(t.counted);
             assert_eq!(t.visitor, None);
             assert!(t.set_cookie().is_none());
@@ -223,12 +412,13 @@ mod tests {
 
     #[test]
     fn crawlers_are_not_counted() {
+        let key = VisitorKey::default();
         for ua in [
             "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
             "facebookexternalhit/1.1",
             "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2)",
         ] {
-            let t = Tracking::of(&headers(&[("user-agent", ua)]), None, false);
+            let t = track(&key, &[("user-agent", ua)]).for_page(&key);
             assert!(!t.counted, "{ua}");
             assert!(t.visitor.is_none() && t.set_cookie().is_none());
         }
@@ -236,5 +426,34 @@ mod tests {
             "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"
         ));
         assert!(!is_crawler("Mozilla/5.0 HeadlessChrome/131.0"));
+    }
+
+    #[test]
+    fn the_key_is_made_once_private_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let a = VisitorKey::in_data(&data).unwrap();
+        let b = VisitorKey::in_data(&data).unwrap();
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_eq!(b.verify(&a.sign(id)).as_deref(), Some(id));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(data.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let short = VisitorKey::from_text("  too short  ", "KB_VISITOR_KEY").unwrap_err();
+        assert!(short.to_string().contains("KB_VISITOR_KEY"), "{short}");
+        let shared = VisitorKey::from_text(&"k".repeat(40), "x").unwrap();
+        assert_eq!(
+            VisitorKey::from_text(&"k".repeat(40), "y")
+                .unwrap()
+                .verify(&shared.sign(id))
+                .as_deref(),
+            Some(id)
+        );
     }
 }
