@@ -2,11 +2,13 @@
 //!
 //! Data flows one way: files → [`articles`] → [`index`] → [`search`] → [`web`] (and the
 //! `kb` binary's commands), and events → [`metrics`] (→ the gap report). [`analysis`] is the
-//! one tokenizer that the index and the search share.
+//! one tokenizer that the index and the search share; [`i18n`] the words in the reader's
+//! language.
 pub mod agent;
 pub mod analysis;
 pub mod articles;
 pub mod error;
+pub mod i18n;
 pub mod index;
 pub mod metrics;
 pub mod report;

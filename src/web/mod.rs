@@ -11,7 +11,6 @@ mod article;
 pub mod assets;
 mod error;
 mod events;
-pub mod i18n;
 mod pages;
 pub mod ratelimit;
 mod site;
@@ -31,6 +30,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
+pub use crate::i18n;
 pub use error::ApiError;
 
 use crate::metrics::Recorder;
