@@ -31,8 +31,8 @@ use std::time::Instant;
 
 use kb::index::{SearchIndex, writer};
 use kb::metrics::EventStore;
-use kb::metrics::sqlite::SqliteStore;
-use kb::report::{self, ArticleInfo, format};
+use kb::metrics::sqlite::{SqliteReader, SqliteStore};
+use kb::report::{self, ArticleInfo, Cancel, Words, format};
 use kb::search::{Engine, Ranking};
 
 fn main() {
@@ -142,7 +142,8 @@ struct Bench<'a> {
 impl Bench<'_> {
     /// Times the 30-day report on the database in `data`, `runs` times.
     fn time(&self, name: &str, data: &Path) {
-        let store = SqliteStore::open_read_only(data).unwrap().unwrap();
+        let store = SqliteReader::open(data).unwrap().unwrap();
+        let words = Words::english();
         let mut times = Vec::new();
         let mut last = None;
         for run in 0..self.runs {
@@ -153,11 +154,12 @@ impl Bench<'_> {
                 self.engine,
                 30 * history::DAY,
                 kb::metrics::now(),
+                &Cancel::default(),
             )
             .unwrap();
             let mut out = Vec::new();
-            format::write(&r, format::Format::Markdown, &mut out).unwrap();
-            format::write(&r, format::Format::Html, &mut out).unwrap();
+            format::write(&r, format::Format::Markdown, &words, &mut out).unwrap();
+            format::write(&r, format::Format::Html, &words, &mut out).unwrap();
             let took = started.elapsed().as_secs_f64();
             println!("{name} run {}: {:.3} s", run + 1, took);
             times.push(took);

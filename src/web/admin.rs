@@ -6,6 +6,9 @@
 //! compared in constant time, wrong ones are rate-limited per client address, and without a
 //! configured token these routes do not exist (404), so a help center never exposes its
 //! metrics by accident.
+//!
+//! The report is worded in the reader's language: `hl=` on either route, else (the page)
+//! the browser's.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,13 +21,13 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::metrics::{self, sqlite::SqliteStore};
-use crate::report::{self, Report, format};
+use crate::metrics::{self, DAY, Millis};
+use crate::report::{self, Cancel, Report, Words, format};
 
 /// The period a report covers unless asked otherwise.
 const DEFAULT_PERIOD: &str = "30d";
 /// The longest period a report may cover.
-const MAX_PERIOD: metrics::Millis = 3 * 366 * 86_400_000;
+const MAX_PERIOD: Millis = 3 * 366 * DAY;
 
 /// Why a request may not see the report.
 enum Denied {
@@ -105,26 +108,39 @@ fn period(since: Option<&str>) -> Result<metrics::Millis, ApiError> {
 
 /// Builds the report of the `period` up to now, off the async threads; one at a time, so
 /// impatient reloads do not pile up work.
-async fn build(state: &Arc<AppState>, period: metrics::Millis) -> Result<Report, ApiError> {
+async fn build(state: &Arc<AppState>, period: Millis) -> Result<Report, ApiError> {
     let Some(engine) = state.engine().cloned() else {
         return Err(ApiError::unavailable(
             "the index is still being built; try again in a moment",
         ));
     };
-    let Some(data) = state.config.data.clone() else {
+    let Some(reader) = state.metrics.clone() else {
         return Err(ApiError::unavailable("this server records no metrics"));
     };
     let articles = state.config.articles.clone();
     let _one_at_a_time = state.report_lock.lock().await;
     tokio::task::spawn_blocking(move || -> Result<Report, ApiError> {
-        let store = SqliteStore::open_read_only(&data)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::unavailable("no events recorded yet"))?;
-        report::generate(&store, &articles, &engine, period, metrics::now())
-            .map_err(ApiError::internal)
+        report::generate(
+            &*reader,
+            &articles,
+            &engine,
+            period,
+            metrics::now(),
+            &Cancel::default(),
+        )
+        .map_err(ApiError::internal)
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// The words for the language asked for with `hl`, else `fallback`.
+fn words(state: &AppState, hl: Option<&str>, fallback: &str) -> Words {
+    let lang = hl
+        .filter(|h| !h.trim().is_empty())
+        .and_then(crate::articles::lang::normalize_tag)
+        .unwrap_or_else(|| fallback.to_string());
+    Words::new(state.locales.clone(), &lang)
 }
 
 fn private(mut r: Response) -> Response {
@@ -138,7 +154,8 @@ fn private(mut r: Response) -> Response {
     r
 }
 
-/// `GET /api/report[?since=30d]`: the report as JSON.
+/// `GET /api/report[?since=30d][&hl=L]`: the report as JSON, its `why` and `action` texts in
+/// language `L` (English by default).
 pub async fn api(
     State(state): State<Arc<AppState>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -148,28 +165,37 @@ pub async fn api(
     if let Err(d) = check(&state, bearer(&headers), Some(client)) {
         return denied_json(d);
     }
-    let since = params
-        .iter()
-        .find(|(k, _)| k == "since")
-        .map(|(_, v)| v.as_str());
-    let result = match period(since) {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let result = match period(param("since")) {
         Ok(p) => build(&state, p).await,
         Err(e) => Err(e),
     };
+    let words = words(&state, param("hl"), crate::i18n::DEFAULT);
     private(match result {
-        Ok(report) => axum::Json(report).into_response(),
+        Ok(report) => axum::Json(format::json(&report, &words)).into_response(),
         Err(e) => e.into_response(),
     })
 }
 
-/// The form that asks for the token (and the period and format).
-fn login(state: &AppState, status: StatusCode, error: Option<&str>, since: &str) -> Response {
-    let ctx = serde_json::json!({ "error": error, "since": since });
-    private(state.page(status, "admin_login.html", super::i18n::DEFAULT, ctx))
+/// The form that asks for the token (and the period and format), in language `ui`.
+fn login(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+    since: &str,
+    ui: &str,
+) -> Response {
+    let ctx = serde_json::json!({ "error": error, "since": since, "hl": ui });
+    private(state.page(status, "admin_login.html", ui, ctx))
 }
 
 /// The report in a format a browser shows (HTML) or downloads (Markdown, CSV, JSON).
-fn rendered(report: &Report, format: &str) -> Response {
+fn rendered(report: &Report, format: &str, words: &Words) -> Response {
     let (f, content_type, file) = match format {
         "md" => (
             format::Format::Markdown,
@@ -181,7 +207,7 @@ fn rendered(report: &Report, format: &str) -> Response {
         _ => (format::Format::Html, "text/html; charset=utf-8", None),
     };
     let mut body = Vec::new();
-    if let Err(e) = format::write(report, f, &mut body) {
+    if let Err(e) = format::write(report, f, words, &mut body) {
         return ApiError::internal(e).into_response();
     }
     let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
@@ -194,8 +220,9 @@ fn rendered(report: &Report, format: &str) -> Response {
     r
 }
 
-/// `GET /admin/report[?since=30d][&format=html|md|csv|json]`: the report page with an
-/// `Authorization` header, else the form asking for the token.
+/// `GET /admin/report[?since=30d][&format=html|md|csv|json][&hl=L]`: the report page with an
+/// `Authorization` header, else the form asking for the token; in language `L`, else the
+/// browser's.
 pub async fn page(
     State(state): State<Arc<AppState>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -209,21 +236,24 @@ pub async fn page(
             .map(|(_, v)| v.clone())
     };
     let token = bearer(&headers).map(str::to_string);
+    let asked = Asked {
+        since: param("since"),
+        format: param("format"),
+        hl: param("hl"),
+    };
     // Opened in a browser, without the header: just the form, no complaint.
-    page_for(
-        &state,
-        &headers,
-        client,
-        token,
-        param("since"),
-        param("format"),
-        None,
-    )
-    .await
+    page_for(&state, &headers, client, token, asked, None).await
 }
 
-/// `POST /admin/report` (a form: `token`, `since`, `format`): the report, or the form again
-/// with what was wrong.
+/// What a request for the report page asks for.
+struct Asked {
+    since: Option<String>,
+    format: Option<String>,
+    hl: Option<String>,
+}
+
+/// `POST /admin/report` (a form: `token`, `since`, `format`, `hl`): the report, or the form
+/// again with what was wrong.
 pub async fn page_form(
     State(state): State<Arc<AppState>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -239,14 +269,17 @@ pub async fn page_form(
             .map(|(_, v)| v.into_owned())
     };
     let token = field("token").filter(|t| !t.is_empty());
-    let (since, format) = (field("since"), field("format"));
+    let asked = Asked {
+        since: field("since"),
+        format: field("format"),
+        hl: field("hl"),
+    };
     page_for(
         &state,
         &headers,
         client,
         token,
-        since,
-        format,
+        asked,
         Some("enter the admin token"),
     )
     .await
@@ -259,13 +292,14 @@ async fn page_for(
     headers: &HeaderMap,
     client: SocketAddr,
     token: Option<String>,
-    since: Option<String>,
-    format: Option<String>,
+    asked: Asked,
     no_token: Option<&str>,
 ) -> Response {
-    let since = since
+    let since = asked
+        .since
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PERIOD.into());
+    let ui = state.ui_for(asked.hl.as_deref().filter(|h| !h.is_empty()), headers);
     let why = match check(state, token.as_deref(), Some(client)) {
         Ok(()) => None,
         Err(Denied::Disabled) => return state.not_found(&empty_catalog(state), headers, None),
@@ -279,11 +313,14 @@ async fn page_for(
         )),
     };
     if let Some((status, message)) = why {
-        return login(state, status, message, &since);
+        return login(state, status, message, &since, &ui);
     }
     match period(Some(&since)) {
         Ok(p) => match build(state, p).await {
-            Ok(report) => private(rendered(&report, format.as_deref().unwrap_or("html"))),
+            Ok(report) => {
+                let format = asked.format.as_deref().unwrap_or("html");
+                private(rendered(&report, format, &words(state, None, &ui)))
+            }
             Err(e) => private(e.into_response()),
         },
         Err(e) => login(
@@ -291,6 +328,7 @@ async fn page_for(
             StatusCode::BAD_REQUEST,
             Some(&e.message),
             DEFAULT_PERIOD,
+            &ui,
         ),
     }
 }
@@ -329,8 +367,8 @@ mod tests {
 
     #[test]
     fn periods_are_checked() {
-        assert_eq!(period(None).unwrap(), 30 * 86_400_000);
-        assert_eq!(period(Some("7d")).unwrap(), 7 * 86_400_000);
+        assert_eq!(period(None).unwrap(), 30 * DAY);
+        assert_eq!(period(Some("7d")).unwrap(), 7 * DAY);
         assert!(period(Some("forever")).is_err());
         assert!(period(Some("0d")).is_err());
         assert!(period(Some("99y")).is_err());

@@ -33,7 +33,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use crate::i18n;
 pub use error::ApiError;
 
-use crate::metrics::Recorder;
+use crate::metrics::{MetricsReader, Recorder};
 use crate::search::Engine;
 use ratelimit::RateLimiter;
 
@@ -53,8 +53,6 @@ pub struct WebConfig {
     pub contact_url: Option<String>,
     /// Origins allowed to call the API from browsers.
     pub cors_origins: Vec<String>,
-    /// The folder of the metrics database, which reports read.
-    pub data: Option<PathBuf>,
     /// The token admin routes require (`KB_ADMIN_TOKEN`); without one they are off.
     pub admin_token: Option<String>,
 }
@@ -82,11 +80,11 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Wrong admin tokens per client address: 10, then one every 6 seconds.
     pub admin_limit: RateLimiter,
+    /// What the recorded events say (helpfulness, popular articles, the report); `None` when
+    /// this server records no metrics.
+    pub metrics: Option<Arc<dyn MetricsReader>>,
     /// One report is built at a time.
     pub report_lock: tokio::sync::Mutex<()>,
-    /// A read-only connection to the metrics database, opened on first use (helpfulness for
-    /// the agent panel).
-    pub metrics_reader: Mutex<Option<crate::metrics::sqlite::SqliteStore>>,
     engine: OnceLock<Engine>,
 }
 
@@ -112,10 +110,16 @@ impl AppState {
             changes: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
+            metrics: None,
             report_lock: tokio::sync::Mutex::new(()),
-            metrics_reader: Mutex::new(None),
             engine: OnceLock::new(),
         }
+    }
+
+    /// Reads the recorded events through `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricsReader>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Ends the live streams: called when the server begins to stop.
