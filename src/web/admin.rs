@@ -8,10 +8,12 @@
 //! metrics by accident.
 //!
 //! The report is worded in the reader's language: `hl=` on either route, else (the page)
-//! the browser's.
+//! the browser's. Requests for the same period share one build ([`Builds`]), which stops
+//! when the last of them is gone (a closed tab, the request timeout).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
@@ -106,9 +108,116 @@ fn period(since: Option<&str>) -> Result<metrics::Millis, ApiError> {
     }
 }
 
-/// Builds the report of the `period` up to now, off the async threads; one at a time, so
-/// impatient reloads do not pile up work.
-async fn build(state: &Arc<AppState>, period: Millis) -> Result<Report, ApiError> {
+/// Work in progress shared by whoever asks for the same thing meanwhile: the first request
+/// for a key starts `build` on a blocking thread, later ones wait for the same result, and
+/// when every one of them is gone before it is done, its [`Cancel`] flag is set and the
+/// next request starts afresh.
+pub struct Builds<V> {
+    flights: Mutex<HashMap<Millis, Flight<V>>>,
+}
+
+/// One build and how many requests wait for it.
+struct Flight<V> {
+    result: Arc<tokio::sync::watch::Sender<Option<Option<V>>>>,
+    cancel: Cancel,
+    waiting: usize,
+}
+
+impl<V> Default for Builds<V> {
+    fn default() -> Self {
+        Builds {
+            flights: Mutex::default(),
+        }
+    }
+}
+
+/// A request waiting for a build; dropping it (done, or the request abandoned) counts it
+/// out.
+struct Waiting<'a, V> {
+    builds: &'a Builds<V>,
+    key: Millis,
+    result: Arc<tokio::sync::watch::Sender<Option<Option<V>>>>,
+}
+
+impl<V> Drop for Waiting<'_, V> {
+    fn drop(&mut self) {
+        let mut flights = self
+            .builds
+            .flights
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(flight) = flights.get_mut(&self.key) else {
+            return;
+        };
+        if !Arc::ptr_eq(&flight.result, &self.result) {
+            return; // a later build for the same key
+        }
+        flight.waiting -= 1;
+        let done = self.result.borrow().is_some();
+        if done || flight.waiting == 0 {
+            if !done {
+                flight.cancel.cancel();
+            }
+            flights.remove(&self.key);
+        }
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> Builds<V> {
+    /// The result of `build` for `key`, shared with every concurrent request for `key`;
+    /// `None` when the build panicked.
+    pub async fn run(
+        &self,
+        key: Millis,
+        build: impl FnOnce(Cancel) -> V + Send + 'static,
+    ) -> Option<V> {
+        let (result, mut done) = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.get_mut(&key) {
+                Some(flight) => {
+                    flight.waiting += 1;
+                    (flight.result.clone(), flight.result.subscribe())
+                }
+                None => {
+                    let (tx, rx) = tokio::sync::watch::channel(None);
+                    let result = Arc::new(tx);
+                    let cancel = Cancel::default();
+                    flights.insert(
+                        key,
+                        Flight {
+                            result: result.clone(),
+                            cancel: cancel.clone(),
+                            waiting: 1,
+                        },
+                    );
+                    let sender = result.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            build(cancel)
+                        }))
+                        .ok();
+                        sender.send_replace(Some(built));
+                    });
+                    (result, rx)
+                }
+            }
+        };
+        let _waiting = Waiting {
+            builds: self,
+            key,
+            result,
+        };
+        let built = done.wait_for(Option::is_some).await.ok()?.clone();
+        built.flatten()
+    }
+}
+
+/// The outcome of a report build, shared by the requests waiting for it.
+pub type Built = Result<Arc<Report>, String>;
+
+/// The report of the `period` up to now, built off the async threads; concurrent requests
+/// for the same period share one build.
+async fn build(state: &Arc<AppState>, period: Millis) -> Result<Arc<Report>, ApiError> {
     let Some(engine) = state.engine().cloned() else {
         return Err(ApiError::unavailable(
             "the index is still being built; try again in a moment",
@@ -118,20 +227,26 @@ async fn build(state: &Arc<AppState>, period: Millis) -> Result<Report, ApiError
         return Err(ApiError::unavailable("this server records no metrics"));
     };
     let articles = state.config.articles.clone();
-    let _one_at_a_time = state.report_lock.lock().await;
-    tokio::task::spawn_blocking(move || -> Result<Report, ApiError> {
-        report::generate(
-            &*reader,
-            &articles,
-            &engine,
-            period,
-            metrics::now(),
-            &Cancel::default(),
-        )
-        .map_err(ApiError::internal)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    let built = state
+        .reports
+        .run(period, move |cancel| {
+            report::generate(
+                &*reader,
+                &articles,
+                &engine,
+                period,
+                metrics::now(),
+                &cancel,
+            )
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+        })
+        .await;
+    match built {
+        Some(Ok(report)) => Ok(report),
+        Some(Err(e)) => Err(ApiError::internal(format!("the report failed: {e}"))),
+        None => Err(ApiError::internal("the report build panicked")),
+    }
 }
 
 /// The words for the language asked for with `hl`, else `fallback`.
@@ -372,5 +487,70 @@ mod tests {
         assert!(period(Some("forever")).is_err());
         assert!(period(Some("0d")).is_err());
         assert!(period(Some("99y")).is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_for_the_same_report_share_one_build() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let builds: Arc<Builds<usize>> = Arc::default();
+        let started = Arc::new(AtomicUsize::new(0));
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        let run = |key: Millis| {
+            let (builds, started, gate) = (builds.clone(), started.clone(), gate.clone());
+            tokio::spawn(async move {
+                builds
+                    .run(key, move |_| {
+                        let n = started.fetch_add(1, Ordering::SeqCst) + 1;
+                        let _ = gate.lock().unwrap().recv();
+                        n
+                    })
+                    .await
+            })
+        };
+        let first = run(DAY);
+        let second = run(DAY);
+        let other = run(7 * DAY);
+        // Both builds start; the second request for a day joins the first.
+        while started.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        release.send(()).unwrap();
+        release.send(()).unwrap();
+        let (a, b, c) = (
+            first.await.unwrap(),
+            second.await.unwrap(),
+            other.await.unwrap(),
+        );
+        assert_eq!(a, b, "one build for both");
+        assert_ne!(a, c);
+        // Once done, the next request builds afresh.
+        release.send(()).unwrap();
+        assert_eq!(run(DAY).await.unwrap(), Some(3));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_build_nobody_waits_for_stops() {
+        let builds: Builds<bool> = Builds::default();
+        let (stopped, saw) = std::sync::mpsc::channel::<()>();
+        let abandoned = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            builds.run(DAY, move |cancel| {
+                while !cancel.is_cancelled() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                let _ = stopped.send(());
+                false
+            }),
+        )
+        .await;
+        assert!(abandoned.is_err(), "the request gave up");
+        saw.recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the build saw it was cancelled");
+        // A new request does not join the cancelled build.
+        assert_eq!(builds.run(DAY, |_| true).await, Some(true));
+        assert!(builds.flights.lock().unwrap().is_empty());
     }
 }

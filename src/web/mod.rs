@@ -83,8 +83,8 @@ pub struct AppState {
     /// What the recorded events say (helpfulness, popular articles, the report); `None` when
     /// this server records no metrics.
     pub metrics: Option<Arc<dyn MetricsReader>>,
-    /// One report is built at a time.
-    pub report_lock: tokio::sync::Mutex<()>,
+    /// Reports being built, shared by the requests for the same period.
+    reports: admin::Builds<admin::Built>,
     engine: OnceLock<Engine>,
 }
 
@@ -111,7 +111,7 @@ impl AppState {
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
             metrics: None,
-            report_lock: tokio::sync::Mutex::new(()),
+            reports: admin::Builds::default(),
             engine: OnceLock::new(),
         }
     }
