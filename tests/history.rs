@@ -23,8 +23,8 @@ use kb::metrics::{Action, ActionKind, Click, Event, Millis, Reason, Search, Sour
 use kb::report::ArticleInfo;
 use kb::search::{Engine, SearchParams, normalize_query};
 
-pub const DAY: Millis = 86_400_000;
-const MINUTE: Millis = 60_000;
+pub use kb::metrics::DAY;
+use kb::metrics::{HOUR, MINUTE};
 
 /// The gaps planted in the history, and what the report should say about each.
 pub mod planted {
@@ -360,9 +360,7 @@ impl Gen<'_> {
 
     /// A time in the last `days` days before `now`, away from the period's edges.
     fn recent(&mut self, now: Millis, days: i64) -> Millis {
-        now - self
-            .rng
-            .random_range(2 * 3_600_000..days * DAY - 2 * 3_600_000)
+        now - self.rng.random_range(2 * HOUR..days * DAY - 2 * HOUR)
     }
 }
 
@@ -525,7 +523,7 @@ pub fn events(
         if day % 5 == 0 {
             let agent = "agent0";
             g.search(
-                start + 3_600_000,
+                start + HOUR,
                 Some(agent),
                 planted::AGENT_NO_RESULTS,
                 None,
