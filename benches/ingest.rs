@@ -173,14 +173,18 @@ fn main() {
     // 3. Graceful stop (queued events are committed), then count what was stored.
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let _ = child.wait();
-    let conn = rusqlite::Connection::open(tmp.path().join("data/kb.sqlite3")).unwrap();
-    let stored: i64 = conn
-        .query_row(
-            "SELECT (SELECT count(*) FROM actions) + (SELECT count(*) FROM votes)",
-            [],
-            |r| r.get(0),
-        )
+    let reader = kb::metrics::sqlite::SqliteReader::open(&tmp.path().join("data"))
+        .unwrap()
         .unwrap();
+    let mut stored = 0u64;
+    kb::metrics::MetricsReader::events_since(&reader, 0, &mut |e| {
+        stored += u64::from(matches!(
+            e,
+            kb::metrics::Event::Action(_) | kb::metrics::Event::Vote(_)
+        ));
+        Ok(())
+    })
+    .unwrap();
 
     let acked = paced.acked + saturated.acked;
     for (name, mut run) in [
@@ -207,7 +211,7 @@ fn main() {
     println!("  [targets: >= 5000 events/s with p99 < 20 ms]");
     println!(
         "stored after a graceful stop: {stored} of {acked} acknowledged{}",
-        if stored as u64 == acked {
+        if stored == acked {
             ""
         } else {
             "  <-- MISMATCH"

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator, key::Key};
 
+use kb::metrics::MetricsReader;
+
 use crate::util::{Dir, Server, wait_for};
 
 fn find_program(env: &str, names: &[&str]) -> PathBuf {
@@ -290,20 +292,25 @@ fn a_no_vote_with_a_reason_is_stored() {
         .await;
         b.close().await;
     });
-    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+    let store = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data"))
         .unwrap()
         .unwrap();
-    let (helpful, reason, comment): (bool, String, String) = store
-        .connection()
-        .query_row(
-            "SELECT helpful, reason, comment FROM current_votes WHERE path = 'en/billing/refunds.md'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+    let mut votes = Vec::new();
+    store
+        .current_votes(0..kb::metrics::Millis::MAX, &mut |v| {
+            if v.path == "en/billing/refunds.md" {
+                votes.push((v.helpful, v.reason, v.comment));
+            }
+            Ok(())
+        })
         .unwrap();
     assert_eq!(
-        (helpful, reason.as_str(), comment.as_str()),
-        (false, "outdated", "The table still says 30 days.")
+        votes,
+        [(
+            false,
+            Some(kb::metrics::Reason::Outdated),
+            Some("The table still says 30 days.".to_string())
+        )]
     );
 }
 
@@ -604,14 +611,6 @@ fn a_script_in_an_svg_beside_an_article_never_runs() {
         );
         b.close().await;
     });
-    let votes: i64 = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
-        .unwrap()
-        .map(|store| {
-            store
-                .connection()
-                .query_row("SELECT count(*) FROM votes", [], |r| r.get(0))
-                .unwrap()
-        })
-        .unwrap_or(0);
+    let votes = crate::util::stored_votes(&dir).len();
     assert_eq!(votes, 0, "the SVG's script voted");
 }

@@ -23,8 +23,8 @@ use kb::metrics::{Action, ActionKind, Click, Event, Millis, Reason, Search, Sour
 use kb::report::ArticleInfo;
 use kb::search::{Engine, SearchParams, normalize_query};
 
-pub const DAY: Millis = 86_400_000;
-const MINUTE: Millis = 60_000;
+pub use kb::metrics::DAY;
+use kb::metrics::{HOUR, MINUTE};
 
 /// The gaps planted in the history, and what the report should say about each.
 pub mod planted {
@@ -360,9 +360,7 @@ impl Gen<'_> {
 
     /// A time in the last `days` days before `now`, away from the period's edges.
     fn recent(&mut self, now: Millis, days: i64) -> Millis {
-        now - self
-            .rng
-            .random_range(2 * 3_600_000..days * DAY - 2 * 3_600_000)
+        now - self.rng.random_range(2 * HOUR..days * DAY - 2 * HOUR)
     }
 }
 
@@ -525,7 +523,7 @@ pub fn events(
         if day % 5 == 0 {
             let agent = "agent0";
             g.search(
-                start + 3_600_000,
+                start + HOUR,
                 Some(agent),
                 planted::AGENT_NO_RESULTS,
                 None,
@@ -722,4 +720,59 @@ pub fn copy_dir(src: &Path, dst: &Path) {
 pub fn article_queries(dir: &Path) -> HashMap<String, Vec<String>> {
     let (articles, _) = kb::articles::load(dir, &Default::default()).unwrap();
     articles.into_iter().map(|a| (a.path, a.queries)).collect()
+}
+
+/// What a script hammering the help center leaves: `visitors` visitors, each searching in a
+/// burst (a search every 100 ms, one of a few dozen queries that find nothing), opening an
+/// article after every other search and clicking "Contact support" at even intervals;
+/// `searches` searches and `contacts` contact clicks in all, in the last 20 days before
+/// `now`. Every search is followed by a contact click within seconds, so each is followed:
+/// the report's contact attribution must stay linear however many of both one visitor has.
+pub fn contact_flood(now: Millis, visitors: usize, searches: usize, contacts: usize) -> Vec<Event> {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut events = Vec::with_capacity(searches * 3 / 2 + contacts);
+    let per_visitor = searches / visitors.max(1);
+    let every = (searches / contacts.max(1)).max(1);
+    for v in 0..visitors {
+        let visitor = format!("flood{v:027}");
+        let start = now - rng.random_range(2 * DAY..20 * DAY);
+        for i in 0..per_visitor {
+            let at = start + i as Millis * 100;
+            let id = format!("f{v:03}{i:028}");
+            let query = format!("zqx flood {}", i % 40);
+            events.push(Event::Search(Search {
+                id: id.clone(),
+                at,
+                visitor: Some(visitor.clone()),
+                normalized: normalize_query(&query),
+                query,
+                lang: None,
+                total: 0,
+                source: Source::Customer,
+                results: Vec::new(),
+                partial: false,
+                ui: Some("en".into()),
+            }));
+            if i % 2 == 1 {
+                events.push(Event::View(View {
+                    at: at + 50,
+                    visitor: Some(visitor.clone()),
+                    path: planted::MOST_LINKED.into(),
+                    search_id: None,
+                }));
+            }
+            if i % every == every - 1 {
+                events.push(Event::Action(Action {
+                    at: at + 60,
+                    visitor: Some(visitor.clone()),
+                    kind: ActionKind::ContactClicked,
+                    path: None,
+                    query: None,
+                    search_id: None,
+                    source: Some(Source::Customer),
+                }));
+            }
+        }
+    }
+    events
 }

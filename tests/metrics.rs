@@ -4,6 +4,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use kb::metrics::MetricsReader;
+
 use crate::util::{BROWSER, Dir, Server, exported, wait_for};
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -211,21 +213,31 @@ fn a_changed_vote_replaces_the_old_one() {
         );
     }
     // Votes are committed before the answer: they are there at once.
-    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+    let store = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data"))
         .unwrap()
         .unwrap();
-    let current =
-        kb::metrics::sqlite::current_vote(&store, visitor, "en/billing/refunds.md").unwrap();
-    assert_eq!(current, Some((false, Some("unclear".into()))));
-    let counted: i64 = store
-        .connection()
-        .query_row("SELECT count(*) FROM current_votes", [], |r| r.get(0))
+    let current = store
+        .current_vote(visitor, "en/billing/refunds.md")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (current.helpful, current.reason),
+        (false, Some(kb::metrics::Reason::Unclear))
+    );
+    let (mut counted, mut history) = (0, 0);
+    store
+        .current_votes(0..kb::metrics::Millis::MAX, &mut |_| {
+            counted += 1;
+            Ok(())
+        })
+        .unwrap();
+    store
+        .votes(0..kb::metrics::Millis::MAX, &mut |_| {
+            history += 1;
+            Ok(())
+        })
         .unwrap();
     assert_eq!(counted, 2);
-    let history: i64 = store
-        .connection()
-        .query_row("SELECT count(*) FROM votes", [], |r| r.get(0))
-        .unwrap();
     assert_eq!(history, 3);
 }
 
@@ -517,19 +529,17 @@ fn acknowledged_votes_survive_kill_9() {
     // The database opens cleanly, in kb and in SQLite's own check, and holds every vote
     // that was acknowledged.
     let restarted = Server::start(&dir, &[]);
-    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data"))
+    let store = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data"))
         .unwrap()
         .unwrap();
     assert_eq!(store.integrity_check().unwrap(), "ok");
-    let mut stmt = store
-        .connection()
-        .prepare("SELECT comment FROM votes")
+    let mut stored = std::collections::HashSet::new();
+    store
+        .votes(0..kb::metrics::Millis::MAX, &mut |v| {
+            stored.extend(v.comment);
+            Ok(())
+        })
         .unwrap();
-    let stored: std::collections::HashSet<String> = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
     let missing: Vec<&String> = acked.iter().filter(|c| !stored.contains(*c)).collect();
     assert!(
         missing.is_empty(),
@@ -548,7 +558,10 @@ fn acknowledged_votes_survive_kill_9() {
     assert_eq!(r.status, 204, "{}", r.body);
     let id = cookie["kb_visitor=".len()..].split('.').next().unwrap();
     assert_eq!(
-        kb::metrics::sqlite::current_vote(&store, id, "en/shipping/track-order.md").unwrap(),
+        store
+            .current_vote(id, "en/shipping/track-order.md")
+            .unwrap()
+            .map(|v| (v.helpful, v.reason)),
         Some((true, None))
     );
 }

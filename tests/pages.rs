@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use kb::metrics::MetricsReader;
+
 use crate::util::{Dir, Server};
 
 /// One server for these read-mostly tests, and its folder.
@@ -236,15 +238,18 @@ fn the_contact_link_records_a_click_and_forwards() {
     let data = fixture().0.path().join("data");
     let started = std::time::Instant::now();
     loop {
-        let store = kb::metrics::sqlite::SqliteStore::open_read_only(&data)
+        let store = kb::metrics::sqlite::SqliteReader::open(&data)
             .unwrap()
             .unwrap();
-        let n: i64 = store
-            .connection()
-            .query_row(
-                "SELECT count(*) FROM actions WHERE kind = 'contact_clicked' AND path = 'en/billing/refunds.md'",
-                [],
-                |r| r.get(0),
+        let mut n = 0;
+        store
+            .actions(
+                kb::metrics::ActionKind::ContactClicked,
+                0..kb::metrics::Millis::MAX,
+                &mut |a| {
+                    n += u32::from(a.path.as_deref() == Some("en/billing/refunds.md"));
+                    Ok(())
+                },
             )
             .unwrap();
         if n > 0 {
@@ -310,12 +315,14 @@ fn feedback_works_without_javascript() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("kb-feedback-done"), "{}", r.body);
     let data = fixture().0.path().join("data");
-    let store = kb::metrics::sqlite::SqliteStore::open_read_only(&data)
+    let store = kb::metrics::sqlite::SqliteReader::open(&data)
         .unwrap()
         .unwrap();
-    let vote =
-        kb::metrics::sqlite::current_vote(&store, &visitor, "en/billing/invoices.md").unwrap();
-    assert_eq!(vote, Some((false, Some("unclear".into()))));
+    let vote = store
+        .current_vote(&visitor, "en/billing/invoices.md")
+        .unwrap()
+        .map(|v| (v.helpful, v.reason));
+    assert_eq!(vote, Some((false, Some(kb::metrics::Reason::Unclear))));
 }
 
 #[test]

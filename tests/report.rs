@@ -287,6 +287,87 @@ fn the_report_finds_every_planted_gap_and_nothing_else() {
     assert!(!html.stdout.contains("<link"), "no external files");
     assert!(html.stdout.contains("Add the word “vacation”"));
 
+    // The same report in each interface language: headings and advice worded, the figures
+    // and what readers typed as they are.
+    for (lang, title, write_heading, outdated) in [
+        (
+            "zh-cn",
+            "# 内容缺口报告",
+            "### 搜不到结果的搜索",
+            "审阅“Delivery times and tracking your box”",
+        ),
+        (
+            "zh-tw",
+            "# 內容缺口報告",
+            "### 搜不到結果的搜尋",
+            "審閱「Delivery times and tracking your box」",
+        ),
+        (
+            "uk",
+            "# Звіт про прогалини в контенті",
+            "### Пошуки, що нічого не знаходять",
+            "Перегляньте «Delivery times and tracking your box»",
+        ),
+        (
+            "te",
+            "# కంటెంట్ ఖాళీల నివేదిక",
+            "### ఏమీ దొరకని శోధనలు",
+            "“Delivery times and tracking your box”ను సమీక్షించండి",
+        ),
+    ] {
+        let out = dir.run(&["report", "--lang", lang]);
+        out.assert_ok();
+        let md = &out.stdout;
+        assert!(md.starts_with(title), "{lang}: {md}");
+        assert!(md.contains(write_heading), "{lang}: {md}");
+        assert!(md.contains(outdated), "{lang}: {md}");
+        assert!(
+            md.contains("student discount"),
+            "{lang}: what readers typed stays"
+        );
+        for english in [
+            "## To write",
+            "## To update",
+            "searches by",
+            "Do:",
+            "Write an article",
+            "Top searches",
+        ] {
+            assert!(!md.contains(english), "{lang}: {english:?} in\n{md}");
+        }
+        let json = dir.run(&["report", "--hl", lang, "--format", "json"]);
+        json.assert_ok();
+        let j: Value = serde_json::from_str(&json.stdout).unwrap();
+        // The same findings, worded.
+        let findings = |report: &Value| -> Vec<Value> {
+            report["to_write"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    serde_json::json!([
+                        i["kind"],
+                        i["advice"],
+                        i["query"],
+                        i["searches"],
+                        i["languages"],
+                        i["path"]
+                    ])
+                })
+                .collect()
+        };
+        assert_eq!(findings(&j), findings(&r), "{lang}");
+        assert_ne!(j["to_write"][0]["action"], r["to_write"][0]["action"]);
+        assert_ne!(j["to_update"][0]["why"], r["to_update"][0]["why"]);
+    }
+    let out = dir.run(&["report", "--lang", "fr"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("--lang must be one of"),
+        "{}",
+        out.stderr
+    );
+
     // Shorter periods report on less.
     let week = dir.run(&["report", "--since", "7d", "--format", "json"]);
     week.assert_ok();
@@ -361,6 +442,24 @@ fn admin_routes_need_the_token() {
         assert!(report[key].is_array(), "{key}");
     }
     assert_eq!(report["to_write"][0]["query"], "student discount");
+    assert_eq!(report["to_write"][0]["advice"], "write");
+    let r = s.request(
+        "GET",
+        "/api/report?since=30d&hl=zh-tw",
+        &[("authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let worded: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(worded["to_write"][0]["query"], "student discount");
+    assert!(
+        worded["to_write"][0]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("撰寫一篇關於「student discount」的文章"),
+        "{}",
+        worded["to_write"][0]["action"]
+    );
     let r = s.request(
         "GET",
         "/api/report?since=whenever",
@@ -402,6 +501,29 @@ fn admin_routes_need_the_token() {
     let r = s.request("GET", "/admin/report", &[("authorization", &bearer)], None);
     assert_eq!(r.status, 200);
     assert!(r.body.contains("To write"));
+    // In the page's language: `hl`, else the browser's; the form keeps it.
+    let r = s.request(
+        "GET",
+        "/admin/report?hl=uk",
+        &[("authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<html lang=\"uk\">"), "{}", r.body);
+    assert!(r.body.contains("Написати ("), "{}", r.body);
+    assert!(!r.body.contains("To write"));
+    let r = s.request(
+        "GET",
+        "/admin/report",
+        &[("accept-language", "zh-CN,zh;q=0.9")],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("管理员令牌"), "{}", r.body);
+    assert!(r.body.contains("name=\"hl\" value=\"zh-cn\""), "{}", r.body);
+    let r = post(&format!("{}&hl=te", form(TOKEN, "md")));
+    assert_eq!(r.status, 200);
+    assert!(r.body.starts_with("# కంటెంట్ ఖాళీల నివేదిక"), "{}", r.body);
 
     // Guessing is rate-limited.
     let statuses: Vec<u16> = (0..15)

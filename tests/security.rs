@@ -13,18 +13,9 @@ const TOKEN: &str = "0123456789abcdef0123456789abcdef-admin";
 
 /// Votes on disk (votes are committed before they are answered).
 fn stored_votes(dir: &Dir) -> Vec<(Option<String>, bool)> {
-    let Some(store) =
-        kb::metrics::sqlite::SqliteStore::open_read_only(&dir.path().join("data")).unwrap()
-    else {
-        return Vec::new();
-    };
-    let mut stmt = store
-        .connection()
-        .prepare("SELECT visitor, helpful FROM votes")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    crate::util::stored_votes(dir)
+        .into_iter()
+        .map(|v| (v.visitor, v.helpful))
         .collect()
 }
 

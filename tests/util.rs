@@ -431,3 +431,23 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Every vote stored in the folder's metrics database (none when there is none yet): what was
+/// committed, read through the store's own reader.
+pub fn stored_votes(dir: &Dir) -> Vec<kb::metrics::Vote> {
+    use kb::metrics::MetricsReader;
+    let Some(reader) = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data")).unwrap()
+    else {
+        return Vec::new();
+    };
+    let mut votes = Vec::new();
+    reader
+        .events_since(0, &mut |e| {
+            if let kb::metrics::Event::Vote(v) = e {
+                votes.push(v);
+            }
+            Ok(())
+        })
+        .unwrap();
+    votes
+}

@@ -24,7 +24,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         ExportFormat::Jsonl => export::Format::Jsonl,
         ExportFormat::Csv => export::Format::Csv,
     };
-    let n = export::export(&store, since, format, &mut out)?;
+    let n = export::export(&*store, since, format, &mut out)?;
     out.flush()?;
     eprintln!("kb: exported {n} events");
     Ok(())

@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use kb::metrics::sqlite::SqliteStore;
+use kb::metrics::MetricsReader;
+use kb::metrics::sqlite::SqliteReader;
 
-/// The metrics database of `data`, read-only (a running server may be writing to it).
-pub fn recorded_events(data: &Path) -> anyhow::Result<SqliteStore> {
-    let Some(store) = SqliteStore::open_read_only(data)
+/// The recorded events of `data`, read-only (a running server may be writing them).
+pub fn recorded_events(data: &Path) -> anyhow::Result<Box<dyn MetricsReader>> {
+    let Some(reader) = SqliteReader::open(data)
         .with_context(|| format!("cannot read the metrics in {}", data.display()))?
     else {
         bail!(
@@ -27,7 +28,7 @@ pub fn recorded_events(data: &Path) -> anyhow::Result<SqliteStore> {
             data.display()
         );
     };
-    Ok(store)
+    Ok(Box::new(reader))
 }
 
 /// kb: a multilingual help center and FAQ search engine over a folder of Markdown articles.
@@ -269,6 +270,10 @@ pub struct ReportArgs {
     /// self-contained HTML page with charts.
     #[arg(long, value_enum, default_value = "md")]
     pub format: ReportFormat,
+    /// The language to word it in: en, zh-cn, zh-tw, uk or te (JSON keeps its field names
+    /// and kinds, and words `why` and `action`).
+    #[arg(long, visible_alias = "hl", value_name = "L", default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

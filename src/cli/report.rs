@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use super::{ReportArgs, ReportFormat};
 use kb::index::{SearchIndex, writer};
 use kb::metrics;
-use kb::report::{self, format};
+use kb::report::{self, Cancel, Words, format};
 use kb::search::{Engine, Ranking};
 
 pub fn run(args: &ReportArgs) -> Result<()> {
@@ -18,14 +18,16 @@ pub fn run(args: &ReportArgs) -> Result<()> {
             args.since
         );
     };
+    let words = words(&args.lang)?;
     let store = super::recorded_events(&args.data)?;
     let engine = Engine::new(Arc::new(index(args)?), Ranking::from_env());
     let report = report::generate(
-        &store,
+        &*store,
         &args.folders.articles,
         &engine,
         period,
         metrics::now(),
+        &Cancel::default(),
     )?;
     let format = match args.format {
         ReportFormat::Md => format::Format::Markdown,
@@ -34,9 +36,31 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         ReportFormat::Html => format::Format::Html,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    format::write(&report, format, &mut out)?;
+    format::write(&report, format, &words, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// The report's words in `lang`: one of the built-in languages, or a variant of one
+/// (`zh-Hant` is zh-tw's).
+fn words(lang: &str) -> Result<Words> {
+    let locales = kb::i18n::built_in();
+    let known = || locales.tags().collect::<Vec<_>>().join(", ");
+    let Some(tag) = kb::articles::lang::normalize_tag(lang) else {
+        bail!(
+            "--lang must be a language tag such as {}, not {lang:?}",
+            known()
+        );
+    };
+    let best = locales.best(&tag);
+    let primary = |t: &str| t.split('-').next().unwrap_or(t).to_string();
+    if primary(&best) != primary(&tag) {
+        bail!(
+            "the report is not written in {lang:?} yet; --lang must be one of {}",
+            known()
+        );
+    }
+    Ok(Words::new(locales, &best))
 }
 
 /// The index the closest articles are looked up in, brought up to date with the articles

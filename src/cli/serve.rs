@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 use super::ServeArgs;
 use kb::error::Escaped;
 use kb::index::{SearchIndex, writer};
-use kb::metrics::Recorder;
-use kb::metrics::sqlite::SqliteStore;
+use kb::metrics::sqlite::{SqliteReader, SqliteStore};
+use kb::metrics::{DAY, Recorder};
 use kb::search::{Engine, Ranking};
 use kb::watch;
 use kb::web::client::TrustedProxies;
@@ -44,27 +44,35 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .filter(|&d| d > 0)
         .map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
     let (recorder, metrics_writer) = Recorder::start(Box::new(store), retention);
-    let state = Arc::new(AppState::new(
-        WebConfig {
-            articles: args.folders.articles.clone(),
-            site_name: args.site_name.clone(),
-            watching: !args.no_watch,
-            templates: Some(args.templates.clone()),
-            drafts: args.drafts,
-            base_url: args.base_url.clone(),
-            contact_url: args.contact_url.clone(),
-            cors_origins: args.cors_origins.clone(),
-            data: Some(args.data.clone()),
-            admin_token: security.admin_token,
-            visitor_key: security.visitor_key,
-            trusted_proxies: security.trusted_proxies,
-            frame_ancestors: security.frame_ancestors,
-            limits: args.folders.limits.limits(),
-        },
-        recorder,
-    ));
+    let reader = SqliteReader::open(&args.data)?.with_context(|| {
+        format!(
+            "the metrics database in {} vanished as it was opened",
+            args.data.display()
+        )
+    })?;
+    let state = Arc::new(
+        AppState::new(
+            WebConfig {
+                articles: args.folders.articles.clone(),
+                site_name: args.site_name.clone(),
+                watching: !args.no_watch,
+                templates: Some(args.templates.clone()),
+                drafts: args.drafts,
+                base_url: args.base_url.clone(),
+                contact_url: args.contact_url.clone(),
+                cors_origins: args.cors_origins.clone(),
+                admin_token: security.admin_token,
+                visitor_key: security.visitor_key,
+                trusted_proxies: security.trusted_proxies,
+                frame_ancestors: security.frame_ancestors,
+                limits: args.folders.limits.limits(),
+            },
+            recorder,
+        )
+        .with_metrics(Arc::new(reader)),
+    );
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    tokio::spawn(refresh_popular(state.clone(), args.data.clone()));
+    tokio::spawn(refresh_popular(state.clone()));
 
     // Index in the background: the server answers 503 until the index is ready. Then, unless
     // --no-watch, a thread re-indexes whenever articles change on disk.
@@ -203,20 +211,21 @@ fn admin_token() -> Result<Option<String>> {
 const MIN_ADMIN_TOKEN: usize = 32;
 
 /// Keeps the home page's popular articles (views of the last 30 days) fresh.
-async fn refresh_popular(state: Arc<AppState>, data: std::path::PathBuf) {
+async fn refresh_popular(state: Arc<AppState>) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(300);
-    const WINDOW: i64 = 30 * 86_400_000;
+    const WINDOW: kb::metrics::Millis = 30 * DAY;
+    let Some(metrics) = state.metrics.clone() else {
+        return;
+    };
     loop {
-        let dir = data.clone();
-        let popular = tokio::task::spawn_blocking(move || {
-            let store = kb::metrics::sqlite::SqliteStore::open_read_only(&dir).ok()??;
-            kb::metrics::sqlite::popular(&store, kb::metrics::now() - WINDOW, 200).ok()
-        })
-        .await
-        .ok()
-        .flatten();
-        if let Some(p) = popular {
-            state.set_popular(p);
+        let reader = metrics.clone();
+        let popular =
+            tokio::task::spawn_blocking(move || reader.popular(kb::metrics::now() - WINDOW, 200))
+                .await;
+        match popular {
+            Ok(Ok(p)) => state.set_popular(p),
+            Ok(Err(e)) => tracing::warn!("popular articles: {e}"),
+            Err(e) => tracing::warn!("popular articles: {e}"),
         }
         tokio::time::sleep(EVERY).await;
     }

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{Event, EventStore, MetricsError, Millis};
+use super::{Event, MetricsError, MetricsReader, Millis};
 
 /// Output format of `kb export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +179,7 @@ fn csv_record(r: &Row) -> [String; 17] {
 
 /// Writes every event since `since`, oldest first; returns how many.
 pub fn export(
-    store: &dyn EventStore,
+    store: &dyn MetricsReader,
     since: Millis,
     format: Format,
     out: &mut dyn Write,
@@ -215,7 +215,8 @@ pub fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::sqlite::SqliteStore;
+    use crate::metrics::EventStore;
+    use crate::metrics::sqlite::{SqliteReader, SqliteStore};
     use crate::metrics::{Reason, View, Vote};
 
     #[test]
@@ -245,6 +246,7 @@ mod tests {
             }),
         ])
         .unwrap();
+        let s = SqliteReader::open(dir.path()).unwrap().unwrap();
         let mut jsonl = Vec::new();
         assert_eq!(export(&s, 0, Format::Jsonl, &mut jsonl).unwrap(), 2);
         let lines: Vec<serde_json::Value> = String::from_utf8(jsonl)

@@ -2,8 +2,12 @@
 //! help?" votes, contact clicks and links inserted by agents.
 //!
 //! This module owns the events, where they are kept ([`EventStore`], implemented on SQLite
-//! by [`sqlite::SqliteStore`]) and how they get there ([`Recorder`]). It knows nothing of HTTP:
-//! the web layer decides who a visitor is and whether a request is tracked at all.
+//! by [`sqlite::SqliteStore`]), how they get there ([`Recorder`]) and every question asked of
+//! them afterwards ([`MetricsReader`]: typed answers, implemented on SQLite by
+//! [`sqlite::SqliteReader`]). Storage owns its SQL: this is the only module that speaks it,
+//! so another backend (PostgreSQL for several replicas) implements the two traits and
+//! nothing above changes. It knows nothing of HTTP: the web layer decides who a visitor is
+//! and whether a request is tracked at all.
 //!
 //! The write path is built so that request handlers never wait on disk for analytics: they
 //! hand events to a [`Recorder`], whose single writer thread commits whatever has queued up
@@ -12,7 +16,10 @@
 //! survives a crash.
 
 pub mod export;
+pub mod read;
 pub mod sqlite;
+
+pub use read::{CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +30,11 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
+
+/// A minute, an hour and a day, in [`Millis`].
+pub const MINUTE: Millis = 60_000;
+pub const HOUR: Millis = 60 * MINUTE;
+pub const DAY: Millis = 24 * HOUR;
 
 /// Now, in [`Millis`].
 pub fn now() -> Millis {
@@ -52,6 +64,9 @@ pub enum MetricsError {
     },
     #[error("the metrics writer has stopped")]
     Stopped,
+    /// A reader stopped a scan: nobody waits for the answer any more.
+    #[error("cancelled: nobody waits for the answer any more")]
+    Cancelled,
     #[error("{0}")]
     Other(String),
 }
@@ -82,7 +97,9 @@ impl Source {
 }
 
 /// Why a reader said an article did not help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Reason {
     Outdated,
@@ -114,7 +131,9 @@ impl Reason {
 }
 
 /// Why an agent flagged an article.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FlagReason {
     /// It says something that is not true.
@@ -270,19 +289,14 @@ impl Event {
     }
 }
 
-/// Where events are kept. The web layer never sees this trait, only [`Recorder`], so another
-/// backend (PostgreSQL for several replicas) plugs in here.
+/// Where events are written. The web layer never sees this trait, only [`Recorder`] (and
+/// [`MetricsReader`] for what it reads), so another backend (PostgreSQL for several
+/// replicas) plugs in here.
 pub trait EventStore: Send {
     /// Stores events atomically: all of them or none.
     fn append(&mut self, events: &[Event]) -> Result<(), MetricsError>;
     /// Deletes every event older than `cutoff`; returns how many.
     fn purge_before(&mut self, cutoff: Millis) -> Result<u64, MetricsError>;
-    /// Every event at or after `since`, oldest first.
-    fn events_since(
-        &self,
-        since: Millis,
-        sink: &mut dyn FnMut(Event) -> Result<(), MetricsError>,
-    ) -> Result<(), MetricsError>;
 }
 
 /// How many events may wait for the writer. Beyond it, analytics events are dropped (and
@@ -477,12 +491,12 @@ pub fn parse_period(s: &str) -> Option<Millis> {
     let s = s.trim().to_ascii_lowercase();
     let split = s.find(|c: char| !c.is_ascii_digit())?;
     let n: i64 = s[..split].parse().ok()?;
-    let unit: i64 = match &s[split..] {
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        "m" => 30 * 86_400_000,
-        "y" => 365 * 86_400_000,
+    let unit: Millis = match &s[split..] {
+        "h" => HOUR,
+        "d" => DAY,
+        "w" => 7 * DAY,
+        "m" => 30 * DAY,
+        "y" => 365 * DAY,
         _ => return None,
     };
     (n > 0).then(|| n.saturating_mul(unit))
@@ -494,9 +508,10 @@ mod tests {
 
     #[test]
     fn periods() {
-        assert_eq!(parse_period("30d"), Some(30 * 86_400_000));
-        assert_eq!(parse_period("12h"), Some(12 * 3_600_000));
-        assert_eq!(parse_period("2W"), Some(14 * 86_400_000));
+        assert_eq!(parse_period("30d"), Some(30 * DAY));
+        assert_eq!(parse_period("12h"), Some(12 * HOUR));
+        assert_eq!(parse_period("2W"), Some(14 * DAY));
+        assert_eq!(DAY, 86_400_000);
         assert_eq!(parse_period("0d"), None);
         assert_eq!(parse_period("30"), None);
         assert_eq!(parse_period("d"), None);

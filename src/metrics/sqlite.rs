@@ -1,19 +1,20 @@
-//! The SQLite event store: one file, `kb.sqlite3`, in the data folder.
+//! The SQLite event store: one file, `kb.sqlite3`, in the data folder. Its SQL lives here
+//! and in [`read`] (the answers to [`super::MetricsReader`]'s questions), nowhere else.
 //!
 //! WAL mode lets `kb export` and the report read while the server writes. `synchronous =
 //! FULL` makes every commit durable against power loss, not only against a crash of kb; group
 //! commit keeps that affordable. The schema is versioned with `PRAGMA user_version` and
 //! migrated forward at start, one transaction per step.
 
-use std::collections::HashMap;
+mod read;
+
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
-use super::{
-    Action, ActionKind, Click, Event, EventStore, Flag, FlagReason, MetricsError, Millis, Reason,
-    Search, Source, View, Vote,
-};
+pub use read::SqliteReader;
+
+use super::{Event, EventStore, MetricsError, Millis, Reason, Source};
 
 /// File name of the database in the data folder.
 pub const FILE_NAME: &str = "kb.sqlite3";
@@ -151,38 +152,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Opens an existing database for reading only (exports and reports while the server
-    /// writes); `None` when there is none yet. A database from an older kb is migrated first,
-    /// so that reports can read what this kb records.
-    pub fn open_read_only(data_dir: &Path) -> Result<Option<SqliteStore>, MetricsError> {
-        let path = data_dir.join(FILE_NAME);
-        if !path.exists() {
-            return Ok(None);
-        }
-        {
-            let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            if found < schema_version() {
-                drop(conn);
-                drop(SqliteStore::open(data_dir)?);
-            }
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > schema_version() {
-            return Err(MetricsError::TooNew {
-                path: path.display().to_string(),
-                found,
-                known: schema_version(),
-            });
-        }
-        Ok(Some(SqliteStore { conn, path }))
-    }
-
     fn migrate(&mut self) -> Result<(), MetricsError> {
         let found: i64 = self
             .conn
@@ -202,18 +171,6 @@ impl SqliteStore {
             tracing::info!("metrics database migrated to schema {}", i + 1);
         }
         Ok(())
-    }
-
-    /// The database's own consistency check (`PRAGMA integrity_check`): "ok" when sound.
-    pub fn integrity_check(&self) -> Result<String, MetricsError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
-    }
-
-    /// The connection, for queries the trait does not cover (reports).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
     }
 }
 
@@ -319,172 +276,15 @@ impl EventStore for SqliteStore {
         tx.commit()?;
         Ok(n)
     }
-
-    fn events_since(
-        &self,
-        since: Millis,
-        sink: &mut dyn FnMut(Event) -> Result<(), MetricsError>,
-    ) -> Result<(), MetricsError> {
-        // One query over every table, in time order; columns the kind does not use are NULL.
-        let mut stmt = self.conn.prepare(
-            "SELECT 'search', at, visitor, search_id, query, normalized, lang, total, source,
-                    results, partial, NULL, NULL, NULL, NULL, id, ui
-               FROM searches WHERE at >= ?1
-             UNION ALL
-             SELECT 'click', at, visitor, search_id, NULL, NULL, NULL, position, NULL,
-                    NULL, NULL, path, NULL, NULL, NULL, id, NULL
-               FROM clicks WHERE at >= ?1
-             UNION ALL
-             SELECT 'view', at, visitor, search_id, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, path, NULL, NULL, NULL, id, NULL
-               FROM views WHERE at >= ?1
-             UNION ALL
-             SELECT 'vote', at, visitor, NULL, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, path, helpful, reason, comment, id, NULL
-               FROM votes WHERE at >= ?1
-             UNION ALL
-             SELECT kind, at, visitor, search_id, query, NULL, NULL, NULL, source,
-                    NULL, NULL, path, NULL, NULL, NULL, id, NULL
-               FROM actions WHERE at >= ?1
-             UNION ALL
-             SELECT 'flag', at, visitor, NULL, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, path, NULL, reason, note, id, NULL
-               FROM flags WHERE at >= ?1
-             ORDER BY 2, 16",
-        )?;
-        let mut rows = stmt.query([since])?;
-        while let Some(r) = rows.next()? {
-            let kind: String = r.get(0)?;
-            let at: Millis = r.get(1)?;
-            let visitor: Option<String> = r.get(2)?;
-            let search_id: Option<String> = r.get(3)?;
-            let event = match kind.as_str() {
-                "search" => Event::Search(Search {
-                    id: search_id.unwrap_or_default(),
-                    at,
-                    visitor,
-                    query: r.get(4)?,
-                    normalized: r.get(5)?,
-                    lang: r.get(6)?,
-                    total: r.get::<_, i64>(7)?.max(0) as u64,
-                    source: Source::parse(&r.get::<_, String>(8)?).unwrap_or(Source::Customer),
-                    results: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
-                    partial: r.get(10)?,
-                    ui: r.get(16)?,
-                }),
-                "click" => Event::Click(Click {
-                    at,
-                    visitor,
-                    search_id: search_id.unwrap_or_default(),
-                    path: r.get(11)?,
-                    position: r.get::<_, i64>(7)?.max(0) as u32,
-                }),
-                "view" => Event::View(View {
-                    at,
-                    visitor,
-                    path: r.get(11)?,
-                    search_id,
-                }),
-                "vote" => Event::Vote(Vote {
-                    at,
-                    visitor,
-                    path: r.get(11)?,
-                    helpful: r.get(12)?,
-                    reason: r
-                        .get::<_, Option<String>>(13)?
-                        .as_deref()
-                        .and_then(Reason::parse),
-                    comment: r.get(14)?,
-                }),
-                "flag" => Event::Flag(Flag {
-                    at,
-                    visitor,
-                    path: r.get(11)?,
-                    reason: r
-                        .get::<_, Option<String>>(13)?
-                        .as_deref()
-                        .and_then(FlagReason::parse)
-                        .unwrap_or(FlagReason::Other),
-                    note: r.get(14)?,
-                }),
-                other => Event::Action(Action {
-                    at,
-                    visitor,
-                    kind: ActionKind::parse(other).unwrap_or(ActionKind::ContactClicked),
-                    path: r.get(11)?,
-                    query: r.get(4)?,
-                    search_id,
-                    source: r
-                        .get::<_, Option<String>>(8)?
-                        .as_deref()
-                        .and_then(Source::parse),
-                }),
-            };
-            sink(event)?;
-        }
-        Ok(())
-    }
-}
-
-/// The most viewed articles since `since`, most viewed first: (path, views).
-pub fn popular(
-    store: &SqliteStore,
-    since: Millis,
-    limit: usize,
-) -> Result<Vec<(String, u64)>, MetricsError> {
-    let mut stmt = store.conn.prepare_cached(
-        "SELECT path, count(*) AS n FROM views WHERE at >= ?1
-         GROUP BY path ORDER BY n DESC, path LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![since, limit as i64], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Current votes (each visitor's latest) cast since `since` on each of `paths`: (yes, no).
-pub fn helpfulness(
-    store: &SqliteStore,
-    paths: &[String],
-    since: Millis,
-) -> Result<HashMap<String, (u64, u64)>, MetricsError> {
-    let mut stmt = store.conn.prepare_cached(
-        "SELECT sum(helpful), sum(NOT helpful) FROM current_votes WHERE path = ?1 AND at >= ?2",
-    )?;
-    let mut out = HashMap::new();
-    for path in paths {
-        let (yes, no): (Option<i64>, Option<i64>) =
-            stmt.query_row(params![path, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        out.insert(
-            path.clone(),
-            (
-                yes.unwrap_or(0).max(0) as u64,
-                no.unwrap_or(0).max(0) as u64,
-            ),
-        );
-    }
-    Ok(out)
-}
-
-/// The current vote of `visitor` on `path`, if any: (helpful, reason).
-pub fn current_vote(
-    store: &SqliteStore,
-    visitor: &str,
-    path: &str,
-) -> Result<Option<(bool, Option<String>)>, MetricsError> {
-    Ok(store
-        .conn
-        .query_row(
-            "SELECT helpful, reason FROM current_votes WHERE visitor = ?1 AND path = ?2",
-            [visitor, path],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::metrics::read::{CustomerSearch, DailyViews, MetricsReader, Tally, Timeline};
+    use crate::metrics::{Action, ActionKind, Click, DAY, Flag, FlagReason, Search, View, Vote};
 
     fn vote(at: Millis, visitor: Option<&str>, path: &str, helpful: bool) -> Event {
         Event::Vote(Vote {
@@ -501,6 +301,23 @@ mod tests {
         store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
+    fn reader(dir: &Path) -> SqliteReader {
+        SqliteReader::open(dir).unwrap().unwrap()
+    }
+
+    /// Everything a scan hands out.
+    fn all<T>(
+        scan: impl FnOnce(&mut dyn FnMut(T) -> Result<(), MetricsError>) -> Result<(), MetricsError>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        scan(&mut |row| {
+            out.push(row);
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
     #[test]
     fn a_changed_vote_replaces_the_old_one_and_history_is_kept() {
         let dir = tempfile::tempdir().unwrap();
@@ -513,13 +330,29 @@ mod tests {
         s.append(&[vote(3, Some("v1"), "a.md", false)]).unwrap();
         assert_eq!(count(&s, "SELECT count(*) FROM votes"), 3);
         assert_eq!(count(&s, "SELECT count(*) FROM current_votes"), 2);
+        let r = reader(dir.path());
+        let current = r.current_vote("v1", "a.md").unwrap().unwrap();
         assert_eq!(
-            current_vote(&s, "v1", "a.md").unwrap(),
-            Some((false, Some("outdated".into())))
+            (current.helpful, current.reason),
+            (false, Some(Reason::Outdated))
         );
         // An older vote arriving late does not replace a newer one.
         s.append(&[vote(1, Some("v1"), "a.md", true)]).unwrap();
-        assert!(!current_vote(&s, "v1", "a.md").unwrap().unwrap().0);
+        assert!(!r.current_vote("v1", "a.md").unwrap().unwrap().helpful);
+        assert_eq!(r.current_vote("v3", "a.md").unwrap(), None);
+        assert_eq!(all(|sink| r.votes(0..10, sink)).len(), 4);
+        assert_eq!(all(|sink| r.current_votes(0..10, sink)).len(), 2);
+        assert_eq!(
+            r.helpfulness(&["a.md".into(), "b.md".into()], 0).unwrap(),
+            HashMap::from([
+                ("a.md".to_string(), Tally { yes: 1, no: 1 }),
+                ("b.md".to_string(), Tally::default())
+            ])
+        );
+        assert_eq!(
+            r.helpfulness(&["a.md".into()], 3).unwrap()["a.md"],
+            Tally { yes: 0, no: 1 }
+        );
     }
 
     #[test]
@@ -530,9 +363,20 @@ mod tests {
             conn.execute_batch(MIGRATIONS[0]).unwrap();
             conn.pragma_update(None, "user_version", 1).unwrap();
         }
-        let s = SqliteStore::open_read_only(dir.path()).unwrap().unwrap();
+        let r = reader(dir.path());
+        assert!(
+            all(|sink| r.flags(0..10, sink)).is_empty(),
+            "the flags table exists"
+        );
+        let s = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(count(&s, "SELECT count(ui) FROM searches"), 0);
         assert_eq!(count(&s, "PRAGMA user_version"), schema_version());
+    }
+
+    #[test]
+    fn no_database_is_no_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(SqliteReader::open(dir.path()).unwrap().is_none());
     }
 
     #[test]
@@ -568,24 +412,40 @@ mod tests {
         assert_eq!(count(&s, "SELECT count(*) FROM current_votes"), 0);
     }
 
+    fn search(id: &str, at: Millis, visitor: &str, source: Source, partial: bool) -> Event {
+        Event::Search(Search {
+            id: id.into(),
+            at,
+            visitor: Some(visitor.into()),
+            query: "Refunds?".into(),
+            normalized: "refund".into(),
+            lang: Some("en".into()),
+            total: 3,
+            source,
+            results: vec!["a.md".into(), "b.md".into()],
+            partial,
+            ui: Some("en".into()),
+        })
+    }
+
+    fn action(at: Millis, visitor: Option<&str>, kind: ActionKind) -> Event {
+        Event::Action(Action {
+            at,
+            visitor: visitor.map(str::to_string),
+            kind,
+            path: Some("a.md".into()),
+            query: Some("refund".into()),
+            search_id: None,
+            source: Some(Source::Agent),
+        })
+    }
+
     #[test]
     fn events_round_trip_in_time_order() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open(dir.path()).unwrap();
         let events = vec![
-            Event::Search(Search {
-                id: "s1".into(),
-                at: 1,
-                visitor: Some("v".into()),
-                query: "Refunds?".into(),
-                normalized: "refund".into(),
-                lang: Some("en".into()),
-                total: 3,
-                source: Source::Agent,
-                results: vec!["a.md".into(), "b.md".into()],
-                partial: true,
-                ui: Some("en".into()),
-            }),
+            search("s1", 1, "v", Source::Agent, true),
             Event::Click(Click {
                 at: 2,
                 visitor: Some("v".into()),
@@ -600,31 +460,100 @@ mod tests {
                 search_id: Some("s1".into()),
             }),
             vote(4, Some("v"), "a.md", false),
-            Event::Action(Action {
-                at: 5,
+            action(5, None, ActionKind::LinkInserted),
+            Event::Flag(Flag {
+                at: 6,
                 visitor: None,
-                kind: ActionKind::LinkInserted,
-                path: Some("a.md".into()),
-                query: Some("refund".into()),
-                search_id: None,
-                source: Some(Source::Agent),
+                path: "a.md".into(),
+                reason: FlagReason::Wrong,
+                note: Some("price".into()),
             }),
         ];
         s.append(&events).unwrap();
-        let mut back = Vec::new();
-        s.events_since(0, &mut |e| {
-            back.push(e);
-            Ok(())
-        })
+        let r = reader(dir.path());
+        assert_eq!(all(|sink| r.events_since(0, sink)), events);
+        assert_eq!(all(|sink| r.events_since(4, sink)).len(), 3);
+        // A sink's error ends the scan with it.
+        let mut seen = 0;
+        let stopped = r.events_since(0, &mut |_| {
+            seen += 1;
+            Err(MetricsError::Cancelled)
+        });
+        assert!(
+            matches!(stopped, Err(MetricsError::Cancelled)),
+            "{stopped:?}"
+        );
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn the_reports_questions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open(dir.path()).unwrap();
+        let view = |at, visitor: &str, path: &str| {
+            Event::View(View {
+                at,
+                visitor: Some(visitor.into()),
+                path: path.into(),
+                search_id: None,
+            })
+        };
+        s.append(&[
+            search("s1", 10, "v", Source::Customer, false),
+            search("s2", 11, "v", Source::Customer, true),
+            search("s3", 12, "w", Source::Agent, false),
+            search("s4", DAY + 5, "w", Source::Customer, false),
+            view(20, "v", "a.md"),
+            view(21, "w", "a.md"),
+            view(DAY + 1, "v", "b.md"),
+            action(30, Some("v"), ActionKind::ContactClicked),
+            action(DAY + 40, Some("v"), ActionKind::ContactClicked),
+            action(31, None, ActionKind::ContactClicked),
+            action(32, Some("w"), ActionKind::LinkInserted),
+        ])
         .unwrap();
-        assert_eq!(back, events);
-        let mut recent = 0;
-        s.events_since(4, &mut |_| {
-            recent += 1;
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(recent, 2);
+        let r = reader(dir.path());
+        let searches: Vec<CustomerSearch> = all(|sink| r.customer_searches(0..2 * DAY, sink));
+        let mut ids: Vec<&str> = searches.iter().map(|s| s.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["s1", "s4"], "neither agents' nor partial searches");
+        assert_eq!(searches[0].ui.as_deref(), Some("en"));
+        let mut views = r.daily_views(0..2 * DAY).unwrap();
+        views.sort_by_key(|v| (v.day, v.path.clone()));
+        assert_eq!(
+            views,
+            [
+                DailyViews {
+                    path: "a.md".into(),
+                    day: 0,
+                    views: 2
+                },
+                DailyViews {
+                    path: "b.md".into(),
+                    day: 1,
+                    views: 1
+                }
+            ]
+        );
+        let contacts = all(|sink| r.actions(ActionKind::ContactClicked, 0..DAY, sink));
+        assert_eq!(contacts.len(), 2);
+        assert!(
+            contacts
+                .iter()
+                .all(|a| a.kind == ActionKind::ContactClicked)
+        );
+        // Only the visitor who contacted support has a timeline; contact clicks reach past
+        // the period by the window, searches and views do not.
+        let timelines: Vec<Timeline> = all(|sink| r.contact_timelines(0..DAY, DAY, sink));
+        assert_eq!(
+            timelines,
+            [Timeline {
+                visitor: "v".into(),
+                contacts: vec![30, DAY + 40],
+                searches: vec![(10, "s1".into())],
+                views: vec![(20, "a.md".into())],
+            }]
+        );
     }
 
     #[test]
@@ -647,7 +576,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            popular(&s, 5, 10).unwrap(),
+            reader(dir.path()).popular(5, 10).unwrap(),
             [("b.md".to_string(), 2), ("a.md".to_string(), 1)]
         );
     }
@@ -661,6 +590,8 @@ mod tests {
         drop(conn);
         let err = SqliteStore::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("newer kb"), "{err}");
+        let err = SqliteReader::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("newer kb"), "{err}");
     }
 
     #[test]
@@ -671,8 +602,8 @@ mod tests {
         drop(s);
         let s = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(count(&s, "SELECT count(*) FROM votes"), 1);
-        assert_eq!(s.integrity_check().unwrap(), "ok");
-        let r = SqliteStore::open_read_only(dir.path()).unwrap().unwrap();
-        assert_eq!(count(&r, "SELECT count(*) FROM votes"), 1);
+        let r = reader(dir.path());
+        assert_eq!(r.integrity_check().unwrap(), "ok");
+        assert_eq!(all(|sink| r.votes(0..2, sink)).len(), 1);
     }
 }

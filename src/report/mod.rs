@@ -1,25 +1,41 @@
 //! The content-gap report: which articles to write and which to update, for support leads.
 //!
-//! [`facts::gather`] aggregates the recorded events of a period; [`build`] turns those facts,
-//! the articles and a way to find the closest articles for a query into a [`Report`]: a pure
-//! function, so tests feed it facts and check every rule. [`format`] writes it as Markdown,
-//! JSON, CSV or a self-contained HTML page with charts.
+//! Three layers, each unaware of the next:
+//! - [`facts`] asks the metrics' typed read API ([`MetricsReader`]) about a period and
+//!   aggregates the answers: needs (searches grouped by their words), what readers did with
+//!   each article, which searches and views a contact click followed. It never sees SQL:
+//!   storage owns its queries, so the report is the same over every backend.
+//! - The rules ([`build`], one function per kind of finding in [`write`] and [`update`]) turn
+//!   the facts into a [`Report`] of typed findings: kinds, figures, the articles concerned
+//!   and what to do as an [`Advice`] or a [`Finding`] — no sentences. `build` is a pure
+//!   function, so tests feed it facts and check every rule.
+//! - [`wording`] and [`format`] say it in the reader's language (the `[report]` texts of
+//!   `templates/locales/<tag>.toml`, like the site's interface) as Markdown, JSON, CSV or a
+//!   self-contained HTML page with charts.
 //!
 //! Every item says why it is there and what to do. The thresholds below keep noise out: one
-//! visitor repeating a search is not demand, two votes are not a verdict.
+//! visitor repeating a search is not demand, two votes are not a verdict. A build checks a
+//! [`Cancel`] flag in its loops and stops when nobody waits for it any more.
 
 pub mod facts;
 pub mod format;
 mod svg;
+mod update;
+pub mod wording;
+mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use crate::metrics::Millis;
+use crate::metrics::{DAY, FlagReason, MetricsError, MetricsReader, Millis, Reason};
 use facts::{Cluster, Day, Facts, Week};
 
-const DAY: Millis = 86_400_000;
+pub use wording::Words;
+
 /// Searches a cluster needs, and distinct visitors (when visitors are known), to be demand.
 const MIN_SEARCHES: u64 = 3;
 const MIN_VISITORS: u64 = 2;
@@ -45,6 +61,110 @@ const STALE_DAYS: i64 = 365;
 const STALE_MIN_VIEWS: u64 = 10;
 /// Clicks from one language on an article of another, to ask for a translation.
 const TRANSLATION_MIN_CLICKS: u64 = 3;
+
+/// Set when nobody waits for a report any more: the build stops at its next check. Clones
+/// share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Cancelled)` once cancelled: for loops that can stop with `?`.
+    pub fn check(&self) -> Result<(), MetricsError> {
+        if self.is_cancelled() {
+            Err(MetricsError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A calendar day (UTC), written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(
+    /// Days since 1970-01-01.
+    pub i64,
+);
+
+impl Date {
+    /// The day of a time.
+    pub fn of(ms: Millis) -> Date {
+        Date(ms.div_euclid(DAY))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::metrics::export::rfc3339(self.0 * DAY)[..10])
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The date of a time, `YYYY-MM-DD` (UTC).
+pub fn date(ms: Millis) -> String {
+    Date::of(ms).to_string()
+}
+
+/// A figure against the period before. Written `=`, `new`, `+40%` or `−20%` (in JSON too);
+/// [`Words::change`] says `new` in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// Within half a percent, or nothing in either period.
+    Same,
+    /// Nothing in the period before.
+    New,
+    /// Up or down by this many percent.
+    Up(f64),
+    Down(f64),
+}
+
+impl Change {
+    pub fn of(now: u64, before: u64) -> Change {
+        match (now, before) {
+            (0, 0) => Change::Same,
+            (_, 0) => Change::New,
+            _ => {
+                let pct = (now as f64 - before as f64) / before as f64 * 100.0;
+                if pct.abs() < 0.5 {
+                    Change::Same
+                } else if pct > 0.0 {
+                    Change::Up(pct)
+                } else {
+                    Change::Down(-pct)
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Same => f.write_str("="),
+            Change::New => f.write_str("new"),
+            Change::Up(pct) => write!(f, "+{pct:.0}%"),
+            Change::Down(pct) => write!(f, "−{pct:.0}%"),
+        }
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 /// What the report needs to know about an article.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,6 +256,8 @@ pub struct Context<'a> {
     /// The language articles are written in first (translations follow it); by default the
     /// language with most articles.
     pub source_lang: Option<String>,
+    /// Stops the build early (its report is then incomplete, and nobody reads it).
+    pub cancel: Cancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -147,6 +269,48 @@ pub enum WriteKind {
     NoClicks,
     /// Searches in one language answered only by an article in another.
     Translation,
+}
+
+impl WriteKind {
+    /// The kind's name, as in JSON and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoResults => "no_results",
+            Self::NoClicks => "no_clicks",
+            Self::Translation => "translation",
+        }
+    }
+}
+
+/// What to do about a need, given the closest articles ([`WriteItem::closest`], best first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Advice {
+    /// No article comes close: write one.
+    Write,
+    /// The closest article lacks most of the need's words: write one.
+    WriteUncovered,
+    /// The closest article lacks a few of the need's words: add them, or write an article.
+    AddWords,
+    /// The closest article has every word, yet readers do not open it: say in its title and
+    /// description what it answers, or write the article they expect.
+    Retitle,
+    /// An article in another language answers it: translate the closest article into the
+    /// need's language ([`WriteItem::languages`]).
+    Translate,
+}
+
+impl Advice {
+    /// The advice's name, as in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Write => "write",
+            Self::WriteUncovered => "write_uncovered",
+            Self::AddWords => "add_words",
+            Self::Retitle => "retitle",
+            Self::Translate => "translate",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -161,17 +325,6 @@ pub enum UpdateKind {
     TranslationBehind,
     Unread,
     ReviewDue,
-}
-
-impl WriteKind {
-    /// The kind's name, as in JSON and CSV.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::NoResults => "no_results",
-            Self::NoClicks => "no_clicks",
-            Self::Translation => "translation",
-        }
-    }
 }
 
 impl UpdateKind {
@@ -200,11 +353,12 @@ pub struct Count {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WriteItem {
     pub kind: WriteKind,
+    pub advice: Advice,
     /// The need, as most people typed it.
     pub query: String,
     /// Every way it was typed, most frequent first.
     pub queries: Vec<Count>,
-    /// Language filters used (`all` for none), or the language lacking a translation.
+    /// The languages the searches were made in, or the language lacking a translation.
     pub languages: Vec<String>,
     pub searches: u64,
     pub visitors: u64,
@@ -213,7 +367,10 @@ pub struct WriteItem {
     /// Searches followed by a contact click.
     pub contacts: u64,
     pub previous: u64,
-    pub trend: String,
+    /// Searches against the period before (`""` in JSON for a missing translation, which is
+    /// not compared).
+    #[serde(serialize_with = "change_or_empty")]
+    pub trend: Option<Change>,
     /// The closest existing articles, and the words of the need they lack.
     pub closest: Vec<Closest>,
     /// Whether some article has every word of the need.
@@ -221,16 +378,70 @@ pub struct WriteItem {
     /// For a missing translation: the article to translate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    pub why: String,
-    pub action: String,
     #[serde(skip)]
     priority: f64,
+}
+
+fn change_or_empty<S: Serializer>(c: &Option<Change>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(c) => c.serialize(s),
+        None => s.serialize_str(""),
+    }
+}
+
+/// Why an article is listed to update, with what the wording needs beyond the item's own
+/// figures. In JSON, `kind` and these fields sit beside the item's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    /// Agents flagged it since it last changed ([`UpdateItem::flags`]).
+    Flagged,
+    /// Readers said it did not help: at least this share of them, with 95 % confidence.
+    Unhelpful { unhelpful_at_least: f64 },
+    /// Readers said it is outdated ([`UpdateItem::reasons`]).
+    Outdated { unhelpful_at_least: f64 },
+    /// Readers contact support after reading it, more than across the help center.
+    ContactAfterView { site_contact_rate: f64 },
+    /// Unchanged this many days, and still read.
+    Stale { age_days: i64 },
+    /// The article it translates changed after it.
+    TranslationBehind {
+        /// The source article: path, title, language and day of its last change.
+        source: String,
+        source_title: String,
+        source_lang: String,
+        source_changed: Date,
+    },
+    /// Nobody read it in the period; this many did in the period before.
+    Unread { previous_views: u64 },
+    /// Its review (front matter `review_every`, counted from `reviewed`) fell due.
+    ReviewDue {
+        every_days: u32,
+        reviewed: Date,
+        due: Date,
+    },
+}
+
+impl Finding {
+    pub fn kind(&self) -> UpdateKind {
+        match self {
+            Finding::Flagged => UpdateKind::Flagged,
+            Finding::Unhelpful { .. } => UpdateKind::Unhelpful,
+            Finding::Outdated { .. } => UpdateKind::Outdated,
+            Finding::ContactAfterView { .. } => UpdateKind::ContactAfterView,
+            Finding::Stale { .. } => UpdateKind::Stale,
+            Finding::TranslationBehind { .. } => UpdateKind::TranslationBehind,
+            Finding::Unread { .. } => UpdateKind::Unread,
+            Finding::ReviewDue { .. } => UpdateKind::ReviewDue,
+        }
+    }
 }
 
 /// An article that fails its readers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UpdateItem {
-    pub kind: UpdateKind,
+    #[serde(flatten)]
+    pub finding: Finding,
     pub path: String,
     pub title: String,
     pub url: String,
@@ -239,33 +450,31 @@ pub struct UpdateItem {
     pub views: u64,
     pub yes: u64,
     pub no: u64,
-    /// Lower bound (Wilson, 95 %) of the share of readers it did not help.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unhelpful_at_least: Option<f64>,
-    pub reasons: BTreeMap<String, u64>,
+    /// Reasons given with No votes, and how often.
+    pub reasons: BTreeMap<Reason, u64>,
     pub comments: Vec<String>,
     /// Agents' flags since the article last changed, newest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<FlagNote>,
+    /// Views followed by a contact click.
     pub contacts: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_change: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due: Option<String>,
-    /// For a translation behind: the article it translates.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    pub why: String,
-    pub action: String,
+    pub last_change: Option<Date>,
     #[serde(skip)]
     priority: f64,
+}
+
+impl UpdateItem {
+    pub fn kind(&self) -> UpdateKind {
+        self.finding.kind()
+    }
 }
 
 /// An agent's flag on an article.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlagNote {
-    pub date: String,
-    pub reason: String,
+    pub date: Date,
+    pub reason: FlagReason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -280,13 +489,13 @@ pub struct Top {
     pub url: Option<String>,
     pub count: u64,
     pub previous: u64,
-    pub change: String,
+    pub change: Change,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub searches: u64,
-    pub searches_change: String,
+    pub searches_change: Change,
     pub no_result_rate: f64,
     pub no_click_rate: f64,
     pub views: u64,
@@ -306,13 +515,13 @@ pub struct Charts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// The period: from (inclusive) and until (exclusive), as dates.
-    pub since: String,
-    pub until: String,
+    pub since: Date,
+    pub until: Date,
     pub days: i64,
     pub summary: Summary,
     pub to_write: Vec<WriteItem>,
     pub to_update: Vec<UpdateItem>,
-    /// Articles due for review, by owner.
+    /// Articles due for review, by owner (`""`: no owner).
     pub review_queue: BTreeMap<String, Vec<String>>,
     pub top_searches: Vec<Top>,
     /// Every search that found nothing, however rarely: the to-write list keeps only needs
@@ -346,51 +555,34 @@ pub fn closest(engine: &crate::search::Engine, query: &str, lang: Option<&str>) 
 }
 
 /// The report of the `period` before `now`: facts from `store`, articles from `engine`'s
-/// index (and git history of `articles_dir`), closest articles from `engine`.
+/// index (and git history of `articles_dir`), closest articles from `engine`. Stops with
+/// [`MetricsError::Cancelled`] once `cancel` is set.
 pub fn generate(
-    store: &crate::metrics::sqlite::SqliteStore,
+    store: &dyn MetricsReader,
     articles_dir: &std::path::Path,
     engine: &crate::search::Engine,
     period: Millis,
     now: Millis,
-) -> Result<Report, crate::metrics::MetricsError> {
+    cancel: &Cancel,
+) -> Result<Report, MetricsError> {
     let articles = &ArticleInfo::from_catalog(&engine.index().catalog(), articles_dir);
     let last_change: HashMap<String, Millis> = articles
         .iter()
         .filter_map(|a| Some((a.path.clone(), a.last_change?)))
         .collect();
-    let facts = facts::gather(store, now - period, now, &last_change)?;
+    cancel.check()?;
+    let facts = facts::gather(store, now - period, now, &last_change, cancel)?;
     let finder = |q: &str, lang: Option<&str>| closest(engine, q, lang);
     let ctx = Context {
         now,
         articles,
         finder: &finder,
         source_lang: None,
+        cancel: cancel.clone(),
     };
-    Ok(build(&facts, &ctx))
-}
-
-/// The date of a time, `YYYY-MM-DD` (UTC).
-pub fn date(ms: Millis) -> String {
-    crate::metrics::export::rfc3339(ms)[..10].to_string()
-}
-
-/// The period's change against the one before: `new`, `+40%`, `−20%`, `=`.
-pub fn change(now: u64, before: u64) -> String {
-    match (now, before) {
-        (0, 0) => "=".into(),
-        (_, 0) => "new".into(),
-        _ => {
-            let pct = (now as f64 - before as f64) / before as f64 * 100.0;
-            if pct.abs() < 0.5 {
-                "=".into()
-            } else if pct > 0.0 {
-                format!("+{pct:.0}%")
-            } else {
-                format!("−{:.0}%", -pct)
-            }
-        }
-    }
+    let report = build(&facts, &ctx);
+    cancel.check()?;
+    Ok(report)
 }
 
 /// Lower bound of the Wilson score interval (95 %) for `hits` out of `n`.
@@ -405,105 +597,11 @@ pub fn wilson_lower(hits: u64, n: u64) -> f64 {
     (p + z2 / (2.0 * n) - z * ((p * (1.0 - p) + z2 / (4.0 * n)) / n).sqrt()) / (1.0 + z2 / n)
 }
 
-/// A query's words as typed (lower-cased, function words and punctuation dropped, sorted):
-/// where a typo is one letter, before stemming makes it more.
-fn typed_key(query: &str) -> String {
-    let mut words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .filter(|w| !crate::analysis::stopwords::is_stop_word(w))
-        .collect();
-    words.sort();
-    words.join(" ")
-}
-
-/// Whether two word lists are near-identical: as many words, each the same or (from five
-/// letters) one typo apart, and not all the same.
-fn near_identical_words(wa: &[String], wb: &[String]) -> bool {
-    wa.len() == wb.len()
-        && wa != wb
-        && wa.iter().zip(wb).all(|(x, y)| {
-            x == y
-                || (x.chars().count().min(y.chars().count()) >= 5
-                    && crate::search::plan::edit_distance(x, y) <= 1)
-        })
-}
-
-/// Whether two normalized queries are near-identical ([`near_identical_words`]).
-#[cfg(test)]
-fn near_identical(a: &str, b: &str) -> bool {
-    let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
-    near_identical_words(&words(a), &words(b))
-}
-
-/// Clusters merged at most, most searched first: merging compares each cluster with every
-/// need found so far, and the long tail past this is kept as it is.
-const MERGE_AT_MOST: usize = 3000;
-
-/// Merges clusters that are the same need typed a little differently (a typo, a plural the
-/// stemmer keeps apart) into the most searched of them: their normalized words or their typed
-/// words ([`typed_key`]) are near-identical.
-fn merge_variants(clusters: &[Cluster]) -> Vec<Cluster> {
-    let words = |s: &str| {
-        s.split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    let mut out: Vec<Cluster> = Vec::new();
-    // The words of each need's first cluster: normalized and typed.
-    let mut keys: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-    for c in clusters.iter().take(MERGE_AT_MOST) {
-        let key = (
-            words(&c.key),
-            words(&typed_key(
-                c.queries.first().map_or(c.key.as_str(), |q| q.0.as_str()),
-            )),
-        );
-        let found = keys
-            .iter()
-            .position(|k| near_identical_words(&k.0, &key.0) || near_identical_words(&k.1, &key.1));
-        match found {
-            Some(i) => {
-                let o = &mut out[i];
-                o.searches += c.searches;
-                // People who typed both variants count twice: rare enough to accept.
-                o.visitors += c.visitors;
-                o.no_results += c.no_results;
-                o.no_clicks += c.no_clicks;
-                o.contacts += c.contacts;
-                o.previous += c.previous;
-                o.previous_no_results += c.previous_no_results;
-                for l in &c.langs {
-                    if !o.langs.contains(l) {
-                        o.langs.push(l.clone());
-                    }
-                }
-                for f in &c.filters {
-                    if !o.filters.contains(f) {
-                        o.filters.push(f.clone());
-                    }
-                }
-                o.queries.extend(c.queries.iter().cloned());
-                o.queries
-                    .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            }
-            None => {
-                out.push(c.clone());
-                keys.push(key);
-            }
-        }
-    }
-    out.extend(clusters.iter().skip(MERGE_AT_MOST).cloned());
-    out
-}
-
 /// The language a search was made in: its filter; else the query's script when the reader's
 /// interface language is not written in it and the script tells (a Cyrillic query on the
 /// English pages); else the interface language; else the script's language when it tells
-/// (Chinese, Telugu, Cyrillic …; a Latin query could be any of many languages). As a family: `zh-hans` and `zh-hant` for
-/// Chinese, the primary subtag otherwise.
+/// (Chinese, Telugu, Cyrillic …; a Latin query could be any of many languages). As a family:
+/// `zh-hans` and `zh-hant` for Chinese, the primary subtag otherwise.
 pub(crate) fn search_language(
     filter: Option<&str>,
     query: &str,
@@ -564,235 +662,68 @@ pub fn family(tag: &str) -> String {
     }
 }
 
-/// How the articles name each language family (`zh-hant` → `zh-tw` when the translations
-/// live in `zh-tw/`).
-fn family_tags(articles: &[ArticleInfo]) -> HashMap<String, String> {
-    let mut tags: HashMap<String, String> = HashMap::new();
-    for a in articles {
-        let e = tags
-            .entry(family(&a.lang))
-            .or_insert_with(|| a.lang.clone());
-        if a.lang < *e {
-            *e = a.lang.clone();
-        }
-    }
-    tags
-}
-
 fn primary(lang: &str) -> &str {
     lang.split(['-', '_']).next().unwrap_or(lang)
 }
 
-/// Builds the report.
-pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
-    let days = ((facts.until - facts.since) as f64 / DAY as f64).round() as i64;
-    let by_path: HashMap<&str, &ArticleInfo> =
-        ctx.articles.iter().map(|a| (a.path.as_str(), a)).collect();
-    let published = |path: &str| by_path.get(path).is_some_and(|a| !a.draft);
+/// The articles as the rules look them up.
+struct Catalog<'a> {
+    by_path: HashMap<&'a str, &'a ArticleInfo>,
+    /// How the articles name each language family (`zh-hant` → `zh-tw` when the
+    /// translations live in `zh-tw/`).
+    tags: HashMap<String, String>,
+    /// Which translation groups exist in which language families.
+    translated: HashSet<(&'a str, String)>,
+}
 
-    let tags = family_tags(ctx.articles);
-    let tag_for = |family: &str| {
-        tags.get(family)
+impl<'a> Catalog<'a> {
+    fn new(articles: &'a [ArticleInfo]) -> Catalog<'a> {
+        let mut tags: HashMap<String, String> = HashMap::new();
+        for a in articles {
+            let e = tags
+                .entry(family(&a.lang))
+                .or_insert_with(|| a.lang.clone());
+            if a.lang < *e {
+                *e = a.lang.clone();
+            }
+        }
+        Catalog {
+            by_path: articles.iter().map(|a| (a.path.as_str(), a)).collect(),
+            tags,
+            translated: articles
+                .iter()
+                .filter(|a| !a.draft)
+                .map(|a| (a.translation.as_str(), family(&a.lang)))
+                .collect(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Option<&'a ArticleInfo> {
+        self.by_path.get(path).copied()
+    }
+
+    fn published(&self, path: &str) -> bool {
+        self.get(path).is_some_and(|a| !a.draft)
+    }
+
+    /// The tag the articles use for a language family.
+    fn tag_for(&self, family: &str) -> String {
+        self.tags
+            .get(family)
             .cloned()
             .unwrap_or_else(|| family.to_string())
-    };
-    // Which translation groups exist in which language families.
-    let translated: std::collections::HashSet<(&str, String)> = ctx
-        .articles
-        .iter()
-        .filter(|a| !a.draft)
-        .map(|a| (a.translation.as_str(), family(&a.lang)))
-        .collect();
+    }
+}
 
-    // To write: unmet searches.
-    let mut to_write: Vec<WriteItem> = Vec::new();
-    let mut clusters = merge_variants(&facts.clusters);
+/// Builds the report: the to-write rules, the to-update rules, the top lists and the
+/// summary.
+pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
+    let catalog = Catalog::new(ctx.articles);
+    let mut clusters = write::merge_variants(&facts.clusters, &ctx.cancel);
     clusters.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.key.cmp(&b.key)));
-    let priority = |c: &Cluster| (c.no_results + c.no_clicks) as f64 + 2.0 * c.contacts as f64;
-    let mut unmet: Vec<&Cluster> = clusters
-        .iter()
-        .filter(|c| c.searches >= MIN_SEARCHES && (c.visitors >= MIN_VISITORS || c.visitors == 0))
-        .filter(|c| wilson_lower(c.no_results + c.no_clicks, c.searches) >= UNMET_FROM)
-        .collect();
-    // The closest articles are looked up for the most pressing needs first.
-    unmet.sort_by(|a, b| {
-        priority(b)
-            .total_cmp(&priority(a))
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    for (i, c) in unmet.into_iter().enumerate() {
-        let query = c
-            .queries
-            .first()
-            .map_or_else(|| c.key.clone(), |q| q.0.clone());
-        let langs: Vec<String> = c.langs.iter().map(|l| tag_for(l)).collect();
-        let filter = match c.filters.as_slice() {
-            [Some(l)] => Some(l.as_str()),
-            _ => None,
-        };
-        let mut closest = if i < CLOSEST_FOR {
-            (ctx.finder)(&query, filter)
-        } else {
-            Vec::new()
-        };
-        // Nothing in the reader's language: an article in another may answer it.
-        let mut elsewhere = None;
-        if closest.is_empty()
-            && i < CLOSEST_FOR
-            && filter.is_some()
-            && let [lang] = langs.as_slice()
-        {
-            closest = (ctx.finder)(&query, None);
-            elsewhere = closest
-                .first()
-                .filter(|c| c.missing.is_empty() && family(&c.lang) != family(lang))
-                .map(|_| lang.clone());
-        }
-        let covered = closest.first().is_some_and(|c| c.missing.is_empty());
-        let kind = if c.no_results >= c.no_clicks {
-            WriteKind::NoResults
-        } else {
-            WriteKind::NoClicks
-        };
-        let in_langs = if langs.is_empty() {
-            String::new()
-        } else {
-            format!(" (in {})", langs.join(", "))
-        };
-        let contacts = if c.contacts > 0 {
-            format!("; {} then contacted support", c.contacts)
-        } else {
-            String::new()
-        };
-        let why = match kind {
-            WriteKind::NoResults => format!(
-                "{} searches by {} people for “{query}”{in_langs} found nothing{contacts}",
-                c.searches,
-                c.visitors.max(1)
-            ),
-            _ => format!(
-                "{} searches by {} people for “{query}”{in_langs} showed results nobody opened{contacts}",
-                c.searches,
-                c.visitors.max(1)
-            ),
-        };
-        let action = match closest.first() {
-            Some(best) if elsewhere.is_some() => format!(
-                "Translate “{}” ({}) into {}: it answers “{query}” in {} only",
-                best.title,
-                best.path,
-                elsewhere.as_deref().unwrap_or_default(),
-                best.lang
-            ),
-            None => format!("Write an article about “{query}”: no article covers this"),
-            // An article that lacks most of the need does not cover it.
-            Some(best) if best.missing.len() > best.has.len() || best.has.is_empty() => format!(
-                "Write an article about “{query}”: no article covers it (the closest, “{}”, has only {})",
-                best.title,
-                if best.has.is_empty() {
-                    "other words".to_string()
-                } else {
-                    format!("“{}”", best.has.join("”, “"))
-                }
-            ),
-            Some(best) if !best.missing.is_empty() => format!(
-                "Add the word{} “{}” to “{}” ({}), which covers the rest of “{query}”, or write an article about it",
-                if best.missing.len() == 1 { "" } else { "s" },
-                best.missing.join("”, “"),
-                best.title,
-                best.path
-            ),
-            Some(best) => format!(
-                "Readers searching “{query}” do not open “{}” ({}): say in its title and description what it answers, or write the article they expect",
-                best.title, best.path
-            ),
-        };
-        to_write.push(WriteItem {
-            kind,
-            query,
-            queries: c
-                .queries
-                .iter()
-                .take(8)
-                .map(|(q, n)| Count {
-                    text: q.clone(),
-                    count: *n,
-                })
-                .collect(),
-            languages: langs,
-            searches: c.searches,
-            visitors: c.visitors,
-            no_results: c.no_results,
-            no_clicks: c.no_clicks,
-            contacts: c.contacts,
-            previous: c.previous,
-            trend: change(c.searches, c.previous),
-            covered,
-            closest,
-            path: None,
-            why,
-            action,
-            priority: priority(c),
-        });
-    }
 
-    // To write: translations that searches in another language reach for.
-    // (language, article) → (clicks, visitors, queries with their clicks).
-    type Wanted = (u64, u64, Vec<(String, u64)>);
-    let mut wanted: BTreeMap<(String, String), Wanted> = BTreeMap::new();
-    for d in &facts.demand {
-        let Some(article) = by_path.get(d.path.as_str()) else {
-            continue;
-        };
-        let lang = &d.lang;
-        if family(&article.lang) == *lang {
-            continue;
-        }
-        if translated.contains(&(article.translation.as_str(), lang.clone())) {
-            continue;
-        }
-        let e = wanted.entry((tag_for(lang), d.path.clone())).or_default();
-        e.0 += d.clicks;
-        e.1 += d.visitors;
-        e.2.push((d.query.clone(), d.clicks));
-    }
-    for ((lang, path), (clicks, visitors, mut queries)) in wanted {
-        if clicks < TRANSLATION_MIN_CLICKS || visitors < MIN_VISITORS.min(clicks) {
-            continue;
-        }
-        let a = by_path[path.as_str()];
-        queries.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-        let query = queries[0].0.clone();
-        to_write.push(WriteItem {
-            kind: WriteKind::Translation,
-            query: query.clone(),
-            queries: queries.iter().take(8).map(|(q, n)| Count { text: q.clone(), count: *n }).collect(),
-            languages: vec![lang.clone()],
-            searches: clicks,
-            visitors,
-            no_results: 0,
-            no_clicks: 0,
-            contacts: 0,
-            previous: 0,
-            trend: String::new(),
-            closest: vec![Closest {
-                path: a.path.clone(),
-                title: a.title.clone(),
-                url: a.url.clone(),
-                lang: a.lang.clone(),
-                has: Vec::new(),
-                missing: Vec::new(),
-            }],
-            covered: true,
-            path: Some(path.clone()),
-            why: format!(
-                "{clicks} searches in {lang} (such as “{query}”) ended on “{}” ({}), which has no {lang} translation",
-                a.title, a.lang
-            ),
-            action: format!("Translate “{}” ({path}) into {lang}", a.title),
-            priority: clicks as f64,
-        });
-    }
+    let mut to_write = write::unmet_needs(&clusters, ctx, &catalog);
+    to_write.extend(write::translations_wanted(facts, &catalog));
     to_write.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
@@ -800,322 +731,45 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
             .then_with(|| a.query.cmp(&b.query))
     });
 
-    // To update.
-    let mut to_update: Vec<UpdateItem> = Vec::new();
-    let site_contact_rate = {
-        let (c, v) = facts.articles.values().fold((0u64, 0u64), |(c, v), a| {
-            (c + a.contacts_after, v + a.views)
-        });
-        if v == 0 { 0.0 } else { c as f64 / v as f64 }
-    };
-    let source_lang = ctx.source_lang.clone().or_else(|| {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in ctx.articles.iter().filter(|a| !a.draft) {
-            *counts.entry(a.lang.as_str()).or_default() += 1;
-        }
-        counts
-            .into_iter()
-            .max_by_key(|(_, n)| *n)
-            .map(|(l, _)| l.to_string())
-    });
-    // The article each translation group started from.
-    let sources: HashMap<&str, &ArticleInfo> = ctx
-        .articles
-        .iter()
-        .filter(|s| !s.draft && Some(&s.lang) == source_lang.as_ref())
-        .map(|s| (s.translation.as_str(), s))
-        .collect();
-    let empty = facts::ArticleFacts::default();
-    for a in ctx.articles.iter().filter(|a| !a.draft) {
-        let f = facts.articles.get(&a.path).unwrap_or(&empty);
-        let item = |kind: UpdateKind, why: String, action: String, priority: f64| UpdateItem {
-            kind,
-            path: a.path.clone(),
-            title: a.title.clone(),
-            url: a.url.clone(),
-            lang: a.lang.clone(),
-            owner: a.owner.clone(),
-            views: f.views,
-            yes: f.yes,
-            no: f.no,
-            unhelpful_at_least: None,
-            reasons: f.reasons.clone(),
-            comments: f.comments.iter().map(|(_, c)| c.clone()).collect(),
-            flags: f
-                .flags
-                .iter()
-                .map(|(at, reason, note)| FlagNote {
-                    date: date(*at),
-                    reason: reason.clone(),
-                    note: note.clone(),
-                })
-                .collect(),
-            contacts: f.contacts_after,
-            last_change: a.last_change.map(date),
-            due: None,
-            source: None,
-            why,
-            action,
-            priority,
-        };
-        if !f.flags.is_empty() {
-            let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
-            for (_, reason, _) in &f.flags {
-                *by_reason.entry(reason.as_str()).or_default() += 1;
-            }
-            let said = by_reason
-                .iter()
-                .map(|(r, n)| {
-                    if *n == 1 {
-                        (*r).to_string()
-                    } else {
-                        format!("{r} ×{n}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let notes: Vec<String> = f
-                .flags
-                .iter()
-                .filter_map(|(_, _, n)| n.as_ref().map(|n| format!("“{n}”")))
-                .take(3)
-                .collect();
-            to_update.push(item(
-                UpdateKind::Flagged,
-                format!(
-                    "agents flagged it {} time{} since it last changed: {said}",
-                    f.flags.len(),
-                    if f.flags.len() == 1 { "" } else { "s" }
-                ),
-                if notes.is_empty() {
-                    format!("Check “{}”: agents say it is {said}", a.title)
-                } else {
-                    format!("Fix “{}” — agents' notes: {}", a.title, notes.join("; "))
-                },
-                f.flags.len() as f64,
-            ));
-        }
-        let votes = f.yes + f.no;
-        let reasons = |f: &facts::ArticleFacts| {
-            f.reasons
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if votes >= MIN_VOTES {
-            let low = wilson_lower(f.no, votes);
-            let outdated = f.reasons.get("outdated").copied().unwrap_or(0);
-            // "Outdated" asks for a review, a more precise task than a rewrite: an article
-            // that is both is listed once, as outdated.
-            if outdated >= OUTDATED_MIN && outdated as f64 >= OUTDATED_SHARE * votes as f64 {
-                let mut i = item(
-                    UpdateKind::Outdated,
-                    format!(
-                        "{outdated} of {votes} readers said it is outdated ({} said it did not help)",
-                        f.no
-                    ),
-                    format!(
-                        "Review “{}” — {outdated} of {votes} readers said outdated",
-                        a.title
-                    ),
-                    outdated as f64 / votes as f64 + outdated as f64 / 1000.0,
-                );
-                i.unhelpful_at_least = Some((low * 1000.0).round() / 1000.0);
-                to_update.push(i);
-            } else if low >= UNHELPFUL_FROM {
-                let mut i = item(
-                    UpdateKind::Unhelpful,
-                    format!(
-                        "{} of {votes} readers said it did not help (at least {:.0}% with 95% confidence){}",
-                        f.no,
-                        low * 100.0,
-                        if f.reasons.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; reasons: {}", reasons(f))
-                        }
-                    ),
-                    format!(
-                        "Rewrite “{}” where readers get stuck; read their comments",
-                        a.title
-                    ),
-                    low,
-                );
-                i.unhelpful_at_least = Some((low * 1000.0).round() / 1000.0);
-                to_update.push(i);
-            }
-        }
-        if f.views >= CONTACT_MIN_VIEWS {
-            let rate = f.contacts_after as f64 / f.views as f64;
-            if wilson_lower(f.contacts_after, f.views) >= CONTACT_RATE
-                && rate >= 2.0 * site_contact_rate
-            {
-                to_update.push(item(
-                    UpdateKind::ContactAfterView,
-                    format!(
-                        "{} of {} readers contacted support after reading it ({:.0}%, against {:.0}% across the help center)",
-                        f.contacts_after,
-                        f.views,
-                        rate * 100.0,
-                        site_contact_rate * 100.0
-                    ),
-                    format!("Find what “{}” leaves unanswered: ask support what these readers asked, then add it", a.title),
-                    rate * (f.views as f64).ln(),
-                ));
-            }
-        }
-        if let Some(changed) = a.last_change {
-            let age = (ctx.now - changed) / DAY;
-            if age >= STALE_DAYS && f.views >= STALE_MIN_VIEWS {
-                to_update.push(item(
-                    UpdateKind::Stale,
-                    format!(
-                        "last changed {} ({age} days ago), read {} times in {days} days",
-                        date(changed),
-                        f.views
-                    ),
-                    format!(
-                        "Check that “{}” is still right, then update or confirm it",
-                        a.title
-                    ),
-                    f.views as f64 * age as f64,
-                ));
-            }
-        }
-        // An article git added during the period has not had the period to be read; a help
-        // center without a single view in it was not running.
-        if f.views == 0 && facts.totals.views > 0 && a.added.is_none_or(|t| t < facts.since) {
-            to_update.push(item(
-                UpdateKind::Unread,
-                format!(
-                    "nobody read it in {days} days{}",
-                    if f.previous_views > 0 {
-                        format!(" (read {} times in the {days} days before)", f.previous_views)
-                    } else {
-                        String::new()
-                    }
-                ),
-                format!(
-                    "Make “{}” findable (a clearer title, the words readers use, links from related articles), or retire it",
-                    a.title
-                ),
-                f.previous_views as f64 + a.added.map_or(0.0, |t| (facts.since - t) as f64 / 1e12),
-            ));
-        }
-        if let (Some(every), Some(from)) = (a.review_every_days, a.reviewed) {
-            let due = from + i64::from(every) * DAY;
-            if due <= ctx.now {
-                let owner = a.owner.clone().unwrap_or_else(|| "(no owner)".into());
-                let mut i = item(
-                    UpdateKind::ReviewDue,
-                    format!(
-                        "to be reviewed every {every} days; last updated {}, due {}",
-                        date(from),
-                        date(due)
-                    ),
-                    format!("{owner}: review “{}”", a.title),
-                    (ctx.now - due) as f64,
-                );
-                i.due = Some(date(due));
-                to_update.push(i);
-            }
-        }
-        // Translations that the source article has moved ahead of.
-        if let (Some(src_lang), Some(changed)) = (&source_lang, a.last_change)
-            && a.lang != *src_lang
-            && let Some(source) = sources.get(a.translation.as_str())
-            && let Some(source_changed) = source.last_change
-            && source_changed - changed >= DAY
-        {
-            let mut i = item(
-                UpdateKind::TranslationBehind,
-                format!(
-                    "the {src_lang} article changed on {}, this translation on {}",
-                    date(source_changed),
-                    date(changed)
-                ),
-                format!(
-                    "Update the {} translation of “{}” ({})",
-                    a.lang, source.title, source.path
-                ),
-                (source_changed - changed) as f64,
-            );
-            i.source = Some(source.path.clone());
-            to_update.push(i);
-        }
-    }
+    let mut to_update = update::articles_to_update(facts, ctx);
     to_update.sort_by(|a, b| {
-        a.kind
-            .cmp(&b.kind)
+        a.kind()
+            .cmp(&b.kind())
             .then(b.priority.total_cmp(&a.priority))
             .then_with(|| a.path.cmp(&b.path))
     });
     let mut review_queue: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for i in to_update.iter().filter(|i| i.kind == UpdateKind::ReviewDue) {
+    for i in to_update
+        .iter()
+        .filter(|i| i.kind() == UpdateKind::ReviewDue)
+    {
         review_queue
-            .entry(i.owner.clone().unwrap_or_else(|| "(no owner)".into()))
+            .entry(i.owner.clone().unwrap_or_default())
             .or_default()
             .push(i.path.clone());
     }
 
-    // Top lists.
-    let query_top = |c: &Cluster, count: u64, previous: u64| Top {
-        label: c
-            .queries
-            .first()
-            .map_or_else(|| c.key.clone(), |q| q.0.clone()),
-        path: None,
-        url: None,
-        count,
-        previous,
-        change: change(count, previous),
-    };
-    let top_searches = clusters
-        .iter()
-        .take(10)
-        .map(|c| query_top(c, c.searches, c.previous))
-        .collect();
-    let mut failed: Vec<&Cluster> = clusters.iter().filter(|c| c.no_results > 0).collect();
-    failed.sort_by(|a, b| {
-        b.no_results
-            .cmp(&a.no_results)
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    let top_no_results = failed
-        .into_iter()
-        .take(20)
-        .map(|c| query_top(c, c.no_results, c.previous_no_results))
-        .collect();
-    let top_by = |count: &dyn Fn(&facts::ArticleFacts) -> (u64, u64)| -> Vec<Top> {
-        let mut v: Vec<(&String, u64, u64)> = facts
-            .articles
-            .iter()
-            .filter(|(p, _)| published(p))
-            .map(|(p, f)| {
-                let (n, prev) = count(f);
-                (p, n, prev)
-            })
-            .filter(|(_, n, _)| *n > 0)
-            .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        v.into_iter()
-            .take(10)
-            .map(|(p, n, prev)| Top {
-                label: by_path
-                    .get(p.as_str())
-                    .map_or_else(|| p.clone(), |a| a.title.clone()),
-                path: Some(p.clone()),
-                url: by_path.get(p.as_str()).map(|a| a.url.clone()),
-                count: n,
-                previous: prev,
-                change: change(n, prev),
-            })
-            .collect()
-    };
-    let top_articles = top_by(&|f| (f.views, f.previous_views));
-    let top_linked = top_by(&|f| (f.links, f.previous_links));
+    Report {
+        since: Date::of(facts.since),
+        until: Date::of(facts.until),
+        days: ((facts.until - facts.since) as f64 / DAY as f64).round() as i64,
+        summary: summary(facts),
+        to_write,
+        to_update,
+        review_queue,
+        top_searches: top_searches(&clusters),
+        top_no_results: top_no_results(&clusters),
+        top_articles: top_articles(facts, &catalog, |f| (f.views, f.previous_views)),
+        top_linked: top_articles(facts, &catalog, |f| (f.links, f.previous_links)),
+        charts: Charts {
+            days: facts.days.clone(),
+            weeks: facts.weeks.clone(),
+        },
+    }
+}
 
+/// The period's figures.
+fn summary(facts: &Facts) -> Summary {
     let t = &facts.totals;
     let rate = |n: u64, d: u64| {
         if d == 0 {
@@ -1124,33 +778,88 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
             (n as f64 / d as f64 * 1000.0).round() / 1000.0
         }
     };
-    Report {
-        since: date(facts.since),
-        until: date(facts.until),
-        days,
-        summary: Summary {
-            searches: t.searches,
-            searches_change: change(t.searches, t.previous_searches),
-            no_result_rate: rate(t.no_results, t.searches),
-            no_click_rate: rate(t.no_clicks, t.searches),
-            views: t.views,
-            votes: t.yes + t.no,
-            helpful_rate: (t.yes + t.no > 0).then(|| rate(t.yes, t.yes + t.no)),
-            contact_clicks: t.contacts,
-            links_inserted: t.links,
-        },
-        to_write,
-        to_update,
-        review_queue,
-        top_searches,
-        top_no_results,
-        top_articles,
-        top_linked,
-        charts: Charts {
-            days: facts.days.clone(),
-            weeks: facts.weeks.clone(),
-        },
+    Summary {
+        searches: t.searches,
+        searches_change: Change::of(t.searches, t.previous_searches),
+        no_result_rate: rate(t.no_results, t.searches),
+        no_click_rate: rate(t.no_clicks, t.searches),
+        views: t.views,
+        votes: t.yes + t.no,
+        helpful_rate: (t.yes + t.no > 0).then(|| rate(t.yes, t.yes + t.no)),
+        contact_clicks: t.contacts,
+        links_inserted: t.links,
     }
+}
+
+/// A need as a top list line: its most typed query.
+fn query_top(c: &Cluster, count: u64, previous: u64) -> Top {
+    Top {
+        label: c
+            .queries
+            .first()
+            .map_or_else(|| c.key.clone(), |q| q.0.clone()),
+        path: None,
+        url: None,
+        count,
+        previous,
+        change: Change::of(count, previous),
+    }
+}
+
+/// The most searched needs.
+fn top_searches(clusters: &[Cluster]) -> Vec<Top> {
+    clusters
+        .iter()
+        .take(10)
+        .map(|c| query_top(c, c.searches, c.previous))
+        .collect()
+}
+
+/// Every need that found nothing, a need of one person too, most often first.
+fn top_no_results(clusters: &[Cluster]) -> Vec<Top> {
+    let mut failed: Vec<&Cluster> = clusters.iter().filter(|c| c.no_results > 0).collect();
+    failed.sort_by(|a, b| {
+        b.no_results
+            .cmp(&a.no_results)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    failed
+        .into_iter()
+        .take(20)
+        .map(|c| query_top(c, c.no_results, c.previous_no_results))
+        .collect()
+}
+
+/// The published articles with most of what `count` counts (now, before).
+fn top_articles(
+    facts: &Facts,
+    catalog: &Catalog<'_>,
+    count: impl Fn(&facts::ArticleFacts) -> (u64, u64),
+) -> Vec<Top> {
+    let mut v: Vec<(&String, u64, u64)> = facts
+        .articles
+        .iter()
+        .filter(|(p, _)| catalog.published(p))
+        .map(|(p, f)| {
+            let (n, prev) = count(f);
+            (p, n, prev)
+        })
+        .filter(|(_, n, _)| *n > 0)
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    v.into_iter()
+        .take(10)
+        .map(|(p, n, prev)| Top {
+            label: catalog
+                .get(p)
+                .map_or_else(|| p.clone(), |a| a.title.clone()),
+            path: Some(p.clone()),
+            url: catalog.get(p).map(|a| a.url.clone()),
+            count: n,
+            previous: prev,
+            change: Change::of(n, prev),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1204,22 +913,26 @@ mod tests {
 
     #[test]
     fn changes_between_periods() {
+        let change = |now, before| Change::of(now, before).to_string();
         assert_eq!(change(15, 10), "+50%");
         assert_eq!(change(5, 10), "−50%");
         assert_eq!(change(5, 0), "new");
         assert_eq!(change(0, 0), "=");
         assert_eq!(change(10, 10), "=");
+        assert_eq!(serde_json::json!(Change::of(15, 10)), "+50%");
+        assert_eq!(serde_json::json!(Date(20_000)), "2024-10-04");
     }
 
     #[test]
-    fn near_identical_queries() {
-        assert!(near_identical("password reset", "pasword reset"));
-        assert!(!near_identical("password reset", "password"));
-        assert!(!near_identical("card", "cart"));
-        assert!(!near_identical("refund", "refund"));
+    fn a_cancelled_flag_stops_what_checks_it() {
+        let cancel = Cancel::default();
+        let shared = cancel.clone();
+        assert!(cancel.check().is_ok());
+        shared.cancel();
+        assert!(matches!(cancel.check(), Err(MetricsError::Cancelled)));
     }
 
-    fn article(path: &str, lang: &str, changed: Millis) -> ArticleInfo {
+    pub(super) fn article(path: &str, lang: &str, changed: Millis) -> ArticleInfo {
         ArticleInfo {
             path: path.into(),
             url: format!("/{}", path.trim_end_matches(".md")),
@@ -1232,6 +945,20 @@ mod tests {
             reviewed: Some(changed),
             added: Some(0),
             translation: path.split_once('/').map_or(path, |(_, r)| r).to_string(),
+        }
+    }
+
+    pub(super) fn ctx<'a>(
+        articles: &'a [ArticleInfo],
+        finder: Finder<'a>,
+        now: Millis,
+    ) -> Context<'a> {
+        Context {
+            now,
+            articles,
+            finder,
+            source_lang: None,
+            cancel: Cancel::default(),
         }
     }
 
@@ -1256,13 +983,13 @@ mod tests {
         let none = |_: &str, _: Option<&str>| Vec::new();
         // Without a single view recorded, nothing is "unread": the help center was not running.
         let r = build(&facts, &ctx(&articles, &none, 120 * DAY));
-        assert!(r.to_update.iter().all(|i| i.kind != UpdateKind::Unread));
+        assert!(r.to_update.iter().all(|i| i.kind() != UpdateKind::Unread));
         facts.totals.views = 100;
         let r = build(&facts, &ctx(&articles, &none, 120 * DAY));
         let of = |kind: UpdateKind| {
             r.to_update
                 .iter()
-                .filter(|i| i.kind == kind)
+                .filter(|i| i.kind() == kind)
                 .map(|i| i.path.as_str())
                 .collect::<Vec<_>>()
         };
@@ -1271,24 +998,19 @@ mod tests {
         let review = r
             .to_update
             .iter()
-            .find(|i| i.kind == UpdateKind::ReviewDue)
+            .find(|i| i.kind() == UpdateKind::ReviewDue)
             .unwrap();
-        assert!(
-            review.action.starts_with("maria: review"),
-            "{}",
-            review.action
+        let action = Words::english().update_action(review);
+        assert!(action.starts_with("maria: review"), "{action}");
+        assert_eq!(
+            review.finding,
+            Finding::ReviewDue {
+                every_days: 30,
+                reviewed: Date(50),
+                due: Date(80)
+            }
         );
-        assert_eq!(review.due.as_deref(), Some(date(80 * DAY).as_str()));
         assert_eq!(of(UpdateKind::Unread), ["en/a.md", "en/c.md"]);
-    }
-
-    fn ctx<'a>(articles: &'a [ArticleInfo], finder: Finder<'a>, now: Millis) -> Context<'a> {
-        Context {
-            now,
-            articles,
-            finder,
-            source_lang: None,
-        }
     }
 
     #[test]
@@ -1330,7 +1052,12 @@ mod tests {
         let r = build(&facts, &ctx(&[], &none, 30 * DAY));
         assert_eq!(r.to_write.len(), 1, "{:#?}", r.to_write);
         assert_eq!(r.to_write[0].query, "gift card");
-        assert!(r.to_write[0].action.contains("no article covers this"));
+        assert_eq!(r.to_write[0].advice, Advice::Write);
+        assert!(
+            Words::english()
+                .write_action(&r.to_write[0])
+                .contains("no article covers this")
+        );
         assert_eq!(r.top_searches[0].label, "refund");
     }
 
@@ -1351,10 +1078,17 @@ mod tests {
         let behind: Vec<&UpdateItem> = r
             .to_update
             .iter()
-            .filter(|i| i.kind == UpdateKind::TranslationBehind)
+            .filter(|i| i.kind() == UpdateKind::TranslationBehind)
             .collect();
         assert_eq!(behind.len(), 1);
         assert_eq!(behind[0].path, "uk/a.md");
-        assert_eq!(behind[0].source.as_deref(), Some("en/a.md"));
+        assert!(
+            matches!(&behind[0].finding, Finding::TranslationBehind { source, .. } if source == "en/a.md")
+        );
+        // In JSON, the finding's fields sit beside the item's.
+        let json = serde_json::to_value(behind[0]).unwrap();
+        assert_eq!(json["kind"], "translation_behind");
+        assert_eq!(json["source"], "en/a.md");
+        assert_eq!(json["source_changed"], Date::of(100 * DAY).to_string());
     }
 }

@@ -6,7 +6,9 @@
 
 use std::fmt::Write;
 
+use super::Date;
 use super::facts::{Day, Week};
+use super::wording::Words;
 
 const W: f64 = 640.0;
 const H: f64 = 180.0;
@@ -23,7 +25,7 @@ fn esc(s: &str) -> String {
 }
 
 fn date(day: i64) -> String {
-    super::date(day * 86_400_000)
+    Date(day).to_string()
 }
 
 /// A round upper bound for an axis: 1, 2 or 5 times a power of ten.
@@ -82,7 +84,7 @@ fn y_of(v: f64, max: f64) -> f64 {
 }
 
 /// Searches per day, as bars; the part that found nothing in a second colour.
-pub fn searches_per_day(days: &[Day]) -> String {
+pub fn searches_per_day(days: &[Day], words: &Words) -> String {
     let mut out = String::new();
     let max = nice_max(days.iter().map(|d| d.searches).max().unwrap_or(0) as f64);
     let total: u64 = days.iter().map(|d| d.searches).sum();
@@ -92,7 +94,14 @@ pub fn searches_per_day(days: &[Day]) -> String {
     };
     frame(
         &mut out,
-        &format!("Searches per day, {total} in all, from {first} to {last}"),
+        &words.t(
+            "chart.searches",
+            &[
+                ("total", total.to_string()),
+                ("first", first.clone()),
+                ("last", last.clone()),
+            ],
+        ),
         max,
         &|v| format!("{v:.0}"),
         &first,
@@ -104,12 +113,18 @@ pub fn searches_per_day(days: &[Day]) -> String {
         let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
         let (y, y0) = (y_of(d.searches as f64, max), y_of(d.no_results as f64, max));
         let base = y_of(0.0, max);
+        let title = words.t(
+            "chart.searches_day",
+            &[
+                ("date", date(d.day)),
+                ("searches", d.searches.to_string()),
+                ("no_results", d.no_results.to_string()),
+            ],
+        );
         let _ = write!(
             out,
-            r##"<g><title>{}: {} searches, {} found nothing</title><rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{:.1}" fill="#3b6fb6"/><rect x="{x:.1}" y="{y0:.1}" width="{bar:.1}" height="{:.1}" fill="#d9822b"/></g>"##,
-            date(d.day),
-            d.searches,
-            d.no_results,
+            r##"<g><title>{}</title><rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{:.1}" fill="#3b6fb6"/><rect x="{x:.1}" y="{y0:.1}" width="{bar:.1}" height="{:.1}" fill="#d9822b"/></g>"##,
+            esc(&title),
             base - y,
             base - y0
         );
@@ -173,53 +188,50 @@ fn rate_line(label: &str, points: &[(String, Option<f64>, String)], colour: &str
 }
 
 /// The share of searches that found nothing, per day.
-pub fn no_result_rate(days: &[Day]) -> String {
+pub fn no_result_rate(days: &[Day], words: &Words) -> String {
     let points: Vec<(String, Option<f64>, String)> = days
         .iter()
         .map(|d| {
             let rate = (d.searches > 0).then(|| d.no_results as f64 / d.searches as f64);
             let title = match rate {
-                Some(r) => format!(
-                    "{}: {:.0}% of {} searches found nothing",
-                    date(d.day),
-                    r * 100.0,
-                    d.searches
+                Some(r) => words.t(
+                    "chart.no_results_day",
+                    &[
+                        ("date", date(d.day)),
+                        ("percent", format!("{:.0}", r * 100.0)),
+                        ("searches", d.searches.to_string()),
+                    ],
                 ),
-                None => format!("{}: no searches", date(d.day)),
+                None => words.t("chart.no_searches_day", &[("date", date(d.day))]),
             };
             (date(d.day), rate, title)
         })
         .collect();
-    rate_line(
-        "Share of searches that found nothing, per day",
-        &points,
-        "#d9822b",
-    )
+    rate_line(&words.t("chart.no_results", &[]), &points, "#d9822b")
 }
 
 /// The share of "Yes, it helped" votes, per week.
-pub fn helpfulness(weeks: &[Week]) -> String {
+pub fn helpfulness(weeks: &[Week], words: &Words) -> String {
     let points: Vec<(String, Option<f64>, String)> = weeks
         .iter()
         .map(|w| {
             let n = w.yes + w.no;
             let rate = (n > 0).then(|| w.yes as f64 / n as f64);
             let title = match rate {
-                Some(r) => format!(
-                    "week of {}: {:.0}% of {n} votes said it helped",
-                    date(w.day),
-                    r * 100.0
+                Some(r) => words.t(
+                    "chart.helpful_week",
+                    &[
+                        ("date", date(w.day)),
+                        ("percent", format!("{:.0}", r * 100.0)),
+                        ("votes", n.to_string()),
+                    ],
                 ),
-                None => format!("week of {}: no votes", date(w.day)),
+                None => words.t("chart.no_votes_week", &[("date", date(w.day))]),
             };
-            (format!("week of {}", date(w.day)), rate, title)
+            (words.t("chart.week", &[("date", date(w.day))]), rate, title)
         })
         .collect();
-    rate_line(
-        "Share of votes saying the article helped, per week",
-        &points,
-        "#2e8b57",
-    )
+    rate_line(&words.t("chart.helpful", &[]), &points, "#2e8b57")
 }
 
 #[cfg(test)]
@@ -244,10 +256,11 @@ mod tests {
                 views: 0,
             })
             .collect();
-        let bars = searches_per_day(&days);
+        let words = Words::english();
+        let bars = searches_per_day(&days, &words);
         assert_eq!(bars.matches("<g>").count(), 3);
         assert!(bars.contains("30 in all"), "{bars}");
-        let line = no_result_rate(&days);
+        let line = no_result_rate(&days, &words);
         // The day without searches has no point and breaks the line.
         assert_eq!(line.matches("<circle").count(), 2);
         assert!(line.contains("no searches") || !line.contains("NaN"));
@@ -257,7 +270,7 @@ mod tests {
             yes: 3,
             no: 1,
         }];
-        assert!(helpfulness(&weeks).contains("75% of 4 votes"));
-        assert!(searches_per_day(&[]).ends_with("</svg>"));
+        assert!(helpfulness(&weeks, &words).contains("75% of 4 votes"));
+        assert!(searches_per_day(&[], &words).ends_with("</svg>"));
     }
 }

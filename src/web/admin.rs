@@ -7,8 +7,13 @@
 //! then nothing it sends is even compared, the right token included. Without a configured
 //! token these routes do not exist (404), so a help center never exposes its metrics by
 //! accident.
+//!
+//! The report is worded in the reader's language: `hl=` on either route, else (the page)
+//! the browser's. Requests for the same period share one build ([`Builds`]), which stops
+//! when the last of them is gone (a closed tab, the request timeout).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -19,8 +24,8 @@ use subtle::ConstantTimeEq;
 use super::client::Client;
 use super::error::ApiError;
 use super::{AppState, security};
-use crate::metrics::{self, sqlite::SqliteStore};
-use crate::report::{self, Report, format};
+use crate::metrics::{self, DAY, Millis};
+use crate::report::{self, Cancel, Report, Words, format};
 
 /// What a locked-out address is told.
 const LOCKED_OUT: &str = "too many wrong tokens from your address: wait a minute";
@@ -28,7 +33,7 @@ const LOCKED_OUT: &str = "too many wrong tokens from your address: wait a minute
 /// The period a report covers unless asked otherwise.
 const DEFAULT_PERIOD: &str = "30d";
 /// The longest period a report may cover.
-const MAX_PERIOD: metrics::Millis = 3 * 366 * 86_400_000;
+const MAX_PERIOD: Millis = 3 * 366 * DAY;
 
 /// Why a request may not see the report.
 enum Denied {
@@ -112,24 +117,150 @@ fn period(since: Option<&str>) -> Result<metrics::Millis, ApiError> {
     }
 }
 
-/// Builds the report of the `period` up to now, off the async threads; one at a time, so
-/// impatient reloads do not pile up work.
-async fn build(state: &Arc<AppState>, period: metrics::Millis) -> Result<Report, ApiError> {
+/// Work in progress shared by whoever asks for the same thing meanwhile: the first request
+/// for a key starts `build` on a blocking thread, later ones wait for the same result, and
+/// when every one of them is gone before it is done, its [`Cancel`] flag is set and the
+/// next request starts afresh.
+pub struct Builds<V> {
+    flights: Mutex<HashMap<Millis, Flight<V>>>,
+}
+
+/// One build and how many requests wait for it.
+struct Flight<V> {
+    result: Arc<tokio::sync::watch::Sender<Option<Option<V>>>>,
+    cancel: Cancel,
+    waiting: usize,
+}
+
+impl<V> Default for Builds<V> {
+    fn default() -> Self {
+        Builds {
+            flights: Mutex::default(),
+        }
+    }
+}
+
+/// A request waiting for a build; dropping it (done, or the request abandoned) counts it
+/// out.
+struct Waiting<'a, V> {
+    builds: &'a Builds<V>,
+    key: Millis,
+    result: Arc<tokio::sync::watch::Sender<Option<Option<V>>>>,
+}
+
+impl<V> Drop for Waiting<'_, V> {
+    fn drop(&mut self) {
+        let mut flights = self
+            .builds
+            .flights
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(flight) = flights.get_mut(&self.key) else {
+            return;
+        };
+        if !Arc::ptr_eq(&flight.result, &self.result) {
+            return; // a later build for the same key
+        }
+        flight.waiting -= 1;
+        let done = self.result.borrow().is_some();
+        if done || flight.waiting == 0 {
+            if !done {
+                flight.cancel.cancel();
+            }
+            flights.remove(&self.key);
+        }
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> Builds<V> {
+    /// The result of `build` for `key`, shared with every concurrent request for `key`;
+    /// `None` when the build panicked.
+    pub async fn run(
+        &self,
+        key: Millis,
+        build: impl FnOnce(Cancel) -> V + Send + 'static,
+    ) -> Option<V> {
+        let (result, mut done) = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.get_mut(&key) {
+                Some(flight) => {
+                    flight.waiting += 1;
+                    (flight.result.clone(), flight.result.subscribe())
+                }
+                None => {
+                    let (tx, rx) = tokio::sync::watch::channel(None);
+                    let result = Arc::new(tx);
+                    let cancel = Cancel::default();
+                    flights.insert(
+                        key,
+                        Flight {
+                            result: result.clone(),
+                            cancel: cancel.clone(),
+                            waiting: 1,
+                        },
+                    );
+                    let sender = result.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            build(cancel)
+                        }))
+                        .ok();
+                        sender.send_replace(Some(built));
+                    });
+                    (result, rx)
+                }
+            }
+        };
+        let _waiting = Waiting {
+            builds: self,
+            key,
+            result,
+        };
+        let built = done.wait_for(Option::is_some).await.ok()?.clone();
+        built.flatten()
+    }
+}
+
+/// The outcome of a report build, shared by the requests waiting for it.
+pub type Built = Result<Arc<Report>, String>;
+
+/// The report of the `period` up to now, built off the async threads; concurrent requests
+/// for the same period share one build.
+async fn build(state: &Arc<AppState>, period: Millis) -> Result<Arc<Report>, ApiError> {
     let engine = state.ready()?;
-    let Some(data) = state.config.data.clone() else {
+    let Some(reader) = state.metrics.clone() else {
         return Err(ApiError::unavailable("this server records no metrics"));
     };
     let articles = state.config.articles.clone();
-    let _one_at_a_time = state.report_lock.lock().await;
-    tokio::task::spawn_blocking(move || -> Result<Report, ApiError> {
-        let store = SqliteStore::open_read_only(&data)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::unavailable("no events recorded yet"))?;
-        report::generate(&store, &articles, &engine, period, metrics::now())
-            .map_err(ApiError::internal)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    let built = state
+        .reports
+        .run(period, move |cancel| {
+            report::generate(
+                &*reader,
+                &articles,
+                &engine,
+                period,
+                metrics::now(),
+                &cancel,
+            )
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+        })
+        .await;
+    match built {
+        Some(Ok(report)) => Ok(report),
+        Some(Err(e)) => Err(ApiError::internal(format!("the report failed: {e}"))),
+        None => Err(ApiError::internal("the report build panicked")),
+    }
+}
+
+/// The words for the language asked for with `hl`, else `fallback`.
+fn words(state: &AppState, hl: Option<&str>, fallback: &str) -> Words {
+    let lang = hl
+        .filter(|h| !h.trim().is_empty())
+        .and_then(crate::articles::lang::normalize_tag)
+        .unwrap_or_else(|| fallback.to_string());
+    Words::new(state.locales.clone(), &lang)
 }
 
 fn private(mut r: Response) -> Response {
@@ -143,7 +274,8 @@ fn private(mut r: Response) -> Response {
     r
 }
 
-/// `GET /api/report[?since=30d]`: the report as JSON.
+/// `GET /api/report[?since=30d][&hl=L]`: the report as JSON, its `why` and `action` texts in
+/// language `L` (English by default).
 pub async fn api(
     State(state): State<Arc<AppState>>,
     client: Client,
@@ -153,32 +285,42 @@ pub async fn api(
     if let Err(d) = check(&state, bearer(&headers), &client) {
         return denied_json(d);
     }
-    let since = params
-        .iter()
-        .find(|(k, _)| k == "since")
-        .map(|(_, v)| v.as_str());
-    let result = match period(since) {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let result = match period(param("since")) {
         Ok(p) => build(&state, p).await,
         Err(e) => Err(e),
     };
+    let words = words(&state, param("hl"), crate::i18n::DEFAULT);
     private(match result {
-        Ok(report) => axum::Json(report).into_response(),
+        Ok(report) => axum::Json(format::json(&report, &words)).into_response(),
         Err(e) => e.into_response(),
     })
 }
 
-/// The form that asks for the token (and the period and format).
-fn login(state: &AppState, status: StatusCode, error: Option<&str>, since: &str) -> Response {
+/// The form that asks for the token (and the period and format), in language `ui`.
+fn login(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<&str>,
+    since: &str,
+    ui: &str,
+) -> Response {
     let ctx = serde_json::json!({
         "error": error,
         "since": since,
+        "hl": ui,
         "css": state.assets.url("admin.css"),
     });
-    private(state.page(status, "admin_login.html", super::i18n::DEFAULT, ctx))
+    private(state.page(status, "admin_login.html", ui, ctx))
 }
 
 /// The report in a format a browser shows (HTML) or downloads (Markdown, CSV, JSON).
-fn rendered(report: &Report, format: &str) -> Response {
+fn rendered(report: &Report, format: &str, words: &Words) -> Response {
     let (f, content_type, file) = match format {
         "md" => (
             format::Format::Markdown,
@@ -190,7 +332,7 @@ fn rendered(report: &Report, format: &str) -> Response {
         _ => (format::Format::Html, "text/html; charset=utf-8", None),
     };
     let mut body = Vec::new();
-    if let Err(e) = format::write(report, f, &mut body) {
+    if let Err(e) = format::write(report, f, words, &mut body) {
         return ApiError::internal(e).into_response();
     }
     // The page is self-contained (saved, mailed): its own styles are allowed by their hashes.
@@ -215,8 +357,9 @@ fn rendered(report: &Report, format: &str) -> Response {
     r
 }
 
-/// `GET /admin/report[?since=30d][&format=html|md|csv|json]`: the report page with an
-/// `Authorization` header, else the form asking for the token.
+/// `GET /admin/report[?since=30d][&format=html|md|csv|json][&hl=L]`: the report page with an
+/// `Authorization` header, else the form asking for the token; in language `L`, else the
+/// browser's.
 pub async fn page(
     State(state): State<Arc<AppState>>,
     client: Client,
@@ -230,21 +373,24 @@ pub async fn page(
             .map(|(_, v)| v.clone())
     };
     let token = bearer(&headers).map(str::to_string);
+    let asked = Asked {
+        since: param("since"),
+        format: param("format"),
+        hl: param("hl"),
+    };
     // Opened in a browser, without the header: just the form, no complaint.
-    page_for(
-        &state,
-        &headers,
-        client,
-        token,
-        param("since"),
-        param("format"),
-        None,
-    )
-    .await
+    page_for(&state, &headers, client, token, asked, None).await
 }
 
-/// `POST /admin/report` (a form: `token`, `since`, `format`): the report, or the form again
-/// with what was wrong.
+/// What a request for the report page asks for.
+struct Asked {
+    since: Option<String>,
+    format: Option<String>,
+    hl: Option<String>,
+}
+
+/// `POST /admin/report` (a form: `token`, `since`, `format`, `hl`): the report, or the form
+/// again with what was wrong.
 pub async fn page_form(
     State(state): State<Arc<AppState>>,
     client: Client,
@@ -260,14 +406,17 @@ pub async fn page_form(
             .map(|(_, v)| v.into_owned())
     };
     let token = field("token").filter(|t| !t.is_empty());
-    let (since, format) = (field("since"), field("format"));
+    let asked = Asked {
+        since: field("since"),
+        format: field("format"),
+        hl: field("hl"),
+    };
     page_for(
         &state,
         &headers,
         client,
         token,
-        since,
-        format,
+        asked,
         Some("enter the admin token"),
     )
     .await
@@ -280,13 +429,14 @@ async fn page_for(
     headers: &HeaderMap,
     client: Client,
     token: Option<String>,
-    since: Option<String>,
-    format: Option<String>,
+    asked: Asked,
     no_token: Option<&str>,
 ) -> Response {
-    let since = since
+    let since = asked
+        .since
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PERIOD.into());
+    let ui = state.ui_for(asked.hl.as_deref().filter(|h| !h.is_empty()), headers);
     let why = match check(state, token.as_deref(), &client) {
         Ok(()) => None,
         Err(Denied::Disabled) => return state.not_found(&empty_catalog(state), headers, None),
@@ -297,11 +447,14 @@ async fn page_for(
         Err(Denied::Limited) => Some((StatusCode::TOO_MANY_REQUESTS, Some(LOCKED_OUT))),
     };
     if let Some((status, message)) = why {
-        return login(state, status, message, &since);
+        return login(state, status, message, &since, &ui);
     }
     match period(Some(&since)) {
         Ok(p) => match build(state, p).await {
-            Ok(report) => private(rendered(&report, format.as_deref().unwrap_or("html"))),
+            Ok(report) => {
+                let format = asked.format.as_deref().unwrap_or("html");
+                private(rendered(&report, format, &words(state, None, &ui)))
+            }
             Err(e) => private(e.into_response()),
         },
         Err(e) => login(
@@ -309,6 +462,7 @@ async fn page_for(
             StatusCode::BAD_REQUEST,
             Some(&e.message),
             DEFAULT_PERIOD,
+            &ui,
         ),
     }
 }
@@ -347,10 +501,75 @@ mod tests {
 
     #[test]
     fn periods_are_checked() {
-        assert_eq!(period(None).unwrap(), 30 * 86_400_000);
-        assert_eq!(period(Some("7d")).unwrap(), 7 * 86_400_000);
+        assert_eq!(period(None).unwrap(), 30 * DAY);
+        assert_eq!(period(Some("7d")).unwrap(), 7 * DAY);
         assert!(period(Some("forever")).is_err());
         assert!(period(Some("0d")).is_err());
         assert!(period(Some("99y")).is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_for_the_same_report_share_one_build() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let builds: Arc<Builds<usize>> = Arc::default();
+        let started = Arc::new(AtomicUsize::new(0));
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        let run = |key: Millis| {
+            let (builds, started, gate) = (builds.clone(), started.clone(), gate.clone());
+            tokio::spawn(async move {
+                builds
+                    .run(key, move |_| {
+                        let n = started.fetch_add(1, Ordering::SeqCst) + 1;
+                        let _ = gate.lock().unwrap().recv();
+                        n
+                    })
+                    .await
+            })
+        };
+        let first = run(DAY);
+        let second = run(DAY);
+        let other = run(7 * DAY);
+        // Both builds start; the second request for a day joins the first.
+        while started.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        release.send(()).unwrap();
+        release.send(()).unwrap();
+        let (a, b, c) = (
+            first.await.unwrap(),
+            second.await.unwrap(),
+            other.await.unwrap(),
+        );
+        assert_eq!(a, b, "one build for both");
+        assert_ne!(a, c);
+        // Once done, the next request builds afresh.
+        release.send(()).unwrap();
+        assert_eq!(run(DAY).await.unwrap(), Some(3));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_build_nobody_waits_for_stops() {
+        let builds: Builds<bool> = Builds::default();
+        let (stopped, saw) = std::sync::mpsc::channel::<()>();
+        let abandoned = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            builds.run(DAY, move |cancel| {
+                while !cancel.is_cancelled() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                let _ = stopped.send(());
+                false
+            }),
+        )
+        .await;
+        assert!(abandoned.is_err(), "the request gave up");
+        saw.recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the build saw it was cancelled");
+        // A new request does not join the cancelled build.
+        assert_eq!(builds.run(DAY, |_| true).await, Some(true));
+        assert!(builds.flights.lock().unwrap().is_empty());
     }
 }

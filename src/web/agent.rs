@@ -20,11 +20,11 @@ use super::visitor::Tracking;
 use super::{ApiError, AppState, Ready};
 use crate::agent::Link;
 use crate::articles::lang;
-use crate::metrics::{self, Event, Flag, FlagReason, Millis, Search, Source, sqlite};
+use crate::metrics::{self, DAY, Event, Flag, FlagReason, Millis, Search, Source, Tally};
 use crate::search::{self, SearchParams, SearchResponse};
 
 /// Votes that count toward an article's helpfulness for agents: the last year's.
-const HELPFUL_WINDOW: Millis = 365 * 86_400_000;
+const HELPFUL_WINDOW: Millis = 365 * DAY;
 /// Largest message body, in bytes: the message is read up to 20 000 characters.
 const MAX_MESSAGE_BODY: usize = super::security::READ_AHEAD;
 /// Results of `/api/answers` unless `limit` says otherwise.
@@ -57,33 +57,24 @@ impl Helpful {
     }
 }
 
-/// Current votes on `paths`, from the metrics database (opened once, read-only).
-async fn helpfulness(state: &Arc<AppState>, paths: Vec<String>) -> HashMap<String, (u64, u64)> {
-    let Some(dir) = state.config.data.clone() else {
+/// Current votes on `paths`, from the recorded events; nothing when they cannot be read.
+async fn helpfulness(state: &Arc<AppState>, paths: Vec<String>) -> HashMap<String, Tally> {
+    let Some(metrics) = state.metrics.clone() else {
         return HashMap::new();
     };
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut reader = state
-            .metrics_reader
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if reader.is_none() {
-            *reader = sqlite::SqliteStore::open_read_only(&dir).ok().flatten();
+    let since = metrics::now() - HELPFUL_WINDOW;
+    let read = tokio::task::spawn_blocking(move || metrics.helpfulness(&paths, since)).await;
+    match read {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => {
+            tracing::warn!("helpfulness for the agent panel: {e}");
+            HashMap::new()
         }
-        let store = reader.as_ref()?;
-        match sqlite::helpfulness(store, &paths, metrics::now() - HELPFUL_WINDOW) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                tracing::warn!("helpfulness for the agent panel: {e}");
-                None
-            }
+        Err(e) => {
+            tracing::warn!("helpfulness for the agent panel: {e}");
+            HashMap::new()
         }
-    })
-    .await
-    .ok()
-    .flatten()
-    .unwrap_or_default()
+    }
 }
 
 /// A search response as agents get it: each result with `link`, `copy` (`markdown`, `html`,
@@ -108,7 +99,7 @@ pub async fn for_agents(
                 hit.summary.as_deref().unwrap_or_default(),
                 hit.reply.as_deref(),
             );
-            let (yes, no) = votes.get(&hit.path).copied().unwrap_or_default();
+            let Tally { yes, no } = votes.get(&hit.path).copied().unwrap_or_default();
             r["link"] = serde_json::Value::String(link.url.clone());
             r["copy"] = serde_json::to_value(link.copies()).unwrap_or_default();
             r["helpful"] = serde_json::to_value(Helpful::of(yes, no)).unwrap_or_default();

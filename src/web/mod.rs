@@ -18,7 +18,6 @@ pub mod assets;
 pub mod client;
 mod error;
 mod events;
-pub mod i18n;
 mod pages;
 pub mod ratelimit;
 pub mod security;
@@ -42,9 +41,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 
+pub use crate::i18n;
 pub use error::ApiError;
 
-use crate::metrics::Recorder;
+use crate::metrics::{MetricsReader, Recorder};
 use crate::search::Engine;
 use ratelimit::{RateLimiter, WriteLimit};
 
@@ -69,8 +69,6 @@ pub struct WebConfig {
     pub contact_url: Option<String>,
     /// Origins allowed to call the API from browsers.
     pub cors_origins: Vec<String>,
-    /// The folder of the metrics database, which reports read.
-    pub data: Option<PathBuf>,
     /// The token admin routes require (`KB_ADMIN_TOKEN`); without one they are off.
     pub admin_token: Option<String>,
     /// How much of an article file pages read (`--max-article-size`).
@@ -110,11 +108,11 @@ pub struct AppState {
     /// Wrong admin tokens per client address: 10, then one every 6 seconds (at most 20 in
     /// the first minute); an address without a token left is locked out.
     pub admin_limit: RateLimiter,
-    /// One report is built at a time.
-    pub report_lock: tokio::sync::Mutex<()>,
-    /// A read-only connection to the metrics database, opened on first use (helpfulness for
-    /// the agent panel).
-    pub metrics_reader: Mutex<Option<crate::metrics::sqlite::SqliteStore>>,
+    /// What the recorded events say (helpfulness, popular articles, the report); `None` when
+    /// this server records no metrics.
+    pub metrics: Option<Arc<dyn MetricsReader>>,
+    /// Reports being built, shared by the requests for the same period.
+    reports: admin::Builds<admin::Built>,
     engine: OnceLock<Engine>,
 }
 
@@ -140,10 +138,16 @@ impl AppState {
             changes: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
-            report_lock: tokio::sync::Mutex::new(()),
-            metrics_reader: Mutex::new(None),
+            metrics: None,
+            reports: admin::Builds::default(),
             engine: OnceLock::new(),
         }
+    }
+
+    /// Reads the recorded events through `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricsReader>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Ends the live streams: called when the server begins to stop.

@@ -1,22 +1,61 @@
-//! The help center's own words (buttons, labels, messages) in the reader's language.
+//! kb's own words in the reader's language: the help center's interface (buttons, labels,
+//! messages) and the gap report's headings and sentences.
 //!
-//! One TOML file per language, `locales/<tag>.toml`, sections of `key = "text"`. The binary
-//! carries English, Simplified and Traditional Chinese, Ukrainian and Telugu; a
-//! `locales/` folder beside the templates adds languages or replaces texts, one file each.
-//! A missing text falls back to English. `{name}` in a text is filled from the template's
-//! arguments: `t("search.results_for", query=q)`.
+//! One TOML file per language, `locales/<tag>.toml`, sections of `key = "text"` (the report's
+//! under `[report]`). The binary carries English, Simplified and Traditional Chinese,
+//! Ukrainian and Telugu; a `locales/` folder beside the templates adds languages or replaces
+//! texts, one file each. A missing text falls back to English. `{name}` in a text is filled
+//! from arguments: `t("search.results_for", query=q)` in a template. A text that depends on a
+//! count has plural forms named by the language's rules ([`plural_category`]): `key_one`,
+//! `key_few`, `key_many`, and `key` for the rest.
+//!
+//! This module knows nothing of pages or reports: the web layer and the report both use it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 /// The built-in locales.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("en", include_str!("../../templates/locales/en.toml")),
-    ("zh-cn", include_str!("../../templates/locales/zh-cn.toml")),
-    ("zh-tw", include_str!("../../templates/locales/zh-tw.toml")),
-    ("uk", include_str!("../../templates/locales/uk.toml")),
-    ("te", include_str!("../../templates/locales/te.toml")),
+    ("en", include_str!("../templates/locales/en.toml")),
+    ("zh-cn", include_str!("../templates/locales/zh-cn.toml")),
+    ("zh-tw", include_str!("../templates/locales/zh-tw.toml")),
+    ("uk", include_str!("../templates/locales/uk.toml")),
+    ("te", include_str!("../templates/locales/te.toml")),
 ];
+
+/// The built-in locales alone, loaded once (commands that have no templates folder).
+pub fn built_in() -> Arc<Locales> {
+    static LOCALES: OnceLock<Arc<Locales>> = OnceLock::new();
+    LOCALES
+        .get_or_init(|| {
+            let (locales, problems) = Locales::load(None);
+            for p in problems {
+                tracing::warn!("locales: {p}");
+            }
+            Arc::new(locales)
+        })
+        .clone()
+}
+
+/// The plural category of `n` in a language (CLDR's rules for integers): `one`, `few`,
+/// `many` or `other`.
+pub fn plural_category(tag: &str, n: u64) -> &'static str {
+    let primary = tag.split(['-', '_']).next().unwrap_or(tag);
+    match primary.to_ascii_lowercase().as_str() {
+        // No plural forms.
+        "zh" | "ja" | "ko" | "th" | "vi" | "id" | "ms" => "other",
+        // East Slavic: 1, 21, 31 …; 2–4, 22–24 …; the rest.
+        "uk" | "ru" | "be" => match (n % 10, n % 100) {
+            (1, m) if m != 11 => "one",
+            (2..=4, m) if !(12..=14).contains(&m) => "few",
+            _ => "many",
+        },
+        // English, Telugu and most others: one and the rest.
+        _ if n == 1 => "one",
+        _ => "other",
+    }
+}
 
 /// The language every other falls back to.
 pub const DEFAULT: &str = "en";
@@ -104,11 +143,29 @@ impl Locales {
 
     /// The text of `key` in `tag`, else in English.
     pub fn text(&self, tag: &str, key: &str) -> Option<&str> {
+        self.own(tag, key).or_else(|| self.own(DEFAULT, key))
+    }
+
+    /// The text of `key` in `tag` itself, without falling back.
+    fn own(&self, tag: &str, key: &str) -> Option<&str> {
         self.tables
             .get(tag)
             .and_then(|t| t.get(key))
-            .or_else(|| self.tables.get(DEFAULT).and_then(|t| t.get(key)))
             .map(String::as_str)
+    }
+
+    /// The text of `key` for a count of `n` in `tag`: the plural form the language's rules
+    /// ask for (`key_one`, `key_few`, `key_many`), else `key`; English's when `tag` has
+    /// neither.
+    pub fn plural(&self, tag: &str, key: &str, n: u64) -> Option<&str> {
+        let form = |tag: &str| {
+            let category = plural_category(tag, n);
+            let specific = (category != "other")
+                .then(|| self.own(tag, &format!("{key}_{category}")))
+                .flatten();
+            specific.or_else(|| self.own(tag, key))
+        };
+        form(tag).or_else(|| form(DEFAULT))
     }
 
     /// A language's name in that language (`language.name`), for switchers.
@@ -189,12 +246,31 @@ pub fn preferences(accept_language: &str) -> Vec<String> {
     prefs.into_iter().map(|(_, _, t)| t).collect()
 }
 
-/// Fills `{name}` placeholders.
+/// Fills `{name}` placeholders, in one pass: a value that itself contains `{name}` (a query
+/// someone typed) is left as it is. Unknown placeholders stay.
 pub fn fill(text: &str, args: &[(&str, String)]) -> String {
-    let mut out = text.to_string();
-    for (k, v) in args {
-        out = out.replace(&format!("{{{k}}}"), v);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, v) = args.iter().find(|(k, _)| *k == name)?;
+            Some((v, close))
+        });
+        match value {
+            Some((v, close)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -206,10 +282,23 @@ mod tests {
         Locales::load(None).0
     }
 
+    /// Whether `key` is a plural form of another English key of the report, such as
+    /// `report.why.flagged_one` beside `report.why.flagged`: forms are each language's own.
+    fn plural_form(english: &HashMap<String, String>, key: &str) -> bool {
+        key.starts_with("report.")
+            && ["_one", "_few", "_many"].iter().any(|suffix| {
+                key.strip_suffix(suffix)
+                    .is_some_and(|base| english.contains_key(base))
+            })
+    }
+
     #[test]
     fn every_built_in_locale_has_every_english_key() {
         let l = locales();
-        let english: Vec<&String> = l.tables[DEFAULT].keys().collect();
+        let english: Vec<&String> = l.tables[DEFAULT]
+            .keys()
+            .filter(|k| !plural_form(&l.tables[DEFAULT], k))
+            .collect();
         for (tag, table) in &l.tables {
             let missing: Vec<&&String> = english
                 .iter()
@@ -274,5 +363,44 @@ mod tests {
             fill("Results for “{query}”", &[("query", "x".into())]),
             "Results for “x”"
         );
+        // What readers typed is not a template.
+        assert_eq!(
+            fill(
+                "{a} and {b}, {c}",
+                &[("a", "{b}".into()), ("b", "B".into())]
+            ),
+            "{b} and B, {c}"
+        );
+        assert_eq!(fill("{", &[]), "{");
+    }
+
+    #[test]
+    fn plural_forms_follow_each_languages_rules() {
+        assert_eq!(plural_category("en", 1), "one");
+        assert_eq!(plural_category("en", 0), "other");
+        assert_eq!(plural_category("uk", 21), "one");
+        assert_eq!(plural_category("uk", 11), "many");
+        assert_eq!(plural_category("uk", 23), "few");
+        assert_eq!(plural_category("uk", 13), "many");
+        assert_eq!(plural_category("zh-tw", 1), "other");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("uk.toml"),
+            "[x]\nfiles_one = \"{n} файл\"\nfiles_few = \"{n} файли\"\nfiles = \"{n} файлів\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("en.toml"),
+            "[x]\nfiles_one = \"{n} file\"\nfiles = \"{n} files\"\n",
+        )
+        .unwrap();
+        let (l, _) = Locales::load(Some(dir.path()));
+        assert_eq!(l.plural("uk", "x.files", 22), Some("{n} файли"));
+        assert_eq!(l.plural("uk", "x.files", 5), Some("{n} файлів"));
+        assert_eq!(l.plural("uk", "x.files", 1), Some("{n} файл"));
+        assert_eq!(l.plural("en", "x.files", 1), Some("{n} file"));
+        // A language without the text at all takes English's form for the count.
+        assert_eq!(l.plural("te", "x.files", 1), Some("{n} file"));
+        assert_eq!(l.plural("zh-cn", "x.files", 2), Some("{n} files"));
     }
 }

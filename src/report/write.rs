@@ -1,0 +1,311 @@
+//! The rules of the "to write" list: needs several people searched for that no article met,
+//! and articles readers reach for in a language they are not written in.
+
+use std::collections::BTreeMap;
+
+use super::facts::{Cluster, Facts};
+use super::{
+    Advice, Cancel, Catalog, Change, Closest, Context, Count, WriteItem, WriteKind, family,
+    wilson_lower,
+};
+use super::{CLOSEST_FOR, MIN_SEARCHES, MIN_VISITORS, TRANSLATION_MIN_CLICKS, UNMET_FROM};
+
+/// A query's words as typed (lower-cased, function words and punctuation dropped, sorted):
+/// where a typo is one letter, before stemming makes it more.
+fn typed_key(query: &str) -> String {
+    let mut words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !crate::analysis::stopwords::is_stop_word(w))
+        .collect();
+    words.sort();
+    words.join(" ")
+}
+
+/// Whether two word lists are near-identical: as many words, each the same or (from five
+/// letters) one typo apart, and not all the same.
+fn near_identical_words(wa: &[String], wb: &[String]) -> bool {
+    wa.len() == wb.len()
+        && wa != wb
+        && wa.iter().zip(wb).all(|(x, y)| {
+            x == y
+                || (x.chars().count().min(y.chars().count()) >= 5
+                    && crate::search::plan::edit_distance(x, y) <= 1)
+        })
+}
+
+/// Whether two normalized queries are near-identical ([`near_identical_words`]).
+#[cfg(test)]
+fn near_identical(a: &str, b: &str) -> bool {
+    let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+    near_identical_words(&words(a), &words(b))
+}
+
+/// Clusters merged at most, most searched first: merging compares each cluster with every
+/// need found so far, and the long tail past this is kept as it is.
+const MERGE_AT_MOST: usize = 3000;
+
+/// Merges clusters that are the same need typed a little differently (a typo, a plural the
+/// stemmer keeps apart) into the most searched of them: their normalized words or their typed
+/// words ([`typed_key`]) are near-identical.
+pub(super) fn merge_variants(clusters: &[Cluster], cancel: &Cancel) -> Vec<Cluster> {
+    let words = |s: &str| {
+        s.split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let mut out: Vec<Cluster> = Vec::new();
+    // The words of each need's first cluster: normalized and typed.
+    let mut keys: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for c in clusters.iter().take(MERGE_AT_MOST) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let key = (
+            words(&c.key),
+            words(&typed_key(
+                c.queries.first().map_or(c.key.as_str(), |q| q.0.as_str()),
+            )),
+        );
+        let found = keys
+            .iter()
+            .position(|k| near_identical_words(&k.0, &key.0) || near_identical_words(&k.1, &key.1));
+        match found {
+            Some(i) => {
+                let o = &mut out[i];
+                o.searches += c.searches;
+                // People who typed both variants count twice: rare enough to accept.
+                o.visitors += c.visitors;
+                o.no_results += c.no_results;
+                o.no_clicks += c.no_clicks;
+                o.contacts += c.contacts;
+                o.previous += c.previous;
+                o.previous_no_results += c.previous_no_results;
+                for l in &c.langs {
+                    if !o.langs.contains(l) {
+                        o.langs.push(l.clone());
+                    }
+                }
+                for f in &c.filters {
+                    if !o.filters.contains(f) {
+                        o.filters.push(f.clone());
+                    }
+                }
+                o.queries.extend(c.queries.iter().cloned());
+                o.queries
+                    .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            }
+            None => {
+                out.push(c.clone());
+                keys.push(key);
+            }
+        }
+    }
+    out.extend(clusters.iter().skip(MERGE_AT_MOST).cloned());
+    out
+}
+
+/// The ways a need was typed, most frequent first (the first eight).
+fn typed(queries: &[(String, u64)]) -> Vec<Count> {
+    queries
+        .iter()
+        .take(8)
+        .map(|(q, n)| Count {
+            text: q.clone(),
+            count: *n,
+        })
+        .collect()
+}
+
+/// What a need's closest articles say to do: an article in another language answers it;
+/// none comes close; the closest lacks most of its words, or a few; or it has them all and
+/// readers still do not open it.
+fn advice(closest: &[Closest], elsewhere: bool) -> Advice {
+    match closest.first() {
+        Some(_) if elsewhere => Advice::Translate,
+        None => Advice::Write,
+        // An article that lacks most of the need does not cover it.
+        Some(best) if best.missing.len() > best.has.len() || best.has.is_empty() => {
+            Advice::WriteUncovered
+        }
+        Some(best) if !best.missing.is_empty() => Advice::AddWords,
+        Some(_) => Advice::Retitle,
+    }
+}
+
+/// Needs at least two people searched for three times or more, where (with 95 %
+/// confidence) at least 40 % of the searches found or opened nothing; with the closest
+/// articles, looked up for the most pressing needs first.
+pub(super) fn unmet_needs(
+    clusters: &[Cluster],
+    ctx: &Context<'_>,
+    catalog: &Catalog<'_>,
+) -> Vec<WriteItem> {
+    let priority = |c: &Cluster| (c.no_results + c.no_clicks) as f64 + 2.0 * c.contacts as f64;
+    let mut unmet: Vec<&Cluster> = clusters
+        .iter()
+        .filter(|c| c.searches >= MIN_SEARCHES && (c.visitors >= MIN_VISITORS || c.visitors == 0))
+        .filter(|c| wilson_lower(c.no_results + c.no_clicks, c.searches) >= UNMET_FROM)
+        .collect();
+    unmet.sort_by(|a, b| {
+        priority(b)
+            .total_cmp(&priority(a))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let mut out = Vec::with_capacity(unmet.len());
+    for (i, c) in unmet.into_iter().enumerate() {
+        let look_up = i < CLOSEST_FOR && !ctx.cancel.is_cancelled();
+        let query = c
+            .queries
+            .first()
+            .map_or_else(|| c.key.clone(), |q| q.0.clone());
+        let langs: Vec<String> = c.langs.iter().map(|l| catalog.tag_for(l)).collect();
+        let filter = match c.filters.as_slice() {
+            [Some(l)] => Some(l.as_str()),
+            _ => None,
+        };
+        let mut closest = if look_up {
+            (ctx.finder)(&query, filter)
+        } else {
+            Vec::new()
+        };
+        // Nothing in the reader's language: an article in another may answer it.
+        let mut elsewhere = false;
+        if closest.is_empty()
+            && look_up
+            && filter.is_some()
+            && let [lang] = langs.as_slice()
+        {
+            closest = (ctx.finder)(&query, None);
+            elsewhere = closest
+                .first()
+                .is_some_and(|c| c.missing.is_empty() && family(&c.lang) != family(lang));
+        }
+        out.push(WriteItem {
+            kind: if c.no_results >= c.no_clicks {
+                WriteKind::NoResults
+            } else {
+                WriteKind::NoClicks
+            },
+            advice: advice(&closest, elsewhere),
+            query,
+            queries: typed(&c.queries),
+            languages: langs,
+            searches: c.searches,
+            visitors: c.visitors,
+            no_results: c.no_results,
+            no_clicks: c.no_clicks,
+            contacts: c.contacts,
+            previous: c.previous,
+            trend: Some(Change::of(c.searches, c.previous)),
+            covered: closest.first().is_some_and(|c| c.missing.is_empty()),
+            closest,
+            path: None,
+            priority: priority(c),
+        });
+    }
+    out
+}
+
+/// Articles that searches in another language end on, with no translation into it: at
+/// least three clicks, by two people or more.
+pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<WriteItem> {
+    // (language, article) → (clicks, visitors, queries with their clicks).
+    type Wanted = (u64, u64, Vec<(String, u64)>);
+    let mut wanted: BTreeMap<(String, String), Wanted> = BTreeMap::new();
+    for d in &facts.demand {
+        let Some(article) = catalog.get(&d.path) else {
+            continue;
+        };
+        if family(&article.lang) == d.lang
+            || catalog
+                .translated
+                .contains(&(article.translation.as_str(), d.lang.clone()))
+        {
+            continue;
+        }
+        let e = wanted
+            .entry((catalog.tag_for(&d.lang), d.path.clone()))
+            .or_default();
+        e.0 += d.clicks;
+        e.1 += d.visitors;
+        e.2.push((d.query.clone(), d.clicks));
+    }
+    let mut out = Vec::new();
+    for ((lang, path), (clicks, visitors, mut queries)) in wanted {
+        if clicks < TRANSLATION_MIN_CLICKS || visitors < MIN_VISITORS.min(clicks) {
+            continue;
+        }
+        let Some(a) = catalog.get(&path) else {
+            continue;
+        };
+        queries.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        out.push(WriteItem {
+            kind: WriteKind::Translation,
+            advice: Advice::Translate,
+            query: queries[0].0.clone(),
+            queries: typed(&queries),
+            languages: vec![lang],
+            searches: clicks,
+            visitors,
+            no_results: 0,
+            no_clicks: 0,
+            contacts: 0,
+            previous: 0,
+            trend: None,
+            closest: vec![Closest {
+                path: a.path.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+                lang: a.lang.clone(),
+                has: Vec::new(),
+                missing: Vec::new(),
+            }],
+            covered: true,
+            path: Some(path),
+            priority: clicks as f64,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_identical_queries() {
+        assert!(near_identical("password reset", "pasword reset"));
+        assert!(!near_identical("password reset", "password"));
+        assert!(!near_identical("card", "cart"));
+        assert!(!near_identical("refund", "refund"));
+    }
+
+    #[test]
+    fn advice_follows_the_closest_article() {
+        let closest = |has: &[&str], missing: &[&str]| {
+            vec![Closest {
+                path: "en/a.md".into(),
+                title: "A".into(),
+                url: "/en/a".into(),
+                lang: "en".into(),
+                has: has.iter().map(|w| w.to_string()).collect(),
+                missing: missing.iter().map(|w| w.to_string()).collect(),
+            }]
+        };
+        assert_eq!(advice(&[], false), Advice::Write);
+        assert_eq!(
+            advice(&closest(&["a"], &["b", "c"]), false),
+            Advice::WriteUncovered
+        );
+        assert_eq!(advice(&closest(&[], &[]), false), Advice::WriteUncovered);
+        assert_eq!(
+            advice(&closest(&["a", "b"], &["c"]), false),
+            Advice::AddWords
+        );
+        assert_eq!(advice(&closest(&["a", "b"], &[]), false), Advice::Retitle);
+        assert_eq!(advice(&closest(&["a", "b"], &[]), true), Advice::Translate);
+    }
+}
