@@ -51,12 +51,12 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let driver = Command::new(chromedriver)
+        let mut driver = Command::new(chromedriver);
+        driver
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
+            .stderr(Stdio::null());
+        let driver = crate::util::spawn_owned(driver);
         let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
         caps.insert(

@@ -188,16 +188,15 @@ impl Server {
 
     /// Starts `kb serve` with these environment variables (`KB_ADMIN_TOKEN` …).
     pub fn start_with_env(dir: &Dir, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = dir
-            .kb()
+        let mut child = dir.kb();
+        child
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(extra)
             .envs(env.iter().copied())
             .env("KB_LOG", "kb=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        let mut child = spawn_owned(child);
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().unwrap();
@@ -450,4 +449,37 @@ pub fn stored_votes(dir: &Dir) -> Vec<kb::metrics::Vote> {
         })
         .unwrap();
     votes
+}
+
+/// Starts a long-running helper process (a server, ChromeDriver) that cannot outlive the test
+/// binary: shared servers live in statics that are never dropped, so without this every test
+/// run would leave them behind. The kernel kills the child when the thread that started it
+/// ends (`PR_SET_PDEATHSIG` follows the thread, not the process), so one thread that lives as
+/// long as the test binary starts them all.
+pub fn spawn_owned(mut cmd: Command) -> Child {
+    use std::os::unix::process::CommandExt;
+    use std::sync::LazyLock;
+    use std::sync::mpsc::{Sender, channel};
+    type Request = (Command, Sender<std::io::Result<Child>>);
+    static SPAWNER: LazyLock<Mutex<Sender<Request>>> = LazyLock::new(|| {
+        let (tx, rx) = channel::<Request>();
+        std::thread::spawn(move || {
+            for (mut cmd, reply) in rx {
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        Mutex::new(tx)
+    });
+    // SAFETY: prctl is async-signal-safe and touches nothing of the parent's state.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let (reply, child) = channel();
+    SPAWNER.lock().unwrap().send((cmd, reply)).unwrap();
+    child.recv().unwrap().expect("the process starts")
 }
