@@ -847,4 +847,118 @@ mod tests {
             .unwrap();
         assert!(e.to_string().contains("postgres://USER"), "{e}");
     }
+
+    fn execute(pg: &Postgres, sql: &str) {
+        pg.run(async |c| Ok(c.batch_execute(sql).await?)).unwrap();
+    }
+
+    #[test]
+    fn replicas_starting_together_migrate_once() {
+        let db = cluster::Cluster::shared().database();
+        let started: Vec<_> = (0..4)
+            .map(|_| {
+                let url = db.url.clone();
+                std::thread::spawn(move || Postgres::connect(&url).map(|_| ()))
+            })
+            .collect();
+        for s in started {
+            s.join().unwrap().unwrap();
+        }
+        let pg = Postgres::open_existing(&db.url).unwrap().unwrap();
+        let version: i32 = pg
+            .run(async |c| {
+                Ok(c.query_one("SELECT version FROM kb_schema", &[])
+                    .await?
+                    .get(0))
+            })
+            .unwrap();
+        assert_eq!(version, schema_version());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let db = cluster::Cluster::shared().database();
+        let pg = Postgres::connect(&db.url).unwrap();
+        execute(&pg, "UPDATE kb_schema SET version = 99");
+        for e in [
+            Postgres::connect(&db.url).err().unwrap(),
+            Postgres::open_existing(&db.url).err().unwrap(),
+        ] {
+            assert!(e.to_string().contains("newer kb"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_first_proposed_setting_is_everyones() {
+        let db = cluster::Cluster::shared().database();
+        let a = Postgres::connect(&db.url).unwrap();
+        let b = Postgres::connect(&db.url).unwrap();
+        assert_eq!(a.shared_setting("key", "first").unwrap(), "first");
+        assert_eq!(b.shared_setting("key", "second").unwrap(), "first");
+        assert_eq!(b.shared_setting("other", "second").unwrap(), "second");
+    }
+
+    #[test]
+    fn a_copy_goes_into_an_empty_database_only() {
+        use crate::metrics::{View, Vote};
+        let source = crate::metrics::store_tests::Backend::sqlite();
+        let vote = |at, visitor: Option<&str>, helpful| {
+            Event::Vote(Vote {
+                at,
+                visitor: visitor.map(str::to_string),
+                path: "a.md".into(),
+                helpful,
+                reason: None,
+                comment: None,
+            })
+        };
+        let (_source, reader) = source.holding(&[
+            vote(1, Some("v"), true),
+            vote(2, Some("v"), false),
+            vote(3, None, true),
+            vote(4, None, true),
+            Event::View(View {
+                at: 5,
+                visitor: None,
+                path: "a.md".into(),
+                search_id: None,
+            }),
+        ]);
+        let db = cluster::Cluster::shared().database();
+        let pg = Postgres::connect(&db.url).unwrap();
+        let copied = pg.copy_from(&*reader).unwrap();
+        assert_eq!(copied, reader.totals().unwrap());
+        assert_eq!(
+            (copied.votes, copied.current_votes, copied.views),
+            (4, 3, 1)
+        );
+        let again = pg.copy_from(&*reader).err().unwrap();
+        assert!(
+            again.to_string().contains("already holds 5 events"),
+            "{again}"
+        );
+        assert_eq!(pg.reader().totals().unwrap(), copied);
+    }
+
+    #[test]
+    fn an_unreachable_database_is_transient_and_fails_fast() {
+        // A port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("postgres://kb@127.0.0.1:{port}/kb");
+        let e = Postgres::connect(&url).err().unwrap();
+        assert!(e.is_transient(), "{e}");
+        assert!(e.to_string().contains("cannot be reached"), "{e}");
+        let pg = Postgres::pool(&url).unwrap();
+        let mut store = pg.store();
+        assert!(store.append(&[]).unwrap_err().is_transient());
+        // Reads fail at once for a while rather than each waiting to connect.
+        let started = Instant::now();
+        let e = pg.reader().totals().unwrap_err();
+        assert!(e.to_string().contains("retrying shortly"), "{e}");
+        assert!(started.elapsed() < Duration::from_millis(100));
+    }
 }
