@@ -41,6 +41,8 @@ pub struct Dir {
     root: tempfile::TempDir,
     /// The folder's PostgreSQL database, when it records there.
     postgres: Option<kb::metrics::postgres::cluster::Database>,
+    /// The URL of the PostgreSQL database it records into.
+    url: Option<String>,
 }
 
 impl Dir {
@@ -54,6 +56,7 @@ impl Dir {
         Dir {
             root,
             postgres: None,
+            url: None,
         }
     }
 
@@ -64,20 +67,28 @@ impl Dir {
             Backend::Sqlite => None,
             Backend::Postgres => Some(kb::metrics::postgres::cluster::Cluster::shared().database()),
         };
+        self.url = self.postgres.as_ref().map(|db| db.url.clone());
+        self
+    }
+
+    /// The same folder, its metrics kept in the PostgreSQL database at `url` (which the
+    /// caller keeps).
+    pub fn on_database(mut self, url: &str) -> Dir {
+        self.url = Some(url.to_string());
         self
     }
 
     /// Where its metrics are kept.
     pub fn database(&self) -> kb::metrics::Database {
-        match &self.postgres {
-            Some(db) => kb::metrics::Database::Postgres(db.url.clone()),
+        match &self.url {
+            Some(url) => kb::metrics::Database::Postgres(url.clone()),
             None => kb::metrics::Database::Sqlite(self.path().join("data")),
         }
     }
 
     /// The URL of its PostgreSQL database, if it has one.
     pub fn database_url(&self) -> Option<&str> {
-        self.postgres.as_ref().map(|db| db.url.as_str())
+        self.url.as_deref()
     }
 
     /// A store that records into its metrics database.

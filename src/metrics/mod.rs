@@ -613,7 +613,9 @@ impl WriterLoop {
                 },
                 (None, false, Some((at, _))) => {
                     let at = tokio::time::Instant::from_std(at);
-                    match waiter.block_on(tokio::time::timeout_at(at, self.rx.recv())) {
+                    // The timer is made inside the runtime, which it registers with.
+                    let rx = &mut self.rx;
+                    match waiter.block_on(async { tokio::time::timeout_at(at, rx.recv()).await }) {
                         Ok(Some(c)) => Some(c),
                         Ok(None) => {
                             stopping = Some(Instant::now());
