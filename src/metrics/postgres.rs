@@ -29,9 +29,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
 use tokio_postgres::config::SslMode;
-use tokio_postgres::{NoTls, Transaction};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 pub use read::PgReader;
 
@@ -459,17 +462,21 @@ impl EventStore for PgStore {
         self.pg.run(async |c| {
             let write = async {
                 let tx = c.transaction().await?;
-                let fresh = tx
-                    .execute(
-                        "INSERT INTO kb_batches (id) VALUES ($1) ON CONFLICT DO NOTHING",
-                        &[&name.as_slice()],
-                    )
-                    .await?;
-                if fresh == 0 {
-                    // Committed by an earlier attempt whose answer was lost.
-                    return Ok(());
+                // The name first, the events in the same flight: when the name is taken, the
+                // batch was committed by an earlier attempt whose answer was lost, and the
+                // transaction stores nothing.
+                let named = async {
+                    let statement = tx
+                        .prepare_cached("INSERT INTO kb_batches (id) VALUES ($1)")
+                        .await?;
+                    tx.execute(&statement, &[&name.as_slice()]).await
+                };
+                let (named, inserted) = tokio::join!(named, insert(&tx, events));
+                match named {
+                    Err(e) if is_batch_name_taken(&e) => return Ok(()),
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => inserted?,
                 }
-                insert(&tx, events).await?;
                 tx.commit().await?;
                 Ok::<(), MetricsError>(())
             };
@@ -639,107 +646,119 @@ async fn insert(tx: &Transaction<'_>, events: &[Event]) -> Result<(), MetricsErr
             }
         }
     }
-    if !s.at.is_empty() {
-        tx.execute(
+    // Each statement prepared once per connection, and all sent at once (pipelined): one
+    // round trip for the batch however many tables it touches.
+    let run = async |sql: &str, params: &[&(dyn ToSql + Sync)], any: bool| {
+        if any {
+            let statement = tx.prepare_cached(sql).await?;
+            tx.execute(&statement, params).await?;
+        }
+        Ok::<(), MetricsError>(())
+    };
+    let s_params: [&(dyn ToSql + Sync); 11] = [
+        &s.id,
+        &s.at,
+        &s.visitor,
+        &s.query,
+        &s.normalized,
+        &s.lang,
+        &s.total,
+        &s.source,
+        &s.results,
+        &s.partial,
+        &s.ui,
+    ];
+    let c_params: [&(dyn ToSql + Sync); 5] =
+        [&c.at, &c.visitor, &c.search_id, &c.path, &c.position];
+    let v_params: [&(dyn ToSql + Sync); 4] = [&v.at, &v.visitor, &v.path, &v.search_id];
+    let vo_params: [&(dyn ToSql + Sync); 6] = [
+        &vo.at,
+        &vo.visitor,
+        &vo.path,
+        &vo.helpful,
+        &vo.reason,
+        &vo.comment,
+    ];
+    let a_params: [&(dyn ToSql + Sync); 7] = [
+        &a.at,
+        &a.visitor,
+        &a.kind,
+        &a.path,
+        &a.query,
+        &a.search_id,
+        &a.source,
+    ];
+    let f_params: [&(dyn ToSql + Sync); 5] = [&f.at, &f.visitor, &f.path, &f.reason, &f.note];
+    tokio::try_join!(
+        run(
             "INSERT INTO searches
-               (search_id, at, visitor, query, normalized, lang, total, source, results, partial, ui)
-             SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
-                                  $6::text[], $7::int8[], $8::text[], $9::text[], $10::bool[],
-                                  $11::text[])
-             ON CONFLICT (search_id) DO NOTHING",
-            &[
-                &s.id,
-                &s.at,
-                &s.visitor,
-                &s.query,
-                &s.normalized,
-                &s.lang,
-                &s.total,
-                &s.source,
-                &s.results,
-                &s.partial,
-                &s.ui,
-            ],
-        )
-        .await?;
-    }
-    if !c.at.is_empty() {
-        tx.execute(
+                 (search_id, at, visitor, query, normalized, lang, total, source, results, partial, ui)
+               SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
+                                    $6::text[], $7::int8[], $8::text[], $9::text[], $10::bool[],
+                                    $11::text[])
+               ON CONFLICT (search_id) DO NOTHING",
+            &s_params,
+            !s.at.is_empty(),
+        ),
+        run(
             "INSERT INTO clicks (at, visitor, search_id, path, position)
-             SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])",
-            &[&c.at, &c.visitor, &c.search_id, &c.path, &c.position],
-        )
-        .await?;
-    }
-    if !v.at.is_empty() {
-        tx.execute(
+               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])",
+            &c_params,
+            !c.at.is_empty(),
+        ),
+        run(
             "INSERT INTO views (at, visitor, path, search_id)
-             SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[])",
-            &[&v.at, &v.visitor, &v.path, &v.search_id],
-        )
-        .await?;
-    }
-    if !vo.at.is_empty() {
+               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[])",
+            &v_params,
+            !v.at.is_empty(),
+        ),
         // The history, then the vote that counts: per visitor and article the batch's latest
         // (ties to the later one, as in SQLite), each vote without a visitor on its own. An
         // older vote arriving late does not replace a newer one.
-        tx.execute(
+        run(
             "WITH new AS (
-                 INSERT INTO votes (at, visitor, path, helpful, reason, comment)
-                 SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::bool[],
-                                      $5::text[], $6::text[])
-                 RETURNING id, at, visitor, path, helpful, reason, comment
-             ), latest AS (
-                 SELECT DISTINCT ON (visitor, path) * FROM new WHERE visitor IS NOT NULL
-                  ORDER BY visitor, path, at DESC, id DESC
-             )
-             INSERT INTO current_votes (visitor, path, vote_id, at, helpful, reason, comment)
-             SELECT visitor, path, id, at, helpful, reason, comment FROM latest
-             UNION ALL
-             SELECT visitor, path, id, at, helpful, reason, comment FROM new
-              WHERE visitor IS NULL
-             ORDER BY 1, 2
-             ON CONFLICT (visitor, path) DO UPDATE SET
-               vote_id = excluded.vote_id, at = excluded.at, helpful = excluded.helpful,
-               reason = excluded.reason, comment = excluded.comment
-             WHERE excluded.at >= current_votes.at",
-            &[
-                &vo.at,
-                &vo.visitor,
-                &vo.path,
-                &vo.helpful,
-                &vo.reason,
-                &vo.comment,
-            ],
-        )
-        .await?;
-    }
-    if !a.at.is_empty() {
-        tx.execute(
+                   INSERT INTO votes (at, visitor, path, helpful, reason, comment)
+                   SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::bool[],
+                                        $5::text[], $6::text[])
+                   RETURNING id, at, visitor, path, helpful, reason, comment
+               ), latest AS (
+                   SELECT DISTINCT ON (visitor, path) * FROM new WHERE visitor IS NOT NULL
+                    ORDER BY visitor, path, at DESC, id DESC
+               )
+               INSERT INTO current_votes (visitor, path, vote_id, at, helpful, reason, comment)
+               SELECT visitor, path, id, at, helpful, reason, comment FROM latest
+               UNION ALL
+               SELECT visitor, path, id, at, helpful, reason, comment FROM new
+                WHERE visitor IS NULL
+               ORDER BY 1, 2
+               ON CONFLICT (visitor, path) DO UPDATE SET
+                 vote_id = excluded.vote_id, at = excluded.at, helpful = excluded.helpful,
+                 reason = excluded.reason, comment = excluded.comment
+               WHERE excluded.at >= current_votes.at",
+            &vo_params,
+            !vo.at.is_empty(),
+        ),
+        run(
             "INSERT INTO actions (at, visitor, kind, path, query, search_id, source)
-             SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                  $6::text[], $7::text[])",
-            &[
-                &a.at,
-                &a.visitor,
-                &a.kind,
-                &a.path,
-                &a.query,
-                &a.search_id,
-                &a.source,
-            ],
-        )
-        .await?;
-    }
-    if !f.at.is_empty() {
-        tx.execute(
+               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                    $6::text[], $7::text[])",
+            &a_params,
+            !a.at.is_empty(),
+        ),
+        run(
             "INSERT INTO flags (at, visitor, path, reason, note)
-             SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[])",
-            &[&f.at, &f.visitor, &f.path, &f.reason, &f.note],
-        )
-        .await?;
-    }
+               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[])",
+            &f_params,
+            !f.at.is_empty(),
+        ),
+    )?;
     Ok(())
+}
+
+fn is_batch_name_taken(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        db.code() == &SqlState::UNIQUE_VIOLATION && db.constraint() == Some("kb_batches_pkey")
+    })
 }
 
 /// Whether trying again later may work: the connection failed or was cut, the server is
