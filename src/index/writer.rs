@@ -281,7 +281,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         d.add_text(f.tags, c);
     }
     d.add_text(f.title, &a.title);
-    d.add_text(f.title_key, crate::search::plan::title_key(&a.title));
+    d.add_text(f.title_key, crate::analysis::title_key(&a.title));
     for h in &a.headings {
         d.add_text(f.headings, &h.text);
     }

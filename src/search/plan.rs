@@ -193,15 +193,7 @@ pub struct Plan {
     pub title_key: String,
 }
 
-/// A title (or query) reduced to its words: what "the query is the title" compares.
-pub fn title_key(text: &str) -> String {
-    analysis::analyze_to_vec(text)
-        .into_iter()
-        .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| t.text)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::analysis::title_key;
 
 impl Plan {
     /// Every term a snippet should highlight: all alternatives of words that are not
