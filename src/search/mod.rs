@@ -1,12 +1,15 @@
 //! Search: from a query to ranked results with snippets, the `/api/search` object.
 //!
-//! Ranking, in order of precedence:
-//! 1. **coverage**: documents containing more of the query's words (function words aside)
-//!    rank first, so an article with every word beats one with some;
-//! 2. **BM25** over title, headings, description, tags, the article's own `queries` and
+//! Ranking: the sum of
+//! 1. **BM25** over title, headings, description, tags, the article's own `queries` and
 //!    body, each with a boost ([`plan::Ranking`]); unstemmed forms add a bonus, spelling
 //!    corrections and completions count at a discount;
-//! 3. a **phrase/proximity** bonus when the words appear close together in order.
+//! 2. a **coverage** bonus for each of the query's words (function words aside) a document
+//!    contains, so an article with every word usually beats one with some; it is a bonus,
+//!    not a tier: a page matching the query's rare words strongly (its title is the query's
+//!    subject) may beat a page that mentions every word in passing;
+//! 3. a **phrase/proximity** bonus when the words appear close together in order, and one
+//!    when the query is an article's title.
 //!
 //! Any query text is valid: it is analyzed, never parsed as query syntax, so `"`, `*`, `:` or
 //! `AND` are plain text.

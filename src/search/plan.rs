@@ -61,8 +61,9 @@ pub struct Ranking {
     /// Weight of a derivative: an index term sharing all but the last few letters of a
     /// word's stem (клієнт for клієнтськ).
     pub derivative: f32,
-    /// Score for each required word a document contains: large enough that documents with
-    /// more of the query's words always rank first.
+    /// Score for each required word a document contains, on top of BM25: documents with more
+    /// of the query's words usually rank first, but a page that matches the rare words of a
+    /// query strongly (in its title, say) can beat one that has every word in passing.
     pub coverage: f32,
     pub phrase_body: f32,
     pub phrase_title: f32,
@@ -89,7 +90,7 @@ impl Default for Ranking {
             completion: 0.5,
             idiom: 0.8,
             derivative: 0.2,
-            coverage: 10_000.0,
+            coverage: 8.0,
             phrase_body: 1.0,
             phrase_title: 2.0,
             phrase_slop: 2,
