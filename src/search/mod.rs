@@ -18,6 +18,7 @@ pub mod message;
 pub mod plan;
 pub mod queries;
 pub mod snippet;
+mod stored;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,8 +29,8 @@ use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocSet, Searcher, Term};
 
 use crate::articles::lang;
 use crate::index::{SearchIndex, offsets};
@@ -202,6 +203,7 @@ impl Engine {
         let t3 = Instant::now();
         let results = self.hits(&searcher, top, &plan, params.details)?;
         let t4 = Instant::now();
+        let took_ms = (t4 - started).as_secs_f64() * 1000.0;
         let ms = |from: Instant, to: Instant| (to - from).as_secs_f64() * 1000.0;
         // Where a search's time goes (`KB_LOG=kb::search=debug`), for profiling.
         tracing::debug!(
@@ -219,7 +221,7 @@ impl Engine {
         Ok(SearchResponse {
             query: params.query.clone(),
             total,
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            took_ms,
             results,
             search_id: None,
         })
@@ -517,18 +519,10 @@ impl Engine {
         details: bool,
     ) -> Result<Hit, SearchError> {
         let f = &self.index.fields;
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let body = text(f.body_text);
-        let table = doc
-            .get_first(f.body_offsets)
-            .and_then(|v| v.as_bytes())
-            .unwrap_or_default();
+        let mut doc: stored::Stored = searcher.doc(address)?;
+        let body = doc.take_text(f.body_text);
+        let text = |field| doc.text(field).to_string();
+        let table = doc.bytes(f.body_offsets);
         let mut matches = places.matches(searcher, address, &body, table)?;
         let snippet = match snippet::best_window(&body, &mut matches) {
             Some(range) => snippet::render(&body, range, &matches),

@@ -401,18 +401,49 @@ fn scan_terms(
     found
 }
 
-/// Terms of the index that start with `prefix` (and are longer), most frequent first.
+/// Terms of the index that start with `prefix` (and are longer), most frequent first: a range
+/// of each term dictionary, read in order without an automaton, keeping only the most
+/// frequent terms of each (a short prefix spans thousands of terms).
 fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
-    let found = scan_terms(
-        searcher,
-        fields,
-        |field| {
-            FuzzyTermQuery::new_prefix(Term::from_field_text(field, prefix), 0, true)
-                .automaton()
-                .ok()
-        },
-        |term| term.len() > prefix.len(),
-    );
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut found: HashMap<String, u64> = HashMap::new();
+    for &field in fields {
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().range().ge(prefix).into_stream() else {
+                continue;
+            };
+            // The most frequent terms of this range, the one to drop first on top (least
+            // frequent, then last in order: ties go to the first terms, as the final sort).
+            let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> = BinaryHeap::new();
+            while stream.advance() {
+                let key = stream.key();
+                if !key.starts_with(prefix.as_bytes()) {
+                    break;
+                }
+                let df = u64::from(stream.value().doc_freq);
+                // Later terms are greater, so a tie with the worst kept one loses.
+                if key.len() == prefix.len()
+                    || (best.len() == MAX_COMPLETIONS
+                        && best.peek().is_some_and(|Reverse((min, _))| df <= *min))
+                {
+                    continue;
+                }
+                best.push(Reverse((df, Reverse(key.to_vec()))));
+                if best.len() > MAX_COMPLETIONS {
+                    best.pop();
+                }
+            }
+            for Reverse((df, Reverse(key))) in best {
+                if let Ok(term) = String::from_utf8(key) {
+                    *found.entry(term).or_default() += df;
+                }
+            }
+        }
+    }
     let mut v: Vec<(String, u64)> = found.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v.into_iter()
