@@ -26,7 +26,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -76,7 +76,8 @@ pub struct Fields {
     pub body: Field,
     /// The text of code blocks: searchable, with less weight than prose.
     pub code: Field,
-    /// Stored only: the visible text, for snippets.
+    /// Stored only: the visible text as UTF-8 bytes, for snippets (a result validates the
+    /// passage it shows rather than the whole article).
     pub body_text: Field,
     /// Stored only: where each word of `body` is in `body_text` ([`offsets`]).
     pub body_offsets: Field,
@@ -114,7 +115,7 @@ pub fn schema() -> (Schema, Fields) {
         location: b.add_text_field("location", text.clone()),
         body: b.add_text_field("body", text.clone()),
         code: b.add_text_field("code", text),
-        body_text: b.add_text_field("body_text", STORED),
+        body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
     };
     (b.build(), fields)

@@ -14,6 +14,7 @@
 //! Any query text is valid: it is analyzed, never parsed as query syntax, so `"`, `*`, `:` or
 //! `AND` are plain text.
 
+mod bonus;
 pub mod message;
 pub mod plan;
 pub mod queries;
@@ -372,7 +373,8 @@ impl Engine {
 
     /// The tantivy query for a plan: a document must hold one of the query's content words
     /// (or a part of one), so "discount for students" finds nothing rather than every article
-    /// with "for" in it; that one union of the words' terms also scores coverage.
+    /// with "for" in it. Each content word's union of terms scores BM25 plus the coverage
+    /// bonus where it matches ([`bonus`]); function words and phrases only add to the score.
     fn query(&self, plan: &Plan, lang: Option<&str>, drafts: bool) -> Box<dyn Query> {
         let f = &self.index.fields;
         let r = &*self.ranking;
@@ -381,32 +383,26 @@ impl Engine {
         let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &plan.words {
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
                     let t = Term::from_field_text(field, term);
                     scoring.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+                            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)),
                             boost * weight,
                         )),
                     ));
-                    any.push((
-                        Occur::Should,
-                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                    ));
                 }
             }
-            should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
-            if !crate::analysis::stopwords::is_stop_word(&word.term) {
+            let scoring = Box::new(BooleanQuery::new(scoring));
+            if crate::analysis::stopwords::is_stop_word(&word.term) {
+                should.push((Occur::Should, scoring));
+            } else {
                 let coverage = if word.required { r.coverage } else { 0.0 };
                 content.push((
                     Occur::Should,
-                    Box::new(ConstScoreQuery::new(
-                        Box::new(BooleanQuery::new(any)),
-                        coverage,
-                    )),
+                    Box::new(bonus::Bonus::new(scoring, coverage)),
                 ));
             }
         }
@@ -423,10 +419,10 @@ impl Engine {
                 )),
             ));
         }
-        if should.is_empty() {
-            return Box::new(EmptyQuery);
-        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if content.is_empty() {
+            if should.is_empty() {
+                return Box::new(EmptyQuery);
+            }
             // Only function words: any of them will do.
             vec![(Occur::Must, Box::new(BooleanQuery::new(should)))]
         } else {
@@ -520,7 +516,7 @@ impl Engine {
     ) -> Result<Hit, SearchError> {
         let f = &self.index.fields;
         let mut doc: stored::Stored = searcher.doc(address)?;
-        let body = doc.take_text(f.body_text);
+        let body = doc.take_bytes(f.body_text);
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
         let mut matches = places.matches(searcher, address, &body, table)?;
@@ -529,10 +525,11 @@ impl Engine {
             None => {
                 let description = text(f.description);
                 let summary = text(f.summary);
-                let lead = [&description, &summary, &body]
+                let body = snippet::lead_of(&body);
+                let lead = [description.as_str(), summary.as_str(), body]
                     .into_iter()
                     .find(|t| !t.trim().is_empty())
-                    .map_or("", |s| s.as_str());
+                    .unwrap_or_default();
                 snippet::leading(lead, &plan.highlight_terms())
             }
         };
@@ -600,7 +597,7 @@ impl BodyTerms {
         &mut self,
         searcher: &Searcher,
         address: DocAddress,
-        body: &str,
+        body: &[u8],
         table: &[u8],
     ) -> Result<Vec<snippet::Match>, SearchError> {
         let (inverted, infos) = match self.segments.entry(address.segment_ord) {

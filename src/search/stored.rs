@@ -3,7 +3,8 @@
 //! tantivy's own `TantivyDocument` copies every value into a generic value tree, and a
 //! result then copied its text out again: for a long article's body, two copies and most of
 //! a snippet's cost. kb stores only text, bytes and a flag, so this keeps each text or bytes
-//! value as the doc store hands it over, once.
+//! value as the doc store hands it over, once. The body is stored as bytes so that it is not
+//! validated as UTF-8 as a whole ([`super::snippet`] validates what it shows).
 
 use tantivy::schema::Field;
 use tantivy::schema::document::{
@@ -80,12 +81,12 @@ impl Stored {
             .unwrap_or_default()
     }
 
-    /// The first text value of `field`, moved out (or "").
-    pub fn take_text(&mut self, field: Field) -> String {
+    /// The first bytes value of `field`, moved out (or none).
+    pub fn take_bytes(&mut self, field: Field) -> Vec<u8> {
         self.values
             .iter_mut()
             .find_map(|(f, v)| match v {
-                Value::Text(t) if *f == field => Some(std::mem::take(t)),
+                Value::Bytes(b) if *f == field => Some(std::mem::take(b)),
                 _ => None,
             })
             .unwrap_or_default()
