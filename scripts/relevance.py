@@ -14,7 +14,15 @@ targets (MRR at least Lucene + 10 %, recall at least Lucene's). Runs are kept in
 Needs a release build (cargo build --release).
 
 --misses writes target/eval/<corpus>.misses.txt: every query whose relevant pages are not all
-in the top 10, with what came first, for grouping misses by cause.
+in the top 10, with what came first, and the page's rank in the top 100 and how many of the
+query's words it has; then a count of the misses by cause:
+  ranked-below  the page has every word of the query but ranks 11th or lower (other pages
+                with the same words, often the page that carries the link, rank higher);
+  some-words    the page lacks some of the query's words and pages with all of them win;
+  no-words      the page has none of the query's words (a generic anchor such as "this
+                guide", or another wording): no lexical engine finds it.
+Word presence is approximate: the query's words through kb's analyzer (stems, Simplified
+Chinese words) found in the page's file as text; variants are checked with their base query.
 """
 import argparse
 import json
@@ -25,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +80,59 @@ def fresh_index(corpus):
     return index
 
 
-def run(spec, corpus):
+TERMS = os.path.join(ROOT, "target", "release", "examples", "terms")
+
+
+def analyzed_words(queries):
+    """Each query's words as kb's analyzer makes them (stems, Simplified Chinese words),
+    function words aside, from `cargo run --release --example terms`."""
+    if not os.path.exists(TERMS):
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "terms"], cwd=ROOT,
+                       check=True)
+    out = {}
+    queries = sorted(set(queries))
+    for i in range(0, len(queries), 200):
+        chunk = queries[i:i + 200]
+        lines = subprocess.run([TERMS, *chunk], check=True, capture_output=True,
+                               text=True).stdout.splitlines()
+        for q, line in zip(chunk, lines):
+            terms = line.split(" => ", 1)[1].split() if " => " in line else []
+            out[q] = [t for t in terms if not t.endswith(("(e)", "(p)")) and t not in STOP]
+    return out
+
+
+# Function words, as the analyzer writes them (a short list: enough to judge coverage).
+STOP = set("""a an the and or of to in on at by for from with as is are be it this that how do
+can what your you we use about see і й та в у на з із до від для про по за що як це чи або
+але ви ваш the 的 了 是 在 和 与 及 或 我 你 您 我们 如何 怎么 什么 这 那 一个 可以 请 中""".split())
+
+
+def page_has(corpus_dir, path, words):
+    try:
+        with open(os.path.join(corpus_dir, path), encoding="utf-8") as f:
+            text = f.read().lower()
+    except OSError:
+        return 0
+    return sum(1 for w in words if w in text)
+
+
+def deep_ranks(port, judgments, results):
+    """For each missed query: the rank (1-100) of each missing relevant page, else None."""
+    ranks = {}
+    for q in judgments:
+        top = results.get(q["id"], [])
+        lost = [p for p in q["relevant"] if p not in top]
+        if not lost:
+            continue
+        url = (f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode(
+            {"q": q["query"], "lang": q["lang"], "limit": 100}))
+        with urllib.request.urlopen(url, timeout=30) as r:
+            deep = [h["path"] for h in json.load(r)["results"]]
+        ranks[q["id"]] = {p: (deep.index(p) + 1 if p in deep else None) for p in lost}
+    return ranks
+
+
+def run(spec, corpus, want_misses=False):
     folder, judgments = CORPORA[corpus]
     port = free_port()
     env = dict(os.environ, KB_RANKING=spec, KB_LOG="kb=warn")
@@ -96,6 +157,14 @@ def run(spec, corpus):
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(summary) as f:
             s = json.load(f)
+        if want_misses:
+            judgments_rows = [json.loads(l) for l in open(os.path.join(SHARED, "eval", judgments),
+                                                           encoding="utf-8")]
+            results = {}
+            for line in open(out, encoding="utf-8"):
+                r = json.loads(line)
+                results[r["id"]] = r["results"][:10]
+            s["deep_ranks"] = deep_ranks(port, judgments_rows, results)
     finally:
         proc.terminate()
         proc.wait()
@@ -118,27 +187,42 @@ def table(corpus, groups):
     return "\n".join(lines)
 
 
-def misses(corpus, run_file):
-    """Every query with a relevant page missing from its top 10, grouped by language/variant."""
-    _, judgments = CORPORA[corpus]
+def misses(corpus, run_file, deep_ranks):
+    """Writes every query with a relevant page missing from its top 10, and counts causes."""
+    folder, judgments = CORPORA[corpus]
+    corpus_dir = os.path.join(SHARED, "corpus", folder)
     results = {}
     for line in open(run_file, encoding="utf-8"):
         r = json.loads(line)
         results[r["id"]] = r["results"][:10]
+    rows = [json.loads(l) for l in open(os.path.join(SHARED, "eval", judgments), encoding="utf-8")]
+    base = {q["id"]: q["query"] for q in rows if q["variant"] == "base"}
+    base_of = lambda q: base.get(q["id"].rsplit("-", 1)[0] if q["variant"] != "base" else q["id"],
+                                 q["query"])
+    words_of = analyzed_words(base_of(q) for q in rows
+                              if any(p not in results.get(q["id"], []) for p in q["relevant"]))
+    causes = {}
     path = os.path.join(EVAL, f"{corpus}.misses.txt")
     with open(path, "w", encoding="utf-8") as f:
-        for line in open(os.path.join(SHARED, "eval", judgments), encoding="utf-8"):
-            q = json.loads(line)
+        for q in rows:
             top = results.get(q["id"], [])
             lost = [p for p in q["relevant"] if p not in top]
             if not lost:
                 continue
-            f.write(f"{q['lang']}/{q['variant']} {q['id']} [{q['kind']}] {q['query']!r}\n")
+            words = words_of.get(base_of(q), [])
+            group = f"{q['lang']}/{q['variant']}"
+            f.write(f"{group} {q['id']} [{q['kind']}] {q['query']!r}\n")
             for p in lost:
-                f.write(f"    missing {p}\n")
+                has = page_has(corpus_dir, p, words)
+                rank = deep_ranks.get(q["id"], {}).get(p)
+                cause = ("no-words" if has == 0 else
+                         "ranked-below" if has == len(words) else "some-words")
+                causes.setdefault(group, {}).setdefault(cause, 0)
+                causes[group][cause] += 1
+                f.write(f"    missing {p} (rank {rank or '>100'}, has {has} of {len(words)} words: {cause})\n")
             for i, p in enumerate(top[:3]):
                 f.write(f"    {i + 1}. {p}\n")
-    return path
+    return path, causes
 
 
 def main():
@@ -150,11 +234,16 @@ def main():
     for spec in args.specs or [""]:
         print(f"== {spec or '(defaults)'}", flush=True)
         for corpus in args.corpus or ["k8s", "vue"]:
-            s, out = run(spec, corpus)
+            s, out = run(spec, corpus, args.misses)
             print(f"-- {corpus} (p50 {s['latency_ms']['p50']:.2f} ms client, {s['errors']} errors)")
             print(table(corpus, s["groups"]), flush=True)
             if args.misses:
-                print(f"misses: {misses(corpus, out)}")
+                path, causes = misses(corpus, out, s["deep_ranks"])
+                print(f"misses ({path}), relevant pages not in the top 10, by cause:")
+                kinds = ["ranked-below", "some-words", "no-words"]
+                print(f"  {'group':12s} " + " ".join(f"{k:>12s}" for k in kinds))
+                for g in sorted(causes):
+                    print(f"  {g:12s} " + " ".join(f"{causes[g].get(k, 0):12d}" for k in kinds))
 
 
 if __name__ == "__main__":
