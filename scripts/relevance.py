@@ -5,6 +5,7 @@
   python3 scripts/relevance.py "title=4" "body=1.2"  # one run per KB_RANKING override spec
   python3 scripts/relevance.py --corpus vue          # one corpus only
   python3 scripts/relevance.py --misses              # also write the misses of each group
+  python3 scripts/relevance.py --shared DIR          # when shared/ is not next to the checkout
 
 Each spec is passed to `kb serve` as KB_RANKING (see README, "Relevance"). Each corpus keeps
 its index in target/relevance-index-<corpus> between runs (rebuilt when the binary changes),
@@ -38,8 +39,6 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-if not os.path.isdir(SHARED):
-    SHARED = "/work/shared"
 KB = os.path.join(ROOT, "target", "release", "kb")
 EVAL = os.path.join(ROOT, "target", "eval")
 
@@ -226,11 +225,15 @@ def misses(corpus, run_file, deep_ranks):
 
 
 def main():
+    global SHARED
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("specs", nargs="*")
     ap.add_argument("--corpus", choices=sorted(CORPORA), action="append")
     ap.add_argument("--misses", action="store_true")
+    ap.add_argument("--shared", default=SHARED,
+                    help="the shared folder with corpus/ and eval/ (default: ../shared)")
     args = ap.parse_args()
+    SHARED = args.shared
     for spec in args.specs or [""]:
         print(f"== {spec or '(defaults)'}", flush=True)
         for corpus in args.corpus or ["k8s", "vue"]:
