@@ -59,6 +59,9 @@ pub struct SearchParams {
     pub drafts: bool,
     /// Whether results carry the article's first paragraph and canned reply (for agents).
     pub details: bool,
+    /// Whether the person is still typing (search as you type, `partial=1`): the last word is
+    /// then completed even when it is a whole word already (`pass` to `password`).
+    pub typing: bool,
 }
 
 impl SearchParams {
@@ -70,6 +73,7 @@ impl SearchParams {
             offset: 0,
             drafts: false,
             details: false,
+            typing: false,
         }
     }
 }
@@ -188,7 +192,13 @@ impl Engine {
         let lang = checked(params)?;
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let plan = plan::plan(&params.query, &searcher, fields, &self.ranking);
+        let plan = plan::plan(
+            &params.query,
+            params.typing,
+            &searcher,
+            fields,
+            &self.ranking,
+        );
         let t1 = Instant::now();
         let query = self.query(&plan, lang.as_deref(), params.drafts);
         let t2 = Instant::now();
@@ -251,7 +261,7 @@ impl Engine {
         }
         let f = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let plan = plan::plan(&query, &searcher, f, &self.ranking);
+        let plan = plan::plan(&query, false, &searcher, f, &self.ranking);
         let fields = [
             f.title,
             f.headings,

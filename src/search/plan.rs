@@ -7,7 +7,8 @@
 //!   of the index's own vocabulary (Damerau-Levenshtein distance 1, or 2 from nine letters,
 //!   first letter kept), so a misspelled word still finds its article;
 //! - completions of the last word while it is being typed (no space after it yet), for
-//!   search as you type;
+//!   search as you type: of a word the index does not know, or of any last word when the
+//!   client says the person is still typing (`partial=1`);
 //! - the other region's idiom for Chinese phrases (软件 and 軟體, 镜像 and 映象), so a query in
 //!   Taiwan or mainland wording finds articles written in either.
 //!
@@ -54,6 +55,10 @@ pub struct Ranking {
     pub rare_docs: u64,
     /// Weight of a completion of the word being typed.
     pub completion: f32,
+    /// Weight of a completion of a last word that is already a word of the index (`contain`
+    /// to `container`) when the client does not say the person is still typing; 0 completes
+    /// only words the index does not know.
+    pub completion_known: f32,
     /// Weight of the other region's idiom for a Chinese phrase (軟體 and 软件): below 1,
     /// because each region also uses some of the other's forms with other meanings (物件
     /// "thing" for 对象 "object").
@@ -88,6 +93,7 @@ impl Default for Ranking {
             rare_correction: 0.4,
             rare_docs: 2,
             completion: 0.5,
+            completion_known: 0.0,
             idiom: 0.8,
             derivative: 0.2,
             coverage: 8.0,
@@ -134,6 +140,7 @@ impl Ranking {
                 "rare_correction" => r.rare_correction = v,
                 "rare_docs" => r.rare_docs = v as u64,
                 "completion" => r.completion = v,
+                "completion_known" => r.completion_known = v,
                 "idiom" => r.idiom = v,
                 "derivative" => r.derivative = v,
                 "coverage" => r.coverage = v,
@@ -220,8 +227,15 @@ impl Plan {
     }
 }
 
-/// Analyzes a query against the index's vocabulary.
-pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking) -> Plan {
+/// Analyzes a query against the index's vocabulary; `typing` says the person is still typing
+/// it (search as you type), so its last word may be the beginning of a longer one.
+pub fn plan(
+    query: &str,
+    typing: bool,
+    searcher: &Searcher,
+    fields: &Fields,
+    ranking: &Ranking,
+) -> Plan {
     let tokens = analysis::analyze_to_vec(query);
     // The last word is still being typed when nothing follows it.
     let typing_end = query.trim_end().len() == query.len();
@@ -264,10 +278,15 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
         let is_last = t.kind == TokenKind::Word && typing_end && Some(t.to) == last_word_end;
         let han = t.text.chars().any(is_han);
         let mut completed = false;
-        if is_last && !han && typed.chars().count() >= 2 {
+        let completion = if docs > 0 && !typing {
+            ranking.completion_known
+        } else {
+            ranking.completion
+        };
+        if is_last && !han && typed.chars().count() >= 2 && completion > 0.0 {
             for c in completions(searcher, &vocab_fields, &typed) {
                 completed = true;
-                push_alt(&mut alternatives, c, ranking.completion);
+                push_alt(&mut alternatives, c, completion);
             }
         }
         if ranking.derivative > 0.0 && t.kind == TokenKind::Word && !han {

@@ -94,8 +94,9 @@ pub async fn search(
         offset: number(&params, "offset", 0)?,
         drafts: state.config.drafts,
         details: source == Source::Agent,
+        typing: matches!(param(&params, "partial"), Some("1" | "true")),
     };
-    let partial = matches!(param(&params, "partial"), Some("1" | "true"));
+    let partial = request.typing;
     let Some(engine) = state.engine().cloned() else {
         return Err(ApiError::unavailable(
             "the index is still being built; try again in a moment",
