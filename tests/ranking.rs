@@ -16,8 +16,12 @@ fn engine(dir: &Dir) -> Engine {
 }
 
 fn search(engine: &Engine, q: &str) -> Vec<String> {
+    search_with(engine, &SearchParams::new(q))
+}
+
+fn search_with(engine: &Engine, params: &SearchParams) -> Vec<String> {
     engine
-        .search(&SearchParams::new(q))
+        .search(params)
         .unwrap()
         .results
         .into_iter()
@@ -181,13 +185,7 @@ fn a_whole_last_word_is_completed_only_while_typing() {
         typing: true,
         ..SearchParams::new("pass")
     };
-    let r: Vec<String> = e
-        .search(&typing)
-        .unwrap()
-        .results
-        .into_iter()
-        .map(|h| h.path)
-        .collect();
+    let r = search_with(&e, &typing);
     assert_eq!(r[0], "pass.md", "{r:?}");
     assert!(r.contains(&"password.md".to_string()), "{r:?}");
     // A word the index does not know is completed either way.
