@@ -305,7 +305,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
             tokens,
         },
     );
-    d.add_text(f.body_text, &a.text);
+    d.add_bytes(f.body_text, a.text.as_bytes());
     d.add_text(f.code, &a.code);
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
     d

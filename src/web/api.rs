@@ -96,8 +96,9 @@ pub async fn search(
         offset: number(&params, "offset", 0)?,
         drafts: state.config.drafts,
         details: source == Source::Agent,
+        typing: matches!(param(&params, "partial"), Some("1" | "true")),
     };
-    let partial = matches!(param(&params, "partial"), Some("1" | "true"));
+    let partial = request.typing;
     let engine = state.ready()?;
     let query = request.query.clone();
     let lang_filter = request.lang.as_deref().and_then(lang::normalize_tag);

@@ -87,6 +87,7 @@ pub async fn search(
         offset: (page_number - 1) * PER_PAGE,
         drafts: state.config.drafts,
         details: false,
+        typing: false,
     };
     let e2 = engine.clone();
     let outcome = tokio::task::spawn_blocking(move || e2.search(&request)).await;
