@@ -310,7 +310,7 @@ fn fuzz_snippets_are_escaped_with_marks_only() {
                     });
                 }
             });
-            if let Some(range) = snippet::best_window(&text, &mut matches) {
+            if let Some(range) = snippet::best_window(text.as_bytes(), &mut matches) {
                 assert_char_range(&text, range.0, range.1);
                 // Wild matches: render must skip what is not a character range inside.
                 let mut all = matches.clone();
@@ -320,7 +320,7 @@ fn fuzz_snippets_are_escaped_with_marks_only() {
                     word: 0,
                     weight: 1.0,
                 }));
-                assert_safe_html(&snippet::render(&text, range, &all));
+                assert_safe_html(&snippet::render(text.as_bytes(), range, &all));
             }
             let highlight = ["refund", "password", "密码", "пароль", "pod", "a"]
                 .iter()
@@ -357,13 +357,21 @@ fn fuzz_the_planner_and_search_accept_any_query() {
         .prop_map(|l| Some(l.to_string())),
         text(3).prop_map(Some),
     ];
-    let case = (text(24), lang, 0..12usize, 0..3usize, any::<bool>());
+    let case = (
+        text(24),
+        lang,
+        0..12usize,
+        0..3usize,
+        any::<bool>(),
+        any::<bool>(),
+    );
     let engine = engine();
     runner()
-        .run(&case, |(query, lang, limit, offset, details)| {
+        .run(&case, |(query, lang, limit, offset, details, typing)| {
             let searcher = engine.index().reader.searcher();
             let planned = plan::plan(
                 &query,
+                typing,
                 &searcher,
                 &engine.index().fields,
                 &Ranking::default(),
@@ -376,6 +384,7 @@ fn fuzz_the_planner_and_search_accept_any_query() {
                 limit,
                 offset,
                 details,
+                typing,
                 ..SearchParams::new(query.clone())
             };
             for found in [engine.search(&params), engine.answers(&params)] {

@@ -16,8 +16,12 @@ fn engine(dir: &Dir) -> Engine {
 }
 
 fn search(engine: &Engine, q: &str) -> Vec<String> {
+    search_with(engine, &SearchParams::new(q))
+}
+
+fn search_with(engine: &Engine, params: &SearchParams) -> Vec<String> {
     engine
-        .search(&SearchParams::new(q))
+        .search(params)
         .unwrap()
         .results
         .into_iter()
@@ -163,4 +167,27 @@ fn thai_text_is_searchable_by_word() {
     dir.write("th/password.md", "# เปลี่ยนรหัสผ่าน\n\nวิธีเปลี่ยนรหัสผ่านของคุณ");
     let e = engine(&dir);
     assert_eq!(search(&e, "รหัสผ่าน"), ["th/password.md"]);
+}
+
+#[test]
+fn a_whole_last_word_is_completed_only_while_typing() {
+    let dir = Dir::new();
+    dir.write(
+        "password.md",
+        "# Reset your password\n\nChoose a new password.",
+    );
+    dir.write("pass.md", "# Boarding pass\n\nShow your pass at the gate.");
+    let e = engine(&dir);
+    // A submitted search for a word the index knows means that word.
+    assert_eq!(search(&e, "pass"), ["pass.md"]);
+    // While typing (`partial=1`), it may be the beginning of a longer word.
+    let typing = SearchParams {
+        typing: true,
+        ..SearchParams::new("pass")
+    };
+    let r = search_with(&e, &typing);
+    assert_eq!(r[0], "pass.md", "{r:?}");
+    assert!(r.contains(&"password.md".to_string()), "{r:?}");
+    // A word the index does not know is completed either way.
+    assert_eq!(search(&e, "passw")[0], "password.md");
 }

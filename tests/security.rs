@@ -217,6 +217,50 @@ fn votes_without_a_valid_id_are_limited_by_address() {
 }
 
 #[test]
+fn a_search_flood_is_served_but_not_recorded_beyond_the_budget() {
+    // A script searching the same words over and over, without a visitor id, must not make
+    // them a top search or a need of the report: it is answered, but recorded only up to its
+    // address's budget (a burst of 120, then 2 a second).
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &["--trust-proxy", "127.0.0.1/32"]);
+    let flooder = ("x-forwarded-for", "192.0.2.1");
+    let started = Instant::now();
+    for _ in 0..400 {
+        let r = s.request(
+            "GET",
+            "/api/search?q=zorblatt+flood",
+            &[BROWSER, flooder],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let budget = at_most(120, 2.0, started);
+    // Someone else, from another address, is recorded as usual.
+    let other = ("x-forwarded-for", "192.0.2.2");
+    let r = s.request(
+        "GET",
+        "/api/search?q=refund+policy",
+        &[BROWSER, other],
+        None,
+    );
+    assert!(r.json()["search_id"].is_string(), "{}", r.body);
+    let count = |events: &[serde_json::Value], q: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == "search" && e["query"] == q)
+            .count()
+    };
+    let events = crate::util::wait_for(&dir, "the other reader's search", |e| {
+        count(e, "refund policy") == 1
+    });
+    let flood = count(&events, "zorblatt flood");
+    assert!(
+        (120..=budget).contains(&flood),
+        "{flood} of 400 searches recorded, budget {budget}"
+    );
+}
+
+#[test]
 fn many_ids_from_one_address_share_its_larger_bucket() {
     let dir = Dir::fixture("help-center");
     // Behind a trusted proxy each reader has their own address.

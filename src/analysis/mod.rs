@@ -103,6 +103,18 @@ pub fn warm_up() {
     chinese::idiom_spans("軟體");
 }
 
+/// A title (or query) reduced to its words: what "the query is the title" compares. The index
+/// stores it for every title and search computes it for every query, so it lives here, below
+/// both.
+pub fn title_key(text: &str) -> String {
+    analyze_to_vec(text)
+        .into_iter()
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| t.text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Convenience for tests and callers that want all tokens at once.
 pub fn analyze_to_vec(text: &str) -> Vec<Token> {
     let mut out = Vec::new();

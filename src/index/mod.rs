@@ -26,7 +26,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -76,7 +76,8 @@ pub struct Fields {
     pub body: Field,
     /// The text of code blocks: searchable, with less weight than prose.
     pub code: Field,
-    /// Stored only: the visible text, for snippets.
+    /// Stored only: the visible text as UTF-8 bytes, for snippets (a result validates the
+    /// passage it shows rather than the whole article).
     pub body_text: Field,
     /// Stored only: where each word of `body` is in `body_text` ([`offsets`]).
     pub body_offsets: Field,
@@ -85,10 +86,15 @@ pub struct Fields {
 /// The schema of a kb index.
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let indexing = TextFieldIndexing::default()
-        .set_tokenizer(analysis::TOKENIZER_NAME)
-        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-    let text = TextOptions::default().set_indexing_options(indexing);
+    let indexing = TextFieldIndexing::default().set_tokenizer(analysis::TOKENIZER_NAME);
+    // Positions only where they are used: phrases (title, body) and snippets (body).
+    let text = TextOptions::default().set_indexing_options(
+        indexing
+            .clone()
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let positioned = TextOptions::default()
+        .set_indexing_options(indexing.set_index_option(IndexRecordOption::WithFreqsAndPositions));
     let stored_text = text.clone().set_stored();
     let fields = Fields {
         path: b.add_text_field("path", STRING | STORED | FAST),
@@ -103,7 +109,7 @@ pub fn schema() -> (Schema, Fields) {
         aliases: b.add_text_field("aliases", STRING | FAST),
         owner: b.add_text_field("owner", STRING | FAST),
         review_every: b.add_u64_field("review_every", FAST),
-        title: b.add_text_field("title", stored_text.clone().set_fast("raw")),
+        title: b.add_text_field("title", positioned.clone().set_stored().set_fast("raw")),
         title_key: b.add_text_field("title_key", STRING),
         headings: b.add_text_field("headings", text.clone()),
         description: b.add_text_field("description", stored_text.clone().set_fast("raw")),
@@ -112,9 +118,9 @@ pub fn schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", stored_text),
         queries: b.add_text_field("queries", text.clone()),
         location: b.add_text_field("location", text.clone()),
-        body: b.add_text_field("body", text.clone()),
+        body: b.add_text_field("body", positioned),
         code: b.add_text_field("code", text),
-        body_text: b.add_text_field("body_text", STORED),
+        body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
     };
     (b.build(), fields)

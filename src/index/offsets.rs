@@ -41,9 +41,18 @@ pub fn encode(spans: &[Span]) -> Vec<u8> {
 
 /// Decodes what [`encode`] wrote; a truncated tail is ignored.
 pub fn decode(bytes: &[u8]) -> Vec<Span> {
-    let mut values = Vec::with_capacity(bytes.len());
+    decode_first(bytes, usize::MAX)
+}
+
+/// The first `n` spans of what [`encode`] wrote (fewer if there are fewer): a snippet needs
+/// the spans up to its last match, not the whole article's.
+pub fn decode_first(bytes: &[u8], n: usize) -> Vec<Span> {
+    let mut values = Vec::with_capacity(bytes.len().min(n.saturating_mul(2)));
     let (mut v, mut shift) = (0u32, 0u32);
     for &b in bytes {
+        if values.len() / 2 >= n {
+            break;
+        }
         if shift < 32 {
             v |= u32::from(b & 0x7f) << shift;
         }
@@ -91,5 +100,9 @@ mod tests {
         // A truncated tail is dropped, not misread.
         let bytes = encode(&spans);
         assert_eq!(decode(&bytes[..bytes.len() - 1]).len(), spans.len() - 1);
+        // The first spans alone, as far as a snippet needs them.
+        assert_eq!(decode_first(&bytes, 3), spans[..3]);
+        assert_eq!(decode_first(&bytes, 0), []);
+        assert_eq!(decode_first(&bytes, 100), spans);
     }
 }

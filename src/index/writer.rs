@@ -281,7 +281,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         d.add_text(f.tags, c);
     }
     d.add_text(f.title, &a.title);
-    d.add_text(f.title_key, crate::search::plan::title_key(&a.title));
+    d.add_text(f.title_key, crate::analysis::title_key(&a.title));
     for h in &a.headings {
         d.add_text(f.headings, &h.text);
     }
@@ -305,7 +305,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
             tokens,
         },
     );
-    d.add_text(f.body_text, &a.text);
+    d.add_bytes(f.body_text, a.text.as_bytes());
     d.add_text(f.code, &a.code);
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
     d

@@ -146,7 +146,7 @@ pub(super) fn unmet_needs(
     let priority = |c: &Cluster| (c.no_results + c.no_clicks) as f64 + 2.0 * c.contacts as f64;
     let mut unmet: Vec<&Cluster> = clusters
         .iter()
-        .filter(|c| c.searches >= MIN_SEARCHES && (c.visitors >= MIN_VISITORS || c.visitors == 0))
+        .filter(|c| c.searches >= MIN_SEARCHES && c.visitors >= MIN_VISITORS)
         .filter(|c| wilson_lower(c.no_results + c.no_clicks, c.searches) >= UNMET_FROM)
         .collect();
     unmet.sort_by(|a, b| {

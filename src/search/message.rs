@@ -104,18 +104,9 @@ impl Engine {
             let top = TopDocs::with_limit(params.limit.max(1))
                 .and_offset(params.offset)
                 .order_by_score();
-            let (top, total) = searcher.search(&*query, &(top, Count))?;
-            let highlight = plan.highlight_terms();
-            for (score, address) in top.into_iter().take(params.limit) {
-                response.results.push(self.hit(
-                    &searcher,
-                    address,
-                    score,
-                    &plan,
-                    &highlight,
-                    params.details,
-                )?);
-            }
+            let (mut top, total) = searcher.search(&*query, &(top, Count))?;
+            top.truncate(params.limit);
+            response.results = self.hits(&searcher, top, &plan, params.details)?;
             response.total = total;
         }
         response.took_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -1,32 +1,37 @@
 //! Search: from a query to ranked results with snippets, the `/api/search` object.
 //!
-//! Ranking, in order of precedence:
-//! 1. **coverage**: documents containing more of the query's words (function words aside)
-//!    rank first, so an article with every word beats one with some;
-//! 2. **BM25** over title, headings, description, tags, the article's own `queries` and
+//! Ranking: the sum of
+//! 1. **BM25** over title, headings, description, tags, the article's own `queries` and
 //!    body, each with a boost ([`plan::Ranking`]); unstemmed forms add a bonus, spelling
 //!    corrections and completions count at a discount;
-//! 3. a **phrase/proximity** bonus when the words appear close together in order.
+//! 2. a **coverage** bonus for each of the query's words (function words aside) a document
+//!    contains, so an article with every word usually beats one with some; it is a bonus,
+//!    not a tier: a page matching the query's rare words strongly (its title is the query's
+//!    subject) may beat a page that mentions every word in passing;
+//! 3. a **phrase/proximity** bonus when the words appear close together in order, and one
+//!    when the query is an article's title.
 //!
 //! Any query text is valid: it is analyzed, never parsed as query syntax, so `"`, `*`, `:` or
 //! `AND` are plain text.
 
+mod bonus;
 pub mod message;
 pub mod plan;
 pub mod queries;
 pub mod snippet;
+mod stored;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::postings::Postings;
+use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocSet, Searcher, Term};
 
 use crate::articles::lang;
 use crate::index::{SearchIndex, offsets};
@@ -54,6 +59,9 @@ pub struct SearchParams {
     pub drafts: bool,
     /// Whether results carry the article's first paragraph and canned reply (for agents).
     pub details: bool,
+    /// Whether the person is still typing (search as you type, `partial=1`): the last word is
+    /// then completed even when it is a whole word already (`pass` to `password`).
+    pub typing: bool,
 }
 
 impl SearchParams {
@@ -65,6 +73,7 @@ impl SearchParams {
             offset: 0,
             drafts: false,
             details: false,
+            typing: false,
         }
     }
 }
@@ -183,8 +192,16 @@ impl Engine {
         let lang = checked(params)?;
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let plan = plan::plan(&params.query, &searcher, fields, &self.ranking);
+        let plan = plan::plan(
+            &params.query,
+            params.typing,
+            &searcher,
+            fields,
+            &self.ranking,
+        );
+        let t1 = Instant::now();
         let query = self.query(&plan, lang.as_deref(), params.drafts);
+        let t2 = Instant::now();
 
         let (top, total) = if params.limit == 0 {
             (Vec::new(), searcher.search(&*query, &Count)?)
@@ -194,15 +211,28 @@ impl Engine {
                 .order_by_score();
             searcher.search(&*query, &(top, Count))?
         };
-        let highlight = plan.highlight_terms();
-        let mut results = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            results.push(self.hit(&searcher, address, score, &plan, &highlight, params.details)?);
-        }
+        let t3 = Instant::now();
+        let results = self.hits(&searcher, top, &plan, params.details)?;
+        let t4 = Instant::now();
+        let took_ms = (t4 - started).as_secs_f64() * 1000.0;
+        let ms = |from: Instant, to: Instant| (to - from).as_secs_f64() * 1000.0;
+        // Where a search's time goes (`KB_LOG=kb::search=debug`), for profiling.
+        tracing::debug!(
+            plan_ms = ms(started, t1),
+            query_ms = ms(t1, t2),
+            search_ms = ms(t2, t3),
+            hits_ms = ms(t3, t4),
+            terms = plan
+                .words
+                .iter()
+                .map(|w| w.alternatives.len())
+                .sum::<usize>(),
+            "search stages"
+        );
         Ok(SearchResponse {
             query: params.query.clone(),
             total,
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            took_ms,
             results,
             search_id: None,
         })
@@ -231,7 +261,7 @@ impl Engine {
         }
         let f = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let plan = plan::plan(&query, &searcher, f, &self.ranking);
+        let plan = plan::plan(&query, false, &searcher, f, &self.ranking);
         let fields = [
             f.title,
             f.headings,
@@ -351,43 +381,38 @@ impl Engine {
         found.then_some(suggestion)
     }
 
-    /// The tantivy query for a plan.
+    /// The tantivy query for a plan: a document must hold one of the query's content words
+    /// (or a part of one), so "discount for students" finds nothing rather than every article
+    /// with "for" in it. Each content word's union of terms scores BM25 plus the coverage
+    /// bonus where it matches ([`bonus`]); function words and phrases only add to the score.
     fn query(&self, plan: &Plan, lang: Option<&str>, drafts: bool) -> Box<dyn Query> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // Documents must have one of the query's content words (or a part of one): "discount
-        // for students" finds nothing rather than every article with "for" in it.
         let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &plan.words {
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
                     let t = Term::from_field_text(field, term);
                     scoring.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+                            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)),
                             boost * weight,
                         )),
                     ));
-                    any.push((
-                        Occur::Should,
-                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                    ));
                 }
             }
-            should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
-            let any = BooleanQuery::new(any);
-            if !crate::analysis::stopwords::is_stop_word(&word.term) {
-                content.push((Occur::Should, Box::new(any.clone())));
-            }
-            if word.required && r.coverage > 0.0 {
-                should.push((
+            let scoring = Box::new(BooleanQuery::new(scoring));
+            if crate::analysis::stopwords::is_stop_word(&word.term) {
+                should.push((Occur::Should, scoring));
+            } else {
+                let coverage = if word.required { r.coverage } else { 0.0 };
+                content.push((
                     Occur::Should,
-                    Box::new(ConstScoreQuery::new(Box::new(any), r.coverage)),
+                    Box::new(bonus::Bonus::new(scoring, coverage)),
                 ));
             }
         }
@@ -404,21 +429,18 @@ impl Engine {
                 )),
             ));
         }
-        if should.is_empty() {
-            return Box::new(EmptyQuery);
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
-        if !content.is_empty() {
-            // A filter: it must not add to the score.
-            clauses.push((
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(BooleanQuery::new(content)),
-                    0.0,
-                )),
-            ));
-        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = if content.is_empty() {
+            if should.is_empty() {
+                return Box::new(EmptyQuery);
+            }
+            // Only function words: any of them will do.
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))]
+        } else {
+            let mut c: Vec<(Occur, Box<dyn Query>)> =
+                vec![(Occur::Must, Box::new(BooleanQuery::new(content)))];
+            c.extend(should);
+            c
+        };
         clauses.extend(self.filters(lang, drafts));
         Box::new(BooleanQuery::new(clauses))
     }
@@ -479,40 +501,46 @@ impl Engine {
         out
     }
 
+    /// The results for the top documents of a plan, with their snippets.
+    fn hits(
+        &self,
+        searcher: &Searcher,
+        top: Vec<(f32, DocAddress)>,
+        plan: &Plan,
+        details: bool,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let mut places = BodyTerms::new(searcher, self.index.fields.body, plan);
+        top.into_iter()
+            .map(|(score, address)| self.hit(searcher, address, score, plan, &mut places, details))
+            .collect()
+    }
+
     fn hit(
         &self,
         searcher: &Searcher,
         address: DocAddress,
         score: f32,
         plan: &Plan,
-        highlight: &HashMap<String, f32>,
+        places: &mut BodyTerms,
         details: bool,
     ) -> Result<Hit, SearchError> {
         let f = &self.index.fields;
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let body = text(f.body_text);
-        let table = offsets::decode(
-            doc.get_first(f.body_offsets)
-                .and_then(|v| v.as_bytes())
-                .unwrap_or_default(),
-        );
-        let mut matches = self.matches(searcher, address, plan, &body, &table)?;
+        let mut doc: stored::Stored = searcher.doc(address)?;
+        let body = doc.take_bytes(f.body_text);
+        let text = |field| doc.text(field).to_string();
+        let table = doc.bytes(f.body_offsets);
+        let mut matches = places.matches(searcher, address, &body, table)?;
         let snippet = match snippet::best_window(&body, &mut matches) {
             Some(range) => snippet::render(&body, range, &matches),
             None => {
                 let description = text(f.description);
                 let summary = text(f.summary);
-                let lead = [&description, &summary, &body]
+                let body = snippet::lead_of(&body);
+                let lead = [description.as_str(), summary.as_str(), body]
                     .into_iter()
                     .find(|t| !t.trim().is_empty())
-                    .map_or("", |s| s.as_str());
-                snippet::leading(lead, highlight)
+                    .unwrap_or_default();
+                snippet::leading(lead, &plan.highlight_terms())
             }
         };
         let (summary, reply) = if details {
@@ -534,59 +562,99 @@ impl Engine {
             reply,
         })
     }
+}
 
-    /// Where the query's words occur in a document's body, from the postings.
-    fn matches(
-        &self,
-        searcher: &Searcher,
-        address: DocAddress,
-        plan: &Plan,
-        body: &str,
-        table: &[offsets::Span],
-    ) -> Result<Vec<snippet::Match>, SearchError> {
-        let f = &self.index.fields;
-        let segment = searcher.segment_reader(address.segment_ord);
-        let inverted = segment.inverted_index(f.body)?;
+/// The body terms of a query whose places a snippet shows (every alternative of its words,
+/// function words aside), each with its word and weight, looked up in the term dictionary
+/// once per segment rather than once per result.
+struct BodyTerms {
+    body: tantivy::schema::Field,
+    /// (query word, weight, term) for every alternative.
+    terms: Vec<(usize, f32, Term)>,
+    /// Per segment: its body index and where each term's postings are.
+    segments: HashMap<u32, SegmentTerms>,
+}
+
+type SegmentTerms = (Arc<tantivy::InvertedIndexReader>, Vec<Option<TermInfo>>);
+
+impl BodyTerms {
+    fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &Plan) -> Self {
         let only_stop = plan.words.iter().all(|w| !w.required);
-        let mut out = Vec::new();
-        let mut positions = Vec::new();
+        let mut terms = Vec::new();
         for (i, word) in plan.words.iter().enumerate() {
             if !word.required && !only_stop {
                 continue;
             }
             let df = searcher
-                .doc_freq(&Term::from_field_text(f.body, &word.term))
+                .doc_freq(&Term::from_field_text(body, &word.term))
                 .unwrap_or(0)
                 .max(1);
             let rarity = (1.0 + searcher.num_docs() as f32 / df as f32).ln();
             for (term, weight) in &word.alternatives {
-                let term = Term::from_field_text(f.body, term);
-                let Some(mut postings) = postings_at(
-                    &inverted,
-                    &term,
-                    IndexRecordOption::WithFreqsAndPositions,
-                    address.doc_id,
-                )?
-                else {
-                    continue;
-                };
-                positions.clear();
-                postings.positions(&mut positions);
-                for &p in &positions {
-                    if let Some(span) = table.get(p as usize)
-                        && (span.start + span.len) as usize <= body.len()
-                    {
-                        out.push(snippet::Match {
-                            offset: span.start as usize,
-                            len: span.len as usize,
-                            word: i,
-                            weight: rarity * weight,
-                        });
-                    }
-                }
+                terms.push((i, rarity * weight, Term::from_field_text(body, term)));
             }
         }
-        Ok(out)
+        BodyTerms {
+            body,
+            terms,
+            segments: HashMap::new(),
+        }
+    }
+
+    /// Where the query's words occur in a document's body, from the postings; `table` is the
+    /// document's encoded word spans ([`offsets`]), decoded only as far as the last match.
+    fn matches(
+        &mut self,
+        searcher: &Searcher,
+        address: DocAddress,
+        body: &[u8],
+        table: &[u8],
+    ) -> Result<Vec<snippet::Match>, SearchError> {
+        let (inverted, infos) = match self.segments.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let inverted = searcher
+                    .segment_reader(address.segment_ord)
+                    .inverted_index(self.body)?;
+                let infos = self
+                    .terms
+                    .iter()
+                    .map(|(_, _, t)| inverted.get_term_info(t))
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map_err(tantivy::TantivyError::from)?;
+                e.insert((inverted, infos))
+            }
+        };
+        let mut found: Vec<(u32, usize, f32)> = Vec::new();
+        let mut positions = Vec::new();
+        for ((word, weight, _), info) in self.terms.iter().zip(infos.iter()) {
+            let Some(info) = info else { continue };
+            let mut postings = inverted
+                .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)
+                .map_err(tantivy::TantivyError::from)?;
+            if !stands_on(&mut postings, address.doc_id) {
+                continue;
+            }
+            positions.clear();
+            postings.positions(&mut positions);
+            found.extend(positions.iter().map(|&p| (p, *word, *weight)));
+        }
+        let Some(last) = found.iter().map(|m| m.0).max() else {
+            return Ok(Vec::new());
+        };
+        let spans = offsets::decode_first(table, last as usize + 1);
+        Ok(found
+            .into_iter()
+            .filter_map(|(p, word, weight)| {
+                let span = spans.get(p as usize)?;
+                ((span.start + span.len) as usize <= body.len()).then_some(snippet::Match {
+                    offset: span.start as usize,
+                    len: span.len as usize,
+                    word,
+                    weight,
+                })
+            })
+            .collect())
     }
 }
 
@@ -619,11 +687,16 @@ fn postings_at(
     else {
         return Ok(None);
     };
+    Ok(stands_on(&mut postings, doc).then_some(postings))
+}
+
+/// Moves fresh postings to `doc`; whether the document has the term.
+fn stands_on(postings: &mut tantivy::postings::SegmentPostings, doc: tantivy::DocId) -> bool {
     // A fresh postings list already stands on its first document, which may be past ours;
     // seeking backwards is not allowed.
     let mut at = postings.doc();
     if at < doc {
         at = postings.seek(doc);
     }
-    Ok((at == doc).then_some(postings))
+    at == doc
 }

@@ -7,7 +7,8 @@
 //!   of the index's own vocabulary (Damerau-Levenshtein distance 1, or 2 from nine letters,
 //!   first letter kept), so a misspelled word still finds its article;
 //! - completions of the last word while it is being typed (no space after it yet), for
-//!   search as you type;
+//!   search as you type: of a word the index does not know, or of any last word when the
+//!   client says the person is still typing (`partial=1`);
 //! - the other region's idiom for Chinese phrases (软件 and 軟體, 镜像 and 映象), so a query in
 //!   Taiwan or mainland wording finds articles written in either.
 //!
@@ -54,6 +55,10 @@ pub struct Ranking {
     pub rare_docs: u64,
     /// Weight of a completion of the word being typed.
     pub completion: f32,
+    /// Weight of a completion of a last word that is already a word of the index (`contain`
+    /// to `container`) when the client does not say the person is still typing; 0 completes
+    /// only words the index does not know.
+    pub completion_known: f32,
     /// Weight of the other region's idiom for a Chinese phrase (軟體 and 软件): below 1,
     /// because each region also uses some of the other's forms with other meanings (物件
     /// "thing" for 对象 "object").
@@ -61,8 +66,9 @@ pub struct Ranking {
     /// Weight of a derivative: an index term sharing all but the last few letters of a
     /// word's stem (клієнт for клієнтськ).
     pub derivative: f32,
-    /// Score for each required word a document contains: large enough that documents with
-    /// more of the query's words always rank first.
+    /// Score for each required word a document contains, on top of BM25: documents with more
+    /// of the query's words usually rank first, but a page that matches the rare words of a
+    /// query strongly (in its title, say) can beat one that has every word in passing.
     pub coverage: f32,
     pub phrase_body: f32,
     pub phrase_title: f32,
@@ -87,9 +93,10 @@ impl Default for Ranking {
             rare_correction: 0.4,
             rare_docs: 2,
             completion: 0.5,
+            completion_known: 0.0,
             idiom: 0.8,
             derivative: 0.2,
-            coverage: 10_000.0,
+            coverage: 8.0,
             phrase_body: 1.0,
             phrase_title: 2.0,
             phrase_slop: 2,
@@ -133,6 +140,7 @@ impl Ranking {
                 "rare_correction" => r.rare_correction = v,
                 "rare_docs" => r.rare_docs = v as u64,
                 "completion" => r.completion = v,
+                "completion_known" => r.completion_known = v,
                 "idiom" => r.idiom = v,
                 "derivative" => r.derivative = v,
                 "coverage" => r.coverage = v,
@@ -193,15 +201,7 @@ pub struct Plan {
     pub title_key: String,
 }
 
-/// A title (or query) reduced to its words: what "the query is the title" compares.
-pub fn title_key(text: &str) -> String {
-    analysis::analyze_to_vec(text)
-        .into_iter()
-        .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| t.text)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::analysis::title_key;
 
 impl Plan {
     /// Every term a snippet should highlight: all alternatives of words that are not
@@ -219,8 +219,15 @@ impl Plan {
     }
 }
 
-/// Analyzes a query against the index's vocabulary.
-pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking) -> Plan {
+/// Analyzes a query against the index's vocabulary; `typing` says the person is still typing
+/// it (search as you type), so its last word may be the beginning of a longer one.
+pub fn plan(
+    query: &str,
+    typing: bool,
+    searcher: &Searcher,
+    fields: &Fields,
+    ranking: &Ranking,
+) -> Plan {
     let tokens = analysis::analyze_to_vec(query);
     // The last word is still being typed when nothing follows it.
     let typing_end = query.trim_end().len() == query.len();
@@ -263,10 +270,15 @@ pub fn plan(query: &str, searcher: &Searcher, fields: &Fields, ranking: &Ranking
         let is_last = t.kind == TokenKind::Word && typing_end && Some(t.to) == last_word_end;
         let han = t.text.chars().any(is_han);
         let mut completed = false;
-        if is_last && !han && typed.chars().count() >= 2 {
+        let completion = if docs > 0 && !typing {
+            ranking.completion_known
+        } else {
+            ranking.completion
+        };
+        if is_last && !han && typed.chars().count() >= 2 && completion > 0.0 {
             for c in completions(searcher, &vocab_fields, &typed) {
                 completed = true;
-                push_alt(&mut alternatives, c, ranking.completion);
+                push_alt(&mut alternatives, c, completion);
             }
         }
         if ranking.derivative > 0.0 && t.kind == TokenKind::Word && !han {
@@ -400,18 +412,49 @@ fn scan_terms(
     found
 }
 
-/// Terms of the index that start with `prefix` (and are longer), most frequent first.
+/// Terms of the index that start with `prefix` (and are longer), most frequent first: a range
+/// of each term dictionary, read in order without an automaton, keeping only the most
+/// frequent terms of each (a short prefix spans thousands of terms).
 fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
-    let found = scan_terms(
-        searcher,
-        fields,
-        |field| {
-            FuzzyTermQuery::new_prefix(Term::from_field_text(field, prefix), 0, true)
-                .automaton()
-                .ok()
-        },
-        |term| term.len() > prefix.len(),
-    );
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut found: HashMap<String, u64> = HashMap::new();
+    for &field in fields {
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().range().ge(prefix).into_stream() else {
+                continue;
+            };
+            // The most frequent terms of this range, the one to drop first on top (least
+            // frequent, then last in order: ties go to the first terms, as the final sort).
+            let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> = BinaryHeap::new();
+            while stream.advance() {
+                let key = stream.key();
+                if !key.starts_with(prefix.as_bytes()) {
+                    break;
+                }
+                let df = u64::from(stream.value().doc_freq);
+                // Later terms are greater, so a tie with the worst kept one loses.
+                if key.len() == prefix.len()
+                    || (best.len() == MAX_COMPLETIONS
+                        && best.peek().is_some_and(|Reverse((min, _))| df <= *min))
+                {
+                    continue;
+                }
+                best.push(Reverse((df, Reverse(key.to_vec()))));
+                if best.len() > MAX_COMPLETIONS {
+                    best.pop();
+                }
+            }
+            for Reverse((df, Reverse(key))) in best {
+                if let Ok(term) = String::from_utf8(key) {
+                    *found.entry(term).or_default() += df;
+                }
+            }
+        }
+    }
     let mut v: Vec<(String, u64)> = found.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     v.into_iter()

@@ -6,7 +6,8 @@
 //! [`SNIPPET_COLUMNS`] columns (distinct words count most, weighted by rarity). The same spans
 //! place the marks, so they are exact in every script (they come from the analyzer that
 //! indexed the text) and a long article costs no more than a short one: no text is analyzed
-//! at query time.
+//! at query time, and the body (stored as UTF-8 bytes) is validated only where a snippet
+//! reads it, not as a whole.
 
 use std::collections::HashMap;
 
@@ -45,9 +46,9 @@ pub struct Match {
     pub weight: f32,
 }
 
-/// The byte range of the best window over `matches` in `text`, or `None` without matches.
-/// Sorts `matches` by offset.
-pub fn best_window(text: &str, matches: &mut Vec<Match>) -> Option<(usize, usize)> {
+/// The byte range of the best window over `matches` in `text` (UTF-8), or `None` without
+/// matches. Sorts `matches` by offset.
+pub fn best_window(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usize)> {
     if matches.is_empty() {
         return None;
     }
@@ -56,7 +57,7 @@ pub fn best_window(text: &str, matches: &mut Vec<Match>) -> Option<(usize, usize
     let matches = &matches[..];
     // Bytes per column, from a sample around the first match (an article keeps its script).
     let from = floor_boundary(text, matches[0].offset);
-    let sample = &text[from..floor_boundary(text, from + 2048)];
+    let sample = str_of(text, from, from + 2048);
     let cols: usize = sample.chars().map(columns).sum::<usize>().max(1);
     let width = (SNIPPET_COLUMNS * sample.len().max(1))
         .div_ceil(cols)
@@ -65,18 +66,19 @@ pub fn best_window(text: &str, matches: &mut Vec<Match>) -> Option<(usize, usize
 
     let mut best = (f32::MIN, 0usize);
     let mut j = 0;
-    let mut per_word: HashMap<usize, f32> = HashMap::new();
+    // The best weight of each query word inside the window (a query has few words).
+    let words = matches.iter().map(|m| m.word).max().unwrap_or(0) + 1;
+    let mut per_word = vec![0f32; words];
     for i in 0..matches.len() {
         j = j.max(i);
         while j + 1 < matches.len() && matches[j + 1].offset - matches[i].offset <= span {
             j += 1;
         }
-        per_word.clear();
+        per_word.iter_mut().for_each(|w| *w = 0.0);
         for m in &matches[i..=j] {
-            let w = per_word.entry(m.word).or_insert(0.0);
-            *w = w.max(m.weight);
+            per_word[m.word] = per_word[m.word].max(m.weight);
         }
-        let score = per_word.values().sum::<f32>() + 0.05 * (j - i) as f32;
+        let score = per_word.iter().sum::<f32>() + 0.05 * (j - i) as f32;
         if score > best.0 + 1e-6 {
             best = (score, i);
         }
@@ -86,11 +88,12 @@ pub fn best_window(text: &str, matches: &mut Vec<Match>) -> Option<(usize, usize
 }
 
 /// A window of about `width` bytes around a match at `at`, on word and sentence boundaries.
-fn expand(text: &str, at: usize, width: usize) -> (usize, usize) {
+fn expand(text: &[u8], at: usize, width: usize) -> (usize, usize) {
     let lead = width / 4;
+    let at = floor_boundary(text, at);
     let mut start = floor_boundary(text, at.saturating_sub(lead));
     // Prefer to start at the beginning of the line or sentence the match is in.
-    let before = &text[start..at];
+    let before = str_of(text, start, at);
     if let Some(i) = before.rfind(['\n', '。', '！', '？']) {
         start += i + before[i..].chars().next().map_or(1, char::len_utf8);
     } else if let Some(i) = before.rfind(". ") {
@@ -100,47 +103,61 @@ fn expand(text: &str, at: usize, width: usize) -> (usize, usize) {
     {
         start += i + c.len_utf8();
     }
-    while start < at && text[start..].starts_with(char::is_whitespace) {
-        start += text[start..].chars().next().map_or(1, char::len_utf8);
+    while start < at && str_of(text, start, at).starts_with(char::is_whitespace) {
+        start += str_of(text, start, at)
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
     }
     let mut end = floor_boundary(text, (start + width).min(text.len()));
     if end < text.len() {
         // Finish the word in progress (at most a little further).
-        let limit = floor_boundary(text, (end + 24).min(text.len()));
-        if let Some(i) = text[end..limit].find(char::is_whitespace) {
+        if let Some(i) = str_of(text, end, end + 24).find(char::is_whitespace) {
             end += i;
         }
     }
     (start, end.max(start))
 }
 
-fn floor_boundary(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
+/// The largest char boundary of UTF-8 `text` at or before `i`.
+fn floor_boundary(text: &[u8], i: usize) -> usize {
+    let mut i = i.min(text.len());
+    // Continuation bytes are 0b10xx_xxxx.
+    while i > 0 && i < text.len() && text[i] & 0xC0 == 0x80 {
         i -= 1;
     }
     i
 }
 
+/// `text[from..to]` as a string, both ends moved back to char boundaries; empty if the bytes
+/// are not UTF-8 (a damaged index).
+fn str_of(text: &[u8], from: usize, to: usize) -> &str {
+    let from = floor_boundary(text, from);
+    let to = floor_boundary(text, to).max(from);
+    std::str::from_utf8(&text[from..to]).unwrap_or_default()
+}
+
 /// The snippet HTML of `text[start..end]` with `matches` (those inside it) marked.
-pub fn render(text: &str, range: (usize, usize), matches: &[Match]) -> String {
-    let (start, end) = range;
+pub fn render(text: &[u8], range: (usize, usize), matches: &[Match]) -> String {
+    let (start, end) = (floor_boundary(text, range.0), floor_boundary(text, range.1));
+    let window = str_of(text, start, end);
     let marks = matches
         .iter()
         .map(|m| (m.offset, m.offset + m.len))
         .filter(|&(a, b)| a >= start && b <= end && a < b)
-        .filter(|&(a, b)| text.is_char_boundary(a) && text.is_char_boundary(b))
-        .map(|(a, b)| (a - start, b - start));
-    render_marks(text, range, marks.collect())
+        .map(|(a, b)| (a - start, b - start))
+        .filter(|&(a, b)| window.is_char_boundary(a) && window.is_char_boundary(b));
+    render_marks(window, start > 0, end < text.len(), marks.collect())
 }
 
-/// The snippet HTML of `text[start..end]` with `ranges` (relative to `start`) marked.
+/// The snippet HTML of `window` with `ranges` marked, with an ellipsis where text was cut
+/// before or after it.
 fn render_marks(
-    text: &str,
-    (start, end): (usize, usize),
+    window: &str,
+    cut_before: bool,
+    cut_after: bool,
     mut ranges: Vec<(usize, usize)>,
 ) -> String {
-    let window = &text[start..end];
     ranges.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
     for (a, b) in ranges {
@@ -150,7 +167,7 @@ fn render_marks(
         }
     }
     let mut out = String::with_capacity(window.len() + merged.len() * 13 + 8);
-    if start > 0 {
+    if cut_before {
         out.push('…');
     }
     let mut at = 0;
@@ -162,10 +179,16 @@ fn render_marks(
         at = b;
     }
     escape_into(&window[at..], &mut out);
-    if end < text.len() {
+    if cut_after {
         out.push('…');
     }
     out
+}
+
+/// The beginning of a UTF-8 body, as much as a leading snippet may show.
+pub fn lead_of(body: &[u8]) -> &str {
+    // Four bytes per column at most, and room to finish the last word.
+    str_of(body, 0, SNIPPET_COLUMNS * 4 + 64)
 }
 
 /// A snippet from the start of `text` (when the body has no match: the description), its
@@ -181,7 +204,7 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
         })
         .map_or(text.len(), |(i, _)| i);
     let (_, end) = if end < text.len() {
-        expand(text, 0, end)
+        expand(text.as_bytes(), 0, end)
     } else {
         (0, end)
     };
@@ -191,7 +214,7 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
             ranges.push((t.from, t.to));
         }
     });
-    render_marks(text, (0, end), ranges)
+    render_marks(&text[..end], false, end < text.len(), ranges)
 }
 
 /// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
@@ -250,7 +273,7 @@ mod tests {
     fn marks_every_matched_word_and_escapes() {
         let text = "To reset <your> password, open Settings & choose Reset.";
         let html = render(
-            text,
+            text.as_bytes(),
             (0, text.len()),
             &matches_of(text, &["resetting", "passwords"]),
         );
@@ -263,13 +286,25 @@ mod tests {
     #[test]
     fn marks_in_chinese_telugu_and_ukrainian() {
         let text = "請重設您的密碼";
-        let html = render(text, (0, text.len()), &matches_of(text, &["密码"]));
+        let html = render(
+            text.as_bytes(),
+            (0, text.len()),
+            &matches_of(text, &["密码"]),
+        );
         assert_eq!(html, "請重設您的<mark>密碼</mark>");
         let text = "మీ పాస్‌వర్డ్ మార్చండి";
-        let html = render(text, (0, text.len()), &matches_of(text, &["పాస్వర్డ్"]));
+        let html = render(
+            text.as_bytes(),
+            (0, text.len()),
+            &matches_of(text, &["పాస్వర్డ్"]),
+        );
         assert_eq!(html, "మీ <mark>పాస్‌వర్డ్</mark> మార్చండి");
         let text = "Змініть пароль облікового запису";
-        let html = render(text, (0, text.len()), &matches_of(text, &["паролі"]));
+        let html = render(
+            text.as_bytes(),
+            (0, text.len()),
+            &matches_of(text, &["паролі"]),
+        );
         assert_eq!(html, "Змініть <mark>пароль</mark> облікового запису");
     }
 
@@ -311,9 +346,9 @@ mod tests {
                 weight: 1.0,
             },
         ];
-        let (s, e) = best_window(&text, &mut matches).unwrap();
+        let (s, e) = best_window(text.as_bytes(), &mut matches).unwrap();
         assert!(s <= second && second < e, "{s}..{e} vs {second}");
-        let html = render(&text, (s, e), &matches);
+        let html = render(text.as_bytes(), (s, e), &matches);
         assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
         assert!(
             html.contains("<mark>refund</mark> <mark>policy</mark>"),
@@ -367,8 +402,8 @@ mod tests {
                     weight: 1.0,
                 })
                 .collect();
-            let range = best_window(&text, &mut matches).unwrap();
-            let html = render(&text, range, &matches);
+            let range = best_window(text.as_bytes(), &mut matches).unwrap();
+            let html = render(text.as_bytes(), range, &matches);
             assert!(!html.contains('<') || html.contains("<mark>"), "{html}");
             leading(&text, &highlight);
         }
@@ -378,14 +413,14 @@ mod tests {
     fn chinese_snippets_are_as_wide_as_english_ones() {
         let zh = "如果忘记了账户密码请在登录页面点击忘记密码。".repeat(30);
         let at = zh.len() / 2;
-        let at = floor_boundary(&zh, at);
+        let at = floor_boundary(zh.as_bytes(), at);
         let mut m = vec![Match {
             offset: at,
             len: 6,
             word: 0,
             weight: 1.0,
         }];
-        let (s, e) = best_window(&zh, &mut m).unwrap();
+        let (s, e) = best_window(zh.as_bytes(), &mut m).unwrap();
         let chars = zh[s..e].chars().count();
         assert!((70..=110).contains(&chars), "{chars}");
         let lead = leading(&zh, &HashMap::new());

@@ -15,12 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use super::api::param;
 use super::client::Client;
-use super::events::{MAX_COMMENT, clean_text, json_body_of, known_article, too_many};
+use super::events::{
+    MAX_COMMENT, Searched, clean_text, json_body_of, known_article, record_search, too_many,
+};
 use super::visitor::Tracking;
 use super::{ApiError, AppState, Ready};
 use crate::agent::Link;
 use crate::articles::lang;
-use crate::metrics::{self, DAY, Event, Flag, FlagReason, Millis, Search, Source, Tally};
+use crate::metrics::{self, DAY, Event, Flag, FlagReason, Millis, Source, Tally};
 use crate::search::{self, SearchParams, SearchResponse};
 
 /// Votes that count toward an article's helpfulness for agents: the last year's.
@@ -161,29 +163,26 @@ pub async fn answers(
         Ok(Err(e)) => return ApiError::from(e).into_response(),
         Err(e) => return ApiError::internal(e).into_response(),
     };
-    if tracking.counted {
-        let id = metrics::random_id();
-        let message = search::message::is_message(&body.text);
-        state.recorder.record(Event::Search(Search {
-            id: id.clone(),
-            at: metrics::now(),
-            visitor: tracking.visitor.clone(),
+    let message = search::message::is_message(&body.text);
+    response.search_id = record_search(
+        &state,
+        &tracking,
+        Searched {
+            query: body.text.chars().take(RECORDED_CHARS).collect(),
             // A message's words do not make a need to group with others.
             normalized: if message {
                 String::new()
             } else {
                 search::normalize_query(&body.text)
             },
-            query: body.text.chars().take(RECORDED_CHARS).collect(),
             lang: lang_filter,
-            total: response.total as u64,
+            total: response.total,
             source,
-            results: response.results.iter().map(|h| h.path.clone()).collect(),
+            results: &response.results,
             partial: false,
             ui: None,
-        }));
-        response.search_id = Some(id);
-    }
+        },
+    );
     let json = if source == Source::Agent {
         for_agents(&state, &headers, &client, response).await
     } else {

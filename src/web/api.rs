@@ -7,10 +7,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::events::{Searched, record_search};
 use super::visitor::Tracking;
 use super::{ApiError, AppState};
 use crate::articles::lang;
-use crate::metrics::{self, Event, Search, Source};
+use crate::metrics::Source;
 use crate::search::{self, DEFAULT_LIMIT, SearchParams};
 
 /// 200 once the index is loaded and searchable, 503 before.
@@ -95,8 +96,9 @@ pub async fn search(
         offset: number(&params, "offset", 0)?,
         drafts: state.config.drafts,
         details: source == Source::Agent,
+        typing: matches!(param(&params, "partial"), Some("1" | "true")),
     };
-    let partial = matches!(param(&params, "partial"), Some("1" | "true"));
+    let partial = request.typing;
     let engine = state.ready()?;
     let query = request.query.clone();
     let lang_filter = request.lang.as_deref().and_then(lang::normalize_tag);
@@ -105,22 +107,21 @@ pub async fn search(
         .await
         .map_err(ApiError::internal)??;
     // Page 2 of a search is not another search.
-    if tracking.counted && !query.trim().is_empty() && offset == 0 {
-        let id = metrics::random_id();
-        state.recorder.record(Event::Search(Search {
-            id: id.clone(),
-            at: metrics::now(),
-            visitor: tracking.visitor.clone(),
-            normalized: search::normalize_query(&query),
-            query,
-            lang: lang_filter,
-            total: response.total as u64,
-            source,
-            results: response.results.iter().map(|h| h.path.clone()).collect(),
-            partial,
-            ui: param(&params, "hl").and_then(lang::normalize_tag),
-        }));
-        response.search_id = Some(id);
+    if !query.trim().is_empty() && offset == 0 {
+        response.search_id = record_search(
+            &state,
+            &tracking,
+            Searched {
+                normalized: search::normalize_query(&query),
+                query,
+                lang: lang_filter,
+                total: response.total,
+                source,
+                results: &response.results,
+                partial,
+                ui: param(&params, "hl").and_then(lang::normalize_tag),
+            },
+        );
     }
     if source == Source::Agent {
         let body = super::agent::for_agents(&state, &headers, &client, response).await;

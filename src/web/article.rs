@@ -103,7 +103,7 @@ pub async fn page(
     };
 
     let tracking = tracking.for_page(&state.config.visitor_key);
-    if tracking.counted {
+    if state.may_record(&tracking) {
         let at = metrics::now();
         let from = came_from(&uri);
         if let Some((search_id, Some(position))) = &from {

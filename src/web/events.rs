@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 
 use super::visitor::Tracking;
 use super::{ApiError, AppState};
-use crate::metrics::{self, Action, ActionKind, Event, Reason, Source, Vote};
+use crate::metrics::{self, Action, ActionKind, Event, Reason, Search, Source, Vote};
+use crate::search::Hit;
 
 /// Largest body accepted, in bytes.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -272,4 +273,46 @@ pub async fn events(
         }));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A search a handler ran, to be recorded.
+pub(super) struct Searched<'a> {
+    /// The query as typed (or the first part of a message).
+    pub query: String,
+    /// What the report groups it by ([`crate::search::normalize_query`]; empty for a
+    /// customer's whole message).
+    pub normalized: String,
+    pub lang: Option<String>,
+    pub total: usize,
+    pub source: Source,
+    pub results: &'a [Hit],
+    pub partial: bool,
+    pub ui: Option<String>,
+}
+
+/// Records a search when the request may be recorded ([`AppState::may_record`]); the id it
+/// was recorded under, for result links and events.
+pub(super) fn record_search(
+    state: &AppState,
+    tracking: &Tracking,
+    searched: Searched<'_>,
+) -> Option<String> {
+    if !state.may_record(tracking) {
+        return None;
+    }
+    let id = metrics::random_id();
+    state.recorder.record(Event::Search(Search {
+        id: id.clone(),
+        at: metrics::now(),
+        visitor: tracking.visitor.clone(),
+        query: searched.query,
+        normalized: searched.normalized,
+        lang: searched.lang,
+        total: searched.total as u64,
+        source: searched.source,
+        results: searched.results.iter().map(|h| h.path.clone()).collect(),
+        partial: searched.partial,
+        ui: searched.ui,
+    }));
+    Some(id)
 }

@@ -100,6 +100,10 @@ pub struct AppState {
     /// Other events: per visitor a burst of 120, then 5 a second; per address 600, then 20
     /// a second.
     pub events_limit: WriteLimit,
+    /// What reading records (searches, views, clicks, contact clicks): per visitor a burst
+    /// of 120, then 2 a second; per address 600, then 10 a second. Beyond it a reader is
+    /// served as usual and not recorded, so a script cannot steer the report's top lists.
+    pub records_limit: WriteLimit,
     /// Paths of articles re-indexed after writers saved them, for pages to reload.
     pub changes: tokio::sync::broadcast::Sender<Arc<Vec<String>>>,
     /// Set when the server begins to stop: endless responses (live streams) end, so that
@@ -135,6 +139,7 @@ impl AppState {
             recorder,
             votes_limit: WriteLimit::new((20, 1.0 / 3.0), (100, 0.5)),
             events_limit: WriteLimit::new((120, 5.0), (600, 20.0)),
+            records_limit: WriteLimit::new((120, 2.0), (600, 10.0)),
             changes: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
@@ -148,6 +153,12 @@ impl AppState {
     pub fn with_metrics(mut self, metrics: Arc<dyn MetricsReader>) -> Self {
         self.metrics = Some(metrics);
         self
+    }
+
+    /// Whether what this request does is recorded: a counted reader (not a crawler) within
+    /// the recording budget ([`AppState::records_limit`]).
+    pub fn may_record(&self, tracking: &visitor::Tracking) -> bool {
+        tracking.counted && self.records_limit.allow(tracking)
     }
 
     /// Ends the live streams: called when the server begins to stop.

@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use super::api::param;
 use super::client::Client;
+use super::events::{Searched, record_search};
 use super::pages::{Listed, language_name, site_base};
 use super::visitor::Tracking;
 use super::{ApiError, AppState, Ready};
 use crate::articles::lang;
-use crate::metrics::{self, Action, ActionKind, Event, Search, Source};
+use crate::metrics::{self, Action, ActionKind, Event, Source};
 use crate::search::{self, SearchParams};
 
 /// Results on one page of the search page.
@@ -86,6 +87,7 @@ pub async fn search(
         offset: (page_number - 1) * PER_PAGE,
         drafts: state.config.drafts,
         details: false,
+        typing: false,
     };
     let e2 = engine.clone();
     let outcome = tokio::task::spawn_blocking(move || e2.search(&request)).await;
@@ -99,24 +101,24 @@ pub async fn search(
         Err(e) => return ApiError::internal(e).into_response(),
     };
 
-    let mut search_id = None;
-    if tracking.counted && page_number == 1 {
-        let id = metrics::random_id();
-        state.recorder.record(Event::Search(Search {
-            id: id.clone(),
-            at: metrics::now(),
-            visitor: tracking.visitor.clone(),
-            normalized: search::normalize_query(&q),
-            query: q.clone(),
-            lang: content.map(str::to_string),
-            total: response.total as u64,
-            source: Source::Customer,
-            results: response.results.iter().map(|h| h.path.clone()).collect(),
-            partial: false,
-            ui: Some(ui.clone()),
-        }));
-        search_id = Some(id);
-    }
+    let search_id = if page_number == 1 {
+        record_search(
+            &state,
+            &tracking,
+            Searched {
+                normalized: search::normalize_query(&q),
+                query: q.clone(),
+                lang: content.map(str::to_string),
+                total: response.total,
+                source: Source::Customer,
+                results: &response.results,
+                partial: false,
+                ui: Some(ui.clone()),
+            },
+        )
+    } else {
+        None
+    };
     if let (Some(id), Some(u)) = (&search_id, ctx["page"]["contact_url"].as_str()) {
         ctx["page"]["contact_url"] = serde_json::Value::String(format!("{u}&s={id}"));
     }
@@ -195,7 +197,7 @@ pub async fn contact(
         };
         return state.not_found(&engine.index().catalog(), &headers, None);
     };
-    if tracking.counted {
+    if state.may_record(&tracking) {
         let catalog = state.engine().map(|e| e.index().catalog());
         let path = param(&params, "from")
             .filter(|p| {
