@@ -458,7 +458,6 @@ pub struct PgStore {
 impl EventStore for PgStore {
     fn append_batch(&mut self, id: BatchId, events: &[Event]) -> Result<(), MetricsError> {
         let prune = self.pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY);
-        let name = id.0.to_be_bytes();
         self.pg.run(async |c| {
             // When the name is taken, the batch was committed by an earlier attempt whose
             // answer was lost, and this one stored nothing.
