@@ -4,9 +4,14 @@
 //! ```sh
 //! cargo bench --bench ingest                  # 32 clients, 5 000 events/s, 10 s a phase
 //! cargo bench --bench ingest -- 32 6000 20    # clients, offered rate, seconds
+//! cargo bench --bench ingest -- postgres      # 3 replicas on one PostgreSQL
+//! cargo bench --bench ingest -- postgres 32 5000 10 3   # … and the number of replicas
 //! ```
 //!
-//! It starts the release `kb serve` on the sample articles with a fresh data folder, then:
+//! It starts the release `kb serve` on the sample articles with a fresh data folder (with
+//! `postgres`: that many replicas on one database of a private PostgreSQL server, with
+//! PostgreSQL's durable defaults, each request to the next replica in turn, as a
+//! round-robin balancer would), then:
 //! 1. measures `/api/search` alone (one client, a mix of queries in five languages);
 //! 2. offers events at a fixed rate from N clients over loopback (four in five
 //!    `/api/events`, one in five a `/api/feedback` vote, which is committed before its
@@ -79,13 +84,21 @@ fn search_loop(base: &str, stop: &AtomicBool) -> (Vec<f64>, Vec<f64>) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
+    let mut args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    let postgres = args.first().is_some_and(|a| a == "postgres");
+    if postgres {
+        args.remove(0);
+    }
     let clients: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(32);
     let rate: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
     let seconds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let replicas: usize = args
+        .get(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(if postgres { 3 } else { 1 });
     let root = env!("CARGO_MANIFEST_DIR");
     let articles = format!("{root}/articles");
     let tmp = tempfile::tempdir().unwrap();
@@ -103,49 +116,26 @@ fn main() {
         }
     }
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kb"))
-        .args([
-            "serve",
-            "--articles",
-            &articles,
-            "--addr",
-            "127.0.0.1:0",
-            "--no-watch",
-            // The clients play a proxy in front of many readers (X-Forwarded-For).
-            "--trust-proxy",
-            "127.0.0.1",
-        ])
-        .arg("--index")
-        .arg(tmp.path().join("index"))
-        .arg("--data")
-        .arg(tmp.path().join("data"))
-        .env("KB_LOG", "kb=info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("kb serve starts");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(i) = line.find("listening on http://") {
-                let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
-            }
-        }
+    let cluster = postgres.then(|| {
+        kb::metrics::postgres::cluster::Cluster::start(true).expect("a PostgreSQL server")
     });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("kb serve listens");
-    let probe = agent();
-    while probe
-        .get(format!("{base}/healthz"))
-        .call()
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
-        != 200
-    {
-        std::thread::sleep(Duration::from_millis(50));
+    let database = cluster.as_ref().map(|c| c.database());
+    let url = database.as_ref().map(|d| d.url.clone());
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for n in 0..replicas {
+        let (child, base) = start(&articles, &tmp.path().join(format!("r{n}")), url.as_deref());
+        children.push(child);
+        bases.push(base);
     }
+    let base = bases[0].clone();
+    if postgres {
+        println!(
+            "{replicas} replicas on one PostgreSQL database ({})",
+            url.as_deref().unwrap_or_default()
+        );
+    }
+    let bases = Arc::new(bases);
 
     // 1. Search alone.
     let stop = Arc::new(AtomicBool::new(false));
@@ -163,28 +153,35 @@ fn main() {
     let s2 = stop.clone();
     let b2 = base.clone();
     let searching = std::thread::spawn(move || search_loop(&b2, &s2));
-    let paced = load(&base, &paths, &visitors, clients, Some(rate), seconds);
+    let paced = load(&bases, &paths, &visitors, clients, Some(rate), seconds);
     stop.store(true, Ordering::Relaxed);
     let (mut load_rtt, mut load_took) = searching.join().unwrap();
 
     // 3. As fast as answered.
-    let saturated = load(&base, &paths, &visitors, clients, None, seconds);
+    let saturated = load(&bases, &paths, &visitors, clients, None, seconds);
 
     // 3. Graceful stop (queued events are committed), then count what was stored.
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let _ = child.wait();
-    let reader = kb::metrics::sqlite::SqliteReader::open(&tmp.path().join("data"))
+    for child in &mut children {
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let _ = child.wait();
+    }
+    let reader = kb::metrics::Database::new(&tmp.path().join("r0").join("data"), url.as_deref())
+        .open_reader()
         .unwrap()
         .unwrap();
     let mut stored = 0u64;
-    kb::metrics::MetricsReader::events_since(&reader, 0, &mut |e| {
-        stored += u64::from(matches!(
-            e,
-            kb::metrics::Event::Action(_) | kb::metrics::Event::Vote(_)
-        ));
-        Ok(())
-    })
-    .unwrap();
+    reader
+        .events_since(0, &mut |e| {
+            stored += u64::from(matches!(
+                e,
+                kb::metrics::Event::Action(_) | kb::metrics::Event::Vote(_)
+            ));
+            Ok(())
+        })
+        .unwrap();
+    drop(reader);
+    drop(database);
+    drop(cluster);
 
     let acked = paced.acked + saturated.acked;
     for (name, mut run) in [
@@ -244,7 +241,7 @@ struct Run {
 /// Posts events from `clients` threads for `seconds`: at `rate` events/s in all (each client
 /// keeps its own schedule), or as fast as answered.
 fn load(
-    base: &str,
+    bases: &Arc<Vec<String>>,
     paths: &Arc<Vec<String>>,
     visitors: &Arc<AtomicU64>,
     clients: usize,
@@ -260,8 +257,8 @@ fn load(
     let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r as f64));
     let workers: Vec<_> = (0..clients)
         .map(|c| {
-            let (base, acked, votes, refused, latencies, visitors, paths) = (
-                base.to_string(),
+            let (bases, acked, votes, refused, latencies, visitors, paths) = (
+                bases.clone(),
                 acked.clone(),
                 votes.clone(),
                 refused.clone(),
@@ -307,6 +304,7 @@ fn load(
                     } else {
                         ("/api/events", serde_json::json!({"type": "contact_clicked", "path": path}))
                     };
+                    let base = &bases[(c + i) % bases.len()];
                     let r = agent
                         .post(format!("{base}{route}"))
                         .header("x-forwarded-for", &address)
@@ -343,4 +341,60 @@ fn load(
         refused: refused.load(Ordering::Relaxed),
         latencies: latencies.lock().unwrap().clone(),
     }
+}
+
+/// Starts the release `kb serve` with its index and data in `dir` (and its metrics in the
+/// database at `url`); returns it and its address once healthy.
+fn start(
+    articles: &str,
+    dir: &std::path::Path,
+    url: Option<&str>,
+) -> (std::process::Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kb"));
+    cmd.args([
+        "serve",
+        "--articles",
+        articles,
+        "--addr",
+        "127.0.0.1:0",
+        "--no-watch",
+        // The clients play a proxy in front of many readers (X-Forwarded-For).
+        "--trust-proxy",
+        "127.0.0.1",
+    ])
+    .arg("--index")
+    .arg(dir.join("index"))
+    .arg("--data")
+    .arg(dir.join("data"))
+    .env("KB_LOG", "kb=info")
+    .env_remove("KB_DATABASE_URL")
+    .stderr(Stdio::piped())
+    .stdout(Stdio::null());
+    if let Some(url) = url {
+        cmd.arg("--database").arg(url);
+    }
+    let mut child = cmd.spawn().expect("kb serve starts");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(i) = line.find("listening on http://") {
+                let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("kb serve listens");
+    let probe = agent();
+    while probe
+        .get(format!("{base}/healthz"))
+        .call()
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+        != 200
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, base)
 }

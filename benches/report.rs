@@ -6,6 +6,7 @@
 //! cargo bench --bench report -- uniform 200000 3   # one scenario: events, runs
 //! cargo bench --bench report -- skewed 0 3         # the contact flood only, 3 runs
 //! cargo bench --bench report -- uniform 40000 1 /tmp/kb  # …and keep the help center in /tmp/kb
+//! cargo bench --bench report -- postgres uniform   # the events in PostgreSQL instead of SQLite
 //! ```
 //!
 //! *uniform* makes the synthetic history the report's tests use (`tests/history.rs`: the
@@ -20,7 +21,11 @@
 //! followed by a contact click within seconds. Attributing contact clicks to the searches and
 //! views before them must stay linear in the events, whoever made them.
 //!
-//! Targets (2 cores): under 2 s for one million events (issue 6), and for the flood (issue 11).
+//! With `postgres`, the events are stored in a database of a private PostgreSQL server
+//! (started for the run, with PostgreSQL's durable defaults) and the report reads them there.
+//!
+//! Targets (2 cores): under 2 s for one million events (issue 6), and for the flood (issue 11),
+//! on either backend (issue 12).
 
 #[path = "../tests/history.rs"]
 mod history;
@@ -30,8 +35,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use kb::index::{SearchIndex, writer};
-use kb::metrics::EventStore;
-use kb::metrics::sqlite::{SqliteReader, SqliteStore};
+use kb::metrics::Database;
+use kb::metrics::postgres::cluster::{self, Cluster};
 use kb::report::{self, ArticleInfo, Cancel, Words, format};
 use kb::search::{Engine, Ranking};
 
@@ -40,6 +45,11 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    let postgres = args.first().is_some_and(|a| a == "postgres");
+    if postgres {
+        args.remove(0);
+    }
+    let server = postgres.then(|| Cluster::start(true).expect("a PostgreSQL server"));
     let scenario = match args.first().map(String::as_str) {
         Some(s @ ("uniform" | "skewed")) => {
             let s = s.to_string();
@@ -87,7 +97,7 @@ fn main() {
         let one = history::events(&engine, &infos, &queries, opts).len();
         opts.scale = (target as f64 / one as f64).round().max(1.0) as u32;
         let events = history::events(&engine, &infos, &queries, opts);
-        let data = root.join("data");
+        let (data, _db) = place(&root.join("data"), server.as_ref());
         let size = store(&data, &events);
         println!(
             "uniform history: {} events (scale {}) over {} days, stored in {:.1} s; database {:.0} MB",
@@ -105,7 +115,7 @@ fn main() {
         let mut events = history::events(&engine, &infos, &queries, history::Options::new(now));
         let background = events.len();
         events.extend(history::contact_flood(now, 10, 100_000, 10_000));
-        let data = root.join("data-skewed");
+        let (data, _db) = place(&root.join("data-skewed"), server.as_ref());
         let size = store(&data, &events);
         println!(
             "skewed history: {background} events of background and {} of a flood (10 visitors: \
@@ -119,18 +129,36 @@ fn main() {
     }
 }
 
-/// Stores `events` in a fresh metrics database in `data`; returns its size in bytes.
-fn store(data: &Path, events: &[kb::metrics::Event]) -> u64 {
-    if data.exists() {
-        std::fs::remove_dir_all(data).unwrap();
+/// Where a scenario's events go: a fresh SQLite folder, or a new database on `server`
+/// (kept as long as the returned guard).
+fn place(folder: &Path, server: Option<&Cluster>) -> (Database, Option<cluster::Database>) {
+    match server {
+        Some(server) => {
+            let db = server.database();
+            (Database::Postgres(db.url.clone()), Some(db))
+        }
+        None => {
+            if folder.exists() {
+                std::fs::remove_dir_all(folder).unwrap();
+            }
+            (Database::Sqlite(folder.to_path_buf()), None)
+        }
     }
-    let mut store = SqliteStore::open(data).unwrap();
+}
+
+/// Stores `events` in the fresh metrics database `data`; returns its size in bytes (SQLite's
+/// file; 0 for PostgreSQL).
+fn store(data: &Database, events: &[kb::metrics::Event]) -> u64 {
+    let mut store = data.open_store().unwrap();
     for chunk in events.chunks(20_000) {
         store.append(chunk).unwrap();
     }
-    std::fs::metadata(data.join(kb::metrics::sqlite::FILE_NAME))
-        .map(|m| m.len())
-        .unwrap_or(0)
+    match data {
+        Database::Sqlite(folder) => std::fs::metadata(folder.join(kb::metrics::sqlite::FILE_NAME))
+            .map(|m| m.len())
+            .unwrap_or(0),
+        Database::Postgres(_) => 0,
+    }
 }
 
 struct Bench<'a> {
@@ -141,15 +169,15 @@ struct Bench<'a> {
 
 impl Bench<'_> {
     /// Times the 30-day report on the database in `data`, `runs` times.
-    fn time(&self, name: &str, data: &Path) {
-        let store = SqliteReader::open(data).unwrap().unwrap();
+    fn time(&self, name: &str, data: &Database) {
+        let store = data.open_reader().unwrap().unwrap();
         let words = Words::english();
         let mut times = Vec::new();
         let mut last = None;
         for run in 0..self.runs {
             let started = Instant::now();
             let r = report::generate(
-                &store,
+                &*store,
                 self.articles,
                 self.engine,
                 30 * history::DAY,

@@ -4,17 +4,27 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use kb::metrics::MetricsReader;
+use crate::util::{BROWSER, Backend, Dir, Server, exported, on_both_backends, wait_for};
 
-use crate::util::{BROWSER, Dir, Server, exported, wait_for};
+on_both_backends!(
+    a_visit_is_recorded_from_search_to_vote,
+    traditional_and_simplified_searches_group_together,
+    agent_searches_are_marked_and_paging_is_not_a_new_search,
+    do_not_track_is_counted_without_a_visitor_and_crawlers_not_at_all,
+    a_changed_vote_replaces_the_old_one,
+    bad_bodies_and_unknown_articles_are_400_with_a_message,
+    a_flooding_visitor_is_rate_limited_without_affecting_others,
+    retention_deletes_old_events,
+    export_writes_jsonl_and_csv_for_a_period,
+    acknowledged_votes_survive_kill_9,
+);
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["type"] == kind).collect()
 }
 
-#[test]
-fn a_visit_is_recorded_from_search_to_vote() {
-    let dir = Dir::fixture("help-center");
+fn a_visit_is_recorded_from_search_to_vote(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
 
     // The home page gives the reader an id; the API never does.
@@ -97,9 +107,8 @@ fn a_visit_is_recorded_from_search_to_vote() {
     assert_eq!(feedback["visitor"], visitor.as_str());
 }
 
-#[test]
-fn traditional_and_simplified_searches_group_together() {
-    let dir = Dir::fixture("help-center");
+fn traditional_and_simplified_searches_group_together(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
     for q in ["重設密碼", "重设密码", "密码 重设"] {
         s.request(
@@ -121,9 +130,8 @@ fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-#[test]
-fn agent_searches_are_marked_and_paging_is_not_a_new_search() {
-    let dir = Dir::fixture("help-center");
+fn agent_searches_are_marked_and_paging_is_not_a_new_search(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
     s.request("GET", "/api/search?q=refund&source=agent", &[BROWSER], None);
     s.request("GET", "/api/search?q=refund&offset=1", &[BROWSER], None);
@@ -142,9 +150,8 @@ fn agent_searches_are_marked_and_paging_is_not_a_new_search() {
     assert_eq!(searches[1]["partial"], true);
 }
 
-#[test]
-fn do_not_track_is_counted_without_a_visitor_and_crawlers_not_at_all() {
-    let dir = Dir::fixture("help-center");
+fn do_not_track_is_counted_without_a_visitor_and_crawlers_not_at_all(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
     for h in [("dnt", "1"), ("sec-gpc", "1")] {
         let page = s.request("GET", "/en/shipping/track-order", &[BROWSER, h], None);
@@ -195,9 +202,8 @@ fn do_not_track_is_counted_without_a_visitor_and_crawlers_not_at_all() {
     );
 }
 
-#[test]
-fn a_changed_vote_replaces_the_old_one() {
-    let dir = Dir::fixture("help-center");
+fn a_changed_vote_replaces_the_old_one(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
     let (visitor, c) = s.new_visitor();
     let visitor = visitor.as_str();
@@ -213,9 +219,7 @@ fn a_changed_vote_replaces_the_old_one() {
         );
     }
     // Votes are committed before the answer: they are there at once.
-    let store = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data"))
-        .unwrap()
-        .unwrap();
+    let store = dir.reader().unwrap();
     let current = store
         .current_vote(visitor, "en/billing/refunds.md")
         .unwrap()
@@ -241,9 +245,8 @@ fn a_changed_vote_replaces_the_old_one() {
     assert_eq!(history, 3);
 }
 
-#[test]
-fn bad_bodies_and_unknown_articles_are_400_with_a_message() {
-    let dir = Dir::fixture("help-center");
+fn bad_bodies_and_unknown_articles_are_400_with_a_message(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
     let huge = format!(
         r#"{{"path": "en/billing/refunds.md", "helpful": false, "comment": "{}"}}"#,
@@ -328,9 +331,8 @@ fn bad_bodies_and_unknown_articles_are_400_with_a_message() {
     );
 }
 
-#[test]
-fn a_flooding_visitor_is_rate_limited_without_affecting_others() {
-    let dir = Dir::fixture("help-center");
+fn a_flooding_visitor_is_rate_limited_without_affecting_others(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
     let s = Server::start(&dir, &[]);
     let (_, flooder) = s.new_visitor();
     let vote = r#"{"path": "en/billing/refunds.md", "helpful": true}"#;
@@ -368,15 +370,13 @@ fn a_flooding_visitor_is_rate_limited_without_affecting_others() {
     );
 }
 
-#[test]
-fn retention_deletes_old_events() {
-    use kb::metrics::{EventStore, View};
-    let dir = Dir::fixture("help-center");
-    let data = dir.path().join("data");
+fn retention_deletes_old_events(backend: Backend) {
+    use kb::metrics::View;
+    let dir = Dir::fixture("help-center").on(backend);
     let day = 86_400_000;
     let now = kb::metrics::now();
     {
-        let mut store = kb::metrics::sqlite::SqliteStore::open(&data).unwrap();
+        let mut store = dir.store();
         let view = |at, path: &str| {
             kb::metrics::Event::View(View {
                 at,
@@ -400,13 +400,11 @@ fn retention_deletes_old_events() {
     assert_eq!(of_type(&events, "view")[0]["path"], "en/recent.md");
 }
 
-#[test]
-fn export_writes_jsonl_and_csv_for_a_period() {
-    use kb::metrics::{EventStore, View};
-    let dir = Dir::new();
-    let data = dir.path().join("data");
+fn export_writes_jsonl_and_csv_for_a_period(backend: Backend) {
+    use kb::metrics::View;
+    let dir = Dir::new().on(backend);
     let now = kb::metrics::now();
-    let mut store = kb::metrics::sqlite::SqliteStore::open(&data).unwrap();
+    let mut store = dir.store();
     for (i, days) in [10i64, 3, 1].iter().enumerate() {
         store
             .append(&[kb::metrics::Event::View(View {
@@ -428,17 +426,21 @@ fn export_writes_jsonl_and_csv_for_a_period() {
     let out = dir.run(&["export", "--since", "soon"]);
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("--since"), "{}", out.stderr);
-    let out = dir.run(&["export", "--data", "no-such-folder"]);
+    // Where nothing was recorded: a folder without a database, a database kb never used.
+    let nothing = Dir::new().on(backend);
+    let out = nothing.run(&["export", "--data", "no-such-folder"]);
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("no recorded events"), "{}", out.stderr);
+    if backend == Backend::Postgres {
+        assert!(out.stderr.contains("kb serve --database"), "{}", out.stderr);
+    }
 }
 
-#[test]
-fn acknowledged_votes_survive_kill_9() {
+fn acknowledged_votes_survive_kill_9(backend: Backend) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
-    let dir = Dir::fixture("help-center");
+    let dir = Dir::fixture("help-center").on(backend);
     // Readers reach the server through a proxy (this test), each with their own address, so
     // that the per-visitor and per-address limits stay out of the way.
     let server = Server::start(&dir, &["--trust-proxy", "127.0.0.1"]);
@@ -529,10 +531,13 @@ fn acknowledged_votes_survive_kill_9() {
     // The database opens cleanly, in kb and in SQLite's own check, and holds every vote
     // that was acknowledged.
     let restarted = Server::start(&dir, &[]);
-    let store = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(store.integrity_check().unwrap(), "ok");
+    if backend == Backend::Sqlite {
+        let sqlite = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(sqlite.integrity_check().unwrap(), "ok");
+    }
+    let store = dir.reader().unwrap();
     let mut stored = std::collections::HashSet::new();
     store
         .votes(0..kb::metrics::Millis::MAX, &mut |v| {
@@ -548,7 +553,7 @@ fn acknowledged_votes_survive_kill_9() {
         &missing[..missing.len().min(5)]
     );
     // And the server takes new votes, from the visitors it issued before (the key that signs
-    // their ids is kept in the data folder).
+    // their ids is kept in the data folder, or in the database).
     let cookie = last_visitor.lock().unwrap().clone();
     let r = restarted.post(
         "/api/feedback",

@@ -6,17 +6,15 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::history::{self, Options, planted};
-use crate::util::{Dir, Server};
+use crate::util::{Backend, Dir, Server, on_both_backends};
 use kb::index::{SearchIndex, writer};
-use kb::metrics::EventStore;
-use kb::metrics::sqlite::SqliteStore;
 use kb::report::ArticleInfo;
 use kb::search::{Engine, Ranking};
 
 /// The sample help center in a git repository with a backdated history, and 60 days of
-/// events in `data/`.
-fn help_center_with_history() -> Dir {
-    let dir = Dir::sample();
+/// events in its metrics database.
+fn help_center_with_history(backend: Backend) -> Dir {
+    let dir = Dir::sample().on(backend);
     let now = kb::metrics::now();
     history::git_history(&dir.articles(), now);
     let idx = SearchIndex::in_memory().unwrap();
@@ -31,12 +29,18 @@ fn help_center_with_history() -> Dir {
         .filter(|e| matches!(e, kb::metrics::Event::Search(s) if !s.partial))
         .count();
     assert!(searches > 5000, "a realistic volume: {searches} searches");
-    let mut store = SqliteStore::open(&dir.path().join("data")).unwrap();
+    let mut store = dir.store();
     for chunk in events.chunks(10_000) {
         store.append(chunk).unwrap();
     }
     dir
 }
+
+on_both_backends!(
+    the_report_finds_every_planted_gap_and_nothing_else,
+    report_command_errors_say_what_to_do,
+    admin_routes_need_the_token,
+);
 
 fn items<'a>(list: &'a Value, kind: &str) -> Vec<&'a Value> {
     list.as_array()
@@ -53,9 +57,8 @@ fn field<'a>(items: &[&'a Value], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[test]
-fn the_report_finds_every_planted_gap_and_nothing_else() {
-    let dir = help_center_with_history();
+fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
+    let dir = help_center_with_history(backend);
     let out = dir.run(&["report", "--format", "json"]);
     out.assert_ok();
     let r: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -376,16 +379,15 @@ fn the_report_finds_every_planted_gap_and_nothing_else() {
     assert!(w["summary"]["searches"].as_u64() < r["summary"]["searches"].as_u64());
 }
 
-#[test]
-fn report_command_errors_say_what_to_do() {
-    let dir = Dir::sample();
+fn report_command_errors_say_what_to_do(backend: Backend) {
+    let dir = Dir::sample().on(backend);
     let out = dir.run(&["report"]);
     assert_eq!(out.code, Some(2));
-    assert!(
-        out.stderr.contains("no recorded events in data"),
-        "{}",
-        out.stderr
-    );
+    let nowhere = match backend {
+        Backend::Sqlite => "no recorded events in data".to_string(),
+        Backend::Postgres => format!("no recorded events in {}", dir.database_url().unwrap()),
+    };
+    assert!(out.stderr.contains(&nowhere), "{}", out.stderr);
     assert!(out.stderr.contains("kb serve"), "{}", out.stderr);
     let out = dir.run(&["report", "--since", "soon"]);
     assert_eq!(out.code, Some(2));
@@ -398,9 +400,8 @@ fn report_command_errors_say_what_to_do() {
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
-#[test]
-fn admin_routes_need_the_token() {
-    let dir = help_center_with_history();
+fn admin_routes_need_the_token(backend: Backend) {
+    let dir = help_center_with_history(backend);
     // Without a configured token, the routes do not exist.
     let s = Server::start(&dir, &[]);
     let bearer = format!("Bearer {TOKEN}");

@@ -8,9 +8,41 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// Where a test's `kb` commands keep the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in the folder's `data/`.
+    Sqlite,
+    /// A PostgreSQL database of the test's own, on the private server of this test run.
+    Postgres,
+}
+
+/// `fn name(backend: Backend)` run as two tests, `name::sqlite` and `name::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name($crate::util::Backend::Sqlite)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name($crate::util::Backend::Postgres)
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
+
 /// A temporary folder with `articles/` and `index/` in it.
 pub struct Dir {
     root: tempfile::TempDir,
+    /// The folder's PostgreSQL database, when it records there.
+    postgres: Option<kb::metrics::postgres::cluster::Database>,
+    /// The URL of the PostgreSQL database it records into.
+    url: Option<String>,
 }
 
 impl Dir {
@@ -21,7 +53,52 @@ impl Dir {
             .tempdir()
             .unwrap();
         std::fs::create_dir_all(root.path().join("articles")).unwrap();
-        Dir { root }
+        Dir {
+            root,
+            postgres: None,
+            url: None,
+        }
+    }
+
+    /// The same folder, its metrics kept on `backend`: with PostgreSQL, every `kb` it runs
+    /// gets `KB_DATABASE_URL`.
+    pub fn on(mut self, backend: Backend) -> Dir {
+        self.postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(kb::metrics::postgres::cluster::Cluster::shared().database()),
+        };
+        self.url = self.postgres.as_ref().map(|db| db.url.clone());
+        self
+    }
+
+    /// The same folder, its metrics kept in the PostgreSQL database at `url` (which the
+    /// caller keeps).
+    pub fn on_database(mut self, url: &str) -> Dir {
+        self.url = Some(url.to_string());
+        self
+    }
+
+    /// Where its metrics are kept.
+    pub fn database(&self) -> kb::metrics::Database {
+        match &self.url {
+            Some(url) => kb::metrics::Database::Postgres(url.clone()),
+            None => kb::metrics::Database::Sqlite(self.path().join("data")),
+        }
+    }
+
+    /// The URL of its PostgreSQL database, if it has one.
+    pub fn database_url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// A store that records into its metrics database.
+    pub fn store(&self) -> Box<dyn kb::metrics::EventStore> {
+        self.database().open_store().unwrap()
+    }
+
+    /// The reader of its metrics; `None` before anything was recorded.
+    pub fn reader(&self) -> Option<Box<dyn kb::metrics::MetricsReader>> {
+        self.database().open_reader().unwrap()
     }
 
     /// A copy of `tests/fixtures/<name>` as the articles folder.
@@ -75,6 +152,9 @@ impl Dir {
             if k.starts_with("KB_") {
                 cmd.env_remove(k);
             }
+        }
+        if let Some(url) = self.database_url() {
+            cmd.env("KB_DATABASE_URL", url);
         }
         cmd
     }
@@ -434,9 +514,7 @@ impl Drop for Server {
 /// Every vote stored in the folder's metrics database (none when there is none yet): what was
 /// committed, read through the store's own reader.
 pub fn stored_votes(dir: &Dir) -> Vec<kb::metrics::Vote> {
-    use kb::metrics::MetricsReader;
-    let Some(reader) = kb::metrics::sqlite::SqliteReader::open(&dir.path().join("data")).unwrap()
-    else {
+    let Some(reader) = dir.reader() else {
         return Vec::new();
     };
     let mut votes = Vec::new();

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 for a check that found errors, 2 when something stops kb.
 
 pub mod check;
+pub mod database;
 pub mod export;
 pub mod index;
 pub mod link;
@@ -11,25 +12,9 @@ pub mod report;
 pub mod search;
 pub mod serve;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use kb::metrics::MetricsReader;
-use kb::metrics::sqlite::SqliteReader;
-
-/// The recorded events of `data`, read-only (a running server may be writing them).
-pub fn recorded_events(data: &Path) -> anyhow::Result<Box<dyn MetricsReader>> {
-    let Some(reader) = SqliteReader::open(data)
-        .with_context(|| format!("cannot read the metrics in {}", data.display()))?
-    else {
-        bail!(
-            "no recorded events in {}: `kb serve --data {0}` records them",
-            data.display()
-        );
-    };
-    Ok(Box::new(reader))
-}
 
 /// kb: a multilingual help center and FAQ search engine over a folder of Markdown articles.
 #[derive(Debug, Parser)]
@@ -55,6 +40,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Write the recorded events (searches, clicks, views, votes, contact clicks, links).
     Export(ExportArgs),
+    /// Copy the recorded events from SQLite into an empty PostgreSQL database.
+    MigrateData(MigrateDataArgs),
 }
 
 /// Where the articles and the index live.
@@ -130,6 +117,15 @@ pub struct ServeArgs {
     /// Folder of data that cannot be rebuilt (metrics, votes).
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
+    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KB_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// Delete recorded events older than this many days (0 or unset: keep them all).
     #[arg(long, value_name = "DAYS")]
     pub retention_days: Option<u32>,
@@ -175,7 +171,8 @@ pub struct ServeArgs {
     )]
     pub frame_ancestors: Vec<String>,
     /// File holding the key that signs visitor ids (32 characters or more), for replicas
-    /// that must share one; default: `KB_VISITOR_KEY`, else DATA/visitor.key, made once.
+    /// that must share one; default: `KB_VISITOR_KEY`, else the one kept in the --database
+    /// (made by the first replica), else DATA/visitor.key, made once.
     #[arg(long, value_name = "FILE", env = "KB_VISITOR_KEY_FILE")]
     pub visitor_key_file: Option<PathBuf>,
     /// Most connections open at once; more wait to be accepted.
@@ -248,6 +245,15 @@ pub struct ExportArgs {
     /// Folder of the metrics database.
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
+    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KB_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// Only events of this recent period: 30d, 12h, 2w, 6m, 1y (default: all).
     #[arg(long, value_name = "PERIOD")]
     pub since: Option<String>,
@@ -263,6 +269,15 @@ pub struct ReportArgs {
     /// Folder of the metrics database.
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
+    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KB_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// The period reported on, ending now: 30d, 2w, 6m, 1y … (compared with the period before).
     #[arg(long, value_name = "PERIOD", default_value = "30d")]
     pub since: String,
@@ -274,6 +289,22 @@ pub struct ReportArgs {
     /// and kinds, and words `why` and `action`).
     #[arg(long, visible_alias = "hl", value_name = "L", default_value = "en")]
     pub lang: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateDataArgs {
+    /// Where the events are: sqlite (the data folder `data`) or sqlite:DIR.
+    #[arg(long, value_name = "sqlite[:DIR]", default_value = "sqlite")]
+    pub from: String,
+    /// The PostgreSQL database to copy them into, which must hold no events yet:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KB_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

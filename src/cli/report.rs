@@ -19,7 +19,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         );
     };
     let words = words(&args.lang)?;
-    let store = super::recorded_events(&args.data)?;
+    let store = super::database::recorded_events(&args.data, args.database.as_deref())?;
     let engine = Engine::new(Arc::new(index(args)?), Ranking::from_env());
     let report = report::generate(
         &*store,

@@ -7,9 +7,9 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 
 use super::ServeArgs;
+use super::database::ServerMetrics;
 use kb::error::Escaped;
 use kb::index::{SearchIndex, writer};
-use kb::metrics::sqlite::{SqliteReader, SqliteStore};
 use kb::metrics::{DAY, Recorder};
 use kb::search::{Engine, Ranking};
 use kb::watch;
@@ -19,37 +19,27 @@ use kb::web::visitor::VisitorKey;
 use kb::web::{self, AppState, WebConfig};
 
 pub fn run(args: &ServeArgs) -> Result<()> {
+    // The database is opened before the server's runtime starts: its client blocks.
+    let metrics = ServerMetrics::open(&args.data, args.database.as_deref())?;
+    let security = Security::of(args, &metrics)?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(serve(args.clone()))
+        .block_on(serve(args.clone(), security, metrics))
 }
 
-async fn serve(args: ServeArgs) -> Result<()> {
-    let security = Security::of(&args)?;
+async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> Result<()> {
     let listener = TcpListener::bind(&args.addr).await.with_context(|| {
         format!(
             "cannot listen on {}; is another server using it?",
             args.addr
         )
     })?;
-    let store = SqliteStore::open(&args.data).with_context(|| {
-        format!(
-            "cannot open the metrics database in {}",
-            args.data.display()
-        )
-    })?;
     let retention = args
         .retention_days
         .filter(|&d| d > 0)
         .map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
-    let (recorder, metrics_writer) = Recorder::start(Box::new(store), retention);
-    let reader = SqliteReader::open(&args.data)?.with_context(|| {
-        format!(
-            "the metrics database in {} vanished as it was opened",
-            args.data.display()
-        )
-    })?;
+    let (recorder, metrics_writer) = Recorder::start(metrics.store, retention);
     let state = Arc::new(
         AppState::new(
             WebConfig {
@@ -69,7 +59,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             },
             recorder,
         )
-        .with_metrics(Arc::new(reader)),
+        .with_metrics(metrics.reader),
     );
     tracing::info!("listening on http://{}", listener.local_addr()?);
     tokio::spawn(refresh_popular(state.clone()));
@@ -156,7 +146,7 @@ struct Security {
 }
 
 impl Security {
-    fn of(args: &ServeArgs) -> Result<Security> {
+    fn of(args: &ServeArgs, metrics: &ServerMetrics) -> Result<Security> {
         if let Some(url) = &args.base_url
             && web::security::origin_of(url).is_none()
         {
@@ -174,7 +164,11 @@ impl Security {
             (None, Ok(text)) if !text.trim().is_empty() => {
                 VisitorKey::from_text(&text, "in KB_VISITOR_KEY")?
             }
-            _ => VisitorKey::in_data(&args.data)?,
+            // Replicas on one database share the key kept there.
+            _ => match metrics.shared_visitor_key()? {
+                Some(key) => key,
+                None => VisitorKey::in_data(&args.data)?,
+            },
         };
         Ok(Security {
             admin_token: admin_token()?,

@@ -215,8 +215,7 @@ pub fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::EventStore;
-    use crate::metrics::sqlite::{SqliteReader, SqliteStore};
+    use crate::metrics::store_tests::{Backend, on_both_backends};
     use crate::metrics::{Reason, View, Vote};
 
     #[test]
@@ -225,11 +224,10 @@ mod tests {
         assert_eq!(rfc3339(1_740_821_400_123), "2025-03-01T09:30:00.123Z");
     }
 
-    #[test]
-    fn jsonl_and_csv_carry_the_same_events() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open(dir.path()).unwrap();
-        s.append(&[
+    on_both_backends!(jsonl_and_csv_carry_the_same_events);
+
+    fn jsonl_and_csv_carry_the_same_events(backend: Backend) {
+        let (_db, s) = backend.holding(&[
             Event::View(View {
                 at: 1000,
                 visitor: Some("v".into()),
@@ -244,11 +242,9 @@ mod tests {
                 reason: Some(Reason::Unclear),
                 comment: Some("Step 3, \"Save\", is missing,\nsee screenshot".into()),
             }),
-        ])
-        .unwrap();
-        let s = SqliteReader::open(dir.path()).unwrap().unwrap();
+        ]);
         let mut jsonl = Vec::new();
-        assert_eq!(export(&s, 0, Format::Jsonl, &mut jsonl).unwrap(), 2);
+        assert_eq!(export(&*s, 0, Format::Jsonl, &mut jsonl).unwrap(), 2);
         let lines: Vec<serde_json::Value> = String::from_utf8(jsonl)
             .unwrap()
             .lines()
@@ -259,7 +255,7 @@ mod tests {
         assert!(lines[0].get("helpful").is_none());
 
         let mut csv_out = Vec::new();
-        export(&s, 1500, Format::Csv, &mut csv_out).unwrap();
+        export(&*s, 1500, Format::Csv, &mut csv_out).unwrap();
         let mut r = csv::Reader::from_reader(csv_out.as_slice());
         let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 1);

@@ -1,26 +1,34 @@
 //! Metrics: the durable record of what readers do — searches, clicks, article views, "Did this
 //! help?" votes, contact clicks and links inserted by agents.
 //!
-//! This module owns the events, where they are kept ([`EventStore`], implemented on SQLite
-//! by [`sqlite::SqliteStore`]), how they get there ([`Recorder`]) and every question asked of
-//! them afterwards ([`MetricsReader`]: typed answers, implemented on SQLite by
-//! [`sqlite::SqliteReader`]). Storage owns its SQL: this is the only module that speaks it,
-//! so another backend (PostgreSQL for several replicas) implements the two traits and
-//! nothing above changes. It knows nothing of HTTP: the web layer decides who a visitor is
-//! and whether a request is tracked at all.
+//! This module owns the events, where they are kept ([`EventStore`]), how they get there
+//! ([`Recorder`]) and every question asked of them afterwards ([`MetricsReader`]: typed
+//! answers). Two backends implement both traits: SQLite in the data folder
+//! ([`sqlite::SqliteStore`], [`sqlite::SqliteReader`]), the default, and PostgreSQL
+//! ([`postgres::Postgres`]), which several replicas share; [`Database`] names one. Storage
+//! owns its SQL: this is the only module that speaks it. It knows nothing of HTTP: the web
+//! layer decides who a visitor is and whether a request is tracked at all.
 //!
-//! The write path is built so that request handlers never wait on disk for analytics: they
-//! hand events to a [`Recorder`], whose single writer thread commits whatever has queued up
-//! during the previous commit in one transaction (group commit). A vote is the exception: its
-//! handler waits until the transaction holding it is committed, so an acknowledged vote
-//! survives a crash.
+//! The write path is built so that request handlers never wait on the database for
+//! analytics: they hand events to a [`Recorder`], whose single writer thread commits whatever
+//! has queued up during the previous commit in one transaction (group commit). A vote is the
+//! exception: its handler waits until the transaction holding it is committed, so an
+//! acknowledged vote survives a crash. When the database cannot be reached, events wait in
+//! memory (a bounded queue) and the writer retries each batch under the same [`BatchId`], so
+//! a batch whose commit went through but whose answer was lost is not stored twice; votes are
+//! refused meanwhile rather than acknowledged.
 
 pub mod export;
+pub mod postgres;
 pub mod read;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod store_tests;
 
-pub use read::{CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline};
+pub use read::{CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals};
 
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -48,6 +56,11 @@ pub fn now() -> Millis {
 pub enum MetricsError {
     #[error("metrics database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("metrics database: {}", postgres::describe_error(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The database cannot be reached (refused, timed out, restarting).
+    #[error("the metrics database {0}")]
+    Unavailable(String),
     #[error("cannot create the data folder {path}: {source}")]
     DataFolder {
         path: String,
@@ -69,6 +82,71 @@ pub enum MetricsError {
     Cancelled,
     #[error("{0}")]
     Other(String),
+}
+
+impl MetricsError {
+    /// Whether trying the same thing again later may work: the database was unreachable,
+    /// busy, restarting or out of room, rather than refusing what it was given.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MetricsError::Unavailable(_) => true,
+            MetricsError::Postgres(e) => postgres::is_transient(e),
+            MetricsError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::CannotOpen
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Where the metrics are kept: SQLite in a data folder (one server), or a PostgreSQL
+/// database (`postgres://…`, any number of replicas).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// PostgreSQL when a URL is given, else SQLite in `data`.
+    pub fn new(data: &Path, url: Option<&str>) -> Database {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => Database::Postgres(url.to_string()),
+            None => Database::Sqlite(data.to_path_buf()),
+        }
+    }
+
+    /// Where it is, for messages: the data folder, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(data) => data.display().to_string(),
+            Database::Postgres(url) => postgres::redact(url),
+        }
+    }
+
+    /// The store to record into, created and migrated if needed.
+    pub fn open_store(&self) -> Result<Box<dyn EventStore>, MetricsError> {
+        Ok(match self {
+            Database::Sqlite(data) => Box::new(sqlite::SqliteStore::open(data)?),
+            Database::Postgres(url) => Box::new(postgres::Postgres::connect(url)?.store()),
+        })
+    }
+
+    /// The reader of what was recorded; `None` when nothing ever was (no database yet).
+    pub fn open_reader(&self) -> Result<Option<Box<dyn MetricsReader>>, MetricsError> {
+        Ok(match self {
+            Database::Sqlite(data) => {
+                sqlite::SqliteReader::open(data)?.map(|r| Box::new(r) as Box<dyn MetricsReader>)
+            }
+            Database::Postgres(url) => postgres::Postgres::open_existing(url)?
+                .map(|pg| Box::new(pg.reader()) as Box<dyn MetricsReader>),
+        })
+    }
 }
 
 /// Who searched: a customer on the help center or an agent in the agent panel.
@@ -289,28 +367,54 @@ impl Event {
     }
 }
 
+/// The name of one batch of events, the same at every attempt to commit it: a store that
+/// cannot tell whether a failed commit went through (the connection dropped before the
+/// answer came back) keeps the names of committed batches and stores each batch once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BatchId(pub u128);
+
+impl BatchId {
+    pub fn random() -> BatchId {
+        BatchId(rand::random())
+    }
+}
+
 /// Where events are written. The web layer never sees this trait, only [`Recorder`] (and
-/// [`MetricsReader`] for what it reads), so another backend (PostgreSQL for several
-/// replicas) plugs in here.
+/// [`MetricsReader`] for what it reads).
 pub trait EventStore: Send {
     /// Stores events atomically: all of them or none.
-    fn append(&mut self, events: &[Event]) -> Result<(), MetricsError>;
+    fn append(&mut self, events: &[Event]) -> Result<(), MetricsError> {
+        self.append_batch(BatchId::random(), events)
+    }
+    /// Stores the batch `id` atomically and once: when a batch of that name was committed
+    /// before (an attempt whose answer was lost), nothing happens.
+    fn append_batch(&mut self, id: BatchId, events: &[Event]) -> Result<(), MetricsError>;
     /// Deletes every event older than `cutoff`; returns how many.
     fn purge_before(&mut self, cutoff: Millis) -> Result<u64, MetricsError>;
 }
 
-/// How many events may wait for the writer. Beyond it, analytics events are dropped (and
-/// counted) rather than slowing requests down; votes wait for room instead.
+/// How many events may wait for the writer, in its channel and again in its backlog while
+/// the database is unreachable. Beyond it, analytics events are dropped (and counted) rather
+/// than slowing requests down; votes wait for room in the channel instead.
 const QUEUE: usize = 65_536;
 /// Most events committed in one transaction.
 const MAX_BATCH: usize = 4096;
 /// How often old events are purged when a retention period is set.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// The first wait before retrying a batch the database could not take, doubled at each
+/// failure up to [`RETRY_MAX`]: short, because votes are refused while the writer waits.
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(1);
+/// How long a stopping writer keeps retrying what the database has not taken yet.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What a waiting vote is told when it could not be committed.
+type Ack = oneshot::Sender<Result<(), String>>;
 
 enum Command {
     Record(Event),
     /// Record, then answer once committed.
-    RecordDurably(Event, oneshot::Sender<Result<(), String>>),
+    RecordDurably(Event, Ack),
     /// Answer once everything sent before is committed.
     Flush(oneshot::Sender<()>),
     Stop,
@@ -341,46 +445,23 @@ impl Writer {
 impl Recorder {
     /// Starts the writer thread over `store`. With `retention`, events older than it are
     /// deleted at start and every hour.
-    pub fn start(
-        mut store: Box<dyn EventStore>,
-        retention: Option<Duration>,
-    ) -> (Recorder, Writer) {
-        let (tx, mut rx) = mpsc::channel::<Command>(QUEUE);
+    pub fn start(store: Box<dyn EventStore>, retention: Option<Duration>) -> (Recorder, Writer) {
+        let (tx, rx) = mpsc::channel::<Command>(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let failed = Arc::new(AtomicU64::new(0));
-        let failed_in_writer = failed.clone();
+        let mut writer = WriterLoop {
+            store,
+            rx,
+            retention,
+            backlog: VecDeque::new(),
+            waiting: 0,
+            retry: None,
+            dropped: dropped.clone(),
+            failed: failed.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("kb-metrics".into())
-            .spawn(move || {
-                let mut last_purge: Option<Instant> = None;
-                let mut batch = Vec::with_capacity(MAX_BATCH);
-                while let Some(first) = rx.blocking_recv() {
-                    batch.push(first);
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(c) => batch.push(c),
-                            Err(_) => break,
-                        }
-                    }
-                    let stop = commit(&mut *store, &mut batch, &failed_in_writer);
-                    if let Some(keep) = retention
-                        && last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY)
-                    {
-                        last_purge = Some(Instant::now());
-                        let cutoff = now() - keep.as_millis() as Millis;
-                        match store.purge_before(cutoff) {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(
-                                "retention: deleted {n} events older than the retention period"
-                            ),
-                            Err(e) => tracing::error!("retention: {e}"),
-                        }
-                    }
-                    if stop {
-                        break;
-                    }
-                }
-            })
+            .spawn(move || writer.run())
             .expect("the metrics writer thread starts");
         let recorder = Recorder {
             tx: tx.clone(),
@@ -397,14 +478,11 @@ impl Recorder {
     /// Queues an event; never waits. When the queue is full the event is dropped and counted.
     pub fn record(&self, event: Event) {
         if self.tx.try_send(Command::Record(event)).is_err() {
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n.is_power_of_two() {
-                tracing::warn!("metrics queue full: {n} events dropped so far");
-            }
+            count_dropped(&self.dropped);
         }
     }
 
-    /// Records an event and returns once it is committed to disk.
+    /// Records an event and returns once it is committed to the database.
     pub async fn record_durably(&self, event: Event) -> Result<(), MetricsError> {
         let (ack, done) = oneshot::channel();
         self.tx
@@ -437,40 +515,281 @@ impl Recorder {
     }
 }
 
-/// Commits one batch and answers whoever waits on it; true when asked to stop.
-fn commit(store: &mut dyn EventStore, batch: &mut Vec<Command>, failed: &AtomicU64) -> bool {
-    let mut events = Vec::with_capacity(batch.len());
-    let mut acks = Vec::new();
-    let mut flushes = Vec::new();
-    let mut stop = false;
-    for command in batch.drain(..) {
-        match command {
-            Command::Record(e) => events.push(e),
-            Command::RecordDurably(e, ack) => {
-                events.push(e);
-                acks.push(ack);
-            }
-            Command::Flush(ack) => flushes.push(ack),
-            Command::Stop => stop = true,
+fn count_dropped(dropped: &AtomicU64) {
+    let n = dropped.fetch_add(1, Ordering::Relaxed) + 1;
+    if n.is_power_of_two() {
+        tracing::warn!("metrics queue full: {n} events dropped so far");
+    }
+}
+
+/// A batch formed by the writer and not committed yet: its name stays with it through every
+/// attempt.
+struct Batch {
+    id: BatchId,
+    events: Vec<Event>,
+    /// Who waits for each event (votes), in step with `events`.
+    acks: Vec<Option<Ack>>,
+    flushes: Vec<oneshot::Sender<()>>,
+    /// Whether it was sent to the store: then nothing may join it, or a retry of an attempt
+    /// that was committed after all would skip what joined.
+    tried: bool,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            id: BatchId::random(),
+            events: Vec::new(),
+            acks: Vec::new(),
+            flushes: Vec::new(),
+            tried: false,
         }
     }
-    let result = if events.is_empty() {
-        Ok(())
-    } else {
-        store.append(&events)
-    };
-    if let Err(e) = &result {
-        failed.fetch_add(events.len() as u64, Ordering::Relaxed);
-        tracing::error!("cannot record {} events: {e}", events.len());
+
+    fn push(&mut self, event: Event, ack: Option<Ack>) {
+        self.events.push(event);
+        self.acks.push(ack);
     }
-    let answer = result.map_err(|e| e.to_string());
-    for ack in acks {
-        let _ = ack.send(answer.clone());
+
+    /// Tells whoever waits that the batch is committed.
+    fn done(self) {
+        for ack in self.acks.into_iter().flatten() {
+            let _ = ack.send(Ok(()));
+        }
+        for ack in self.flushes {
+            let _ = ack.send(());
+        }
     }
-    for ack in flushes {
-        let _ = ack.send(());
+
+    /// Answers the waiting votes with `error` and keeps only the analytics events, to retry
+    /// under the same name: the attempt may have been committed after all, votes included,
+    /// and the name makes the retry a no-op then.
+    fn refuse_votes(&mut self, error: &str) {
+        let events = std::mem::take(&mut self.events);
+        for (event, ack) in events.into_iter().zip(std::mem::take(&mut self.acks)) {
+            match ack {
+                Some(ack) => {
+                    let _ = ack.send(Err(error.to_string()));
+                }
+                None => self.push(event, None),
+            }
+        }
     }
-    stop
+}
+
+/// The writer thread's state.
+struct WriterLoop {
+    store: Box<dyn EventStore>,
+    rx: mpsc::Receiver<Command>,
+    retention: Option<Duration>,
+    /// Batches formed and not committed yet, oldest first.
+    backlog: VecDeque<Batch>,
+    /// Events in the backlog.
+    waiting: usize,
+    /// While the database cannot be reached: when to try again, and the wait after that.
+    retry: Option<(Instant, Duration)>,
+    dropped: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+}
+
+impl WriterLoop {
+    fn run(&mut self) {
+        // Only to wait on the channel with a deadline while a retry is due.
+        let waiter = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a timer for the metrics writer");
+        let mut last_purge: Option<Instant> = None;
+        let mut stopping: Option<Instant> = None;
+        loop {
+            let first = match (stopping, self.backlog.is_empty(), self.retry) {
+                (Some(_), _, _) => None,
+                (None, true, _) => match waiter.block_on(self.rx.recv()) {
+                    Some(c) => Some(c),
+                    None => {
+                        stopping = Some(Instant::now());
+                        None
+                    }
+                },
+                (None, false, Some((at, _))) => {
+                    let at = tokio::time::Instant::from_std(at);
+                    // The timer is made inside the runtime, which it registers with.
+                    let rx = &mut self.rx;
+                    match waiter.block_on(async { tokio::time::timeout_at(at, rx.recv()).await }) {
+                        Ok(Some(c)) => Some(c),
+                        Ok(None) => {
+                            stopping = Some(Instant::now());
+                            None
+                        }
+                        Err(_) => None,
+                    }
+                }
+                (None, false, None) => self.rx.try_recv().ok(),
+            };
+            if let Some(first) = first {
+                if self.take(first) {
+                    stopping = Some(Instant::now());
+                }
+                while let Ok(c) = self.rx.try_recv() {
+                    if self.take(c) {
+                        stopping = Some(Instant::now());
+                    }
+                    if self
+                        .backlog
+                        .back()
+                        .is_some_and(|b| b.events.len() >= MAX_BATCH)
+                    {
+                        break;
+                    }
+                }
+            }
+            if self.retry.is_none_or(|(at, _)| Instant::now() >= at) {
+                self.commit();
+            }
+            if let Some(keep) = self.retention
+                && self.retry.is_none()
+                && last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY)
+            {
+                last_purge = Some(Instant::now());
+                let cutoff = now() - keep.as_millis() as Millis;
+                match self.store.purge_before(cutoff) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        "retention: deleted {n} events older than the retention period"
+                    ),
+                    Err(e) => tracing::error!("retention: {e}"),
+                }
+            }
+            if let Some(since) = stopping {
+                if self.backlog.is_empty() {
+                    break;
+                }
+                if since.elapsed() >= STOP_GRACE {
+                    let lost = self.waiting as u64;
+                    self.failed.fetch_add(lost, Ordering::Relaxed);
+                    tracing::error!(
+                        "{lost} events lost: the metrics database could not take them before the server stopped"
+                    );
+                    break;
+                }
+                if let Some((at, _)) = self.retry {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                }
+            }
+        }
+    }
+
+    /// Files one command into the newest open batch; true when asked to stop.
+    fn take(&mut self, command: Command) -> bool {
+        if self
+            .backlog
+            .back()
+            .is_none_or(|b| b.tried || b.events.len() >= MAX_BATCH)
+        {
+            self.backlog.push_back(Batch::new());
+        }
+        let full = self.waiting >= QUEUE;
+        let Some(batch) = self.backlog.back_mut() else {
+            return false;
+        };
+        match command {
+            Command::Record(_) if full => count_dropped(&self.dropped),
+            Command::Record(e) => {
+                batch.push(e, None);
+                self.waiting += 1;
+            }
+            // A vote is refused at once while the database cannot be reached: the reader is
+            // told to try again rather than made to wait for it.
+            Command::RecordDurably(_, ack) if self.retry.is_some() => {
+                let _ = ack.send(Err("the metrics database cannot be reached".into()));
+            }
+            Command::RecordDurably(e, ack) => {
+                batch.push(e, Some(ack));
+                self.waiting += 1;
+            }
+            Command::Flush(ack) => batch.flushes.push(ack),
+            Command::Stop => return true,
+        }
+        false
+    }
+
+    /// Commits the backlog, oldest batch first, until done or the database fails.
+    fn commit(&mut self) {
+        while let Some(mut batch) = self.backlog.pop_front() {
+            batch.tried = true;
+            let result = if batch.events.is_empty() {
+                Ok(())
+            } else {
+                self.store.append_batch(batch.id, &batch.events)
+            };
+            match result {
+                Ok(()) => {
+                    if let Some((_, _)) = self.retry.take() {
+                        tracing::info!(
+                            "metrics database reachable again: {} events that waited are stored",
+                            self.waiting
+                        );
+                    }
+                    self.waiting -= batch.events.len();
+                    batch.done();
+                }
+                Err(e) if e.is_transient() => {
+                    let wait = match self.retry {
+                        None => {
+                            tracing::error!(
+                                "cannot record {} events: {e}; they wait in memory and are retried",
+                                self.waiting
+                            );
+                            RETRY_FIRST
+                        }
+                        Some((_, wait)) => wait,
+                    };
+                    self.retry = Some((Instant::now() + wait, (wait * 2).min(RETRY_MAX)));
+                    let before = batch.events.len();
+                    batch.refuse_votes(&e.to_string());
+                    self.waiting -= before - batch.events.len();
+                    self.backlog.push_front(batch);
+                    return;
+                }
+                // The database refused something in it: the transaction rolled back, so each
+                // event is tried on its own, and only the ones refused again are lost.
+                Err(e) if batch.events.len() > 1 => {
+                    tracing::warn!(
+                        "a batch of {} events was refused ({e}); storing them one by one",
+                        batch.events.len()
+                    );
+                    let mut singles: Vec<Batch> = batch
+                        .events
+                        .into_iter()
+                        .zip(batch.acks)
+                        .map(|(event, ack)| {
+                            let mut one = Batch::new();
+                            one.push(event, ack);
+                            one
+                        })
+                        .collect();
+                    if let Some(last) = singles.last_mut() {
+                        last.flushes = batch.flushes;
+                    }
+                    for one in singles.into_iter().rev() {
+                        self.backlog.push_front(one);
+                    }
+                }
+                Err(e) => {
+                    self.failed.fetch_add(1, Ordering::Relaxed);
+                    self.waiting -= batch.events.len();
+                    tracing::error!("cannot record an event: {e}");
+                    let error = e.to_string();
+                    for ack in batch.acks.into_iter().flatten() {
+                        let _ = ack.send(Err(error.clone()));
+                    }
+                    for ack in batch.flushes {
+                        let _ = ack.send(());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A random id (128 bits, hex): visitors and searches.

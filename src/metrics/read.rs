@@ -73,6 +73,25 @@ pub struct Timeline {
     pub views: Vec<(Millis, String)>,
 }
 
+/// How many of each kind are stored: the history, and the votes that count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub searches: u64,
+    pub clicks: u64,
+    pub views: u64,
+    pub votes: u64,
+    pub current_votes: u64,
+    pub actions: u64,
+    pub flags: u64,
+}
+
+impl Totals {
+    /// Events of every kind (current votes are votes, not events of their own).
+    pub fn events(&self) -> u64 {
+        self.searches + self.clicks + self.views + self.votes + self.actions + self.flags
+    }
+}
+
 /// The questions kb asks of the recorded events. Periods are half-open, `start..end`, in
 /// [`Millis`]. Rows come in no particular order unless a method says otherwise.
 pub trait MetricsReader: Send + Sync {
@@ -139,4 +158,7 @@ pub trait MetricsReader: Send + Sync {
 
     /// Agents' flags raised in `period`.
     fn flags(&self, period: Range<Millis>, sink: Sink<'_, Flag>) -> Result<(), MetricsError>;
+
+    /// How many of each kind are stored (what a copy to another database is checked by).
+    fn totals(&self) -> Result<Totals, MetricsError>;
 }

@@ -464,10 +464,8 @@ pub fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::sqlite::{SqliteReader, SqliteStore};
-    use crate::metrics::{
-        Action, Click, Event, EventStore, FlagReason, Search, Source, View, Vote,
-    };
+    use crate::metrics::store_tests::{Backend, on_both_backends};
+    use crate::metrics::{Action, Click, Event, FlagReason, Search, Source, View, Vote};
 
     fn search(id: &str, at: Millis, visitor: &str, query: &str, total: u64) -> Event {
         Event::Search(Search {
@@ -506,16 +504,13 @@ mod tests {
         })
     }
 
-    /// A store in a temporary folder holding `events`, and its reader.
-    fn stored(events: &[Event]) -> (tempfile::TempDir, SqliteReader) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(dir.path()).unwrap();
-        for chunk in events.chunks(10_000) {
-            store.append(chunk).unwrap();
-        }
-        let reader = SqliteReader::open(dir.path()).unwrap().unwrap();
-        (dir, reader)
-    }
+    on_both_backends!(
+        contacts_follow_searches_and_views_within_the_window,
+        votes_before_the_last_change_do_not_count,
+        flags_stay_open_until_the_article_changes,
+        a_flood_of_contact_clicks_is_attributed_in_linear_time,
+        a_cancelled_gather_stops,
+    );
 
     fn gather_all(
         store: &dyn MetricsReader,
@@ -526,10 +521,9 @@ mod tests {
         gather(store, since, until, last_change, &Cancel::default()).unwrap()
     }
 
-    #[test]
-    fn contacts_follow_searches_and_views_within_the_window() {
+    fn contacts_follow_searches_and_views_within_the_window(backend: Backend) {
         let t = 100 * DAY;
-        let (_dir, store) = stored(&[
+        let (_db, store) = backend.holding(&[
             // Followed by a contact that names the search, and one by the same visitor.
             search("s1", t, "a", "Gift card", 0),
             contact(t + MINUTE, "a", None, Some("s1")),
@@ -556,7 +550,7 @@ mod tests {
             contact(t + 2 * MINUTE, "g", Some("r.md"), None),
             view(t - 15 * DAY, "h", "r.md"),
         ]);
-        let facts = gather_all(&store, t - 10 * DAY, t + 10 * DAY, &HashMap::new());
+        let facts = gather_all(&*store, t - 10 * DAY, t + 10 * DAY, &HashMap::new());
         let gift = facts
             .clusters
             .iter()
@@ -581,8 +575,7 @@ mod tests {
         assert_eq!(facts.days.len(), 20);
     }
 
-    #[test]
-    fn votes_before_the_last_change_do_not_count() {
+    fn votes_before_the_last_change_do_not_count(backend: Backend) {
         let vote = |at: Millis, visitor: &str, helpful: bool| {
             Event::Vote(Vote {
                 at,
@@ -593,14 +586,14 @@ mod tests {
                 comment: (!helpful).then(|| format!("from {visitor}")),
             })
         };
-        let (_dir, store) = stored(&[
+        let (_db, store) = backend.holding(&[
             vote(DAY, "v1", false),
             vote(2 * DAY, "v2", false),
             vote(5 * DAY, "v3", true),
             vote(6 * DAY, "v4", false),
         ]);
         let changed: HashMap<String, Millis> = [("a.md".to_string(), 3 * DAY)].into();
-        let facts = gather_all(&store, 0, 10 * DAY, &changed);
+        let facts = gather_all(&*store, 0, 10 * DAY, &changed);
         let a = &facts.articles["a.md"];
         assert_eq!((a.yes, a.no), (1, 1));
         assert_eq!(a.reasons[&Reason::Outdated], 1);
@@ -609,8 +602,7 @@ mod tests {
         assert_eq!(facts.weeks.iter().map(|w| w.yes + w.no).sum::<u64>(), 4);
     }
 
-    #[test]
-    fn flags_stay_open_until_the_article_changes() {
+    fn flags_stay_open_until_the_article_changes(backend: Backend) {
         let flag = |at: Millis, path: &str, reason: FlagReason, note: Option<&str>| Flag {
             at,
             visitor: None,
@@ -629,17 +621,17 @@ mod tests {
             flag(90 * DAY, "a.md", FlagReason::Wrong, None),
         ];
         let events: Vec<Event> = flags.iter().cloned().map(Event::Flag).collect();
-        let (_dir, store) = stored(&events);
+        let (_db, store) = backend.holding(&events);
         let changed: HashMap<String, Millis> =
             [("a.md".to_string(), 30 * DAY), ("b.md".to_string(), DAY)].into();
-        let facts = gather_all(&store, 30 * DAY, 60 * DAY, &changed);
+        let facts = gather_all(&*store, 30 * DAY, 60 * DAY, &changed);
         assert_eq!(
             facts.articles["a.md"].flags,
             [flags[3].clone(), flags[2].clone()]
         );
         assert_eq!(facts.articles["b.md"].flags, [flags[1].clone()]);
         // Without a known change, the period's flags only.
-        let facts = gather_all(&store, 30 * DAY, 60 * DAY, &HashMap::new());
+        let facts = gather_all(&*store, 30 * DAY, 60 * DAY, &HashMap::new());
         assert_eq!(facts.articles["a.md"].flags.len(), 2);
         assert!(
             facts
@@ -706,11 +698,10 @@ mod tests {
         events
     }
 
-    #[test]
-    fn a_flood_of_contact_clicks_is_attributed_in_linear_time() {
+    fn a_flood_of_contact_clicks_is_attributed_in_linear_time(backend: Backend) {
         let t = 100 * DAY;
         let (visitors, searches, every) = (3, 3000, 10);
-        let (_dir, store) = stored(&flood(visitors, searches, every, t));
+        let (_db, store) = backend.holding(&flood(visitors, searches, every, t));
         let mut after = Followed::default();
         store
             .contact_timelines(t..t + 10 * DAY, FOLLOW_WINDOW, &mut |tl| {
@@ -728,7 +719,7 @@ mod tests {
         );
         // Every search but each visitor's last few precedes a contact click.
         assert!(after.searches.len() >= visitors * (searches - every));
-        let facts = gather_all(&store, t, t + 10 * DAY, &HashMap::new());
+        let facts = gather_all(&*store, t, t + 10 * DAY, &HashMap::new());
         let c = &facts.clusters[0];
         assert_eq!(c.searches, (visitors * searches) as u64);
         assert_eq!(c.contacts, after.searches.len() as u64);
@@ -736,13 +727,12 @@ mod tests {
         assert_eq!(facts.totals.contacts, (visitors * searches / every) as u64);
     }
 
-    #[test]
-    fn a_cancelled_gather_stops() {
+    fn a_cancelled_gather_stops(backend: Backend) {
         let t = 100 * DAY;
-        let (_dir, store) = stored(&flood(1, 100, 10, t));
+        let (_db, store) = backend.holding(&flood(1, 100, 10, t));
         let cancel = Cancel::default();
         cancel.cancel();
-        let r = gather(&store, t, t + DAY, &HashMap::new(), &cancel);
+        let r = gather(&*store, t, t + DAY, &HashMap::new(), &cancel);
         assert!(matches!(r, Err(MetricsError::Cancelled)), "{r:?}");
     }
 }

@@ -142,6 +142,14 @@ impl VisitorKey {
         VisitorKey::from_text(&text, &file.display().to_string())
     }
 
+    /// A new random key, as text (64 hex digits): what a key file or a shared setting holds.
+    pub fn new_text() -> String {
+        rand::random::<[u8; 32]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The key kept in the data folder, made (random, readable by the owner only) the first
     /// time. Two servers starting together on one folder end up with the same key.
     pub fn in_data(data: &Path) -> Result<VisitorKey, KeyError> {
@@ -154,10 +162,7 @@ impl VisitorKey {
             source,
         };
         std::fs::create_dir_all(data).map_err(create)?;
-        let hex: String = rand::random::<[u8; 32]>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = VisitorKey::new_text();
         // Written whole to a private name, then linked into place: a reader never sees half
         // a key, and if another server was first, its key wins.
         let temp = data.join(format!(".{KEY_FILE}.{}", std::process::id()));

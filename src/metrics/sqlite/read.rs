@@ -13,7 +13,9 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::{FILE_NAME, SqliteStore, schema_version};
-use crate::metrics::read::{CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline};
+use crate::metrics::read::{
+    CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals,
+};
 use crate::metrics::{
     Action, ActionKind, Click, DAY, Event, Flag, FlagReason, MetricsError, Millis, Reason, Search,
     Source, View, Vote,
@@ -482,5 +484,28 @@ impl MetricsReader for SqliteReader {
             },
             sink,
         )
+    }
+
+    fn totals(&self) -> Result<Totals, MetricsError> {
+        self.with(|conn| {
+            Ok(conn.query_row(
+                "SELECT (SELECT count(*) FROM searches), (SELECT count(*) FROM clicks),
+                        (SELECT count(*) FROM views), (SELECT count(*) FROM votes),
+                        (SELECT count(*) FROM current_votes), (SELECT count(*) FROM actions),
+                        (SELECT count(*) FROM flags)",
+                [],
+                |r| {
+                    Ok(Totals {
+                        searches: count(r, 0)?,
+                        clicks: count(r, 1)?,
+                        views: count(r, 2)?,
+                        votes: count(r, 3)?,
+                        current_votes: count(r, 4)?,
+                        actions: count(r, 5)?,
+                        flags: count(r, 6)?,
+                    })
+                },
+            )?)
+        })
     }
 }
