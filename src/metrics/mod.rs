@@ -321,7 +321,33 @@ enum Command {
 pub struct Recorder {
     tx: mpsc::Sender<Command>,
     dropped: Arc<AtomicU64>,
-    failed: Arc<AtomicU64>,
+    counts: Arc<WriterCounts>,
+}
+
+/// What the writer thread has done, counted as it goes.
+#[derive(Default)]
+struct WriterCounts {
+    /// Events committed.
+    stored: AtomicU64,
+    /// Events lost to failed commits.
+    failed: AtomicU64,
+    /// Store operations (commits, purges) that failed.
+    errors: AtomicU64,
+}
+
+/// The events a [`Recorder`] has handled since it started (for `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecorderCounts {
+    /// Waiting for the writer now.
+    pub queued: u64,
+    /// Committed to the store.
+    pub stored: u64,
+    /// Dropped because the queue was full.
+    pub dropped: u64,
+    /// Lost to failed commits.
+    pub failed: u64,
+    /// Store operations (commits, purges) that failed.
+    pub errors: u64,
 }
 
 /// The writer thread; [`Writer::stop`] commits what is queued and ends it.
@@ -347,8 +373,8 @@ impl Recorder {
     ) -> (Recorder, Writer) {
         let (tx, mut rx) = mpsc::channel::<Command>(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
-        let failed = Arc::new(AtomicU64::new(0));
-        let failed_in_writer = failed.clone();
+        let counts = Arc::new(WriterCounts::default());
+        let in_writer = counts.clone();
         let thread = std::thread::Builder::new()
             .name("kb-metrics".into())
             .spawn(move || {
@@ -362,7 +388,7 @@ impl Recorder {
                             Err(_) => break,
                         }
                     }
-                    let stop = commit(&mut *store, &mut batch, &failed_in_writer);
+                    let stop = commit(&mut *store, &mut batch, &in_writer);
                     if let Some(keep) = retention
                         && last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY)
                     {
@@ -373,7 +399,10 @@ impl Recorder {
                             Ok(n) => tracing::info!(
                                 "retention: deleted {n} events older than the retention period"
                             ),
-                            Err(e) => tracing::error!("retention: {e}"),
+                            Err(e) => {
+                                in_writer.errors.fetch_add(1, Ordering::Relaxed);
+                                tracing::error!("retention: {e}");
+                            }
                         }
                     }
                     if stop {
@@ -385,7 +414,7 @@ impl Recorder {
         let recorder = Recorder {
             tx: tx.clone(),
             dropped,
-            failed,
+            counts,
         };
         // Purge at start, without waiting for the first event.
         if retention.is_some() {
@@ -432,13 +461,24 @@ impl Recorder {
     pub fn lost(&self) -> (u64, u64) {
         (
             self.dropped.load(Ordering::Relaxed),
-            self.failed.load(Ordering::Relaxed),
+            self.counts.failed.load(Ordering::Relaxed),
         )
+    }
+
+    /// What happened to the events so far, and how many wait.
+    pub fn counts(&self) -> RecorderCounts {
+        RecorderCounts {
+            queued: (self.tx.max_capacity() - self.tx.capacity()) as u64,
+            stored: self.counts.stored.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            failed: self.counts.failed.load(Ordering::Relaxed),
+            errors: self.counts.errors.load(Ordering::Relaxed),
+        }
     }
 }
 
 /// Commits one batch and answers whoever waits on it; true when asked to stop.
-fn commit(store: &mut dyn EventStore, batch: &mut Vec<Command>, failed: &AtomicU64) -> bool {
+fn commit(store: &mut dyn EventStore, batch: &mut Vec<Command>, counts: &WriterCounts) -> bool {
     let mut events = Vec::with_capacity(batch.len());
     let mut acks = Vec::new();
     let mut flushes = Vec::new();
@@ -459,9 +499,19 @@ fn commit(store: &mut dyn EventStore, batch: &mut Vec<Command>, failed: &AtomicU
     } else {
         store.append(&events)
     };
-    if let Err(e) = &result {
-        failed.fetch_add(events.len() as u64, Ordering::Relaxed);
-        tracing::error!("cannot record {} events: {e}", events.len());
+    match &result {
+        Ok(()) => {
+            counts
+                .stored
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
+        }
+        Err(e) => {
+            counts
+                .failed
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
+            counts.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("cannot record {} events: {e}", events.len());
+        }
     }
     let answer = result.map_err(|e| e.to_string());
     for ack in acks {
