@@ -91,11 +91,6 @@ pub mod planted {
     pub const AGENT_NO_RESULTS: &str = "escalation matrix tier three";
 }
 
-/// Commits `dir` (a copy of the sample articles) to a new git repository with a history
-/// relative to `now`: everything imported 400 days ago, refreshed 40 days ago except the
-/// planted stale and review-due articles, and the English refunds article changed after its
-/// Chinese translation. As writers do, each change sets front matter `updated` (where the
-/// article has it) to the day of the commit.
 /// git in `dir` as a writer (a fixed identity), with no user or system configuration.
 pub fn writer_git(dir: &Path) -> Command {
     let mut cmd = Command::new("git");
@@ -122,6 +117,11 @@ pub fn run_git(mut cmd: Command, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Commits `dir` (a copy of the sample articles) to a new git repository with a history
+/// relative to `now`: everything imported 400 days ago, refreshed 40 days ago except the
+/// planted stale and review-due articles, and the English refunds article changed after its
+/// Chinese translation. As writers do, each change sets front matter `updated` (where the
+/// article has it) to the day of the commit.
 pub fn git_history(dir: &Path, now: Millis) {
     let git = |args: &[&str], days_ago: i64| {
         let date = format!("@{} +0000", (now - days_ago * DAY) / 1000);
