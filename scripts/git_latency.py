@@ -38,6 +38,20 @@ def git(cwd, *args):
     subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, stdout=subprocess.DEVNULL)
 
 
+def make_remote(tmp, src):
+    """A bare repository in `tmp` whose main branch holds the articles in `src`, and a working
+    clone of it: (the clone's folder, the remote's file:// URL)."""
+    work = os.path.join(tmp, "work")
+    shutil.copytree(src, work, ignore=shutil.ignore_patterns(".git"))
+    git(tmp, "init", "--quiet", "--bare", "-b", "main", "remote.git")
+    git(work, "init", "--quiet", "-b", "main")
+    git(work, "add", "--all")
+    git(work, "commit", "--quiet", "-m", "The articles")
+    remote = "file://" + os.path.join(tmp, "remote.git")
+    git(work, "push", "--quiet", remote, "main")
+    return work, remote
+
+
 def hook(base, body):
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(base + "/api/hooks/git", data=body, method="POST", headers={
@@ -55,14 +69,7 @@ def measure(kb, name, src, article, pushes, replicas):
     tmp = tempfile.mkdtemp(prefix="kb-git-")
     procs = []
     try:
-        work = os.path.join(tmp, "work")
-        shutil.copytree(src, work, ignore=shutil.ignore_patterns(".git"))
-        git(tmp, "init", "--quiet", "--bare", "-b", "main", "remote.git")
-        git(work, "init", "--quiet", "-b", "main")
-        git(work, "add", "--all")
-        git(work, "commit", "--quiet", "-m", "The articles")
-        remote = "file://" + os.path.join(tmp, "remote.git")
-        git(work, "push", "--quiet", remote, "main")
+        work, remote = make_remote(tmp, src)
         bases = []
         for i in range(replicas):
             home = os.path.join(tmp, f"replica{i}")

@@ -29,7 +29,7 @@ import threading
 import time
 import urllib.parse
 
-from git_latency import SECRET, git
+from git_latency import SECRET, git, make_remote
 from live_latency import ROOT, free_port, get, kb_binary, wait_healthy
 
 REPLICAS = ["10.0.0.11:8080", "10.0.0.12:8080", "10.0.0.13:8080"]
@@ -128,14 +128,7 @@ def main():
     os.chmod(tmp, 0o755)  # nginx's workers (nobody) write their temporary files in it
     procs = []
     try:
-        work = os.path.join(tmp, "work")
-        shutil.copytree(os.path.join(ROOT, "articles"), work)
-        git(tmp, "init", "--quiet", "--bare", "-b", "main", "remote.git")
-        git(work, "init", "--quiet", "-b", "main")
-        git(work, "add", "--all")
-        git(work, "commit", "--quiet", "-m", "The articles")
-        remote = "file://" + os.path.join(tmp, "remote.git")
-        git(work, "push", "--quiet", remote, "main")
+        work, remote = make_remote(tmp, os.path.join(ROOT, "articles"))
 
         ports = [free_port() for _ in REPLICAS]
         for i, port in enumerate(ports):
