@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use deadpool_postgres::Transaction;
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 use tokio_postgres::config::SslMode;
@@ -429,12 +429,12 @@ impl Postgres {
         source.events_since(Millis::MIN, &mut |event| {
             chunk.push(event);
             if chunk.len() == CHUNK {
-                self.block_on(insert(&tx, &chunk))?;
+                self.block_on(write(&tx, BatchId::random(), &chunk))?;
                 chunk.clear();
             }
             Ok(())
         })?;
-        self.block_on(insert(&tx, &chunk))?;
+        self.block_on(write(&tx, BatchId::random(), &chunk))?;
         let copied = self.block_on(read::totals(&*tx))?;
         let expected = source.totals()?;
         if copied != expected {
@@ -458,27 +458,14 @@ pub struct PgStore {
 impl EventStore for PgStore {
     fn append_batch(&mut self, id: BatchId, events: &[Event]) -> Result<(), MetricsError> {
         let prune = self.pruned.is_none_or(|t| t.elapsed() >= PRUNE_EVERY);
-        let name = id.0.to_be_bytes();
         self.pg.run(async |c| {
+            // When the name is taken, the batch was committed by an earlier attempt whose
+            // answer was lost, and this one stored nothing.
             let write = async {
-                let tx = c.transaction().await?;
-                // The name first, the events in the same flight: when the name is taken, the
-                // batch was committed by an earlier attempt whose answer was lost, and the
-                // transaction stores nothing.
-                let named = async {
-                    let statement = tx
-                        .prepare_cached("INSERT INTO kb_batches (id) VALUES ($1)")
-                        .await?;
-                    tx.execute(&statement, &[&name.as_slice()]).await
-                };
-                let (named, inserted) = tokio::join!(named, insert(&tx, events));
-                match named {
-                    Err(e) if is_batch_name_taken(&e) => return Ok(()),
-                    Err(e) => return Err(e.into()),
-                    Ok(_) => inserted?,
+                match write(&*c, id, events).await {
+                    Err(MetricsError::Postgres(e)) if is_batch_name_taken(&e) => Ok(()),
+                    other => other,
                 }
-                tx.commit().await?;
-                Ok::<(), MetricsError>(())
             };
             match tokio::time::timeout(WRITE_TIMEOUT, write).await {
                 Ok(r) => r,
@@ -524,8 +511,14 @@ fn opt_text(s: &Option<String>) -> Option<String> {
     s.as_deref().map(text)
 }
 
-/// Inserts `events` in the open transaction: one statement per table that has any.
-async fn insert(tx: &Transaction<'_>, events: &[Event]) -> Result<(), MetricsError> {
+/// Stores `events` under the batch name `name` ([`WRITE`]): committed at once on a
+/// connection, or part of the transaction `client` is in.
+async fn write(
+    client: &impl GenericClient,
+    name: BatchId,
+    events: &[Event],
+) -> Result<(), MetricsError> {
+    let name = name.0.to_be_bytes();
     #[derive(Default)]
     struct Searches {
         id: Vec<String>,
@@ -646,16 +639,8 @@ async fn insert(tx: &Transaction<'_>, events: &[Event]) -> Result<(), MetricsErr
             }
         }
     }
-    // Each statement prepared once per connection, and all sent at once (pipelined): one
-    // round trip for the batch however many tables it touches.
-    let run = async |sql: &str, params: &[&(dyn ToSql + Sync)], any: bool| {
-        if any {
-            let statement = tx.prepare_cached(sql).await?;
-            tx.execute(&statement, params).await?;
-        }
-        Ok::<(), MetricsError>(())
-    };
-    let s_params: [&(dyn ToSql + Sync); 11] = [
+    let params: [&(dyn ToSql + Sync); 39] = [
+        &name.as_slice(),
         &s.id,
         &s.at,
         &s.visitor,
@@ -667,19 +652,21 @@ async fn insert(tx: &Transaction<'_>, events: &[Event]) -> Result<(), MetricsErr
         &s.results,
         &s.partial,
         &s.ui,
-    ];
-    let c_params: [&(dyn ToSql + Sync); 5] =
-        [&c.at, &c.visitor, &c.search_id, &c.path, &c.position];
-    let v_params: [&(dyn ToSql + Sync); 4] = [&v.at, &v.visitor, &v.path, &v.search_id];
-    let vo_params: [&(dyn ToSql + Sync); 6] = [
+        &c.at,
+        &c.visitor,
+        &c.search_id,
+        &c.path,
+        &c.position,
+        &v.at,
+        &v.visitor,
+        &v.path,
+        &v.search_id,
         &vo.at,
         &vo.visitor,
         &vo.path,
         &vo.helpful,
         &vo.reason,
         &vo.comment,
-    ];
-    let a_params: [&(dyn ToSql + Sync); 7] = [
         &a.at,
         &a.visitor,
         &a.kind,
@@ -687,73 +674,69 @@ async fn insert(tx: &Transaction<'_>, events: &[Event]) -> Result<(), MetricsErr
         &a.query,
         &a.search_id,
         &a.source,
+        &f.at,
+        &f.visitor,
+        &f.path,
+        &f.reason,
+        &f.note,
     ];
-    let f_params: [&(dyn ToSql + Sync); 5] = [&f.at, &f.visitor, &f.path, &f.reason, &f.note];
-    tokio::try_join!(
-        run(
-            "INSERT INTO searches
-                 (search_id, at, visitor, query, normalized, lang, total, source, results, partial, ui)
-               SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
-                                    $6::text[], $7::int8[], $8::text[], $9::text[], $10::bool[],
-                                    $11::text[])
-               ON CONFLICT (search_id) DO NOTHING",
-            &s_params,
-            !s.at.is_empty(),
-        ),
-        run(
-            "INSERT INTO clicks (at, visitor, search_id, path, position)
-               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[])",
-            &c_params,
-            !c.at.is_empty(),
-        ),
-        run(
-            "INSERT INTO views (at, visitor, path, search_id)
-               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[])",
-            &v_params,
-            !v.at.is_empty(),
-        ),
-        // The history, then the vote that counts: per visitor and article the batch's latest
-        // (ties to the later one, as in SQLite), each vote without a visitor on its own. An
-        // older vote arriving late does not replace a newer one.
-        run(
-            "WITH new AS (
-                   INSERT INTO votes (at, visitor, path, helpful, reason, comment)
-                   SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::bool[],
-                                        $5::text[], $6::text[])
-                   RETURNING id, at, visitor, path, helpful, reason, comment
-               ), latest AS (
-                   SELECT DISTINCT ON (visitor, path) * FROM new WHERE visitor IS NOT NULL
-                    ORDER BY visitor, path, at DESC, id DESC
-               )
-               INSERT INTO current_votes (visitor, path, vote_id, at, helpful, reason, comment)
-               SELECT visitor, path, id, at, helpful, reason, comment FROM latest
-               UNION ALL
-               SELECT visitor, path, id, at, helpful, reason, comment FROM new
-                WHERE visitor IS NULL
-               ORDER BY 1, 2
-               ON CONFLICT (visitor, path) DO UPDATE SET
-                 vote_id = excluded.vote_id, at = excluded.at, helpful = excluded.helpful,
-                 reason = excluded.reason, comment = excluded.comment
-               WHERE excluded.at >= current_votes.at",
-            &vo_params,
-            !vo.at.is_empty(),
-        ),
-        run(
-            "INSERT INTO actions (at, visitor, kind, path, query, search_id, source)
-               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                    $6::text[], $7::text[])",
-            &a_params,
-            !a.at.is_empty(),
-        ),
-        run(
-            "INSERT INTO flags (at, visitor, path, reason, note)
-               SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[])",
-            &f_params,
-            !f.at.is_empty(),
-        ),
-    )?;
+    let statement = client.prepare_cached(WRITE).await?;
+    client.execute(&statement, &params).await?;
     Ok(())
 }
+
+/// A whole batch as one statement, one transaction on its own: its name, then one multi-row
+/// insert per table (a table without rows in the batch gets empty arrays). One round trip,
+/// prepared once per connection.
+///
+/// Current votes: per visitor and article the batch's latest (ties to the later one, as in
+/// SQLite), each vote without a visitor on its own, in (visitor, article) order so that
+/// concurrent replicas lock rows in one order; an older vote arriving late does not replace a
+/// newer one.
+const WRITE: &str = "
+    WITH batch AS (
+        INSERT INTO kb_batches (id) VALUES ($1)
+    ), s AS (
+        INSERT INTO searches
+            (search_id, at, visitor, query, normalized, lang, total, source, results, partial, ui)
+        SELECT * FROM unnest($2::text[], $3::int8[], $4::text[], $5::text[], $6::text[],
+                             $7::text[], $8::int8[], $9::text[], $10::text[], $11::bool[],
+                             $12::text[])
+        ON CONFLICT (search_id) DO NOTHING
+    ), c AS (
+        INSERT INTO clicks (at, visitor, search_id, path, position)
+        SELECT * FROM unnest($13::int8[], $14::text[], $15::text[], $16::text[], $17::int8[])
+    ), v AS (
+        INSERT INTO views (at, visitor, path, search_id)
+        SELECT * FROM unnest($18::int8[], $19::text[], $20::text[], $21::text[])
+    ), new_votes AS (
+        INSERT INTO votes (at, visitor, path, helpful, reason, comment)
+        SELECT * FROM unnest($22::int8[], $23::text[], $24::text[], $25::bool[],
+                             $26::text[], $27::text[])
+        RETURNING id, at, visitor, path, helpful, reason, comment
+    ), latest AS (
+        SELECT DISTINCT ON (visitor, path) * FROM new_votes WHERE visitor IS NOT NULL
+         ORDER BY visitor, path, at DESC, id DESC
+    ), current AS (
+        INSERT INTO current_votes (visitor, path, vote_id, at, helpful, reason, comment)
+        SELECT visitor, path, id, at, helpful, reason, comment FROM latest
+        UNION ALL
+        SELECT visitor, path, id, at, helpful, reason, comment FROM new_votes
+         WHERE visitor IS NULL
+        ORDER BY 1, 2
+        ON CONFLICT (visitor, path) DO UPDATE SET
+          vote_id = excluded.vote_id, at = excluded.at, helpful = excluded.helpful,
+          reason = excluded.reason, comment = excluded.comment
+        WHERE excluded.at >= current_votes.at
+    ), a AS (
+        INSERT INTO actions (at, visitor, kind, path, query, search_id, source)
+        SELECT * FROM unnest($28::int8[], $29::text[], $30::text[], $31::text[], $32::text[],
+                             $33::text[], $34::text[])
+    ), f AS (
+        INSERT INTO flags (at, visitor, path, reason, note)
+        SELECT * FROM unnest($35::int8[], $36::text[], $37::text[], $38::text[], $39::text[])
+    )
+    SELECT 1";
 
 fn is_batch_name_taken(e: &tokio_postgres::Error) -> bool {
     e.as_db_error().is_some_and(|db| {
