@@ -42,6 +42,27 @@ def get(url):
         return r.status, r.read()
 
 
+def wait_healthy(base, within):
+    """Waits until the server at `base` answers /healthz with 200; exits after `within` s."""
+    t0 = time.time()
+    while True:
+        try:
+            if get(base + "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.time() - t0 > within:
+            sys.exit(f"{base} did not start")
+        time.sleep(0.05)
+
+
+def percentiles(values):
+    """p50, p90 and the maximum."""
+    values = sorted(values)
+    p = lambda q: values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return p(0.5), p(0.9), values[-1]
+
+
 def measure(kb, name, src, article, saves):
     tmp = tempfile.mkdtemp(prefix="kb-live-")
     try:
@@ -53,16 +74,7 @@ def measure(kb, name, src, article, saves):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            t0 = time.time()
-            while True:
-                try:
-                    if get(base + "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.time() - t0 > 300:
-                    sys.exit("server did not start")
-                time.sleep(0.05)
+            wait_healthy(base, 300)
             time.sleep(0.5)
             target = os.path.join(articles, *article.split("/"))
             original = open(target, encoding="utf-8").read()
@@ -88,10 +100,17 @@ def measure(kb, name, src, article, saves):
             proc.wait()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(round(q * (len(latencies) - 1))))]
-    print(f"{name}: save to searchable over {saves} saves: p50 {p(0.5):.0f} ms, p90 {p(0.9):.0f} ms, "
-          f"max {latencies[-1]:.0f} ms   [target < 1000 ms]", flush=True)
+    p50, p90, worst = percentiles(latencies)
+    print(f"{name}: save to searchable over {saves} saves: p50 {p50:.0f} ms, p90 {p90:.0f} ms, "
+          f"max {worst:.0f} ms   [target < 1000 ms]", flush=True)
+
+
+def kb_binary(given):
+    """The kb binary given, else a release build of this checkout (built now)."""
+    if given:
+        return os.path.abspath(given)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, "target", "release", "kb")
 
 
 def main():
@@ -99,11 +118,7 @@ def main():
     ap.add_argument("--kb")
     ap.add_argument("--saves", type=int, default=20)
     args = ap.parse_args()
-    if args.kb:
-        kb = os.path.abspath(args.kb)
-    else:
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-        kb = os.path.join(ROOT, "target", "release", "kb")
+    kb = kb_binary(args.kb)
     for name, (src, article) in FOLDERS.items():
         if os.path.isdir(src):
             measure(kb, name, src, article, args.saves)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod index;
 pub mod metrics;
+pub mod remote;
 pub mod report;
 pub mod search;
 pub mod watch;

@@ -11,13 +11,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KB_LOG")
-                .unwrap_or_else(|_| "kb=info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logs(cli.log_format);
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match &cli.command {
         cli::Command::Serve(args) => done(cli::serve::run(args)),
@@ -45,6 +39,29 @@ fn main() -> ExitCode {
         eprintln!("kb: error: {}", message(&e));
         ExitCode::from(2)
     })
+}
+
+/// Logs to standard error, filtered by `KB_LOG` (default: kb's own at `info`): text, or
+/// JSON lines for a log collector. Colour codes only on a terminal, so a file or a journal
+/// never holds them (and never with `NO_COLOR`).
+fn logs(format: cli::LogFormat) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KB_LOG")
+        .unwrap_or_else(|_| "kb=info,tower_http=warn".into());
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        cli::LogFormat::Text => builder.with_ansi(colour).init(),
+        cli::LogFormat::Json => builder
+            .json()
+            .with_ansi(false)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 /// An error and its causes on one line, each cause once: kb's errors already say their

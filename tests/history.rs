@@ -91,6 +91,32 @@ pub mod planted {
     pub const AGENT_NO_RESULTS: &str = "escalation matrix tier three";
 }
 
+/// git in `dir` as a writer (a fixed identity), with no user or system configuration.
+pub fn writer_git(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .env("GIT_AUTHOR_NAME", "Writer")
+        .env("GIT_AUTHOR_EMAIL", "writer@example.com")
+        .env("GIT_COMMITTER_NAME", "Writer")
+        .env("GIT_COMMITTER_EMAIL", "writer@example.com")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    cmd
+}
+
+/// Runs `cmd` with `args` and returns what it printed; panics when it fails.
+#[track_caller]
+pub fn run_git(mut cmd: Command, args: &[&str]) -> String {
+    let out = cmd.args(args).output().expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Commits `dir` (a copy of the sample articles) to a new git repository with a history
 /// relative to `now`: everything imported 400 days ago, refreshed 40 days ago except the
 /// planted stale and review-due articles, and the English refunds article changed after its
@@ -99,24 +125,10 @@ pub mod planted {
 pub fn git_history(dir: &Path, now: Millis) {
     let git = |args: &[&str], days_ago: i64| {
         let date = format!("@{} +0000", (now - days_ago * DAY) / 1000);
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_AUTHOR_NAME", "Writer")
-            .env("GIT_AUTHOR_EMAIL", "writer@example.com")
-            .env("GIT_COMMITTER_NAME", "Writer")
-            .env("GIT_COMMITTER_EMAIL", "writer@example.com")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .expect("git is installed");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut cmd = writer_git(dir);
+        cmd.env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        run_git(cmd, args);
     };
     let touch = |path: &str, days_ago: i64| {
         let p = dir.join(path);

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::monitoring::{scrape, value};
 use crate::util::{BROWSER, Backend, Dir, Server, exported, wait_for};
 use kb::metrics::postgres::cluster::Cluster;
 
@@ -217,9 +218,30 @@ fn a_database_restart_loses_nothing_acknowledged_and_blocks_no_search() {
     let dir = Dir::fixture("help-center");
     let server = Server::start_with_env(
         &dir,
-        &["--no-watch", "--trust-proxy", "127.0.0.1"],
+        &[
+            "--no-watch",
+            "--trust-proxy",
+            "127.0.0.1",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ],
         &[("KB_DATABASE_URL", database.url.as_str())],
     );
+    // Polls /metrics until `done` holds of it (the writer publishes its backlog as it goes).
+    let metrics_until = |what: &str, done: &dyn Fn(&str) -> bool| {
+        let started = Instant::now();
+        loop {
+            let text = scrape(&server);
+            if done(&text) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "/metrics never showed {what}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
     let (_, cookie) = server.new_visitor();
     let vote = |helpful: bool| {
         server.post(
@@ -253,6 +275,10 @@ fn a_database_restart_loses_nothing_acknowledged_and_blocks_no_search() {
     let refused = vote(false);
     assert_eq!(refused.status, 503, "{}", refused.body);
     assert!(refused.body.contains("try again"), "{}", refused.body);
+    // An operator sees the outage: events waiting, database errors.
+    metrics_until("the outage", &|text| {
+        value(text, "kb_events_queued") >= 5.0 && value(text, "kb_database_errors_total") >= 1.0
+    });
 
     cluster.start_again().unwrap();
     let started = Instant::now();
@@ -303,6 +329,9 @@ fn a_database_restart_loses_nothing_acknowledged_and_blocks_no_search() {
     );
     let health: Value = serde_json::from_str(&server.get("/healthz").1).unwrap();
     assert_eq!(health["events_lost"], 0, "{health}");
+    metrics_until("the backlog stored", &|text| {
+        value(text, "kb_events_queued") == 0.0 && value(text, "kb_events_stored_total") >= 7.0
+    });
 }
 
 #[test]

@@ -284,7 +284,10 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(i) = line.find("listening on http://") {
-                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
+                    // The address ends the text line, or the JSON string.
+                    let rest = &line[i + "listening on ".len()..];
+                    let end = rest.find(['"', ' ']).unwrap_or(rest.len());
+                    let _ = tx.send(rest[..end].trim().to_string());
                 }
                 sink.lock().unwrap().push_str(&line);
                 sink.lock().unwrap().push('\n');

@@ -22,12 +22,30 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines are written to standard error: text for people, or one JSON object per
+    /// line for a log collector. Colours only when standard error is a terminal.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        env = "KB_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build or refresh the index, then serve the help center and its API.
-    Serve(ServeArgs),
+    #[command(after_help = SERVE_ENVIRONMENT)]
+    Serve(Box<ServeArgs>),
     /// Build or refresh the index and print what changed.
     Index(IndexArgs),
     /// Search from the terminal.
@@ -48,10 +66,15 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Folders {
     /// Folder of Markdown articles.
-    #[arg(long, value_name = "DIR", default_value = "articles")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "KB_ARTICLES",
+        default_value = "articles"
+    )]
     pub articles: PathBuf,
     /// Folder of the search index (derived data: safe to delete).
-    #[arg(long, value_name = "DIR", default_value = "index")]
+    #[arg(long, value_name = "DIR", env = "KB_INDEX", default_value = "index")]
     pub index: PathBuf,
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -73,6 +96,21 @@ impl LimitArgs {
             max_article_size: self.max_article_size,
         }
     }
+}
+
+/// How often to pull a git remote: `30s`, `5m`, `1h 30m` (humantime's units); `0` for
+/// never (hooks only). Less than a second is refused: it would keep git busy for nothing.
+fn parse_every(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let every = humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration such as 30s, 5m or 1h: {e}"))?;
+    if !every.is_zero() && every < std::time::Duration::from_secs(1) {
+        return Err(format!("{text:?} is too often: pull at most once a second"));
+    }
+    Ok(every)
 }
 
 /// A size in bytes: `1048576`, `512KiB`, `2MiB`, `1MB`, `1.5 MiB` (k, K, KB, KiB … all
@@ -107,15 +145,29 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// What `kb serve --help` says of the settings that are only environment variables.
+const SERVE_ENVIRONMENT: &str = "\
+Every option can also be set by its KB_* environment variable. Secrets are only read from the
+environment (keep them out of the process list):
+  KB_ADMIN_TOKEN           the admin routes' token (/admin/report, /api/report, /metrics), 32+ characters
+  KB_VISITOR_KEY           the key that signs visitor ids, shared by replicas, 32+ characters
+  KB_GIT_WEBHOOK_SECRET    signs the git host's hooks to /api/hooks/git, 16+ characters
+  KB_LOG                   which logs to write, e.g. kb=debug (default kb=info,tower_http=warn)";
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub folders: Folders,
     /// Folder of page templates; files there replace the built-in ones of the same name.
-    #[arg(long, value_name = "DIR", default_value = "templates")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "KB_TEMPLATES",
+        default_value = "templates"
+    )]
     pub templates: PathBuf,
     /// Folder of data that cannot be rebuilt (metrics, votes).
-    #[arg(long, value_name = "DIR", default_value = "data")]
+    #[arg(long, value_name = "DIR", env = "KB_DATA", default_value = "data")]
     pub data: PathBuf,
     /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
     /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
@@ -127,30 +179,57 @@ pub struct ServeArgs {
     )]
     pub database: Option<String>,
     /// Delete recorded events older than this many days (0 or unset: keep them all).
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", env = "KB_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
     /// Address to listen on.
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        env = "KB_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
     pub addr: String,
+    /// A second address serving only GET /metrics, to whoever reaches it: an internal
+    /// address for the scraper (on the main address /metrics needs KB_ADMIN_TOKEN).
+    #[arg(long, value_name = "HOST:PORT", env = "KB_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// Public URL of the help center, for absolute links (the same `KB_BASE_URL` serves
     /// `kb link`).
     #[arg(long, value_name = "URL", env = "KB_BASE_URL")]
     pub base_url: Option<String>,
-    /// Do not re-index articles when their files change.
-    #[arg(long)]
+    /// Do not re-index articles when their files change (nor reload open pages).
+    #[arg(long, env = "KB_NO_WATCH")]
     pub no_watch: bool,
     /// Include draft articles (for writers previewing their work).
-    #[arg(long)]
+    #[arg(long, env = "KB_DRAFTS")]
     pub drafts: bool,
+    /// Clone the articles from this git repository into --articles (or fetch, if it is
+    /// already a clone of it) and follow its branch: https://, ssh://, file:// URLs,
+    /// user@host:path. Signed hooks to /api/hooks/git pull at once (KB_GIT_WEBHOOK_SECRET).
+    #[arg(long = "git", value_name = "URL", env = "KB_GIT")]
+    pub git: Option<String>,
+    /// The branch to follow (default: the remote's default branch, or the one the clone is
+    /// on).
+    #[arg(long, value_name = "BRANCH", env = "KB_GIT_BRANCH", requires = "git")]
+    pub git_branch: Option<String>,
+    /// How often to pull the branch: 30s, 5m, 1h (0: only on signed hooks).
+    #[arg(long, value_name = "DURATION", env = "KB_GIT_EVERY", default_value = "5m",
+          value_parser = parse_every)]
+    pub git_every: std::time::Duration,
     /// The help center's name in page titles and the header (default: "Help Center", in
     /// the reader's language).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "KB_SITE_NAME")]
     pub site_name: Option<String>,
     /// Where "Contact support" links go.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "KB_CONTACT_URL")]
     pub contact_url: Option<String>,
     /// Another site allowed to call the API from a browser (repeatable).
-    #[arg(long = "cors-origin", value_name = "URL")]
+    #[arg(
+        long = "cors-origin",
+        value_name = "URL",
+        env = "KB_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
     /// A reverse proxy (address or network, repeatable) whose X-Forwarded-For and
     /// X-Forwarded-Proto are believed; without one those headers are ignored.
@@ -324,7 +403,12 @@ pub enum ExportFormat {
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Folder of Markdown articles.
-    #[arg(long, value_name = "DIR", default_value = "articles")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "KB_ARTICLES",
+        default_value = "articles"
+    )]
     pub articles: PathBuf,
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -333,6 +417,47 @@ pub struct CheckArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_flag_of_serve_has_an_environment_variable() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        cli.build();
+        let serve = cli.find_subcommand("serve").unwrap();
+        let mut help = Vec::new();
+        serve.clone().write_long_help(&mut help).unwrap();
+        let help = String::from_utf8(help).unwrap();
+        let mut names = std::collections::HashSet::new();
+        for arg in serve.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            let env = arg
+                .get_env()
+                .unwrap_or_else(|| panic!("`kb serve --{id}` has no KB_* environment variable"));
+            let env = env.to_str().unwrap();
+            assert!(env.starts_with("KB_"), "--{id}: {env}");
+            assert!(names.insert(env.to_string()), "{env} twice");
+            assert!(
+                help.contains(&format!("[env: {env}")),
+                "{env} not in --help"
+            );
+        }
+        assert!(names.contains("KB_GIT") && names.contains("KB_LOG_FORMAT"));
+    }
+
+    #[test]
+    fn git_intervals_take_units() {
+        use std::time::Duration;
+        assert_eq!(parse_every("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_every("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_every("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_every("0"), Ok(Duration::ZERO));
+        for bad in ["", "5", "soon", "10ms", "-1s"] {
+            assert!(parse_every(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes_take_units() {

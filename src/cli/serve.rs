@@ -1,7 +1,8 @@
 //! `kb serve`: index the articles, serve the help center and its API, and re-index what
-//! writers save, until stopped.
+//! writers save (or, with `--git`, what the followed branch brings), until stopped.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
@@ -11,6 +12,7 @@ use super::database::ServerMetrics;
 use kb::error::Escaped;
 use kb::index::{SearchIndex, writer};
 use kb::metrics::{DAY, Recorder};
+use kb::remote::{self, Follower, GitUrl, Opened, Repo};
 use kb::search::{Engine, Ranking};
 use kb::watch;
 use kb::web::client::TrustedProxies;
@@ -18,23 +20,35 @@ use kb::web::security::FrameAncestors;
 use kb::web::visitor::VisitorKey;
 use kb::web::{self, AppState, WebConfig};
 
+/// How long, once the server has stopped, work still running in the background (a git
+/// fetch) may delay the exit.
+const EXIT_GRACE: Duration = Duration::from_secs(5);
+
 pub fn run(args: &ServeArgs) -> Result<()> {
     // The database is opened before the server's runtime starts: its client blocks.
     let metrics = ServerMetrics::open(&args.data, args.database.as_deref())?;
     let security = Security::of(args, &metrics)?;
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(serve(args.clone(), security, metrics))
+        .build()?;
+    let result = runtime.block_on(serve(args.clone(), security, metrics));
+    runtime.shutdown_timeout(EXIT_GRACE);
+    result
+}
+
+async fn bind(addr: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}; is another server using it?"))
 }
 
 async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> Result<()> {
-    let listener = TcpListener::bind(&args.addr).await.with_context(|| {
-        format!(
-            "cannot listen on {}; is another server using it?",
-            args.addr
-        )
-    })?;
+    let git = GitSettings::of(&args)?;
+    let listener = bind(&args.addr).await?;
+    let metrics_listener = match &args.metrics_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let retention = args
         .retention_days
         .filter(|&d| d > 0)
@@ -56,22 +70,36 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
                 trusted_proxies: security.trusted_proxies,
                 frame_ancestors: security.frame_ancestors,
                 limits: args.folders.limits.limits(),
+                git_webhook_secret: git.as_ref().and_then(|g| g.secret.clone()),
             },
             recorder,
         )
         .with_metrics(metrics.reader),
     );
     tracing::info!("listening on http://{}", listener.local_addr()?);
+    if let Some(l) = &metrics_listener {
+        tracing::info!("metrics on http://{}/metrics", l.local_addr()?);
+    }
     tokio::spawn(refresh_popular(state.clone()));
 
-    // Index in the background: the server answers 503 until the index is ready. Then, unless
-    // --no-watch, a thread re-indexes whenever articles change on disk.
+    // Clone or pull (with --git), then index, in the background: the server answers 503
+    // until the index is ready. Then a thread re-indexes after each pull that brings a new
+    // commit, or else (unless --no-watch) whenever articles change on disk.
     let (fatal_tx, fatal_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
     let ready = state.clone();
     let folders = args.folders.clone();
     let watching = !args.no_watch;
+    let runtime = tokio::runtime::Handle::current();
     let indexing = tokio::task::spawn_blocking(move || {
         let result = (|| -> Result<Option<LiveIndex>> {
+            let follower = match git {
+                Some(git) => {
+                    let follower = git.open(&folders.articles)?;
+                    ready.set_git(follower.clone());
+                    Some((follower, git.every))
+                }
+                None => None,
+            };
             let idx = Arc::new(SearchIndex::open_or_create(&folders.index)?);
             if let Some(why) = &idx.fresh {
                 tracing::info!(
@@ -89,6 +117,14 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
             // Load jieba's dictionary and the other tables now, not on the first query.
             kb::analysis::warm_up();
             ready.set_ready(Engine::new(idx.clone(), Ranking::from_env()));
+            if let Some((follower, every)) = follower {
+                let reindexer = live(idx, w, ready, folders.articles, limits, false)?;
+                let signal = reindexer.signal.clone();
+                let task = runtime.spawn(follower.run(every, move |_| {
+                    let _ = signal.send(());
+                }));
+                return Ok(Some(LiveIndex::Following(reindexer, task)));
+            }
             if !watching {
                 return Ok(Some(LiveIndex::Still(w)));
             }
@@ -98,6 +134,7 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
                 ready,
                 folders.articles,
                 limits,
+                true,
             )?)))
         })();
         match result {
@@ -111,6 +148,7 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
     });
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<anyhow::Error>();
+    let (stopped_tx, stopped) = tokio::sync::watch::channel(false);
     let stopping = state.clone();
     let shutdown = async move {
         tokio::select! {
@@ -119,21 +157,126 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
         }
         // Open pages' live streams never end by themselves.
         stopping.stop_streams();
+        let _ = stopped_tx.send(true);
     };
     let limits = web::server::Limits {
         max_connections: args.max_connections,
         ..Default::default()
     };
+    let metrics_server = metrics_listener.map(|l| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(web::server::serve(
+            l,
+            web::monitoring::internal_app(state.clone()),
+            web::server::Limits::default(),
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            },
+        ))
+    });
     web::server::serve(listener, web::app(state), limits, shutdown).await;
-    // Commit the events still queued, then stop watching and release the index (and its
-    // lock).
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
+    // Commit the events still queued, then stop following and watching, and release the
+    // index (and its lock).
     tokio::task::spawn_blocking(move || metrics_writer.stop()).await?;
-    if let Ok(Some(live)) = indexing.await {
+    if let Ok(Some(mut live)) = indexing.await {
+        // The follower holds a sender of the re-indexer's signal: it goes first.
+        if let LiveIndex::Following(_, task) = &mut live {
+            task.abort();
+            let _ = task.await;
+        }
         tokio::task::spawn_blocking(move || live.stop()).await?;
     }
     match stop_rx.await {
+        Ok(e) if e.is::<remote::RemoteError>() => Err(e.context("cannot get the articles")),
         Ok(e) => Err(e.context("cannot build the index")),
         Err(_) => Ok(()),
+    }
+}
+
+/// What `--git` asks for, checked before the server starts.
+struct GitSettings {
+    url: GitUrl,
+    branch: Option<String>,
+    /// `None`: only on hooks.
+    every: Option<Duration>,
+    /// `KB_GIT_WEBHOOK_SECRET`.
+    secret: Option<String>,
+}
+
+/// The shortest webhook secret accepted.
+const MIN_WEBHOOK_SECRET: usize = 16;
+
+impl GitSettings {
+    fn of(args: &ServeArgs) -> Result<Option<GitSettings>> {
+        let secret = std::env::var("KB_GIT_WEBHOOK_SECRET")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let Some(url) = &args.git else {
+            if secret.is_some() {
+                tracing::warn!(
+                    "KB_GIT_WEBHOOK_SECRET is set without --git: there is nothing to pull, so /api/hooks/git stays off"
+                );
+            }
+            return Ok(None);
+        };
+        let url = GitUrl::parse(url)?;
+        if let Some(branch) = &args.git_branch {
+            remote::check_branch(branch)?;
+        }
+        if let Some(s) = &secret
+            && s.chars().count() < MIN_WEBHOOK_SECRET
+        {
+            bail!(
+                "KB_GIT_WEBHOOK_SECRET is {} characters long: use {MIN_WEBHOOK_SECRET} random characters or more, e.g. `openssl rand -hex 32`",
+                s.chars().count()
+            );
+        }
+        let every = (!args.git_every.is_zero()).then_some(args.git_every);
+        if every.is_none() && secret.is_none() {
+            bail!(
+                "`--git-every 0` pulls only on signed hooks, but KB_GIT_WEBHOOK_SECRET is not set: nothing would ever pull; set both, or an interval"
+            );
+        }
+        Ok(Some(GitSettings {
+            url,
+            branch: args.git_branch.clone(),
+            every,
+            secret,
+        }))
+    }
+
+    /// Clones the remote into `dir`, or pulls it if `dir` is already a clone of it (a pull
+    /// that fails leaves the clone as it is, to be served).
+    fn open(&self, dir: &std::path::Path) -> Result<Arc<Follower>> {
+        let (repo, opened) = Repo::open_or_clone(dir, self.url.clone(), self.branch.as_deref())?;
+        let follower = Follower::new(repo);
+        match opened {
+            Opened::Cloned => follower.cloned(),
+            Opened::Existing => {
+                let _ = follower.pull_now();
+            }
+        }
+        let status = follower.status();
+        tracing::info!(
+            "articles from {} (`{}` at {}), pulled {}{}",
+            self.url,
+            status.branch,
+            status.commit.as_ref().map_or("no commit", |c| c.short()),
+            match self.every {
+                Some(every) => format!("every {}", humantime::format_duration(every)),
+                None => "only on hooks".to_string(),
+            },
+            if self.secret.is_some() {
+                " and on signed hooks to /api/hooks/git"
+            } else {
+                " (no KB_GIT_WEBHOOK_SECRET: /api/hooks/git is off)"
+            }
+        );
+        Ok(follower)
     }
 }
 
@@ -225,25 +368,28 @@ async fn refresh_popular(state: Arc<AppState>) {
     }
 }
 
-/// The index writer while the server runs: idle, or driven by the folder watcher.
+/// The index writer while the server runs: idle, driven by the folder watcher, or by the
+/// git follower (whose task ends first).
 enum LiveIndex {
     Still(tantivy::IndexWriter),
     Watched(Reindexer),
+    Following(Reindexer, tokio::task::JoinHandle<()>),
 }
 
 impl LiveIndex {
     fn stop(self) {
         match self {
             LiveIndex::Still(w) => drop(w),
-            LiveIndex::Watched(r) => r.stop(),
+            LiveIndex::Watched(r) | LiveIndex::Following(r, _) => r.stop(),
         }
     }
 }
 
-/// Re-indexes on changes: the watcher signals, one thread syncs (coalescing signals that
-/// arrive meanwhile) and tells open pages what changed.
+/// Re-indexes on a signal (the watcher's, or the git follower's after a checkout): one
+/// thread syncs (coalescing signals that arrive meanwhile) and tells open pages what
+/// changed.
 struct Reindexer {
-    watcher: watch::Watcher,
+    watcher: Option<watch::Watcher>,
     signal: std::sync::mpsc::Sender<()>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -256,20 +402,27 @@ impl Reindexer {
     }
 }
 
+/// Starts the re-indexing thread, and with `watching` the folder watcher that signals it.
 fn live(
     idx: Arc<SearchIndex>,
     mut w: tantivy::IndexWriter,
     state: Arc<AppState>,
     articles: std::path::PathBuf,
     limits: kb::articles::Limits,
+    watching: bool,
 ) -> Result<Reindexer> {
     let (signal, changes) = std::sync::mpsc::channel::<()>();
-    let from_watcher = signal.clone();
-    let watcher = watch::watch(&articles, move || {
-        let _ = from_watcher.send(());
-    })
-    .with_context(|| format!("cannot watch {} for changes", articles.display()))?;
-    tracing::info!("watching {} for changes", Escaped(articles.display()));
+    let watcher = if watching {
+        let from_watcher = signal.clone();
+        let watcher = watch::watch(&articles, move || {
+            let _ = from_watcher.send(());
+        })
+        .with_context(|| format!("cannot watch {} for changes", articles.display()))?;
+        tracing::info!("watching {} for changes", Escaped(articles.display()));
+        Some(watcher)
+    } else {
+        None
+    };
     let thread = std::thread::Builder::new()
         .name("kb-reindex".into())
         .spawn(move || {

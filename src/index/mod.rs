@@ -504,6 +504,25 @@ impl SearchIndex {
     pub fn num_articles(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+
+    /// Bytes the index folder's files take (segments not yet collected included).
+    pub fn disk_bytes(&self) -> u64 {
+        std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// When the index last committed: tantivy rewrites `meta.json` at each commit.
+    pub fn last_commit(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.dir.join("meta.json"))
+            .ok()?
+            .modified()
+            .ok()
+    }
 }
 
 /// Whether a file in an index folder is one kb (through tantivy) writes.

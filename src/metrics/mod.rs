@@ -426,6 +426,33 @@ pub struct Recorder {
     tx: mpsc::Sender<Command>,
     dropped: Arc<AtomicU64>,
     failed: Arc<AtomicU64>,
+    counts: Arc<WriterCounts>,
+}
+
+/// What the writer thread has done, counted as it goes (for `/metrics`).
+#[derive(Default)]
+struct WriterCounts {
+    /// Events committed.
+    stored: AtomicU64,
+    /// Store operations (commits, retries, purges) that failed.
+    errors: AtomicU64,
+    /// Events in the writer's backlog, not committed yet.
+    waiting: AtomicU64,
+}
+
+/// The events a [`Recorder`] has handled since it started (for `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecorderCounts {
+    /// Waiting for the writer or for the database now.
+    pub queued: u64,
+    /// Committed to the store.
+    pub stored: u64,
+    /// Dropped because the queue was full.
+    pub dropped: u64,
+    /// Lost to failed commits.
+    pub failed: u64,
+    /// Store operations (commits, retries, purges) that failed.
+    pub errors: u64,
 }
 
 /// The writer thread; [`Writer::stop`] commits what is queued and ends it.
@@ -449,6 +476,7 @@ impl Recorder {
         let (tx, rx) = mpsc::channel::<Command>(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let failed = Arc::new(AtomicU64::new(0));
+        let counts = Arc::new(WriterCounts::default());
         let mut writer = WriterLoop {
             store,
             rx,
@@ -458,6 +486,7 @@ impl Recorder {
             retry: None,
             dropped: dropped.clone(),
             failed: failed.clone(),
+            counts: counts.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("kb-metrics".into())
@@ -467,6 +496,7 @@ impl Recorder {
             tx: tx.clone(),
             dropped,
             failed,
+            counts,
         };
         // Purge at start, without waiting for the first event.
         if retention.is_some() {
@@ -512,6 +542,18 @@ impl Recorder {
             self.dropped.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
         )
+    }
+
+    /// What happened to the events so far, and how many wait.
+    pub fn counts(&self) -> RecorderCounts {
+        let in_channel = (self.tx.max_capacity() - self.tx.capacity()) as u64;
+        RecorderCounts {
+            queued: in_channel + self.counts.waiting.load(Ordering::Relaxed),
+            stored: self.counts.stored.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            errors: self.counts.errors.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -590,6 +632,7 @@ struct WriterLoop {
     retry: Option<(Instant, Duration)>,
     dropped: Arc<AtomicU64>,
     failed: Arc<AtomicU64>,
+    counts: Arc<WriterCounts>,
 }
 
 impl WriterLoop {
@@ -646,6 +689,9 @@ impl WriterLoop {
             if self.retry.is_none_or(|(at, _)| Instant::now() >= at) {
                 self.commit();
             }
+            self.counts
+                .waiting
+                .store(self.waiting as u64, Ordering::Relaxed);
             if let Some(keep) = self.retention
                 && self.retry.is_none()
                 && last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY)
@@ -657,7 +703,10 @@ impl WriterLoop {
                     Ok(n) => tracing::info!(
                         "retention: deleted {n} events older than the retention period"
                     ),
-                    Err(e) => tracing::error!("retention: {e}"),
+                    Err(e) => {
+                        self.counts.errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!("retention: {e}");
+                    }
                 }
             }
             if let Some(since) = stopping {
@@ -731,9 +780,13 @@ impl WriterLoop {
                         );
                     }
                     self.waiting -= batch.events.len();
+                    self.counts
+                        .stored
+                        .fetch_add(batch.events.len() as u64, Ordering::Relaxed);
                     batch.done();
                 }
                 Err(e) if e.is_transient() => {
+                    self.counts.errors.fetch_add(1, Ordering::Relaxed);
                     let wait = match self.retry {
                         None => {
                             tracing::error!(
@@ -754,6 +807,7 @@ impl WriterLoop {
                 // The database refused something in it: the transaction rolled back, so each
                 // event is tried on its own, and only the ones refused again are lost.
                 Err(e) if batch.events.len() > 1 => {
+                    self.counts.errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         "a batch of {} events was refused ({e}); storing them one by one",
                         batch.events.len()
@@ -777,6 +831,7 @@ impl WriterLoop {
                 }
                 Err(e) => {
                     self.failed.fetch_add(1, Ordering::Relaxed);
+                    self.counts.errors.fetch_add(1, Ordering::Relaxed);
                     self.waiting -= batch.events.len();
                     tracing::error!("cannot record an event: {e}");
                     let error = e.to_string();

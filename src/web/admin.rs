@@ -76,6 +76,12 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The JSON answer to a request without the right admin token (404 when no token is
+/// configured, 401, or 429 for a locked-out address); `None` lets it through.
+pub(super) fn refusal(state: &AppState, headers: &HeaderMap, client: &Client) -> Option<Response> {
+    check(state, bearer(headers), client).err().map(denied_json)
+}
+
 fn denied_json(d: Denied) -> Response {
     match d {
         Denied::Disabled => ApiError::not_found("no such page").into_response(),
@@ -282,8 +288,8 @@ pub async fn api(
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(d) = check(&state, bearer(&headers), &client) {
-        return denied_json(d);
+    if let Some(denied) = refusal(&state, &headers, &client) {
+        return denied;
     }
     let param = |name: &str| {
         params

@@ -163,6 +163,9 @@ pub async fn answers(
         Ok(Err(e)) => return ApiError::from(e).into_response(),
         Err(e) => return ApiError::internal(e).into_response(),
     };
+    state
+        .monitor
+        .searched(super::monitoring::SearchKind::Answers, response.took_ms);
     let message = search::message::is_message(&body.text);
     response.search_id = record_search(
         &state,

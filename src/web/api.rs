@@ -19,12 +19,15 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.engine() {
         Some(engine) => {
             let (dropped, failed) = state.recorder.lost();
-            Json(serde_json::json!({
+            let mut health = serde_json::json!({
                 "status": "ok",
                 "articles": engine.index().num_articles(),
                 "events_lost": dropped + failed,
-            }))
-            .into_response()
+            });
+            if let Some(git) = state.git() {
+                health["git"] = git_health(&git.status());
+            }
+            not_stored(Json(health))
         }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -32,6 +35,22 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         )
             .into_response(),
     }
+}
+
+/// Where following the git remote stands: the commit served, the branch, when a pull last
+/// succeeded, and why the last one failed (`null` when it did not).
+fn git_health(status: &crate::remote::Status) -> serde_json::Value {
+    let when = |t: std::time::SystemTime| {
+        time::OffsetDateTime::from(t)
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    };
+    serde_json::json!({
+        "commit": status.commit.as_ref().map(|c| c.as_str()),
+        "branch": status.branch,
+        "last_sync": status.last_sync.and_then(when),
+        "error": status.error,
+    })
 }
 
 /// The OpenAPI description of the HTTP API, kept beside the code and checked against real
@@ -106,6 +125,9 @@ pub async fn search(
     let mut response = tokio::task::spawn_blocking(move || engine.search(&request))
         .await
         .map_err(ApiError::internal)??;
+    state
+        .monitor
+        .searched(super::monitoring::SearchKind::Api, response.took_ms);
     // Page 2 of a search is not another search.
     if !query.trim().is_empty() && offset == 0 {
         response.search_id = record_search(

@@ -168,6 +168,9 @@ pub async fn page(
             .ok()
             .and_then(Result::ok)
             .map(|r| {
+                state
+                    .monitor
+                    .searched(super::monitoring::SearchKind::Related, r.took_ms);
                 r.results
                     .into_iter()
                     .filter(|h| h.path != own)

@@ -57,15 +57,24 @@ pub(super) async fn json_body_of<T: DeserializeOwned>(
 /// larger, 408 when it did not arrive within [`super::BODY_TIMEOUT`].
 pub(super) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(c) = cause {
-            if c.is::<tower_http::timeout::TimeoutError>() {
-                return ApiError::too_slow();
-            }
-            cause = c.source();
+        if body_too_slow(&e) {
+            ApiError::too_slow()
+        } else {
+            ApiError::bad_request(format!("the body is larger than {limit} bytes"))
         }
-        ApiError::bad_request(format!("the body is larger than {limit} bytes"))
     })
+}
+
+/// Whether reading a body failed because it missed [`super::BODY_TIMEOUT`].
+pub(super) fn body_too_slow(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Checks that `path` is an article this server serves.

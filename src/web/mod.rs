@@ -18,6 +18,8 @@ pub mod assets;
 pub mod client;
 mod error;
 mod events;
+mod hooks;
+pub mod monitoring;
 mod pages;
 pub mod ratelimit;
 pub mod security;
@@ -45,6 +47,7 @@ pub use crate::i18n;
 pub use error::ApiError;
 
 use crate::metrics::{MetricsReader, Recorder};
+use crate::remote::Follower;
 use crate::search::Engine;
 use ratelimit::{RateLimiter, WriteLimit};
 
@@ -80,6 +83,9 @@ pub struct WebConfig {
     pub trusted_proxies: client::TrustedProxies,
     /// Sites allowed to frame the agent panel.
     pub frame_ancestors: security::FrameAncestors,
+    /// The secret git hooks are signed with (`KB_GIT_WEBHOOK_SECRET`); without one the hook
+    /// route is off.
+    pub git_webhook_secret: Option<String>,
 }
 
 /// What every handler shares.
@@ -115,9 +121,15 @@ pub struct AppState {
     /// What the recorded events say (helpfulness, popular articles, the report); `None` when
     /// this server records no metrics.
     pub metrics: Option<Arc<dyn MetricsReader>>,
+    /// Git hooks per client address: 30, then one every 2 seconds.
+    pub hooks_limit: RateLimiter,
+    /// Request counts and latencies, for `/metrics`.
+    pub monitor: monitoring::Monitor,
     /// Reports being built, shared by the requests for the same period.
     reports: admin::Builds<admin::Built>,
     engine: OnceLock<Engine>,
+    /// The git remote the articles follow (`kb serve --git`), once cloned.
+    git: OnceLock<Arc<Follower>>,
 }
 
 impl AppState {
@@ -143,9 +155,12 @@ impl AppState {
             changes: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
             admin_limit: RateLimiter::new(10, 1.0 / 6.0),
+            hooks_limit: RateLimiter::new(30, 0.5),
+            monitor: monitoring::Monitor::default(),
             metrics: None,
             reports: admin::Builds::default(),
             engine: OnceLock::new(),
+            git: OnceLock::new(),
         }
     }
 
@@ -189,6 +204,16 @@ impl AppState {
 
     pub fn engine(&self) -> Option<&Engine> {
         self.engine.get()
+    }
+
+    /// Hands the web layer the git remote the articles follow: `/healthz` and `/metrics`
+    /// report it, signed hooks make it pull.
+    pub fn set_git(&self, follower: Arc<Follower>) {
+        let _ = self.git.set(follower);
+    }
+
+    pub fn git(&self) -> Option<&Arc<Follower>> {
+        self.git.get()
     }
 
     /// The search engine, or the 503 to answer while the index is being built.
@@ -251,6 +276,8 @@ pub fn app(state: Arc<AppState>) -> Router {
     let agent_policy = security::agent_policy(&state.config.frame_ancestors);
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(monitoring::public))
+        .route("/api/hooks/git", post(hooks::git))
         .route("/", get(pages::root))
         .route("/search", get(site::search))
         .route("/contact", get(site::contact))
@@ -271,6 +298,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(pages::fallback)
         .layer((
+            axum::middleware::from_fn_with_state(state.clone(), monitoring::track),
             security::header_layers(),
             axum::middleware::from_fn_with_state(state.clone(), client::resolve),
             CompressionLayer::new(),

@@ -92,7 +92,12 @@ pub async fn search(
     let e2 = engine.clone();
     let outcome = tokio::task::spawn_blocking(move || e2.search(&request)).await;
     let response = match outcome {
-        Ok(Ok(r)) => r,
+        Ok(Ok(r)) => {
+            state
+                .monitor
+                .searched(super::monitoring::SearchKind::Page, r.took_ms);
+            r
+        }
         Ok(Err(e)) if e.is_client_error() => {
             ctx["error"] = serde_json::Value::String(e.to_string());
             return state.page(StatusCode::BAD_REQUEST, "search.html", &ui, ctx);
