@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod fuzz;
 mod history;
+mod languages;
 mod live;
 mod metrics;
 mod pages;
