@@ -224,10 +224,12 @@ pub(super) fn page(
     Ok((out, total))
 }
 
-/// Fills in what a result knows of its group: the other languages, and whether it is a
+/// Fills in what a result knows of its group: the other languages (the other script of
+/// the shown one first: a zh-tw reader's next choice is zh-cn), and whether it is a
 /// fallback.
 pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
     hit.fallback = fallback;
+    let primary = lang::primary(&hit.lang).to_string();
     hit.translations = catalog
         .translations(&hit.path)
         .into_iter()
@@ -239,6 +241,8 @@ pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bo
             path: e.path.clone(),
         })
         .collect();
+    hit.translations
+        .sort_by_key(|t| lang::primary(&t.lang) != primary);
 }
 
 /// The path of a document, from its fast field.
