@@ -27,6 +27,9 @@ pub(super) struct Groups {
     by_path: HashMap<String, GroupNo>,
     /// Per segment: each document's group, [`NO_GROUP`] for deleted ones.
     docs: HashMap<SegmentId, Arc<[GroupNo]>>,
+    /// Each article's document, for the search to tell a group's members apart without
+    /// reading their paths back from the index.
+    places: HashMap<String, (SegmentId, DocId)>,
 }
 
 /// The group of a document that is not an article of the catalog (deleted).
@@ -73,6 +76,7 @@ impl Catalog {
             let Some(&n) = groups.by_path.get(path) else {
                 continue;
             };
+            groups.places.insert(path.clone(), (*segment, *doc));
             let list = per_segment.entry(*segment).or_default();
             let i = *doc as usize;
             if list.len() <= i {
@@ -107,6 +111,12 @@ impl Catalog {
     /// has not seen (a searcher newer than the catalog).
     pub fn segment_groups(&self, segment: SegmentId) -> Option<Arc<[GroupNo]>> {
         self.groups.docs.get(&segment).cloned()
+    }
+
+    /// The document of the article at `path` (its segment and id) in the searcher the
+    /// catalog was read from.
+    pub fn place_of(&self, path: &str) -> Option<(SegmentId, DocId)> {
+        self.groups.places.get(path).copied()
     }
 
     /// How many translation groups there are.

@@ -192,6 +192,9 @@ pub struct Catalog {
     by_url: HashMap<String, String>,
     aliases: HashMap<String, String>,
     groups: groups::Groups,
+    /// [`Catalog::languages`] without and with drafts, counted once: every grouped search
+    /// asks for them.
+    languages: [std::sync::OnceLock<Vec<(String, usize)>>; 2],
 }
 
 /// A URL without its trailing slash (`/en/billing/` and `/en/billing` are one page).
@@ -202,6 +205,7 @@ fn url_key(url: &str) -> &str {
 
 impl Catalog {
     fn insert(&mut self, e: Entry) {
+        self.languages = Default::default();
         self.by_url
             .insert(url_key(&e.url).to_string(), e.path.clone());
         for a in &e.aliases {
@@ -264,6 +268,12 @@ impl Catalog {
 
     /// The languages that have articles, with how many, most first.
     pub fn languages(&self, drafts: bool) -> Vec<(String, usize)> {
+        self.languages[usize::from(drafts)]
+            .get_or_init(|| self.count_languages(drafts))
+            .clone()
+    }
+
+    fn count_languages(&self, drafts: bool) -> Vec<(String, usize)> {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for e in self.entries.values().filter(|e| drafts || !e.draft) {
             *counts.entry(e.lang.as_str()).or_default() += 1;

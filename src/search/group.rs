@@ -177,18 +177,28 @@ pub(super) fn page(
             catalog: catalog.clone(),
         },
     )?;
-    let mut groups: Vec<(Key, Vec<(Score, DocAddress)>)> = found.into_iter().collect();
-    for (_, docs) in &mut groups {
-        docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    }
-    groups.sort_by(|a, b| b.1[0].0.total_cmp(&a.1[0].0).then(a.1[0].1.cmp(&b.1[0].1)));
-    let total = groups.len();
+    let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
+    let total = groups.total;
     let source = catalog
         .languages(params.drafts)
         .first()
         .map(|(l, _)| l.clone());
+    // Where the catalog's documents are in this searcher.
+    let ordinals: HashMap<_, _> = searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.segment_id(), i as SegmentOrdinal))
+        .collect();
+    // A document deleted since (its article changed) is not the article's any more.
+    let place = |path: &str| {
+        let (segment, doc) = catalog.place_of(path)?;
+        let ordinal = *ordinals.get(&segment)?;
+        let live = !searcher.segment_reader(ordinal).is_deleted(doc);
+        live.then(|| DocAddress::new(ordinal, doc))
+    };
     let mut out = Vec::with_capacity(params.limit.min(total));
-    for (key, docs) in groups.into_iter().skip(params.offset).take(params.limit) {
+    for (key, docs) in groups.page {
         let (best_score, best) = docs[0];
         let Some(group) = key.group() else {
             out.push(Picked {
@@ -198,10 +208,24 @@ pub(super) fn page(
             });
             continue;
         };
-        let paths: Vec<(String, Score, DocAddress)> = docs
-            .iter()
-            .filter_map(|&(score, address)| Some((path_of(searcher, address)?, score, address)))
-            .collect();
+        // Each matching member's path: from the catalog's places, else read from the index
+        // (a segment newer than the catalog).
+        let mut paths: Vec<(String, Score, DocAddress)> = Vec::with_capacity(docs.len());
+        let mut placed: Vec<(&str, DocAddress)> = Vec::new();
+        for e in catalog.group_members(group) {
+            if let Some(address) = place(&e.path) {
+                placed.push((&e.path, address));
+            }
+        }
+        for &(score, address) in &docs {
+            let path = match placed.iter().find(|(_, a)| *a == address) {
+                Some((p, _)) => Some(p.to_string()),
+                None => path_of(searcher, address),
+            };
+            if let Some(path) = path {
+                paths.push((path, score, address));
+            }
+        }
         let scores: HashMap<&str, Score> = paths.iter().map(|(p, s, _)| (p.as_str(), *s)).collect();
         let members: Vec<&Entry> = catalog
             .group_members(group)
@@ -213,7 +237,10 @@ pub(super) fn page(
         };
         let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
             Some((_, _, a)) => Some(*a),
-            None => super::address_of(searcher, path_field, &shown.path)?,
+            None => match placed.iter().find(|(p, _)| *p == shown.path) {
+                Some((_, a)) => Some(*a),
+                None => super::address_of(searcher, path_field, &shown.path)?,
+            },
         };
         out.push(Picked {
             address: address.unwrap_or(best),
@@ -222,6 +249,81 @@ pub(super) fn page(
         });
     }
     Ok((out, total))
+}
+
+/// The groups of one page, each with its matching documents best first, and how many groups
+/// matched in all.
+struct RankedGroups {
+    page: Vec<(Key, Vec<(Score, DocAddress)>)>,
+    total: usize,
+}
+
+/// Ranks the groups of the matching documents `found` by their best member and keeps the
+/// page `offset..offset + limit`. Groups are numbered densely ([`GroupNo`] below
+/// `group_count`), so this indexes arrays rather than hashing once per matching document.
+fn rank_groups(
+    found: &[(Key, Score, DocAddress)],
+    group_count: usize,
+    offset: usize,
+    limit: usize,
+) -> RankedGroups {
+    const NONE: usize = usize::MAX;
+    // Each group's place in `best`, and its best document.
+    let mut slot = vec![NONE; group_count];
+    let mut best: Vec<(Key, Score, DocAddress)> = Vec::new();
+    let better = |a: (Score, DocAddress), b: (Score, DocAddress)| {
+        a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).is_gt()
+    };
+    for &(key, score, address) in found {
+        let i = match key {
+            Key::Group(g) if (g as usize) < group_count => {
+                let s = &mut slot[g as usize];
+                if *s == NONE {
+                    *s = best.len();
+                    best.push((key, score, address));
+                    continue;
+                }
+                *s
+            }
+            _ => {
+                best.push((key, score, address));
+                continue;
+            }
+        };
+        if better((score, address), (best[i].1, best[i].2)) {
+            best[i] = (key, score, address);
+        }
+    }
+    let total = best.len();
+    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    let mut page: Vec<(Key, Vec<(Score, DocAddress)>)> = best
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(key, score, address)| (key, vec![(score, address)]))
+        .collect();
+    // The page's groups' other matching documents.
+    slot.fill(NONE);
+    for (i, (key, _)) in page.iter().enumerate() {
+        if let Key::Group(g) = key
+            && (*g as usize) < group_count
+        {
+            slot[*g as usize] = i;
+        }
+    }
+    for &(key, score, address) in found {
+        if let Key::Group(g) = key
+            && let Some(&i) = slot.get(g as usize)
+            && i != NONE
+            && page[i].1[0].1 != address
+        {
+            page[i].1.push((score, address));
+        }
+    }
+    for (_, docs) in &mut page {
+        docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    }
+    RankedGroups { page, total }
 }
 
 /// Fills in what a result knows of its group: the other languages (the other script of
@@ -292,11 +394,11 @@ enum Groups {
 struct SegmentByGroup {
     segment: SegmentOrdinal,
     groups: Groups,
-    found: HashMap<Key, Vec<(Score, DocAddress)>>,
+    found: Vec<(Key, Score, DocAddress)>,
 }
 
 impl Collector for ByGroup {
-    type Fruit = HashMap<Key, Vec<(Score, DocAddress)>>;
+    type Fruit = Vec<(Key, Score, DocAddress)>;
     type Child = SegmentByGroup;
 
     fn for_segment(
@@ -314,7 +416,7 @@ impl Collector for ByGroup {
         Ok(SegmentByGroup {
             segment,
             groups,
-            found: HashMap::new(),
+            found: Vec::new(),
         })
     }
 
@@ -323,18 +425,12 @@ impl Collector for ByGroup {
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let mut all: Self::Fruit = HashMap::new();
-        for fruit in fruits {
-            for (key, docs) in fruit {
-                all.entry(key).or_default().extend(docs);
-            }
-        }
-        Ok(all)
+        Ok(fruits.concat())
     }
 }
 
 impl SegmentCollector for SegmentByGroup {
-    type Fruit = HashMap<Key, Vec<(Score, DocAddress)>>;
+    type Fruit = Vec<(Key, Score, DocAddress)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let address = DocAddress::new(self.segment, doc);
@@ -348,7 +444,7 @@ impl SegmentCollector for SegmentByGroup {
             Groups::None => None,
         };
         let key = group.map_or(Key::Alone(address), Key::Group);
-        self.found.entry(key).or_default().push((score, address));
+        self.found.push((key, score, address));
     }
 
     fn harvest(self) -> Self::Fruit {
@@ -432,5 +528,39 @@ mod tests {
         // No reader's language at all: the best match, not labelled.
         assert_eq!(pick(reader(None, None), &members), ok("zh-cn/a.md", false));
         assert_eq!(pick(reader(None, None), &[]), None);
+    }
+
+    #[test]
+    fn groups_rank_by_their_best_member_and_page_over_groups() {
+        let at = |doc| DocAddress::new(0, doc);
+        let found = [
+            (Key::Group(0), 1.0, at(0)),
+            (Key::Group(1), 5.0, at(1)),
+            (Key::Group(0), 7.0, at(2)),
+            (Key::Alone(at(9)), 3.0, at(9)),
+            (Key::Group(1), 2.0, at(3)),
+            (Key::Group(2), 0.5, at(4)),
+        ];
+        let all = rank_groups(&found, 3, 0, 10);
+        assert_eq!(all.total, 4);
+        let order: Vec<Key> = all.page.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            order,
+            [
+                Key::Group(0),
+                Key::Group(1),
+                Key::Alone(at(9)),
+                Key::Group(2)
+            ]
+        );
+        // Each group's matching documents, best first.
+        assert_eq!(all.page[0].1, [(7.0, at(2)), (1.0, at(0))]);
+        assert_eq!(all.page[1].1, [(5.0, at(1)), (2.0, at(3))]);
+        // A page holds groups, not documents; total still counts every group.
+        let second = rank_groups(&found, 3, 1, 2);
+        assert_eq!(second.total, 4);
+        let order: Vec<Key> = second.page.iter().map(|(k, _)| *k).collect();
+        assert_eq!(order, [Key::Group(1), Key::Alone(at(9))]);
+        assert_eq!(second.page[0].1.len(), 2);
     }
 }
