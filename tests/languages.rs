@@ -508,3 +508,80 @@ fn kb_link_gives_one_link_per_group_in_the_agents_language() {
         out.stdout
     );
 }
+
+/// Telugu readers search for "refund" on the Telugu pages, find nothing (no Telugu article
+/// has the word) and three of them contact support: the report asks for a Telugu
+/// translation of the article that answers in another language, naming `te` and the
+/// article, and prints no line holding only a full stop.
+#[test]
+fn telugu_searches_that_find_nothing_ask_for_a_translation_into_telugu() {
+    use kb::metrics::sqlite::SqliteStore;
+    use kb::metrics::{Action, ActionKind, DAY, Event, EventStore, Search, Source};
+    let dir = Dir::sample();
+    let now = kb::metrics::now();
+    let mut events = Vec::new();
+    for v in 0..5 {
+        let id = format!("s{v:031}");
+        let visitor = format!("te-reader{v:023}");
+        let at = now - (v + 1) * DAY;
+        events.push(Event::Search(Search {
+            id: id.clone(),
+            at,
+            visitor: Some(visitor.clone()),
+            query: "refund".into(),
+            normalized: kb::search::normalize_query("refund"),
+            lang: Some("te".into()),
+            total: 0,
+            source: Source::Customer,
+            results: Vec::new(),
+            partial: false,
+            ui: Some("te".into()),
+        }));
+        if v < 3 {
+            events.push(Event::Action(Action {
+                at: at + 30_000,
+                visitor: Some(visitor),
+                kind: ActionKind::ContactClicked,
+                path: None,
+                query: Some("refund".into()),
+                search_id: Some(id),
+                source: Some(Source::Customer),
+            }));
+        }
+    }
+    let mut store = SqliteStore::open(&dir.path().join("data")).unwrap();
+    store.append(&events).unwrap();
+    drop(store);
+
+    let out = dir.run(&["report", "--format", "json"]);
+    out.assert_ok();
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    let need = r["to_write"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["query"] == "refund")
+        .unwrap_or_else(|| panic!("{:#}", r["to_write"]));
+    assert_eq!(need["languages"], json!(["te"]), "{need:#}");
+    assert_eq!(need["advice"], "translate", "{need:#}");
+    assert_eq!(need["searches"], 5, "{need:#}");
+    assert_eq!(need["contacts"], 3, "{need:#}");
+    assert_eq!(
+        need["closest"][0]["path"], "en/billing/refunds.md",
+        "{need:#}"
+    );
+
+    let md = dir.run(&["report"]);
+    md.assert_ok();
+    let line = md
+        .stdout
+        .lines()
+        .find(|l| l.contains("refund") && l.contains("te"))
+        .unwrap_or_else(|| panic!("{}", md.stdout));
+    assert!(!line.contains(" zh"), "{line}");
+    assert!(
+        md.stdout.lines().all(|l| l.trim() != "."),
+        "a line holding only a full stop: {}",
+        md.stdout
+    );
+}
