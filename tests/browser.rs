@@ -467,20 +467,6 @@ fn an_agent_finds_copies_and_flags_an_article_from_the_keyboard() {
         assert_ne!(selected, "Refunds policy and how to request a refund");
         input.send_keys(&Key::Up.to_string()).await.unwrap();
         input.send_keys(&Key::Enter.to_string()).await.unwrap();
-        let copied = |c: &Client| {
-            let c = c.clone();
-            async move {
-                c.execute(
-                    "return document.getElementById('results').dataset.copied || ''",
-                    vec![],
-                )
-                .await
-                .unwrap()
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-            }
-        };
         b.until("the copy", async |c| !copied(c).await.is_empty())
             .await;
         let base = &server.base;
@@ -578,6 +564,19 @@ fn an_agent_finds_copies_and_flags_an_article_from_the_keyboard() {
             .contains("The refund window is 14 days now."),
         "{flag}"
     );
+}
+
+/// What the agent panel copied last (the panel notes it on its results list).
+async fn copied(c: &Client) -> String {
+    c.execute(
+        "return document.getElementById('results').dataset.copied || ''",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or("")
+    .to_string()
 }
 
 /// The interface languages, each with what its results page says: "Also in" and "Search in
@@ -702,20 +701,6 @@ fn the_agent_panel_gives_one_link_per_article_in_the_agents_language() {
     let (_dir, server) = sample();
     run(async {
         let b = Browser::start(400, 800).await;
-        let copied = |c: &Client| {
-            let c = c.clone();
-            async move {
-                c.execute(
-                    "return document.getElementById('results').dataset.copied || ''",
-                    vec![],
-                )
-                .await
-                .unwrap()
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-            }
-        };
         let base = &server.base;
         for (hl, also_in, _) in UI {
             b.c().goto(&format!("{base}/agent?hl={hl}")).await.unwrap();
