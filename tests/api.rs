@@ -61,14 +61,21 @@ fn snippets_are_escaped_and_mark_every_matched_word() {
 #[test]
 fn lang_filter_matches_subtags_case_insensitively() {
     let s = server();
-    let mut zh = s.paths(&[("q", "密码"), ("lang", "zh")]);
-    zh.sort();
+    // `zh` keeps both scripts; the two are translations of one article, so one result in
+    // the query's script (密码 is Simplified), the other listed with it.
+    let (_, zh) = s.search(&[("q", "密码"), ("lang", "zh")]);
+    assert_eq!(paths(&zh), ["zh-cn/account/reset-password.md"]);
+    assert_eq!(zh["total"], 1);
+    let others: Vec<&str> = zh["results"][0]["translations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["lang"].as_str().unwrap())
+        .collect();
+    assert!(others.contains(&"zh-tw"), "{zh}");
     assert_eq!(
-        zh,
-        [
-            "zh-cn/account/reset-password.md",
-            "zh-tw/account/reset-password.md"
-        ]
+        s.paths(&[("q", "密码"), ("lang", "zh"), ("hl", "zh-tw")]),
+        ["zh-tw/account/reset-password.md"]
     );
     assert_eq!(
         s.paths(&[("q", "密码"), ("lang", "zh-cn")]),
@@ -84,24 +91,34 @@ fn lang_filter_matches_subtags_case_insensitively() {
 #[test]
 fn simplified_and_traditional_queries_find_both_scripts() {
     let s = server();
-    for q in ["重設密碼", "重设密码", "忘記密碼"] {
-        let p = s.paths(&[("q", q)]);
-        assert!(
-            p.contains(&"zh-cn/account/reset-password.md".into()),
-            "{q}: {p:?}"
+    // Both scripts' articles match (each its own language filter); without one they are
+    // one result, in the query's script, with the other among its translations.
+    for (q, shown) in [
+        ("重設密碼", "zh-tw"),
+        ("重设密码", "zh-cn"),
+        ("忘記密碼", "zh-tw"),
+    ] {
+        for lang in ["zh-cn", "zh-tw"] {
+            let p = s.paths(&[("q", q), ("lang", lang)]);
+            assert_eq!(p, [format!("{lang}/account/reset-password.md")], "{q}");
+        }
+        let (_, json) = s.search(&[("q", q)]);
+        assert_eq!(
+            json["results"][0]["path"],
+            format!("{shown}/account/reset-password.md"),
+            "{q}: {json}"
         );
-        assert!(
-            p.contains(&"zh-tw/account/reset-password.md".into()),
-            "{q}: {p:?}"
-        );
+        let other = if shown == "zh-cn" { "zh-tw" } else { "zh-cn" };
+        let translations = json["results"][0]["translations"].to_string();
+        assert!(translations.contains(other), "{q}: {json}");
     }
     // Regional idioms: the Taiwan 軟體 finds the mainland 软件, and the other way round.
     assert!(
-        s.paths(&[("q", "軟體")])
+        s.paths(&[("q", "軟體"), ("lang", "zh-cn")])
             .contains(&"zh-cn/account/reset-password.md".into())
     );
     assert!(
-        s.paths(&[("q", "软件")])
+        s.paths(&[("q", "软件"), ("lang", "zh-tw")])
             .contains(&"zh-tw/account/reset-password.md".into())
     );
     // Marks land on the original characters.

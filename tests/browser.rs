@@ -246,10 +246,20 @@ fn search_from_the_home_page_in_two_languages() {
         .await;
         let results = b.text(".results").await;
         assert!(results.contains("重設密碼"), "{results}");
+        // The Simplified translation is the same article: listed with it, not again.
+        let first = b.text(".results li:first-child").await;
         assert!(
-            results.contains("重置密码"),
-            "a Traditional query finds Simplified articles too: {results}"
+            first.contains("简体中文"),
+            "a Traditional query finds the Simplified article too: {first}"
         );
+        let again = b
+            .c()
+            .find_all(Locator::Css(
+                ".results h2 a[href*='/zh-cn/account/reset-password']",
+            ))
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{results}");
         b.click(".results li a").await;
         b.until("the article", async |c| {
             c.current_url()
@@ -405,6 +415,11 @@ fn screenshots() {
             "results-zh",
             "/search?q=%E9%87%8D%E8%A8%AD%E5%AF%86%E7%A2%BC&lang=zh&hl=zh-tw",
         ),
+        // Issue 13: one result per article with its other languages; a Telugu reader's
+        // search with nothing in Telugu; results that point at the section that answers.
+        ("results-grouped", "/search?q=password&lang=&hl=en"),
+        ("results-fallback", "/search?q=refund&lang=te&hl=te"),
+        ("results-section", "/search?q=skip+a+delivery&lang=en&hl=en"),
     ];
     for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
         run(async {
@@ -452,20 +467,6 @@ fn an_agent_finds_copies_and_flags_an_article_from_the_keyboard() {
         assert_ne!(selected, "Refunds policy and how to request a refund");
         input.send_keys(&Key::Up.to_string()).await.unwrap();
         input.send_keys(&Key::Enter.to_string()).await.unwrap();
-        let copied = |c: &Client| {
-            let c = c.clone();
-            async move {
-                c.execute(
-                    "return document.getElementById('results').dataset.copied || ''",
-                    vec![],
-                )
-                .await
-                .unwrap()
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-            }
-        };
         b.until("the copy", async |c| !copied(c).await.is_empty())
             .await;
         let base = &server.base;
@@ -563,6 +564,222 @@ fn an_agent_finds_copies_and_flags_an_article_from_the_keyboard() {
             .contains("The refund window is 14 days now."),
         "{flag}"
     );
+}
+
+/// What the agent panel copied last (the panel notes it on its results list).
+async fn copied(c: &Client) -> String {
+    c.execute(
+        "return document.getElementById('results').dataset.copied || ''",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or("")
+    .to_string()
+}
+
+/// The interface languages, each with what its results page says: "Also in" and "Search in
+/// all languages".
+const UI: &[(&str, &str, &str)] = &[
+    ("en", "Also in", "Search in all languages"),
+    ("zh-cn", "其他语言：", "在所有语言中搜索"),
+    ("zh-tw", "其他語言：", "搜尋所有語言"),
+    ("uk", "Також:", "Шукати всіма мовами"),
+    ("te", "ఇతర భాషల్లో:", "అన్ని భాషల్లో శోధించండి"),
+];
+
+/// The page's URL path and its decoded `#fragment`.
+async fn location(c: &Client) -> (String, String) {
+    let url = c.current_url().await.unwrap();
+    let fragment = percent_encoding::percent_decode_str(url.fragment().unwrap_or(""))
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    (url.path().to_string(), fragment)
+}
+
+#[test]
+fn results_in_the_readers_language_with_the_others_a_click_away() {
+    let (_dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        for (hl, also_in, search_all) in UI {
+            // One result per article, in the reader's language; the other languages under it.
+            b.c()
+                .goto(&format!("{}/search?q=password&lang=&hl={hl}", server.base))
+                .await
+                .unwrap();
+            let first = b.text(".results li:first-child").await;
+            assert!(first.contains(also_in), "{hl}: {first}");
+            let href = b
+                .c()
+                .find(Locator::Css(".results li:first-child h2 a"))
+                .await
+                .unwrap()
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                href.starts_with(&format!("/{hl}/account/reset-password")),
+                "{hl}: {href}"
+            );
+            let links = b
+                .c()
+                .find_all(Locator::Css(".results a[href*='/account/reset-password']"))
+                .await
+                .unwrap();
+            assert_eq!(
+                links.len(),
+                5,
+                "{hl}: the article and its four other languages"
+            );
+            // A click on another language opens that version.
+            let other = if *hl == "uk" { "te" } else { "uk" };
+            b.click(&format!(
+                ".results li:first-child .also a[hreflang={other}]"
+            ))
+            .await;
+            b.until("the other language's article", async |c| {
+                location(c).await.0 == format!("/{other}/account/reset-password")
+            })
+            .await;
+
+            // A section result: the link lands on its heading, which the page has.
+            b.c()
+                .goto(&format!(
+                    "{}/search?q=skip+a+delivery&lang=en&hl={hl}",
+                    server.base
+                ))
+                .await
+                .unwrap();
+            let section = b.text(".results li:first-child .section").await;
+            assert!(section.contains("Skip one delivery"), "{hl}: {section}");
+            b.click(".results li:first-child h2 a").await;
+            b.until("the section", async |c| {
+                location(c).await
+                    == (
+                        "/en/billing/pause-or-cancel-subscription".to_string(),
+                        "skip-one-delivery".to_string(),
+                    )
+            })
+            .await;
+            let heading = b.text("#skip-one-delivery").await;
+            assert_eq!(heading, "Skip one delivery");
+
+            // Nothing in Telugu: a real link to all languages, and the others' results.
+            b.c()
+                .goto(&format!("{}/search?q=refund&lang=te&hl={hl}", server.base))
+                .await
+                .unwrap();
+            let elsewhere = b.text(".empty .results").await;
+            assert!(!elsewhere.is_empty(), "{hl}");
+            let link = b.text(".none-in a").await;
+            assert_eq!(link, *search_all, "{hl}");
+            b.click(".none-in a").await;
+            b.until("the search in all languages", async |c| {
+                c.find(Locator::Css(".results li")).await.is_ok()
+            })
+            .await;
+            let url = b.c().current_url().await.unwrap();
+            assert!(!url.query().unwrap_or("").contains("lang=te"), "{url}");
+        }
+        // A Telugu reader's English result is labelled.
+        b.c()
+            .goto(&format!("{}/search?q=refund&lang=&hl=te", server.base))
+            .await
+            .unwrap();
+        let label = b.text(".results li:first-child .fallback").await;
+        assert!(label.contains("తెలుగు"), "{label}");
+        b.close().await;
+    });
+}
+
+#[test]
+fn the_agent_panel_gives_one_link_per_article_in_the_agents_language() {
+    let (_dir, server) = sample();
+    run(async {
+        let b = Browser::start(400, 800).await;
+        let base = &server.base;
+        for (hl, also_in, _) in UI {
+            b.c().goto(&format!("{base}/agent?hl={hl}")).await.unwrap();
+            let input = b.c().find(Locator::Css("#q")).await.unwrap();
+            input.send_keys("password").await.unwrap();
+            b.until("results", async |c| {
+                c.find_all(Locator::Css("#results li")).await.unwrap().len() >= 2
+            })
+            .await;
+            // The reset-password article once, in the agent's language.
+            let titles = b
+                .c()
+                .find_all(Locator::Css(
+                    "#results li .title[href*='/account/reset-password']",
+                ))
+                .await
+                .unwrap();
+            assert_eq!(titles.len(), 1, "{hl}");
+            let first = b.text("#results li:first-child").await;
+            assert!(first.contains(also_in), "{hl}: {first}");
+            // Enter copies the agent's language's link.
+            input.send_keys(&Key::Enter.to_string()).await.unwrap();
+            b.until("the copy", async |c| {
+                copied(c)
+                    .await
+                    .contains(&format!("{base}/{hl}/account/reset-password"))
+            })
+            .await;
+            // One click copies another language's version.
+            let other = if *hl == "uk" { "en" } else { "uk" };
+            b.click(&format!(
+                "#results li:first-child .also button[data-lang={other}]"
+            ))
+            .await;
+            b.until("the other language's copy", async |c| {
+                copied(c)
+                    .await
+                    .contains(&format!("{base}/{other}/account/reset-password"))
+            })
+            .await;
+        }
+        // Copies link to the section that answers, or (unticked) to the article's top.
+        b.c().goto(&format!("{base}/agent?hl=en")).await.unwrap();
+        let input = b.c().find(Locator::Css("#q")).await.unwrap();
+        input.send_keys("skip a delivery").await.unwrap();
+        b.until("a section result", async |c| {
+            match c
+                .find(Locator::Css("#results li:first-child .section"))
+                .await
+            {
+                Ok(e) => e.text().await.unwrap_or_default() == "Skip one delivery",
+                Err(_) => false,
+            }
+        })
+        .await;
+        input.send_keys(&Key::Enter.to_string()).await.unwrap();
+        b.until("the section's link", async |c| {
+            copied(c)
+                .await
+                .contains("/en/billing/pause-or-cancel-subscription#skip-one-delivery)")
+        })
+        .await;
+        b.click("#sections").await;
+        b.until("results without sections", async |c| {
+            c.find(Locator::Css("#results li:first-child .section"))
+                .await
+                .is_err()
+                && c.find(Locator::Css("#results li")).await.is_ok()
+        })
+        .await;
+        input.send_keys(&Key::Enter.to_string()).await.unwrap();
+        b.until("the article's link", async |c| {
+            copied(c)
+                .await
+                .contains("/en/billing/pause-or-cancel-subscription)")
+        })
+        .await;
+        b.close().await;
+    });
 }
 
 #[test]

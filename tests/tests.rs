@@ -8,6 +8,7 @@ mod cli;
 mod fuzz;
 mod git;
 mod history;
+mod languages;
 mod live;
 mod metrics;
 mod monitoring;

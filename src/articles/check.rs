@@ -2,7 +2,9 @@
 //!
 //! Every problem is located to a line: empty titles, two articles (or aliases) claiming one
 //! URL, URLs that the help center itself uses, links to articles or headings that do not
-//! exist, and images that are not there. The search tests (`queries` ranking their article)
+//! exist, images that are not there, and translation groups a writer probably did not mean
+//! (a `translation_key` that splits an article from its translations by path, two articles
+//! of one language in a group). The search tests (`queries` ranking their article)
 //! need an index, so they live with the `check` command, not here.
 
 use std::collections::{HashMap, HashSet};
@@ -310,7 +312,77 @@ pub fn lint(dir: &Path, articles: &[Article]) -> Vec<Problem> {
             }
         }
     }
+    problems.extend(translation_problems(dir, articles));
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    problems
+}
+
+/// The translation groups' conflicts ([`super::translations::Conflict`]), each reported on
+/// the articles concerned.
+fn translation_problems(dir: &Path, articles: &[Article]) -> Vec<Problem> {
+    use super::translations::{Conflict, Member, group};
+    let members: Vec<Member<'_>> = articles
+        .iter()
+        .map(|a| Member {
+            path: &a.path,
+            lang: &a.lang,
+            key: a.translation_key.as_deref(),
+        })
+        .collect();
+    let line = |a: &Article| a.key_lines.get("translation_key").copied().unwrap_or(1);
+    let mut problems = Vec::new();
+    for conflict in group(&members).conflicts {
+        match conflict {
+            Conflict::KeysDiffer { path, members } => {
+                for &i in &members {
+                    let a = &articles[i];
+                    let others: Vec<String> = members
+                        .iter()
+                        .filter(|&&j| j != i)
+                        .map(|&j| {
+                            let o = &articles[j];
+                            format!(
+                                "{:?} of {}",
+                                o.translation_key.as_deref().unwrap_or_default(),
+                                o.path
+                            )
+                        })
+                        .collect();
+                    problems.push(Problem::warning(
+                        shown_path(dir, &a.path),
+                        line(a),
+                        format!(
+                            "`translation_key` {:?} differs from {}, its translation by path ({path}): they are shown as different articles; give translations one key, or none",
+                            a.translation_key.as_deref().unwrap_or_default(),
+                            others.join(", "),
+                        ),
+                    ));
+                }
+            }
+            Conflict::SameLanguage {
+                group,
+                lang,
+                members,
+            } => {
+                for &i in &members {
+                    let a = &articles[i];
+                    let others: Vec<&str> = members
+                        .iter()
+                        .filter(|&&j| j != i)
+                        .map(|&j| articles[j].path.as_str())
+                        .collect();
+                    problems.push(Problem::error(
+                        shown_path(dir, &a.path),
+                        line(a),
+                        format!(
+                            "{} is also the {lang} article of this translation group ({group}): a group has one article per language; give one of them another `translation_key`",
+                            others.join(", "),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     problems
 }
 
@@ -469,6 +541,50 @@ mod tests {
             text.contains("alias /shared is also an alias of en/c.md"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn translation_keys_that_split_or_double_a_group() {
+        let m = messages(&[
+            ("en/a.md", "---\ntitle: A\ntranslation_key: alpha\n---\n"),
+            ("uk/a.md", "---\ntitle: A uk\ntranslation_key: beta\n---\n"),
+            ("te/a.md", "---\ntitle: A te\n---\n"),
+            ("en/b.md", "---\ntitle: B\ntranslation_key: beta\n---\n"),
+            ("uk/b.md", "# B uk\n"),
+            // A key on one file that its path siblings share: fine.
+            ("en/c.md", "---\ntitle: C\ntranslation_key: gamma\n---\n"),
+            ("zh-cn/c.md", "# C zh\n"),
+            (
+                "te/other-name.md",
+                "---\ntitle: C te\ntranslation_key: gamma\n---\n",
+            ),
+        ]);
+        let text = m.join("\n");
+        assert!(
+            text.contains("en/a.md:3: warning: `translation_key` \"alpha\" differs from \"beta\" of uk/a.md, its translation by path (a.md)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "uk/a.md:3: warning: `translation_key` \"beta\" differs from \"alpha\" of en/a.md"
+            ),
+            "{text}"
+        );
+        // uk/b.md joins the key of en/b.md (beta), which uk/a.md names too.
+        assert!(
+            text.contains(
+                "uk/a.md:3: uk/b.md is also the uk article of this translation group (key:beta)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "uk/b.md:1: uk/a.md is also the uk article of this translation group (key:beta)"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("c.md"), "{text}");
+        assert_eq!(m.len(), 4, "{m:#?}");
     }
 
     #[test]

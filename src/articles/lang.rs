@@ -176,6 +176,122 @@ pub fn iso_639_1(lang: whatlang::Lang) -> Option<&'static str> {
     })
 }
 
+/// A language tag's family: Chinese by script (`zh-cn` and `zh-hans` → `zh-hans`, `zh-tw`,
+/// `zh-hk` and `zh-hant` → `zh-hant`, a bare `zh` → `zh`), other languages by primary subtag
+/// (`en-gb` → `en`). Readers of one family read the same articles.
+pub fn family(tag: &str) -> String {
+    let tag = tag.to_ascii_lowercase();
+    let primary = primary(&tag);
+    if primary != "zh" {
+        return primary.to_string();
+    }
+    let subtags: Vec<&str> = tag.split(['-', '_']).skip(1).collect();
+    if subtags
+        .iter()
+        .any(|s| matches!(*s, "hant" | "tw" | "hk" | "mo"))
+    {
+        "zh-hant".into()
+    } else if subtags
+        .iter()
+        .any(|s| matches!(*s, "hans" | "cn" | "sg" | "my"))
+    {
+        "zh-hans".into()
+    } else {
+        "zh".into()
+    }
+}
+
+/// A tag's primary subtag (`zh-cn` → `zh`).
+pub fn primary(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or(tag)
+}
+
+/// Words from which a text is long enough for its words (not only its script) to tell its
+/// language: a customer's message rather than a query.
+const WORDS_TO_TELL: usize = 7;
+/// whatlang's confidence from which a text's words name its language.
+const MIN_CONFIDENCE: f64 = 0.5;
+
+/// The language a reader's text (a query, a customer's message) is written in, named as one
+/// of `known` (the articles' language tags) whenever the text tells which:
+/// - Chinese by its characters: Traditional ones name the Traditional articles' tag (`zh-tw`,
+///   else the family `zh-hant`), Simplified ones the Simplified articles' (`zh-cn`, else
+///   `zh-hans`); characters both scripts write alike name the only Chinese tag, else `zh`;
+/// - other scripts by the articles written in them: a Cyrillic query in a help center whose
+///   only Cyrillic language is Ukrainian is Ukrainian (a single word is never weighed
+///   against Belarusian or Russian, which have no articles);
+/// - where several known languages share the script, a text of several words by its words
+///   when whatlang is sure, else nothing.
+///
+/// `None` when the text says nothing (digits, a product name in a script no article uses).
+pub fn of_text(text: &str, known: &[String]) -> Option<String> {
+    use crate::analysis::chinese::{HanScript, script_of};
+    let mut han = String::new();
+    let mut rest = String::with_capacity(text.len());
+    // Letters of other scripts than Latin: Latin words in a Chinese text are names and
+    // commands (`kubectl 命令`).
+    let mut other_letters = 0usize;
+    for c in text.chars() {
+        if is_han(c) {
+            han.push(c);
+        } else {
+            other_letters += usize::from(c.is_alphabetic() && !c.is_ascii());
+            rest.push(c);
+        }
+    }
+    // A Chinese character says about as much as a short word.
+    if !han.is_empty() && han.chars().count() * 3 >= other_letters {
+        let wanted = match script_of(&han) {
+            HanScript::Traditional => "zh-hant",
+            HanScript::Simplified => "zh-hans",
+            HanScript::Either => "zh",
+        };
+        let chinese: Vec<&String> = known.iter().filter(|k| primary(k) == "zh").collect();
+        let tag = chinese
+            .iter()
+            .filter(|k| wanted == "zh" || family(k) == wanted)
+            .min()
+            .filter(|_| wanted != "zh" || chinese.len() == 1);
+        return Some(tag.map_or_else(|| wanted.to_string(), |t| t.to_string()));
+    }
+    let script = whatlang::detect_script(&rest)?;
+    let written: Vec<&String> = known
+        .iter()
+        .filter(|k| {
+            script
+                .langs()
+                .iter()
+                .any(|l| iso_639_1(*l) == Some(primary(k)))
+        })
+        .collect();
+    let primaries: std::collections::BTreeSet<&str> = written.iter().map(|k| primary(k)).collect();
+    let name = |p: &str| {
+        let tags: Vec<&&String> = written.iter().filter(|k| primary(k) == p).collect();
+        match tags.as_slice() {
+            [one] => one.to_string(),
+            _ => p.to_string(),
+        }
+    };
+    match primaries.len() {
+        0 => None,
+        1 => primaries.first().map(|p| name(p)),
+        _ => {
+            text.split_whitespace().nth(WORDS_TO_TELL - 1)?;
+            // Only a confident guess: whatlang takes some plain English for Dutch (with a
+            // confidence of 0.02).
+            let info = whatlang::detect(text).filter(|i| i.confidence() >= MIN_CONFIDENCE)?;
+            let p = iso_639_1(info.lang())?;
+            primaries.contains(p).then(|| name(p))
+        }
+    }
+}
+
+/// Whether a character is a Han ideograph (CJK unified ideographs and their extensions).
+fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFD)
+}
+
 /// Whether an article in language `lang` passes the filter `filter` (both normalized):
 /// equal, or `filter` is a leading run of `lang`'s subtags.
 pub fn matches(filter: &str, lang: &str) -> bool {
@@ -223,6 +339,51 @@ mod tests {
         assert_eq!(detect("如何重設密碼？請打開設定頁面。"), "zh-hant");
         assert_eq!(detect("పాస్‌వర్డ్ మార్చడం ఎలా? సెట్టింగ్‌లు తెరవండి."), "te");
         assert_eq!(detect(""), "und");
+    }
+
+    #[test]
+    fn families() {
+        assert_eq!(family("zh-CN"), "zh-hans");
+        assert_eq!(family("zh-tw"), "zh-hant");
+        assert_eq!(family("zh-Hant-HK"), "zh-hant");
+        assert_eq!(family("zh"), "zh");
+        assert_eq!(family("en-GB"), "en");
+    }
+
+    #[test]
+    fn the_language_of_a_readers_text_named_by_the_articles_tags() {
+        let known: Vec<String> = ["en", "te", "uk", "zh-cn", "zh-tw"]
+            .map(String::from)
+            .to_vec();
+        let of = |t: &str| of_text(t, &known);
+        assert_eq!(of("重設密碼").as_deref(), Some("zh-tw"));
+        assert_eq!(of("重设密码").as_deref(), Some("zh-cn"));
+        // Characters both scripts share tell Chinese, not which.
+        assert_eq!(of("退款").as_deref(), Some("zh"));
+        assert_eq!(of("kubectl 创建").as_deref(), Some("zh-cn"));
+        assert_eq!(of("kubectl 命令").as_deref(), Some("zh"));
+        // One Cyrillic word is Ukrainian here: no Belarusian or Russian articles exist.
+        assert_eq!(of("пароль").as_deref(), Some("uk"));
+        assert_eq!(of("పాస్‌వర్డ్").as_deref(), Some("te"));
+        assert_eq!(of("refund").as_deref(), Some("en"));
+        assert_eq!(of("42"), None);
+        // With one Chinese variant, shared characters are that variant; Traditional ones are
+        // still Traditional (a reader its articles do not serve yet).
+        let cn: Vec<String> = ["en", "zh-cn"].map(String::from).to_vec();
+        assert_eq!(of_text("退款", &cn).as_deref(), Some("zh-cn"));
+        assert_eq!(of_text("重設密碼", &cn).as_deref(), Some("zh-hant"));
+        // Several Latin languages: a word says nothing, a message says which.
+        let latin: Vec<String> = ["de", "en", "fr"].map(String::from).to_vec();
+        assert_eq!(of_text("refund", &latin), None);
+        assert_eq!(
+            of_text(
+                "Bonjour, mon moulin est arrivé cassé. Puis-je être remboursé ?",
+                &latin
+            )
+            .as_deref(),
+            Some("fr")
+        );
+        assert_eq!(of_text("пароль", &latin), None);
     }
 
     #[test]

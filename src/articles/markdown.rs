@@ -10,12 +10,17 @@ use std::collections::HashMap;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 /// A heading of an article.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub text: String,
-    /// The anchor id: `{#custom-id}` when given, else derived from the text.
+    /// The anchor id: `{#custom-id}` when given (Hugo's and pulldown-cmark's heading
+    /// attribute), else derived from the text ([`slugify`]); the rendered page gives the
+    /// heading the same id.
     pub id: String,
+    /// Where the heading starts in the article's visible text ([`Extracted::text`]), in
+    /// bytes: its section runs from there to the next heading of its level or above.
+    pub at: usize,
 }
 
 /// A link or image target of an article, for link checking.
@@ -58,7 +63,7 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
 
     let mut out = Extracted::default();
     let mut html = HtmlText::default();
-    let mut heading: Option<(u8, Option<String>, String)> = None;
+    let mut heading: Option<(u8, Option<String>, String, usize)> = None;
     let mut ids = IdAllocator::default();
     let mut summary_done = false;
     let mut in_code_block = false;
@@ -69,7 +74,7 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
             Event::Html(h) | Event::InlineHtml(h) => {
                 let before = out.text.len();
                 html.feed(h, &mut out.text);
-                if let Some((_, _, t)) = heading.as_mut() {
+                if let Some((_, _, t, _)) = heading.as_mut() {
                     t.push_str(&out.text[before..]);
                 }
                 None
@@ -80,10 +85,12 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
             Event::Start(tag) => {
                 match tag {
                     Tag::Heading { level, id, .. } => {
+                        newline(&mut out.text);
                         heading = Some((
                             heading_level(*level),
                             id.as_ref().map(|s| s.to_string()),
                             String::new(),
+                            out.text.len(),
                         ));
                     }
                     Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. } => {
@@ -104,10 +111,15 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
             Event::End(tag) => {
                 match tag {
                     TagEnd::Heading(_) => {
-                        if let Some((level, id, text)) = heading.take() {
+                        if let Some((level, id, text, at)) = heading.take() {
                             let text = collapse_spaces(&text);
                             let id = ids.allocate(id.as_deref(), &text);
-                            out.headings.push(Heading { level, text, id });
+                            out.headings.push(Heading {
+                                level,
+                                text,
+                                id,
+                                at,
+                            });
                         }
                         newline(&mut out.text);
                     }
@@ -146,7 +158,7 @@ pub fn extract(body: &str, first_line: usize) -> Extracted {
                 continue;
             }
             out.text.push_str(t);
-            if let Some((_, _, h)) = heading.as_mut() {
+            if let Some((_, _, h, _)) = heading.as_mut() {
                 h.push_str(t);
             }
         }
@@ -343,7 +355,6 @@ pub fn render_html(body: &str) -> String {
 /// returns the target to use instead (an article's URL for `../billing/refunds.md`), or
 /// `None` to keep it.
 pub fn render_html_linked(body: &str, resolve: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut ids = IdAllocator::default();
     let mut events: Vec<Event<'_>> = Parser::new_ext(body, options())
         .map(|e| match e {
             Event::Start(Tag::Link {
@@ -377,28 +388,15 @@ pub fn render_html_linked(body: &str, resolve: &dyn Fn(&str) -> Option<String>) 
             e => e,
         })
         .collect();
-    // Give every heading its id (computed from its text, as `extract` does).
-    let mut i = 0;
-    while i < events.len() {
-        if let Event::Start(Tag::Heading { id, .. }) = &events[i] {
-            let explicit = id.as_ref().map(|s| s.to_string());
-            let mut text = String::new();
-            let mut html = HtmlText::default();
-            for e in &events[i + 1..] {
-                match e {
-                    Event::End(TagEnd::Heading(_)) => break,
-                    Event::Text(t) | Event::Code(t) => text.push_str(t),
-                    Event::Html(h) | Event::InlineHtml(h) => html.feed(h, &mut text),
-                    Event::SoftBreak | Event::HardBreak => text.push(' '),
-                    _ => {}
-                }
-            }
-            let new_id = ids.allocate(explicit.as_deref(), &collapse_spaces(&text));
-            if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
-                *id = Some(new_id.into());
-            }
+    // Every heading gets the id `extract` gives it: one allocation of ids, so the anchors
+    // the index points at are the ones the page has.
+    let mut ids = extract(body, 1).headings.into_iter().map(|h| h.id);
+    for event in &mut events {
+        if let Event::Start(Tag::Heading { id, .. }) = event
+            && let Some(new_id) = ids.next()
+        {
+            *id = Some(new_id.into());
         }
-        i += 1;
     }
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -447,20 +445,27 @@ mod tests {
                 Heading {
                     level: 1,
                     text: "Refunds".into(),
-                    id: "refunds".into()
+                    id: "refunds".into(),
+                    at: 0,
                 },
                 Heading {
                     level: 2,
                     text: "How to ask".into(),
-                    id: "ask".into()
+                    id: "ask".into(),
+                    at: 49,
                 },
                 Heading {
                     level: 2,
                     text: "How to ask".into(),
-                    id: "how-to-ask".into()
+                    id: "how-to-ask".into(),
+                    at: 86,
                 },
             ]
         );
+        // Each heading's offset is where its text starts in the visible text.
+        for h in &e.headings {
+            assert!(e.text[h.at..].starts_with(&h.text), "{h:?} in {:?}", e.text);
+        }
         assert_eq!(e.summary, "You can ask for a refund within 30 days.");
         assert!(
             e.text.contains("Open Billing\nClick Refund"),
@@ -542,13 +547,35 @@ mod tests {
 
     #[test]
     fn render_and_extract_agree_on_ids() {
-        let md = "# A\n\n## Same\n\n## Same\n\n## Custom {#c}";
+        let md = "# A\n\n## Same\n\n## Same\n\n## Custom {#c}\n\n## Hugo style {#hugo-id .class}\n\n\
+            ## <span>Tagged</span> `code()` *emphasis*\n\n- item\n## After a list\n\n| t |\n|---|\n| c |\n## After a table";
         let html = render_html(md);
-        for h in extract(md, 1).headings {
+        let e = extract(md, 1);
+        let ids: Vec<&str> = e.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "a",
+                "same",
+                "same-1",
+                "c",
+                "hugo-id",
+                "tagged-code-emphasis",
+                "after-a-list",
+                "after-a-table"
+            ]
+        );
+        for h in &e.headings {
             assert!(
                 html.contains(&format!("id=\"{}\"", h.id)),
                 "{} in {html}",
                 h.id
+            );
+            let first_word = h.text.split(' ').next().unwrap();
+            assert!(
+                e.text[h.at..].starts_with(first_word),
+                "{h:?} in {:?}",
+                e.text
             );
         }
     }

@@ -9,6 +9,7 @@ pub mod check;
 pub mod front_matter;
 pub mod lang;
 pub mod markdown;
+pub mod translations;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -395,26 +396,6 @@ pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, GitDates> {
     out
 }
 
-/// Which articles are translations of each other: those with the same `translation_key`, or
-/// else the same path after the language folder (`en/billing/refunds.md` and
-/// `uk/billing/refunds.md`).
-pub fn translation_group(a: &Article) -> String {
-    if let Some(key) = &a.translation_key {
-        return format!("key:{key}");
-    }
-    let mut segments: Vec<&str> = a.path.split('/').collect();
-    let folder = segments[..segments.len().saturating_sub(1)]
-        .iter()
-        .position(|s| lang::from_path(&format!("{s}/x")).is_some());
-    match folder {
-        Some(i) => {
-            segments.remove(i);
-            format!("path:{}", segments.join("/"))
-        }
-        None => format!("path:{}", a.path),
-    }
-}
-
 /// Hash of a file's bytes, stable across runs and versions of kb.
 pub fn hash_bytes(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
@@ -559,19 +540,31 @@ pub fn url_for(path: &str, slug: Option<&str>) -> String {
         None if matches!(file, "_index" | "index") => {}
         None => url.push_str(file),
     }
-    percent_encode_path(&url)
+    let mut encoded = String::with_capacity(url.len());
+    percent_encode_into(&url, b"/", &mut encoded);
+    encoded
 }
 
-fn percent_encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+/// `url` pointing at a heading of its page: `/en/a#anchor`, the anchor (a heading's id, the
+/// page's `id` attribute) percent-encoded as the path is.
+pub fn url_with_anchor(url: &str, anchor: &str) -> String {
+    let mut out = String::with_capacity(url.len() + anchor.len() + 1);
+    out.push_str(url);
+    out.push('#');
+    percent_encode_into(anchor, b"", &mut out);
+    out
+}
+
+/// Appends `text` to `out` with every byte but letters, digits, `-._~` and `keep`
+/// percent-encoded.
+fn percent_encode_into(text: &str, keep: &[u8], out: &mut String) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -685,6 +678,15 @@ mod tests {
         assert_eq!(url_for("en/billing/_index.md", None), "/en/billing/");
         assert_eq!(url_for("top.md", None), "/top");
         assert_eq!(url_for("zh-cn/密码.md", None), "/zh-cn/%E5%AF%86%E7%A0%81");
+        assert_eq!(
+            url_with_anchor("/en/a", "update-the-firmware"),
+            "/en/a#update-the-firmware"
+        );
+        assert_eq!(
+            url_with_anchor("/zh-cn/a", "重设密码"),
+            "/zh-cn/a#%E9%87%8D%E8%AE%BE%E5%AF%86%E7%A0%81"
+        );
+        assert_eq!(url_with_anchor("/en/a", "a/b \"<"), "/en/a#a%2Fb%20%22%3C");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub fn run(args: &LinkArgs) -> Result<bool> {
         lang: args.lang.clone(),
         limit: args.limit as usize,
         details: true,
+        hl: args.hl.clone().or_else(|| args.lang.clone()),
+        sections: !args.whole_article,
         ..SearchParams::new(text.clone())
     };
     let found = engine.answers(&params)?;
@@ -63,5 +65,15 @@ pub fn run(args: &LinkArgs) -> Result<bool> {
         })
         .collect();
     writeln!(out, "{}", links.join(separator))?;
+    // The other languages, for the agent's eyes only: what is pasted stays clean.
+    let mut err = std::io::stderr().lock();
+    for hit in found.results.iter().filter(|h| !h.translations.is_empty()) {
+        let others: Vec<String> = hit
+            .translations
+            .iter()
+            .map(|t| format!("{} {}", t.lang, kb::agent::absolute(&args.base_url, &t.url)))
+            .collect();
+        writeln!(err, "kb: “{}” is also in {}", hit.title, others.join(", "))?;
+    }
     Ok(true)
 }

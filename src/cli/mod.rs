@@ -275,6 +275,10 @@ pub struct SearchArgs {
     /// Only articles in this language (`zh` keeps zh-cn, zh-tw …).
     #[arg(long, value_name = "L")]
     pub lang: Option<String>,
+    /// The reader's language: each article shows in it where translated (default: the
+    /// query's language).
+    #[arg(long, value_name = "L")]
+    pub hl: Option<String>,
     /// Number of results.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub limit: usize,
@@ -310,6 +314,13 @@ pub struct LinkArgs {
     /// Only articles in this language (`zh` keeps zh-cn, zh-tw …).
     #[arg(long, value_name = "L")]
     pub lang: Option<String>,
+    /// The language you answer in: each article is linked in it where translated (default:
+    /// `--lang`, else the language and script of the message).
+    #[arg(long, value_name = "L")]
+    pub hl: Option<String>,
+    /// Link to the top of each article, not to the section that answers.
+    #[arg(long)]
+    pub whole_article: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -15,6 +15,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         lang: args.lang.clone(),
         limit: args.limit,
         drafts: args.drafts,
+        hl: args.hl.clone(),
         ..SearchParams::new(args.query.clone())
     };
     let response = engine.search(&params)?;
@@ -46,8 +47,20 @@ fn print_readable(out: &mut impl Write, r: &SearchResponse, color: bool) -> std:
         } else {
             hit.title.clone()
         };
-        writeln!(out, "{:>2}. {title}  [{}]", i + 1, hit.lang)?;
+        let note = if hit.fallback {
+            " (no translation)"
+        } else {
+            ""
+        };
+        writeln!(out, "{:>2}. {title}  [{}]{note}", i + 1, hit.lang)?;
+        if let Some(s) = &hit.section {
+            writeln!(out, "    § {}", s.heading)?;
+        }
         writeln!(out, "    {}", hit.url)?;
+        if !hit.translations.is_empty() {
+            let others: Vec<&str> = hit.translations.iter().map(|t| t.lang.as_str()).collect();
+            writeln!(out, "    also in {}", others.join(", "))?;
+        }
         writeln!(out, "    {}\n", terminal_text(&hit.snippet, color))?;
     }
     Ok(())

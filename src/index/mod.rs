@@ -10,6 +10,7 @@
 //! [`writer::sync`] makes the index match the folder, re-reading only files whose bytes
 //! changed.
 
+pub mod groups;
 pub mod offsets;
 pub mod writer;
 
@@ -26,7 +27,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -46,9 +47,9 @@ pub struct Fields {
     pub lang_prefix: Field,
     pub draft: Field,
     pub category: Field,
-    /// The article's translation group: its `translation_key`, else its path without the
-    /// language folder (fast).
-    pub translation: Field,
+    /// Front matter `translation_key` (fast): with the path, what makes translation groups
+    /// ([`Catalog`]).
+    pub translation_key: Field,
     /// Front matter `updated` (fast).
     pub updated: Field,
     /// Old URLs that redirect to the article (fast).
@@ -81,6 +82,9 @@ pub struct Fields {
     pub body_text: Field,
     /// Stored only: where each word of `body` is in `body_text` ([`offsets`]).
     pub body_offsets: Field,
+    /// Stored only: the headings, each with its anchor id and where it starts in
+    /// `body_text` (JSON), for results that point at a section.
+    pub sections: Field,
 }
 
 /// The schema of a kb index.
@@ -104,7 +108,7 @@ pub fn schema() -> (Schema, Fields) {
         lang_prefix: b.add_text_field("lang_prefix", STRING),
         draft: b.add_bool_field("draft", INDEXED | STORED | FAST),
         category: b.add_text_field("category", STRING | STORED | FAST),
-        translation: b.add_text_field("translation", STRING | FAST),
+        translation_key: b.add_text_field("translation_key", STRING | FAST),
         updated: b.add_text_field("updated", STRING | FAST),
         aliases: b.add_text_field("aliases", STRING | FAST),
         owner: b.add_text_field("owner", STRING | FAST),
@@ -122,6 +126,7 @@ pub fn schema() -> (Schema, Fields) {
         code: b.add_text_field("code", text),
         body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
+        sections: b.add_text_field("sections", STORED),
     };
     (b.build(), fields)
 }
@@ -173,7 +178,10 @@ pub struct Entry {
     pub description: Option<String>,
     pub category: Option<String>,
     pub draft: bool,
-    /// Articles with the same translation group are translations of each other.
+    /// Front matter `translation_key`.
+    pub translation_key: Option<String>,
+    /// The article's translation group ([`crate::articles::translations`]): articles with the
+    /// same one are translations of each other.
     pub translation: String,
     pub updated: Option<String>,
     pub aliases: Vec<String>,
@@ -189,7 +197,10 @@ pub struct Catalog {
     entries: HashMap<String, Entry>,
     by_url: HashMap<String, String>,
     aliases: HashMap<String, String>,
-    groups: HashMap<String, Vec<String>>,
+    groups: groups::Groups,
+    /// [`Catalog::languages`] without and with drafts, counted once: every grouped search
+    /// asks for them.
+    languages: [std::sync::OnceLock<Vec<(String, usize)>>; 2],
 }
 
 /// A URL without its trailing slash (`/en/billing/` and `/en/billing` are one page).
@@ -200,15 +211,12 @@ fn url_key(url: &str) -> &str {
 
 impl Catalog {
     fn insert(&mut self, e: Entry) {
+        self.languages = Default::default();
         self.by_url
             .insert(url_key(&e.url).to_string(), e.path.clone());
         for a in &e.aliases {
             self.aliases.insert(url_key(a).to_string(), e.path.clone());
         }
-        self.groups
-            .entry(e.translation.clone())
-            .or_default()
-            .push(e.path.clone());
         self.entries.insert(e.path.clone(), e);
     }
 
@@ -246,18 +254,14 @@ impl Catalog {
 
     /// The other-language versions of an article, by language.
     pub fn translations(&self, path: &str) -> Vec<&Entry> {
-        let Some(e) = self.entries.get(path) else {
+        let Some(group) = self.group_of(path) else {
             return Vec::new();
         };
         let mut out: Vec<&Entry> = self
-            .groups
-            .get(&e.translation)
-            .into_iter()
-            .flatten()
-            .filter(|p| *p != path)
-            .filter_map(|p| self.entries.get(p))
+            .group_members(group)
+            .filter(|e| e.path != path)
             .collect();
-        out.sort_by(|a, b| a.lang.cmp(&b.lang));
+        out.sort_by(|a, b| a.lang.cmp(&b.lang).then_with(|| a.path.cmp(&b.path)));
         out
     }
 
@@ -270,6 +274,12 @@ impl Catalog {
 
     /// The languages that have articles, with how many, most first.
     pub fn languages(&self, drafts: bool) -> Vec<(String, usize)> {
+        self.languages[usize::from(drafts)]
+            .get_or_init(|| self.count_languages(drafts))
+            .clone()
+    }
+
+    fn count_languages(&self, drafts: bool) -> Vec<(String, usize)> {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for e in self.entries.values().filter(|e| drafts || !e.draft) {
             *counts.entry(e.lang.as_str()).or_default() += 1;
@@ -411,6 +421,7 @@ impl SearchIndex {
         }
         let searcher = self.reader.searcher();
         let mut catalog = Catalog::default();
+        let mut docs: Vec<(tantivy::index::SegmentId, u32, String)> = Vec::new();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
             let paths = strings(fast.str("path")?)?;
@@ -422,7 +433,7 @@ impl SearchIndex {
             let titles = strings(fast.str("title")?)?;
             let descriptions = strings(fast.str("description")?)?;
             let categories = strings(fast.str("category")?)?;
-            let translations = strings(fast.str("translation")?)?;
+            let keys = strings(fast.str("translation_key")?)?;
             let updated = strings(fast.str("updated")?)?;
             let aliases = strings(fast.str("aliases")?)?;
             let drafts = fast.bool("draft")?;
@@ -432,6 +443,7 @@ impl SearchIndex {
                 let Some(path) = first(&paths, doc) else {
                     continue;
                 };
+                docs.push((segment.segment_id(), doc, path.clone()));
                 catalog.insert(Entry {
                     url: first(&urls, doc).unwrap_or_default(),
                     lang: first(&langs, doc).unwrap_or_default(),
@@ -439,7 +451,9 @@ impl SearchIndex {
                     description: first(&descriptions, doc).filter(|d| !d.is_empty()),
                     category: first(&categories, doc),
                     draft: drafts.first(doc).unwrap_or(false),
-                    translation: first(&translations, doc).unwrap_or_else(|| path.clone()),
+                    translation_key: first(&keys, doc),
+                    // Set by the grouping below, once every article is known.
+                    translation: String::new(),
                     updated: first(&updated, doc),
                     aliases: all(&aliases, doc),
                     owner: first(&owners, doc),
@@ -451,6 +465,7 @@ impl SearchIndex {
                 });
             }
         }
+        catalog.group(&docs);
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
         Ok(())
     }

@@ -263,7 +263,9 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         d.add_text(f.lang_prefix, prefix);
     }
     d.add_bool(f.draft, a.draft);
-    d.add_text(f.translation, crate::articles::translation_group(a));
+    if let Some(key) = &a.translation_key {
+        d.add_text(f.translation_key, key);
+    }
     if let Some(u) = &a.updated {
         d.add_text(f.updated, u);
     }
@@ -308,6 +310,10 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     d.add_bytes(f.body_text, a.text.as_bytes());
     d.add_text(f.code, &a.code);
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
+    d.add_text(
+        f.sections,
+        serde_json::to_string(&a.headings).expect("headings serialize"),
+    );
     d
 }
 

@@ -191,12 +191,14 @@ struct Clicked {
 
 /// Gathers the facts of `since..until` (and of as long before, for trends) from `store`;
 /// `last_change` (article path → time) limits the votes that count to those cast on the
-/// article's current version. Stops with [`MetricsError::Cancelled`] once `cancel` is set.
+/// article's current version; `known` (the articles' languages) names the languages
+/// searches were made in. Stops with [`MetricsError::Cancelled`] once `cancel` is set.
 pub fn gather(
     store: &dyn MetricsReader,
     since: Millis,
     until: Millis,
     last_change: &HashMap<String, Millis>,
+    known: &[String],
     cancel: &Cancel,
 ) -> Result<Facts, MetricsError> {
     let previous = since - (until - since);
@@ -285,7 +287,7 @@ pub fn gather(
         let language = languages
             .entry((s.lang.clone(), s.query.clone(), s.ui))
             .or_insert_with_key(|(lang, query, ui)| {
-                super::search_language(lang.as_deref(), query, ui.as_deref())
+                super::search_language(lang.as_deref(), query, ui.as_deref(), known)
             })
             .clone();
         if let Some(l) = &language
@@ -518,7 +520,7 @@ mod tests {
         until: Millis,
         last_change: &HashMap<String, Millis>,
     ) -> Facts {
-        gather(store, since, until, last_change, &Cancel::default()).unwrap()
+        gather(store, since, until, last_change, &[], &Cancel::default()).unwrap()
     }
 
     fn contacts_follow_searches_and_views_within_the_window(backend: Backend) {
@@ -732,7 +734,7 @@ mod tests {
         let (_db, store) = backend.holding(&flood(1, 100, 10, t));
         let cancel = Cancel::default();
         cancel.cancel();
-        let r = gather(&*store, t, t + DAY, &HashMap::new(), &cancel);
+        let r = gather(&*store, t, t + DAY, &HashMap::new(), &[], &cancel);
         assert!(matches!(r, Err(MetricsError::Cancelled)), "{r:?}");
     }
 }

@@ -232,7 +232,9 @@ pub fn markdown(r: &Report, words: &Words) -> String {
                 )
             });
         }
-        line(format!("   {}", sentence(&facts.join(&sep))));
+        if !facts.is_empty() {
+            line(format!("   {}", sentence(&facts.join(&sep))));
+        }
     }
     if !r.to_write.is_empty() {
         line(String::new());
@@ -703,6 +705,11 @@ mod tests {
                     WriteKind::Translation,
                     Advice::Translate,
                     vec![closest(&[], &[])],
+                ),
+                need(
+                    WriteKind::NoResults,
+                    Advice::AddWordsToTranslation,
+                    vec![closest(&[], &["έκπτωση"]), closest(&["έκπτωση"], &[])],
                 ),
             ],
             to_update: vec![

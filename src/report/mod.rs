@@ -260,6 +260,23 @@ pub struct Context<'a> {
     pub cancel: Cancel,
 }
 
+impl Context<'_> {
+    /// The language articles are written in first: [`Context::source_lang`], else the
+    /// language with most published articles.
+    pub fn source_language(&self) -> Option<String> {
+        self.source_lang.clone().or_else(|| {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for a in self.articles.iter().filter(|a| !a.draft) {
+                *counts.entry(a.lang.as_str()).or_default() += 1;
+            }
+            counts
+                .into_iter()
+                .max_by_key(|(_, n)| *n)
+                .map(|(l, _)| l.to_string())
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WriteKind {
@@ -298,6 +315,10 @@ pub enum Advice {
     /// An article in another language answers it: translate the closest article into the
     /// need's language ([`WriteItem::languages`]).
     Translate,
+    /// An article in another language answers it and its translation into the need's
+    /// language exists ([`WriteItem::closest`]: the translation, then the original), but
+    /// lacks the words: add them to the translation.
+    AddWordsToTranslation,
 }
 
 impl Advice {
@@ -309,6 +330,7 @@ impl Advice {
             Self::AddWords => "add_words",
             Self::Retitle => "retitle",
             Self::Translate => "translate",
+            Self::AddWordsToTranslation => "add_words_translation",
         }
     }
 }
@@ -571,7 +593,8 @@ pub fn generate(
         .filter_map(|a| Some((a.path.clone(), a.last_change?)))
         .collect();
     cancel.check()?;
-    let facts = facts::gather(store, now - period, now, &last_change, cancel)?;
+    let known: Vec<String> = languages_of(articles);
+    let facts = facts::gather(store, now - period, now, &last_change, &known, cancel)?;
     let finder = |q: &str, lang: Option<&str>| closest(engine, q, lang);
     let ctx = Context {
         now,
@@ -583,6 +606,12 @@ pub fn generate(
     let report = build(&facts, &ctx);
     cancel.check()?;
     Ok(report)
+}
+
+/// The articles' languages, each once.
+pub fn languages_of(articles: &[ArticleInfo]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = articles.iter().map(|a| a.lang.as_str()).collect();
+    set.into_iter().map(str::to_string).collect()
 }
 
 /// Lower bound of the Wilson score interval (95 %) for `hits` out of `n`.
@@ -597,74 +626,65 @@ pub fn wilson_lower(hits: u64, n: u64) -> f64 {
     (p + z2 / (2.0 * n) - z * ((p * (1.0 - p) + z2 / (4.0 * n)) / n).sqrt()) / (1.0 + z2 / n)
 }
 
-/// The language a search was made in: its filter; else the query's script when the reader's
-/// interface language is not written in it and the script tells (a Cyrillic query on the
-/// English pages); else the interface language; else the script's language when it tells
-/// (Chinese, Telugu, Cyrillic …; a Latin query could be any of many languages). As a family:
-/// `zh-hans` and `zh-hant` for Chinese, the primary subtag otherwise.
+/// The language a search was made in, named by the articles' languages (`known`), as a
+/// family (`zh-hans` and `zh-hant` for Chinese, the primary subtag otherwise):
+/// - its filter, when the filter keeps one language (`lang=zh` keeps two, and is no
+///   language);
+/// - else, for a query in another script than Latin, the script as the articles are written
+///   in it (a Cyrillic query in a help center whose Cyrillic articles are Ukrainian is
+///   Ukrainian: one word is never weighed against languages the help center does not have),
+///   unless the interface's language is written in the same script and the characters do
+///   not tell which (退款 on the zh-tw pages is zh-hant);
+/// - else the interface's language (a Latin query tells little: brand names and English
+///   words are typed everywhere);
+/// - else nothing.
 pub(crate) fn search_language(
     filter: Option<&str>,
     query: &str,
     ui: Option<&str>,
+    known: &[String],
 ) -> Option<String> {
-    if let Some(f) = filter.filter(|f| !f.is_empty()) {
-        return Some(family(f));
-    }
-    let script = whatlang::detect_script(query);
-    let written_in = |lang: &str| {
-        script.is_none_or(|s| {
-            s.langs()
-                .iter()
-                .any(|l| crate::articles::lang::iso_639_1(*l) == Some(primary(lang)))
-        })
-    };
-    let detected = || {
-        let d = crate::articles::lang::detect(query);
-        (d != "und").then(|| family(&d))
-    };
-    match ui {
-        // A Latin query tells little: brand names and English words are typed everywhere.
-        Some(ui) if script.is_none_or(|s| s == whatlang::Script::Latin) || written_in(ui) => {
-            // Traditional characters tell more than the interface language does.
-            if script == Some(whatlang::Script::Mandarin)
-                && detected().as_deref() == Some("zh-hant")
-            {
-                return Some("zh-hant".into());
-            }
-            Some(family(ui))
+    use crate::articles::lang::{matches, of_text};
+    let filter = filter.filter(|f| !f.is_empty());
+    let pool: Vec<String> = known
+        .iter()
+        .filter(|k| filter.is_none_or(|f| matches(&f.to_ascii_lowercase(), k)))
+        .cloned()
+        .collect();
+    let families: std::collections::BTreeSet<String> = pool.iter().map(|k| family(k)).collect();
+    if let Some(f) = filter {
+        if families.len() == 1 {
+            return families.into_iter().next();
         }
-        _ if script.is_none_or(|s| s == whatlang::Script::Latin) => None,
-        _ => detected(),
+        if pool.is_empty() {
+            // A filter no article matches still names the reader's language.
+            return Some(family(f)).filter(|f| f != "zh");
+        }
     }
-}
-
-/// A language tag's family: Chinese by script (`zh-cn` and `zh-hans` → `zh-hans`, `zh-tw`,
-/// `zh-hk` and `zh-hant` → `zh-hant`), other languages by primary subtag (`en-gb` → `en`).
-pub fn family(tag: &str) -> String {
-    let tag = tag.to_ascii_lowercase();
-    let primary = primary(&tag);
-    if primary != "zh" {
-        return primary.to_string();
-    }
-    let subtags: Vec<&str> = tag.split(['-', '_']).skip(1).collect();
-    if subtags
-        .iter()
-        .any(|s| matches!(*s, "hant" | "tw" | "hk" | "mo"))
-    {
-        "zh-hant".into()
-    } else if subtags
-        .iter()
-        .any(|s| matches!(*s, "hans" | "cn" | "sg" | "my"))
-    {
-        "zh-hans".into()
+    // The pool's languages where a filter chose several, every one otherwise.
+    let pool = if pool.is_empty() {
+        known.to_vec()
     } else {
-        "zh".into()
+        pool
+    };
+    let written = of_text(query, &pool).map(|w| family(&w));
+    let latin = whatlang::detect_script(query).is_none_or(|s| s == whatlang::Script::Latin);
+    // A bare `zh` (characters both scripts share) is no language to write for.
+    let definite = written.clone().filter(|w| w != "zh");
+    let ui = ui
+        .map(family)
+        .filter(|u| filter.is_none() || families.contains(u));
+    match (ui, written) {
+        (Some(u), _) if latin => Some(u),
+        (Some(u), Some(w)) if primary(&u) == primary(&w) => definite.or(Some(u)),
+        (Some(u), None) => Some(u),
+        (_, _) if latin => None,
+        _ => definite,
     }
 }
 
-fn primary(lang: &str) -> &str {
-    lang.split(['-', '_']).next().unwrap_or(lang)
-}
+pub use crate::articles::lang::family;
+use crate::articles::lang::primary;
 
 /// The articles as the rules look them up.
 struct Catalog<'a> {
@@ -674,10 +694,18 @@ struct Catalog<'a> {
     tags: HashMap<String, String>,
     /// Which translation groups exist in which language families.
     translated: HashSet<(&'a str, String)>,
+    /// The published articles of each translation group.
+    groups: HashMap<&'a str, Vec<&'a ArticleInfo>>,
+    /// The language articles are written in first.
+    source: Option<String>,
 }
 
 impl<'a> Catalog<'a> {
-    fn new(articles: &'a [ArticleInfo]) -> Catalog<'a> {
+    fn new(articles: &'a [ArticleInfo], source: Option<String>) -> Catalog<'a> {
+        let mut groups: HashMap<&str, Vec<&ArticleInfo>> = HashMap::new();
+        for a in articles.iter().filter(|a| !a.draft) {
+            groups.entry(a.translation.as_str()).or_default().push(a);
+        }
         let mut tags: HashMap<String, String> = HashMap::new();
         for a in articles {
             let e = tags
@@ -695,7 +723,45 @@ impl<'a> Catalog<'a> {
                 .filter(|a| !a.draft)
                 .map(|a| (a.translation.as_str(), family(&a.lang)))
                 .collect(),
+            groups,
+            source,
         }
+    }
+
+    /// The article of `path`'s translation group in a language family, if published.
+    fn translation_in(&self, path: &str, family_of: &str) -> Option<&'a ArticleInfo> {
+        let group = self.get(path)?.translation.as_str();
+        self.groups
+            .get(group)?
+            .iter()
+            .find(|a| family(&a.lang) == family_of)
+            .copied()
+    }
+
+    /// The article of a translation group to translate into `target` from: the one in the
+    /// other script of the same language (zh-cn for zh-tw), else the one in the source
+    /// language, else `fallback`.
+    fn to_translate(
+        &self,
+        group: &str,
+        target: &str,
+        fallback: &'a ArticleInfo,
+    ) -> &'a ArticleInfo {
+        let members = self
+            .groups
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        members
+            .iter()
+            .find(|a| primary(&a.lang) == primary(target))
+            .or_else(|| {
+                members
+                    .iter()
+                    .find(|a| Some(&a.lang) == self.source.as_ref())
+            })
+            .copied()
+            .unwrap_or(fallback)
     }
 
     fn get(&self, path: &str) -> Option<&'a ArticleInfo> {
@@ -718,7 +784,7 @@ impl<'a> Catalog<'a> {
 /// Builds the report: the to-write rules, the to-update rules, the top lists and the
 /// summary.
 pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
-    let catalog = Catalog::new(ctx.articles);
+    let catalog = Catalog::new(ctx.articles, ctx.source_language());
     let mut clusters = write::merge_variants(&facts.clusters, &ctx.cancel);
     clusters.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.key.cmp(&b.key)));
 
@@ -881,7 +947,10 @@ mod tests {
         assert_eq!(family("zh-tw"), "zh-hant");
         assert_eq!(family("zh-Hant-HK"), "zh-hant");
         assert_eq!(family("en-GB"), "en");
-        let lang = |filter, query, ui| search_language(filter, query, ui);
+        let known: Vec<String> = ["en", "te", "uk", "zh-cn", "zh-tw"]
+            .map(String::from)
+            .to_vec();
+        let lang = |filter, query, ui| search_language(filter, query, ui, &known);
         // The filter says it; else the script, when the interface is in another; else the
         // interface; a Latin query alone says nothing.
         assert_eq!(
@@ -909,6 +978,28 @@ mod tests {
             Some("uk")
         );
         assert_eq!(lang(None, "refund", None), None);
+        // `zh` is a filter of two languages, not a language: the characters tell which.
+        assert_eq!(
+            lang(Some("zh"), "重設密碼", None).as_deref(),
+            Some("zh-hant")
+        );
+        assert_eq!(
+            lang(Some("zh"), "重设密码", Some("en")).as_deref(),
+            Some("zh-hans")
+        );
+        assert_eq!(
+            lang(Some("zh"), "退款", Some("zh-tw")).as_deref(),
+            Some("zh-hant")
+        );
+        assert_eq!(lang(Some("zh"), "退款", None), None);
+        assert_eq!(
+            lang(Some("zh-TW"), "退款", None).as_deref(),
+            Some("zh-hant")
+        );
+        // One Cyrillic word is Ukrainian here, never Belarusian.
+        assert_eq!(lang(None, "пароль", Some("en")).as_deref(), Some("uk"));
+        assert_eq!(lang(None, "пароль", None).as_deref(), Some("uk"));
+        assert_eq!(lang(Some("te"), "refund", None).as_deref(), Some("te"));
     }
 
     #[test]

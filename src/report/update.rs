@@ -1,7 +1,7 @@
 //! The rules of the "to update" list: one function per way an article fails its readers,
 //! each returning a typed [`Finding`] (or nothing) for one article.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::facts::{ArticleFacts, Facts};
 use super::{ArticleInfo, Context, Date, Finding, FlagNote, UpdateItem, wilson_lower};
@@ -34,16 +34,7 @@ pub(super) fn articles_to_update(facts: &Facts, ctx: &Context<'_>) -> Vec<Update
         });
         if v == 0 { 0.0 } else { c as f64 / v as f64 }
     };
-    let source_lang = ctx.source_lang.clone().or_else(|| {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in ctx.articles.iter().filter(|a| !a.draft) {
-            *counts.entry(a.lang.as_str()).or_default() += 1;
-        }
-        counts
-            .into_iter()
-            .max_by_key(|(_, n)| *n)
-            .map(|(l, _)| l.to_string())
-    });
+    let source_lang = ctx.source_language();
     let sources: HashMap<&str, &ArticleInfo> = ctx
         .articles
         .iter()
@@ -229,6 +220,7 @@ fn translation_behind(
 mod tests {
     use super::super::tests::{article, ctx};
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn outdated_wins_over_unhelpful_and_few_votes_are_no_verdict() {

@@ -180,6 +180,13 @@ impl Words {
                 self.t("action.translate", &args)
             }
             Advice::Translate => self.t("action.translate_found", &args),
+            Advice::AddWordsToTranslation => {
+                let missing = best.map(|c| c.missing.as_slice()).unwrap_or_default();
+                args.push(("words", self.quoted(missing)));
+                let original = w.closest.get(1).map(|c| c.lang.clone()).unwrap_or_default();
+                args.push(("original_lang", original));
+                self.t("action.add_words_translation", &args)
+            }
         }
     }
 

@@ -171,17 +171,37 @@ pub(super) fn unmet_needs(
         } else {
             Vec::new()
         };
-        // Nothing in the reader's language: an article in another may answer it.
+        // Nothing in the reader's language (the filter left nothing): an article in another
+        // may answer it, to translate; or its translation exists and lacks the words.
         let mut elsewhere = false;
+        let mut translated = false;
         if closest.is_empty()
             && look_up
             && filter.is_some()
             && let [lang] = langs.as_slice()
         {
             closest = (ctx.finder)(&query, None);
-            elsewhere = closest
+            let found = closest
                 .first()
-                .is_some_and(|c| c.missing.is_empty() && family(&c.lang) != family(lang));
+                .filter(|c| c.missing.is_empty() && family(&c.lang) != family(lang))
+                .cloned();
+            if let Some(found) = found {
+                match catalog.translation_in(&found.path, &family(lang)) {
+                    Some(t) => {
+                        translated = true;
+                        let translation = Closest {
+                            path: t.path.clone(),
+                            title: t.title.clone(),
+                            url: t.url.clone(),
+                            lang: t.lang.clone(),
+                            has: Vec::new(),
+                            missing: found.has.clone(),
+                        };
+                        closest = vec![translation, found];
+                    }
+                    None => elsewhere = true,
+                }
+            }
         }
         out.push(WriteItem {
             kind: if c.no_results >= c.no_clicks {
@@ -189,7 +209,11 @@ pub(super) fn unmet_needs(
             } else {
                 WriteKind::NoClicks
             },
-            advice: advice(&closest, elsewhere),
+            advice: if translated {
+                Advice::AddWordsToTranslation
+            } else {
+                advice(&closest, elsewhere)
+            },
             query,
             queries: typed(&c.queries),
             languages: langs,
@@ -209,12 +233,23 @@ pub(super) fn unmet_needs(
     out
 }
 
-/// Articles that searches in another language end on, with no translation into it: at
-/// least three clicks, by two people or more.
+/// Translation groups that searches in a language end on, with no translation into it
+/// (clicks on results in another language: what a reader gets when their language has no
+/// article, labelled as such): at least three clicks, by two people or more, counted over
+/// the whole group (clicks on the English and the Chinese version of one article are one
+/// demand). The article to translate from is the group's one in the other script of the
+/// same language (zh-cn for zh-tw), else its source-language one, else the one most clicked.
 pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<WriteItem> {
-    // (language, article) → (clicks, visitors, queries with their clicks).
-    type Wanted = (u64, u64, Vec<(String, u64)>);
-    let mut wanted: BTreeMap<(String, String), Wanted> = BTreeMap::new();
+    /// Clicks, visitors, queries with their clicks, and clicks per article.
+    #[derive(Default)]
+    struct Wanted<'a> {
+        clicks: u64,
+        visitors: u64,
+        queries: BTreeMap<String, u64>,
+        articles: BTreeMap<&'a str, u64>,
+    }
+    // (language tag, translation group) → demand.
+    let mut wanted: BTreeMap<(String, &str), Wanted<'_>> = BTreeMap::new();
     for d in &facts.demand {
         let Some(article) = catalog.get(&d.path) else {
             continue;
@@ -227,20 +262,28 @@ pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<W
             continue;
         }
         let e = wanted
-            .entry((catalog.tag_for(&d.lang), d.path.clone()))
+            .entry((catalog.tag_for(&d.lang), article.translation.as_str()))
             .or_default();
-        e.0 += d.clicks;
-        e.1 += d.visitors;
-        e.2.push((d.query.clone(), d.clicks));
+        e.clicks += d.clicks;
+        e.visitors += d.visitors;
+        *e.queries.entry(d.query.clone()).or_default() += d.clicks;
+        *e.articles.entry(article.path.as_str()).or_default() += d.clicks;
     }
     let mut out = Vec::new();
-    for ((lang, path), (clicks, visitors, mut queries)) in wanted {
-        if clicks < TRANSLATION_MIN_CLICKS || visitors < MIN_VISITORS.min(clicks) {
+    for ((lang, group), w) in wanted {
+        if w.clicks < TRANSLATION_MIN_CLICKS || w.visitors < MIN_VISITORS.min(w.clicks) {
             continue;
         }
-        let Some(a) = catalog.get(&path) else {
+        let most_clicked = w
+            .articles
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .and_then(|(p, _)| catalog.get(p));
+        let Some(most_clicked) = most_clicked else {
             continue;
         };
+        let a = catalog.to_translate(group, &lang, most_clicked);
+        let mut queries: Vec<(String, u64)> = w.queries.into_iter().collect();
         queries.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
         out.push(WriteItem {
             kind: WriteKind::Translation,
@@ -248,8 +291,8 @@ pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<W
             query: queries[0].0.clone(),
             queries: typed(&queries),
             languages: vec![lang],
-            searches: clicks,
-            visitors,
+            searches: w.clicks,
+            visitors: w.visitors,
             no_results: 0,
             no_clicks: 0,
             contacts: 0,
@@ -264,8 +307,8 @@ pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<W
                 missing: Vec::new(),
             }],
             covered: true,
-            path: Some(path),
-            priority: clicks as f64,
+            path: Some(a.path.clone()),
+            priority: w.clicks as f64,
         });
     }
     out

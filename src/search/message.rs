@@ -11,7 +11,6 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
@@ -92,21 +91,28 @@ impl Engine {
                 .collect(),
             title_key: String::new(),
         };
+        let catalog = self.index.catalog();
+        let reader = super::group::Reader::of_message(params.hl.as_deref(), &text, &catalog);
         let mut response = SearchResponse {
             query: params.query.clone(),
             total: 0,
             took_ms: 0.0,
             results: Vec::new(),
+            reader_lang: reader.lang.clone(),
             search_id: None,
         };
         if !telling.is_empty() {
             let query = self.telling_query(&telling, &pairs, lang.as_deref(), params.drafts);
-            let top = TopDocs::with_limit(params.limit.max(1))
-                .and_offset(params.offset)
-                .order_by_score();
-            let (mut top, total) = searcher.search(&*query, &(top, Count))?;
-            top.truncate(params.limit);
-            response.results = self.hits(&searcher, top, &plan, params.details)?;
+            let (top, total) = super::group::page(
+                &searcher,
+                &*query,
+                &catalog,
+                self.index.fields.path,
+                params,
+                lang.as_deref(),
+                &reader,
+            )?;
+            response.results = self.hits(&searcher, top, &plan, params, &catalog)?;
             response.total = total;
         }
         response.took_ms = started.elapsed().as_secs_f64() * 1000.0;

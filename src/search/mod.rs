@@ -15,9 +15,11 @@
 //! `AND` are plain text.
 
 mod bonus;
+pub mod group;
 pub mod message;
 pub mod plan;
 pub mod queries;
+pub mod section;
 pub mod snippet;
 mod stored;
 
@@ -25,7 +27,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
@@ -62,6 +64,13 @@ pub struct SearchParams {
     /// Whether the person is still typing (search as you type, `partial=1`): the last word is
     /// then completed even when it is a whole word already (`pass` to `password`).
     pub typing: bool,
+    /// The reader's language (`hl`, the interface's): each result shows its translation
+    /// group in it where it can ([`group`]); else the language of the query.
+    pub hl: Option<String>,
+    /// One result per translation group (else one per article, for the report's look-ups).
+    pub grouped: bool,
+    /// Whether a result whose match sits in one section points at it ([`section`]).
+    pub sections: bool,
 }
 
 impl SearchParams {
@@ -74,6 +83,9 @@ impl SearchParams {
             drafts: false,
             details: false,
             typing: false,
+            hl: None,
+            grouped: true,
+            sections: true,
         }
     }
 }
@@ -85,6 +97,10 @@ pub struct SearchResponse {
     pub total: usize,
     pub took_ms: f64,
     pub results: Vec<Hit>,
+    /// The reader's language the results were chosen for (`hl`, else the query's), when
+    /// known: a result in another language is a `fallback`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_lang: Option<String>,
     /// The id under which the search was recorded, for result links (`?s=ID&r=RANK`) and
     /// events; absent when it was not recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,6 +146,33 @@ pub struct Hit {
     /// With `details`: the canned reply for agents (front matter `reply`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<String>,
+    /// The article in its other languages (its translation group), by language.
+    #[serde(default)]
+    pub translations: Vec<Translation>,
+    /// The section the match sits in, when it sits in one: `url` then ends in its anchor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<SectionRef>,
+    /// The article is not in the reader's language: it has no translation into it (or the
+    /// language filter keeps that one out).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
+}
+
+/// One of a result's other languages.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Translation {
+    pub lang: String,
+    pub url: String,
+    pub title: String,
+    pub path: String,
+}
+
+/// The heading a result points at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SectionRef {
+    /// Its id on the article page (`url` ends in `#` and this, percent-encoded).
+    pub anchor: String,
+    pub heading: String,
 }
 
 /// An article near a query, and which of the query's words it has and lacks.
@@ -203,16 +246,19 @@ impl Engine {
         let query = self.query(&plan, lang.as_deref(), params.drafts);
         let t2 = Instant::now();
 
-        let (top, total) = if params.limit == 0 {
-            (Vec::new(), searcher.search(&*query, &Count)?)
-        } else {
-            let top = TopDocs::with_limit(params.limit)
-                .and_offset(params.offset)
-                .order_by_score();
-            searcher.search(&*query, &(top, Count))?
-        };
+        let catalog = self.index.catalog();
+        let reader = group::Reader::of_query(params.hl.as_deref(), &params.query, &catalog);
+        let (top, total) = group::page(
+            &searcher,
+            &*query,
+            &catalog,
+            fields.path,
+            params,
+            lang.as_deref(),
+            &reader,
+        )?;
         let t3 = Instant::now();
-        let results = self.hits(&searcher, top, &plan, params.details)?;
+        let results = self.hits(&searcher, top, &plan, params, &catalog)?;
         let t4 = Instant::now();
         let took_ms = (t4 - started).as_secs_f64() * 1000.0;
         let ms = |from: Instant, to: Instant| (to - from).as_secs_f64() * 1000.0;
@@ -234,6 +280,7 @@ impl Engine {
             total,
             took_ms,
             results,
+            reader_lang: reader.lang,
             search_id: None,
         })
     }
@@ -253,6 +300,8 @@ impl Engine {
         let params = SearchParams {
             lang: lang.map(str::to_string),
             limit,
+            grouped: false,
+            sections: false,
             ..SearchParams::new(query.clone())
         };
         let found = self.search(&params)?;
@@ -274,7 +323,7 @@ impl Engine {
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut out = Vec::with_capacity(found.results.len());
         for hit in found.results {
-            let Some(address) = self.address_of(&searcher, &hit.path)? else {
+            let Some(address) = address_of(&searcher, self.index.fields.path, &hit.path)? else {
                 continue;
             };
             let segment = searcher.segment_reader(address.segment_ord);
@@ -306,20 +355,6 @@ impl Engine {
             out.push(Nearby { hit, has, lacks });
         }
         Ok(out)
-    }
-
-    /// Where the document of an article is, by its path.
-    fn address_of(
-        &self,
-        searcher: &Searcher,
-        path: &str,
-    ) -> Result<Option<DocAddress>, SearchError> {
-        let term = Term::from_field_text(self.index.fields.path, path);
-        let top = searcher.search(
-            &TermQuery::new(term, IndexRecordOption::Basic),
-            &TopDocs::with_limit(1).order_by_score(),
-        )?;
-        Ok(top.first().map(|(_, a)| *a))
     }
 
     /// A spelling correction for a query that found nothing ("Did you mean …?"): each word the
@@ -501,18 +536,24 @@ impl Engine {
         out
     }
 
-    /// The results for the top documents of a plan, with their snippets.
+    /// The results for the documents picked for a page ([`group::page`]), with their
+    /// snippets, sections and translations.
     fn hits(
         &self,
         searcher: &Searcher,
-        top: Vec<(f32, DocAddress)>,
+        top: Vec<group::Picked>,
         plan: &Plan,
-        details: bool,
+        params: &SearchParams,
+        catalog: &crate::index::Catalog,
     ) -> Result<Vec<Hit>, SearchError> {
         let mut places = BodyTerms::new(searcher, self.index.fields.body, plan);
-        top.into_iter()
-            .map(|(score, address)| self.hit(searcher, address, score, plan, &mut places, details))
-            .collect()
+        let mut out = Vec::with_capacity(top.len());
+        for p in top {
+            let mut hit = self.hit(searcher, p.address, p.score, plan, &mut places, params)?;
+            group::dress(&mut hit, p.fallback, catalog, params.drafts);
+            out.push(hit);
+        }
+        Ok(out)
     }
 
     fn hit(
@@ -522,16 +563,30 @@ impl Engine {
         score: f32,
         plan: &Plan,
         places: &mut BodyTerms,
-        details: bool,
+        params: &SearchParams,
     ) -> Result<Hit, SearchError> {
+        let details = params.details;
         let f = &self.index.fields;
         let mut doc: stored::Stored = searcher.doc(address)?;
         let body = doc.take_bytes(f.body_text);
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
         let mut matches = places.matches(searcher, address, &body, table)?;
-        let snippet = match snippet::best_window(&body, &mut matches) {
-            Some(range) => snippet::render(&body, range, &matches),
+        let section = if params.sections {
+            self.section(
+                searcher,
+                address,
+                plan,
+                doc.text(f.sections),
+                body.len(),
+                &mut matches,
+            )?
+        } else {
+            None
+        };
+        let shown = section.as_ref().map_or(body.as_slice(), |s| &body[..s.end]);
+        let snippet = match snippet::best_window(shown, &mut matches) {
+            Some(range) => snippet::render(shown, range, &matches),
             None => {
                 let description = text(f.description);
                 let summary = text(f.summary);
@@ -551,16 +606,74 @@ impl Engine {
         } else {
             (None, None)
         };
+        let url = text(f.url);
         Ok(Hit {
             path: text(f.path),
-            url: text(f.url),
+            url: match &section {
+                Some(s) => crate::articles::url_with_anchor(&url, &s.anchor),
+                None => url,
+            },
             title: text(f.title),
             lang: text(f.lang),
             snippet,
             score,
             summary,
             reply,
+            translations: Vec::new(),
+            section: section.map(|s| SectionRef {
+                anchor: s.anchor,
+                heading: s.heading,
+            }),
+            fallback: false,
         })
+    }
+
+    /// The section of a document the matches sit in ([`section::pick`]), keeping only the
+    /// matches inside it; `headings` is the document's stored headings (JSON).
+    fn section(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        plan: &Plan,
+        headings: &str,
+        body_len: usize,
+        matches: &mut Vec<snippet::Match>,
+    ) -> Result<Option<section::Section>, SearchError> {
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        let headings: Vec<crate::articles::Heading> =
+            serde_json::from_str(headings).unwrap_or_default();
+        if headings.is_empty() {
+            return Ok(None);
+        }
+        // The title holding every word the query requires: the article as a whole answers.
+        let title = self.index.fields.title;
+        let inverted = searcher
+            .segment_reader(address.segment_ord)
+            .inverted_index(title)?;
+        let mut title_has_all = true;
+        for word in plan.words.iter().filter(|w| w.required) {
+            let mut found = false;
+            for (term, _) in &word.alternatives {
+                let term = Term::from_field_text(title, term);
+                if postings_at(&inverted, &term, IndexRecordOption::Basic, address.doc_id)?
+                    .is_some()
+                {
+                    found = true;
+                    break;
+                }
+            }
+            if !found {
+                title_has_all = false;
+                break;
+            }
+        }
+        let picked = section::pick(&headings, body_len, matches, title_has_all);
+        if let Some(s) = &picked {
+            matches.retain(|m| m.offset >= s.start && m.offset + m.len <= s.end);
+        }
+        Ok(picked)
     }
 }
 
@@ -656,6 +769,20 @@ impl BodyTerms {
             })
             .collect())
     }
+}
+
+/// Where the document of an article is, by its path.
+fn address_of(
+    searcher: &Searcher,
+    path_field: tantivy::schema::Field,
+    path: &str,
+) -> tantivy::Result<Option<DocAddress>> {
+    let term = Term::from_field_text(path_field, path);
+    let top = searcher.search(
+        &TermQuery::new(term, IndexRecordOption::Basic),
+        &TopDocs::with_limit(1).order_by_score(),
+    )?;
+    Ok(top.first().map(|(_, a)| *a))
 }
 
 /// Checks a request's limit and offset; its language filter, normalized.

@@ -91,6 +91,10 @@ pub async fn for_agents(
     let base = super::pages::site_base(state, headers, client).url;
     let paths = response.results.iter().map(|h| h.path.clone()).collect();
     let votes = helpfulness(state, paths).await;
+    let catalog = state
+        .engine()
+        .map(|e| e.index().catalog())
+        .unwrap_or_default();
     let mut body = serde_json::to_value(&response).unwrap_or_default();
     if let Some(results) = body["results"].as_array_mut() {
         for (r, hit) in results.iter_mut().zip(&response.results) {
@@ -105,6 +109,18 @@ pub async fn for_agents(
             r["link"] = serde_json::Value::String(link.url.clone());
             r["copy"] = serde_json::to_value(link.copies()).unwrap_or_default();
             r["helpful"] = serde_json::to_value(Helpful::of(yes, no)).unwrap_or_default();
+            // The other languages, one click away: each ready to paste too.
+            if let Some(others) = r["translations"].as_array_mut() {
+                for (o, t) in others.iter_mut().zip(&hit.translations) {
+                    let description = catalog
+                        .by_url(&t.url)
+                        .and_then(|e| e.description.clone())
+                        .unwrap_or_default();
+                    let link = Link::new(&base, &t.url, &t.title, &description, None);
+                    o["link"] = serde_json::Value::String(link.url.clone());
+                    o["copy"] = serde_json::to_value(link.copies()).unwrap_or_default();
+                }
+            }
         }
     }
     body
@@ -114,13 +130,16 @@ pub async fn for_agents(
 struct AnswersBody {
     text: String,
     lang: Option<String>,
+    hl: Option<String>,
     limit: Option<usize>,
     source: Option<String>,
+    sections: Option<bool>,
 }
 
-/// `POST /api/answers {"text", "lang"?, "limit"?, "source"?}`: the articles that answer a
-/// customer's message (or a query), best first, as `/api/search` gives them; recorded as a
-/// search (from agents unless `source` says `customer`).
+/// `POST /api/answers {"text", "lang"?, "hl"?, "limit"?, "source"?, "sections"?}`: the
+/// articles that answer a customer's message (or a query), best first, as `/api/search`
+/// gives them: one per translation group, in the message's language and script (else
+/// `hl`'s); recorded as a search (from agents unless `source` says `customer`).
 pub async fn answers(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
@@ -150,11 +169,14 @@ pub async fn answers(
             .into_response();
     }
     let lang_filter = body.lang.as_deref().and_then(lang::normalize_tag);
+    let ui = body.hl.as_deref().and_then(lang::normalize_tag);
     let params = SearchParams {
         lang: body.lang,
         limit: body.limit.unwrap_or(ANSWERS),
         drafts: state.config.drafts,
         details: true,
+        hl: ui.clone(),
+        sections: body.sections.unwrap_or(true),
         ..SearchParams::new(body.text.clone())
     };
     let found = tokio::task::spawn_blocking(move || engine.answers(&params)).await;
@@ -183,7 +205,7 @@ pub async fn answers(
             source,
             results: &response.results,
             partial: false,
-            ui: None,
+            ui,
         },
     );
     let json = if source == Source::Agent {

@@ -91,10 +91,28 @@ pub(super) fn number(
     }
 }
 
-/// `GET /api/search?q=Q[&lang=L][&limit=N][&offset=N][&source=customer|agent][&partial=1]`
+/// A yes/no query parameter: `1`, `true`, `yes` or `0`, `false`, `no`.
+pub(super) fn flag(
+    params: &[(String, String)],
+    name: &str,
+    default: bool,
+) -> Result<bool, ApiError> {
+    match param(params, name).map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some("0" | "false" | "no") => Ok(false),
+        Some(v) => Err(ApiError::bad_request(format!(
+            "`{name}` must be true or false, got {v:?}"
+        ))),
+    }
+}
+
+/// `GET /api/search?q=Q[&lang=L][&hl=L][&limit=N][&offset=N][&source=customer|agent][&partial=1][&sections=false]`
 ///
-/// Every call with a query is recorded as a search (`partial=1` marks one sent while the
-/// person is still typing), and the answer carries its `search_id`.
+/// Results are one per translation group, in the reader's language (`hl`, else the query's);
+/// a result whose match sits in one section points at it unless `sections=false`. Every
+/// call with a query is recorded as a search (`partial=1` marks one sent while the person is
+/// still typing), and the answer carries its `search_id`.
 pub async fn search(
     State(state): State<Arc<AppState>>,
     tracking: Tracking,
@@ -116,6 +134,9 @@ pub async fn search(
         drafts: state.config.drafts,
         details: source == Source::Agent,
         typing: matches!(param(&params, "partial"), Some("1" | "true")),
+        hl: param(&params, "hl").and_then(lang::normalize_tag),
+        grouped: true,
+        sections: flag(&params, "sections", true)?,
     };
     let partial = request.typing;
     let engine = state.ready()?;

@@ -44,11 +44,79 @@ struct ResultItem {
     lang_name: String,
     category: Option<String>,
     snippet: String,
+    /// The heading of the section the link points at.
+    section: Option<String>,
+    /// Not in the reader's language (no translation into it).
+    fallback: bool,
+    /// The article in its other languages.
+    translations: Vec<OtherLanguage>,
 }
 
-/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N]`: the results page, with a spelling
-/// suggestion, popular articles and the contact link when nothing is found. Searches are
-/// recorded as on `/api/search`; result links carry the search's id for click tracking.
+#[derive(Serialize)]
+struct OtherLanguage {
+    lang: String,
+    lang_name: String,
+    title: String,
+    link: String,
+}
+
+/// A result's address carrying the search it came from (`?s=ID&r=RANK`, before the
+/// `#anchor` of a section), so the article page records the click.
+fn tracked(url: &str, search_id: Option<&str>, rank: usize) -> String {
+    let Some(id) = search_id else {
+        return url.to_string();
+    };
+    let (page, anchor) = match url.split_once('#') {
+        Some((p, a)) => (p, Some(a)),
+        None => (url, None),
+    };
+    let mut out = format!("{page}?s={id}&r={rank}");
+    if let Some(a) = anchor {
+        out.push('#');
+        out.push_str(a);
+    }
+    out
+}
+
+/// The results of a search as the page lists them, the first ranked `first_rank`.
+fn result_items(
+    state: &AppState,
+    catalog: &crate::index::Catalog,
+    hits: &[search::Hit],
+    search_id: Option<&str>,
+    first_rank: usize,
+) -> Vec<ResultItem> {
+    hits.iter()
+        .enumerate()
+        .map(|(i, h)| ResultItem {
+            title: h.title.clone(),
+            link: tracked(&h.url, search_id, first_rank + i),
+            lang: h.lang.clone(),
+            lang_name: language_name(state, &h.lang),
+            category: catalog.get(&h.path).and_then(|e| e.category.clone()),
+            snippet: h.snippet.clone(),
+            section: h.section.as_ref().map(|s| s.heading.clone()),
+            fallback: h.fallback,
+            translations: h
+                .translations
+                .iter()
+                .map(|t| OtherLanguage {
+                    lang: t.lang.clone(),
+                    lang_name: language_name(state, &t.lang),
+                    title: t.title.clone(),
+                    link: tracked(&t.url, search_id, first_rank + i),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N]`: the results page, one result per
+/// translation group in the reader's language (`hl`), each with its other languages and the
+/// section it points at; with nothing found, a spelling suggestion, popular articles and the
+/// contact link, and, when the language filter is what left nothing, the results in the
+/// other languages and a link to the same search in all of them. Searches are recorded as
+/// on `/api/search`; result links carry the search's id for click tracking.
 pub async fn search(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
@@ -88,6 +156,14 @@ pub async fn search(
         drafts: state.config.drafts,
         details: false,
         typing: false,
+        hl: Some(ui.clone()),
+        grouped: true,
+        sections: true,
+    };
+    let unfiltered = SearchParams {
+        lang: None,
+        offset: 0,
+        ..request.clone()
     };
     let e2 = engine.clone();
     let outcome = tokio::task::spawn_blocking(move || e2.search(&request)).await;
@@ -128,22 +204,16 @@ pub async fn search(
         ctx["page"]["contact_url"] = serde_json::Value::String(format!("{u}&s={id}"));
     }
     let first_rank = (page_number - 1) * PER_PAGE + 1;
-    let results: Vec<ResultItem> = response
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, h)| ResultItem {
-            title: h.title.clone(),
-            link: match &search_id {
-                Some(id) => format!("{}?s={id}&r={}", h.url, first_rank + i),
-                None => h.url.clone(),
-            },
-            lang: h.lang.clone(),
-            lang_name: language_name(&state, &h.lang),
-            category: catalog.get(&h.path).and_then(|e| e.category.clone()),
-            snippet: h.snippet.clone(),
-        })
-        .collect();
+    let results = result_items(
+        &state,
+        &catalog,
+        &response.results,
+        search_id.as_deref(),
+        first_rank,
+    );
+    if let Some(reader) = &response.reader_lang {
+        ctx["reader_lang_name"] = language_name(&state, reader).into();
+    }
     let pages = response.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGES);
     ctx["results"] = serde_json::to_value(&results).unwrap_or_default();
     ctx["total"] = response.total.into();
@@ -183,6 +253,23 @@ pub async fn search(
             .map(str::to_string);
         let popular: Vec<Listed> = state.suggested(&catalog, lang.as_deref(), 5);
         ctx["popular"] = serde_json::to_value(popular).unwrap_or_default();
+        // The language filter left nothing: never an empty page when another language
+        // answers. The results in every language follow, with the same search's id (a
+        // click on one is demand for a translation), and a link to that search.
+        if let Some(filter_lang) = content {
+            ctx["filter_name"] = language_name(&state, filter_lang).into();
+            ctx["all_languages_url"] = search_url(&q, "", &ui, 1).into();
+            let e2 = engine.clone();
+            let elsewhere = tokio::task::spawn_blocking(move || e2.search(&unfiltered))
+                .await
+                .ok()
+                .and_then(Result::ok);
+            if let Some(found) = elsewhere.filter(|r| r.total > 0) {
+                let items = result_items(&state, &catalog, &found.results, search_id.as_deref(), 1);
+                ctx["elsewhere"] = serde_json::to_value(items).unwrap_or_default();
+                ctx["elsewhere_total"] = found.total.into();
+            }
+        }
     }
     let page = state.page(StatusCode::OK, "search.html", &ui, ctx);
     (AppendHeaders(tracking.set_cookie()), page).into_response()

@@ -10,12 +10,19 @@
   var status = document.getElementById("status");
   var dialog = document.getElementById("flag-dialog");
   var formats = document.querySelectorAll("input[name=format]");
+  // Copies link to the section a result points at, or (unticked) to the article's top.
+  var sections = document.getElementById("sections");
   var results = [];
   var active = -1;
   var searchId = null;
   var shownFor = null;
   var timer = null;
   var controller = null;
+
+  // Language names as the filter lists them (the interface's words for them).
+  var names = {};
+  if (lang) Array.prototype.forEach.call(lang.options, function (o) { if (o.value) names[o.value] = o.textContent; });
+  function nameOf(tag) { return names[tag] || tag; }
 
   function fill(text, values) {
     return text.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
@@ -45,6 +52,15 @@
       try { localStorage.setItem("kb-agent-format", format()); } catch (e) { /* ignore */ }
       input.focus();
     });
+  });
+  try {
+    if (localStorage.getItem("kb-agent-sections") === "off") sections.checked = false;
+  } catch (e) { /* storage may be off in an embedded frame */ }
+  sections.addEventListener("change", function () {
+    try { localStorage.setItem("kb-agent-sections", sections.checked ? "on" : "off"); } catch (e) { /* ignore */ }
+    shownFor = null;
+    search();
+    input.focus();
   });
 
   function say(text) { status.textContent = text; }
@@ -85,9 +101,18 @@
       title.target = "_blank";
       title.rel = "noopener";
       title.tabIndex = -1;
+      title.lang = r.lang;
       head.appendChild(title);
       head.appendChild(el("span", "lang", r.lang));
       li.appendChild(head);
+      if (r.section) {
+        var sec = el("p", "section", r.section.heading);
+        sec.lang = r.lang;
+        li.appendChild(sec);
+      }
+      if (r.fallback && data.reader_lang) {
+        li.appendChild(el("p", "fallback", fill(texts.fallback, { language: nameOf(data.reader_lang) })));
+      }
       var h = r.helpful || {};
       var votes = (h.yes || 0) + (h.no || 0);
       var rating = el("p", "rating" + (h.weak ? " weak" : ""));
@@ -102,6 +127,23 @@
         li.appendChild(reply);
       } else if (r.summary) {
         li.appendChild(el("p", "preview", r.summary));
+      }
+      // The other languages, one click away: a click copies that version.
+      if (r.translations && r.translations.length) {
+        var also = el("p", "also");
+        also.appendChild(el("span", null, texts.also_in));
+        r.translations.forEach(function (t) {
+          var b = el("button", null, nameOf(t.lang));
+          b.type = "button";
+          b.tabIndex = -1;
+          b.lang = t.lang;
+          b.title = t.title;
+          b.dataset.lang = t.lang;
+          b.setAttribute("aria-label", fill(texts.copy_in, { language: nameOf(t.lang), format: texts[format()] }) + ": " + t.title);
+          b.addEventListener("click", function (e) { e.stopPropagation(); copyVersion(i, t, format()); });
+          also.appendChild(b);
+        });
+        li.appendChild(also);
       }
       var actions = el("div", "actions");
       ["markdown", "html", "text"].forEach(function (f) {
@@ -129,7 +171,7 @@
   function search() {
     var text = input.value;
     if (!text.trim()) { list.textContent = ""; results = []; say(""); shownFor = null; return; }
-    var key = text + "\u0000" + (lang ? lang.value : "");
+    var key = text + "\u0000" + (lang ? lang.value : "") + "\u0000" + sections.checked;
     if (key === shownFor) return;
     if (controller) controller.abort();
     controller = new AbortController();
@@ -140,10 +182,11 @@
         method: "POST",
         signal: controller.signal,
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ text: text, lang: lang && lang.value ? lang.value : undefined, limit: 5, source: "agent" })
+        body: JSON.stringify({ text: text, lang: lang && lang.value ? lang.value : undefined, hl: texts.hl, limit: 5, source: "agent", sections: sections.checked })
       });
     } else {
-      var params = new URLSearchParams({ q: text, source: "agent", partial: "1", limit: "8" });
+      var params = new URLSearchParams({ q: text, source: "agent", partial: "1", limit: "8", hl: texts.hl });
+      if (!sections.checked) params.set("sections", "false");
       if (lang && lang.value) params.set("lang", lang.value);
       request = fetch("/api/search?" + params.toString(), { signal: controller.signal, headers: { Accept: "application/json" } });
     }
@@ -188,20 +231,30 @@
     return fallbackCopy(text);
   }
 
+  // Copies `text` (the link to `path`, titled `title`) and records the inserted link.
+  function copyText(text, f, path, title) {
+    writeClipboard(text, f).then(function () {
+      list.dataset.copied = text;
+      say(fill(texts.copied, { title: title, format: texts[f] }));
+      fetch("/api/events", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ type: "link_inserted", path: path, query: input.value.slice(0, 1000), search_id: searchId, source: "agent" })
+      }).catch(function () {});
+    }, function () { say(texts.copy_failed); });
+  }
+
   function copy(i, f) {
     var r = results[i];
     if (!r) return;
     setActive(i);
-    var text = r.copy[f];
-    writeClipboard(text, f).then(function () {
-      list.dataset.copied = text;
-      say(fill(texts.copied, { title: r.title, format: texts[f] }));
-      fetch("/api/events", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ type: "link_inserted", path: r.path, query: input.value.slice(0, 1000), search_id: searchId, source: "agent" })
-      }).catch(function () {});
-    }, function () { say(texts.copy_failed); });
+    copyText(r.copy[f], f, r.path, r.title);
+  }
+
+  // Another language's version of result i.
+  function copyVersion(i, t, f) {
+    setActive(i);
+    copyText(t.copy[f], f, t.path, t.title);
   }
 
   var flagging = -1;
@@ -244,7 +297,7 @@
     } else if (e.key === "Enter" && !e.shiftKey) {
       e.preventDefault();
       clearTimeout(timer);
-      if (results.length && shownFor === input.value + "\u0000" + (lang ? lang.value : "")) {
+      if (results.length && shownFor === input.value + "\u0000" + (lang ? lang.value : "") + "\u0000" + sections.checked) {
         copy(Math.max(active, 0), format());
       } else {
         search();

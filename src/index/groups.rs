@@ -1,0 +1,197 @@
+//! Translation groups as the index knows them: each article's group, computed over every
+//! article of the index whenever the catalog is re-read (a group depends on the other
+//! articles: a `translation_key` on one file holds its path siblings), and, for the search
+//! that collapses results into groups, the group of each document of the searcher the
+//! catalog was read from.
+//!
+//! The rules are [`crate::articles::translations`]'; this module only applies them to the
+//! index's documents.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tantivy::DocId;
+use tantivy::index::SegmentId;
+
+use super::{Catalog, Entry};
+use crate::articles::translations::{self, Member};
+
+/// A translation group's number in one catalog.
+pub type GroupNo = u32;
+
+/// The translation groups of a catalog.
+#[derive(Debug, Default)]
+pub(super) struct Groups {
+    /// Each group's members (paths), in path order.
+    members: Vec<Vec<String>>,
+    by_path: HashMap<String, GroupNo>,
+    /// Per segment: each document's group, [`NO_GROUP`] for deleted ones.
+    docs: HashMap<SegmentId, Arc<[GroupNo]>>,
+    /// Each article's document, for the search to tell a group's members apart without
+    /// reading their paths back from the index.
+    places: HashMap<String, (SegmentId, DocId)>,
+}
+
+/// The group of a document that is not an article of the catalog (deleted).
+pub const NO_GROUP: GroupNo = GroupNo::MAX;
+
+impl Catalog {
+    /// Groups the catalog's articles into translation groups and notes each document's
+    /// group (`docs`: segment, document, path, for every live document).
+    pub(super) fn group(&mut self, docs: &[(SegmentId, DocId, String)]) {
+        let mut paths: Vec<&String> = self.entries.keys().collect();
+        paths.sort();
+        let members: Vec<Member<'_>> = paths
+            .iter()
+            .map(|p| {
+                let e = &self.entries[*p];
+                Member {
+                    path: &e.path,
+                    lang: &e.lang,
+                    key: e.translation_key.as_deref(),
+                }
+            })
+            .collect();
+        let grouping = translations::group(&members);
+        let mut numbers: HashMap<&translations::GroupId, GroupNo> = HashMap::new();
+        let mut groups = Groups::default();
+        let mut named: Vec<(String, String)> = Vec::with_capacity(paths.len());
+        for (path, id) in paths.iter().zip(&grouping.groups) {
+            let next = numbers.len() as GroupNo;
+            let n = *numbers.entry(id).or_insert(next);
+            if n as usize == groups.members.len() {
+                groups.members.push(Vec::new());
+            }
+            groups.members[n as usize].push(path.to_string());
+            groups.by_path.insert(path.to_string(), n);
+            named.push((path.to_string(), id.to_string()));
+        }
+        for (path, id) in named {
+            if let Some(e) = self.entries.get_mut(&path) {
+                e.translation = id;
+            }
+        }
+        let mut per_segment: HashMap<SegmentId, Vec<GroupNo>> = HashMap::new();
+        for (segment, doc, path) in docs {
+            let Some(&n) = groups.by_path.get(path) else {
+                continue;
+            };
+            groups.places.insert(path.clone(), (*segment, *doc));
+            let list = per_segment.entry(*segment).or_default();
+            let i = *doc as usize;
+            if list.len() <= i {
+                list.resize(i + 1, NO_GROUP);
+            }
+            list[i] = n;
+        }
+        groups.docs = per_segment
+            .into_iter()
+            .map(|(segment, list)| (segment, Arc::from(list)))
+            .collect();
+        self.groups = groups;
+    }
+
+    /// The translation group of the article at `path`.
+    pub fn group_of(&self, path: &str) -> Option<GroupNo> {
+        self.groups.by_path.get(path).copied()
+    }
+
+    /// The articles of a translation group, in path order.
+    pub fn group_members(&self, group: GroupNo) -> impl Iterator<Item = &Entry> {
+        self.groups
+            .members
+            .get(group as usize)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| self.entries.get(p))
+    }
+
+    /// Each document's translation group in a segment of the searcher the catalog was read
+    /// from (by document id; [`NO_GROUP`] for deleted documents); `None` for a segment it
+    /// has not seen (a searcher newer than the catalog).
+    pub fn segment_groups(&self, segment: SegmentId) -> Option<Arc<[GroupNo]>> {
+        self.groups.docs.get(&segment).cloned()
+    }
+
+    /// The document of the article at `path` (its segment and id) in the searcher the
+    /// catalog was read from.
+    pub fn place_of(&self, path: &str) -> Option<(SegmentId, DocId)> {
+        self.groups.places.get(path).copied()
+    }
+
+    /// How many translation groups there are.
+    pub fn group_count(&self) -> usize {
+        self.groups.members.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SearchIndex;
+    use super::super::writer::{open_writer, sync};
+
+    fn write(dir: &std::path::Path, path: &str, text: &str) {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn groups_follow_the_articles_and_each_document_knows_its_own() {
+        let articles = tempfile::tempdir().unwrap();
+        let a = articles.path();
+        write(a, "en/refunds.md", "# Refunds");
+        write(a, "uk/refunds.md", "# Повернення");
+        write(a, "en/other.md", "# Other");
+        let idx = SearchIndex::in_memory().unwrap();
+        let mut w = open_writer(&idx).unwrap();
+        sync(&idx, &mut w, a, &Default::default()).unwrap();
+        let c = idx.catalog();
+        assert_eq!(c.group_count(), 2);
+        assert_eq!(c.group_of("en/refunds.md"), c.group_of("uk/refunds.md"));
+        let tr: Vec<&str> = c
+            .translations("en/refunds.md")
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect();
+        assert_eq!(tr, ["uk/refunds.md"]);
+
+        // A key on one file keeps its path sibling and brings in another file.
+        write(
+            a,
+            "en/refunds.md",
+            "---\ntranslation_key: money\n---\n# Refunds",
+        );
+        write(
+            a,
+            "te/money-back.md",
+            "---\ntranslation_key: money\n---\n# Te",
+        );
+        sync(&idx, &mut w, a, &Default::default()).unwrap();
+        let c = idx.catalog();
+        let mut tr: Vec<&str> = c
+            .translations("en/refunds.md")
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect();
+        tr.sort();
+        assert_eq!(tr, ["te/money-back.md", "uk/refunds.md"]);
+        assert_eq!(c.get("uk/refunds.md").unwrap().translation, "key:money");
+
+        // Every live document maps to its article's group.
+        let searcher = idx.reader.searcher();
+        let mut seen = 0;
+        for segment in searcher.segment_readers() {
+            let groups = c.segment_groups(segment.segment_id()).unwrap();
+            let paths = segment.fast_fields().str("path").unwrap().unwrap();
+            for doc in segment.doc_ids_alive() {
+                let mut path = String::new();
+                let ord = paths.term_ords(doc).next().unwrap();
+                paths.ord_to_str(ord, &mut path).unwrap();
+                assert_eq!(Some(groups[doc as usize]), c.group_of(&path));
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 4);
+    }
+}

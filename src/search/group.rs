@@ -1,0 +1,566 @@
+//! One result per translation group, in the reader's language.
+//!
+//! An article and its translations are one answer: the matching documents are collected
+//! per translation group ([`crate::index::groups`]), a group ranks by its best-matching
+//! member, `total` counts groups, and paging runs over groups. Each group is shown by one
+//! member, chosen by who reads ([`Reader`]): the reader's language, else the other script of
+//! it (zh-tw for a zh-cn reader), else the query's own language, else the help center's
+//! source language (the one with most articles), else the best match. A member of another
+//! language than the reader's is a fallback, and says so. The `lang` filter still decides
+//! which members may show; the group's other languages are listed on the result.
+//!
+//! It works on the ranked documents only: scoring is the query's business.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::Query;
+use tantivy::schema::Field;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+use super::{Hit, SearchParams, Translation};
+use crate::articles::lang;
+use crate::index::groups::{GroupNo, NO_GROUP};
+use crate::index::{Catalog, Entry};
+
+/// Who reads the results, as far as the request tells.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reader {
+    /// The reader's language.
+    pub lang: Option<String>,
+    /// A language the reader reads besides: the query's own when the reader's language
+    /// was given (`hl`) and differs.
+    pub also: Option<String>,
+}
+
+impl Reader {
+    /// The reader of a query: `hl` (the interface's language), else the language and script
+    /// of the query itself.
+    pub fn of_query(hl: Option<&str>, query: &str, catalog: &Catalog) -> Reader {
+        let known = known_langs(catalog);
+        let hl = hl.and_then(lang::normalize_tag);
+        let written = lang::of_text(query, &known);
+        match hl {
+            Some(hl) => Reader {
+                also: written.filter(|w| lang::family(w) != lang::family(&hl)),
+                lang: Some(hl),
+            },
+            None => Reader {
+                lang: written,
+                also: None,
+            },
+        }
+    }
+
+    /// The reader of a customer's message: the message's language and script (the agent
+    /// answers in it), else `hl`.
+    pub fn of_message(hl: Option<&str>, message: &str, catalog: &Catalog) -> Reader {
+        let known = known_langs(catalog);
+        let hl = hl.and_then(lang::normalize_tag);
+        match lang::of_text(message, &known) {
+            Some(written) => Reader {
+                also: hl.filter(|h| lang::family(h) != lang::family(&written)),
+                lang: Some(written),
+            },
+            None => Reader {
+                lang: hl,
+                also: None,
+            },
+        }
+    }
+}
+
+/// The articles' languages.
+fn known_langs(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .languages(true)
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect()
+}
+
+/// How well a language suits a reader: lower is better. 0 is the reader's own.
+fn fit(lang: &str, reader: &Reader, source: Option<&str>) -> u8 {
+    let same = |want: &str| lang::matches(want, lang) || lang::family(want) == lang::family(lang);
+    let kin = |want: &str| lang::primary(want) == lang::primary(lang);
+    match (&reader.lang, &reader.also) {
+        (Some(r), _) if same(r) => 0,
+        (Some(r), _) if kin(r) => 1,
+        (_, Some(a)) if same(a) => 2,
+        (_, Some(a)) if kin(a) => 3,
+        _ if source == Some(lang) => 4,
+        _ => 5,
+    }
+}
+
+/// The member of a group to show: the best fit for the reader (see the module's
+/// documentation), then the best match, then by language; whether it is a fallback (not in
+/// the reader's language).
+pub fn choose<'a>(
+    members: &[&'a Entry],
+    scores: &HashMap<&str, Score>,
+    reader: &Reader,
+    source: Option<&str>,
+) -> Option<(&'a Entry, bool)> {
+    // Unmatched members rank below every match.
+    let score = |e: &Entry| {
+        scores
+            .get(e.path.as_str())
+            .copied()
+            .unwrap_or(Score::NEG_INFINITY)
+    };
+    let rank = |e: &Entry| {
+        // Without a reader's language, the best match shows, then the source language.
+        if reader.lang.is_none() && scores.contains_key(e.path.as_str()) {
+            0
+        } else {
+            fit(&e.lang, reader, source)
+        }
+    };
+    let best = members
+        .iter()
+        .min_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| score(b).total_cmp(&score(a)))
+                .then_with(|| a.lang.cmp(&b.lang))
+                .then_with(|| a.path.cmp(&b.path))
+        })
+        .copied()?;
+    let fallback = reader.lang.is_some() && fit(&best.lang, reader, source) > 0;
+    Some((best, fallback))
+}
+
+/// One result to show: a document, its rank's score, and whether it is a fallback.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Picked {
+    pub address: DocAddress,
+    pub score: Score,
+    pub fallback: bool,
+}
+
+/// The results of `query` for one page of `params` (one per group unless
+/// `params.grouped` is off), and how many there are in all.
+pub(super) fn page(
+    searcher: &Searcher,
+    query: &dyn Query,
+    catalog: &Arc<Catalog>,
+    path_field: Field,
+    params: &SearchParams,
+    filter: Option<&str>,
+    reader: &Reader,
+) -> tantivy::Result<(Vec<Picked>, usize)> {
+    if !params.grouped {
+        let (top, total) = if params.limit == 0 {
+            (Vec::new(), searcher.search(query, &Count)?)
+        } else {
+            let top = TopDocs::with_limit(params.limit)
+                .and_offset(params.offset)
+                .order_by_score();
+            searcher.search(query, &(top, Count))?
+        };
+        let picked = top
+            .into_iter()
+            .map(|(score, address)| Picked {
+                address,
+                score,
+                fallback: false,
+            })
+            .collect();
+        return Ok((picked, total));
+    }
+    let found = searcher.search(
+        query,
+        &ByGroup {
+            catalog: catalog.clone(),
+        },
+    )?;
+    let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
+    let total = groups.total;
+    let source = catalog
+        .languages(params.drafts)
+        .first()
+        .map(|(l, _)| l.clone());
+    // Where the catalog's documents are in this searcher.
+    let ordinals: HashMap<_, _> = searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.segment_id(), i as SegmentOrdinal))
+        .collect();
+    // A document deleted since (its article changed) is not the article's any more.
+    let place = |path: &str| {
+        let (segment, doc) = catalog.place_of(path)?;
+        let ordinal = *ordinals.get(&segment)?;
+        let live = !searcher.segment_reader(ordinal).is_deleted(doc);
+        live.then(|| DocAddress::new(ordinal, doc))
+    };
+    let mut out = Vec::with_capacity(params.limit.min(total));
+    for (key, docs) in groups.page {
+        let (best_score, best) = docs[0];
+        let Some(group) = key.group() else {
+            out.push(Picked {
+                address: best,
+                score: best_score,
+                fallback: false,
+            });
+            continue;
+        };
+        // Each matching member's path: from the catalog's places, else read from the index
+        // (a segment newer than the catalog).
+        let mut paths: Vec<(String, Score, DocAddress)> = Vec::with_capacity(docs.len());
+        let mut placed: Vec<(&str, DocAddress)> = Vec::new();
+        for e in catalog.group_members(group) {
+            if let Some(address) = place(&e.path) {
+                placed.push((&e.path, address));
+            }
+        }
+        for &(score, address) in &docs {
+            let path = match placed.iter().find(|(_, a)| *a == address) {
+                Some((p, _)) => Some(p.to_string()),
+                None => path_of(searcher, address),
+            };
+            if let Some(path) = path {
+                paths.push((path, score, address));
+            }
+        }
+        let scores: HashMap<&str, Score> = paths.iter().map(|(p, s, _)| (p.as_str(), *s)).collect();
+        let members: Vec<&Entry> = catalog
+            .group_members(group)
+            .filter(|e| params.drafts || !e.draft)
+            .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
+            .collect();
+        let Some((shown, fallback)) = choose(&members, &scores, reader, source.as_deref()) else {
+            continue;
+        };
+        let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
+            Some((_, _, a)) => Some(*a),
+            None => match placed.iter().find(|(p, _)| *p == shown.path) {
+                Some((_, a)) => Some(*a),
+                None => super::address_of(searcher, path_field, &shown.path)?,
+            },
+        };
+        out.push(Picked {
+            address: address.unwrap_or(best),
+            score: best_score,
+            fallback,
+        });
+    }
+    Ok((out, total))
+}
+
+/// The groups of one page, each with its matching documents best first, and how many groups
+/// matched in all.
+struct RankedGroups {
+    page: Vec<(Key, Vec<(Score, DocAddress)>)>,
+    total: usize,
+}
+
+/// Ranks the groups of the matching documents `found` by their best member and keeps the
+/// page `offset..offset + limit`. Groups are numbered densely ([`GroupNo`] below
+/// `group_count`), so this indexes arrays rather than hashing once per matching document.
+fn rank_groups(
+    found: &[(Key, Score, DocAddress)],
+    group_count: usize,
+    offset: usize,
+    limit: usize,
+) -> RankedGroups {
+    const NONE: usize = usize::MAX;
+    // Each group's place in `best`, and its best document.
+    let mut slot = vec![NONE; group_count];
+    let mut best: Vec<(Key, Score, DocAddress)> = Vec::new();
+    let better = |a: (Score, DocAddress), b: (Score, DocAddress)| {
+        a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).is_gt()
+    };
+    for &(key, score, address) in found {
+        let i = match key {
+            Key::Group(g) if (g as usize) < group_count => {
+                let s = &mut slot[g as usize];
+                if *s == NONE {
+                    *s = best.len();
+                    best.push((key, score, address));
+                    continue;
+                }
+                *s
+            }
+            _ => {
+                best.push((key, score, address));
+                continue;
+            }
+        };
+        if better((score, address), (best[i].1, best[i].2)) {
+            best[i] = (key, score, address);
+        }
+    }
+    let total = best.len();
+    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    let mut page: Vec<(Key, Vec<(Score, DocAddress)>)> = best
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(key, score, address)| (key, vec![(score, address)]))
+        .collect();
+    // The page's groups' other matching documents.
+    slot.fill(NONE);
+    for (i, (key, _)) in page.iter().enumerate() {
+        if let Key::Group(g) = key
+            && (*g as usize) < group_count
+        {
+            slot[*g as usize] = i;
+        }
+    }
+    for &(key, score, address) in found {
+        if let Key::Group(g) = key
+            && let Some(&i) = slot.get(g as usize)
+            && i != NONE
+            && page[i].1[0].1 != address
+        {
+            page[i].1.push((score, address));
+        }
+    }
+    for (_, docs) in &mut page {
+        docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    }
+    RankedGroups { page, total }
+}
+
+/// Fills in what a result knows of its group: the other languages (the other script of
+/// the shown one first: a zh-tw reader's next choice is zh-cn), and whether it is a
+/// fallback.
+pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
+    hit.fallback = fallback;
+    let primary = lang::primary(&hit.lang).to_string();
+    hit.translations = catalog
+        .translations(&hit.path)
+        .into_iter()
+        .filter(|e| drafts || !e.draft)
+        .map(|e| Translation {
+            lang: e.lang.clone(),
+            url: e.url.clone(),
+            title: e.title.clone(),
+            path: e.path.clone(),
+        })
+        .collect();
+    hit.translations
+        .sort_by_key(|t| lang::primary(&t.lang) != primary);
+}
+
+/// The path of a document, from its fast field.
+fn path_of(searcher: &Searcher, address: DocAddress) -> Option<String> {
+    let column = searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .str("path")
+        .ok()??;
+    let ord = column.term_ords(address.doc_id).next()?;
+    let mut path = String::new();
+    column.ord_to_str(ord, &mut path).ok()?;
+    Some(path)
+}
+
+/// What matching documents are gathered by: their translation group, or, for a document
+/// the catalog does not know (a searcher newer than the catalog), the document alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key {
+    Group(GroupNo),
+    Alone(DocAddress),
+}
+
+impl Key {
+    fn group(self) -> Option<GroupNo> {
+        match self {
+            Key::Group(g) => Some(g),
+            Key::Alone(_) => None,
+        }
+    }
+}
+
+/// Collects every matching document by its group.
+struct ByGroup {
+    catalog: Arc<Catalog>,
+}
+
+/// Where a segment's documents' groups come from.
+enum Groups {
+    /// The catalog's table for the segment.
+    Table(Arc<[GroupNo]>),
+    /// The documents' paths (a segment the catalog has not seen).
+    Paths(StrColumn, Arc<Catalog>),
+    None,
+}
+
+struct SegmentByGroup {
+    segment: SegmentOrdinal,
+    groups: Groups,
+    found: Vec<(Key, Score, DocAddress)>,
+}
+
+impl Collector for ByGroup {
+    type Fruit = Vec<(Key, Score, DocAddress)>;
+    type Child = SegmentByGroup;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentByGroup> {
+        let groups = match self.catalog.segment_groups(reader.segment_id()) {
+            Some(table) => Groups::Table(table),
+            None => match reader.fast_fields().str("path")? {
+                Some(column) => Groups::Paths(column, self.catalog.clone()),
+                None => Groups::None,
+            },
+        };
+        Ok(SegmentByGroup {
+            segment,
+            groups,
+            found: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for SegmentByGroup {
+    type Fruit = Vec<(Key, Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let address = DocAddress::new(self.segment, doc);
+        let group = match &self.groups {
+            Groups::Table(table) => table.get(doc as usize).copied().filter(|&g| g != NO_GROUP),
+            Groups::Paths(column, catalog) => column.term_ords(doc).next().and_then(|ord| {
+                let mut path = String::new();
+                column.ord_to_str(ord, &mut path).ok()?;
+                catalog.group_of(&path)
+            }),
+            Groups::None => None,
+        };
+        let key = group.map_or(Key::Alone(address), Key::Group);
+        self.found.push((key, score, address));
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> Entry {
+        Entry {
+            path: path.into(),
+            url: format!("/{}", path.trim_end_matches(".md")),
+            lang: path.split('/').next().unwrap().into(),
+            title: path.into(),
+            description: None,
+            category: None,
+            draft: false,
+            translation_key: None,
+            translation: "path:a.md".into(),
+            updated: None,
+            aliases: Vec::new(),
+            owner: None,
+            review_every_days: None,
+        }
+    }
+
+    fn reader(lang: Option<&str>, also: Option<&str>) -> Reader {
+        Reader {
+            lang: lang.map(String::from),
+            also: also.map(String::from),
+        }
+    }
+
+    #[test]
+    fn the_readers_language_then_its_other_script_then_the_source() {
+        let all: Vec<Entry> = ["en/a.md", "uk/a.md", "zh-cn/a.md", "zh-tw/a.md"]
+            .into_iter()
+            .map(entry)
+            .collect();
+        let members: Vec<&Entry> = all.iter().collect();
+        let scores: HashMap<&str, Score> = [("uk/a.md", 3.0), ("zh-cn/a.md", 5.0)].into();
+        let pick = |r: Reader, m: &[&Entry]| {
+            choose(m, &scores, &r, Some("en")).map(|(e, fb)| (e.path.clone(), fb))
+        };
+        let ok = |p: &str, fb: bool| Some((p.to_string(), fb));
+        // The reader's language, matched or not.
+        assert_eq!(
+            pick(reader(Some("zh-tw"), None), &members),
+            ok("zh-tw/a.md", false)
+        );
+        assert_eq!(
+            pick(reader(Some("zh-hant"), None), &members),
+            ok("zh-tw/a.md", false)
+        );
+        assert_eq!(
+            pick(reader(Some("en"), None), &members),
+            ok("en/a.md", false)
+        );
+        // Without it: the other Chinese script, labelled.
+        let no_tw: Vec<&Entry> = members
+            .iter()
+            .copied()
+            .filter(|e| e.lang != "zh-tw")
+            .collect();
+        assert_eq!(
+            pick(reader(Some("zh-tw"), None), &no_tw),
+            ok("zh-cn/a.md", true)
+        );
+        // Then the query's language, then the source language, labelled.
+        assert_eq!(
+            pick(reader(Some("te"), Some("uk")), &members),
+            ok("uk/a.md", true)
+        );
+        assert_eq!(
+            pick(reader(Some("te"), None), &members),
+            ok("en/a.md", true)
+        );
+        // No reader's language at all: the best match, not labelled.
+        assert_eq!(pick(reader(None, None), &members), ok("zh-cn/a.md", false));
+        assert_eq!(pick(reader(None, None), &[]), None);
+    }
+
+    #[test]
+    fn groups_rank_by_their_best_member_and_page_over_groups() {
+        let at = |doc| DocAddress::new(0, doc);
+        let found = [
+            (Key::Group(0), 1.0, at(0)),
+            (Key::Group(1), 5.0, at(1)),
+            (Key::Group(0), 7.0, at(2)),
+            (Key::Alone(at(9)), 3.0, at(9)),
+            (Key::Group(1), 2.0, at(3)),
+            (Key::Group(2), 0.5, at(4)),
+        ];
+        let all = rank_groups(&found, 3, 0, 10);
+        assert_eq!(all.total, 4);
+        let order: Vec<Key> = all.page.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            order,
+            [
+                Key::Group(0),
+                Key::Group(1),
+                Key::Alone(at(9)),
+                Key::Group(2)
+            ]
+        );
+        // Each group's matching documents, best first.
+        assert_eq!(all.page[0].1, [(7.0, at(2)), (1.0, at(0))]);
+        assert_eq!(all.page[1].1, [(5.0, at(1)), (2.0, at(3))]);
+        // A page holds groups, not documents; total still counts every group.
+        let second = rank_groups(&found, 3, 1, 2);
+        assert_eq!(second.total, 4);
+        let order: Vec<Key> = second.page.iter().map(|(k, _)| *k).collect();
+        assert_eq!(order, [Key::Group(1), Key::Alone(at(9))]);
+        assert_eq!(second.page[0].1.len(), 2);
+    }
+}

@@ -1,0 +1,176 @@
+//! Sections: the part of an article a result's match sits in, so that the result points at
+//! that heading (`url#anchor`) and shows its snippet from there.
+//!
+//! A section runs from its heading to the next heading of its level or above, subsections
+//! included. The match sits in one section when the query's words that the body holds all
+//! occur inside it, and it holds the match rather than a passing mention: its heading names
+//! some of the words, or it has at least half of their occurrences. An article whose title
+//! already holds every word is about the query as a whole, and its result points at its top.
+//! The heading ids are the ones the article page renders ([`crate::articles::markdown`]), so
+//! the anchor exists on the page.
+
+use std::collections::HashMap;
+
+use super::snippet::Match;
+use crate::articles::Heading;
+
+/// Share of the body's matches a section must hold when its heading names no query word.
+const CONCENTRATION: f32 = 0.5;
+/// How much more a query word counts in a heading than in the section's text.
+const HEADING_WEIGHT: f32 = 2.0;
+
+/// The section a result points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The heading's anchor id, as on the article page.
+    pub anchor: String,
+    /// The heading's text.
+    pub heading: String,
+    /// Where the section is in the body text (bytes).
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The section of a body of `len` bytes, with these `headings`, that holds the `matches` (see
+/// the module's documentation); `None` when the match is spread over the article, or when
+/// `title_has_all` (the title has every query word).
+pub fn pick(
+    headings: &[Heading],
+    len: usize,
+    matches: &[Match],
+    title_has_all: bool,
+) -> Option<Section> {
+    if matches.is_empty() || title_has_all {
+        return None;
+    }
+    let mut weight: HashMap<usize, f32> = HashMap::new();
+    for m in matches {
+        let w = weight.entry(m.word).or_insert(0.0);
+        *w = w.max(m.weight);
+    }
+    let total_occurrences: f32 = matches.iter().map(|m| m.weight).sum();
+    let mut best: Option<(f32, usize, Section)> = None;
+    for (i, h) in headings.iter().enumerate() {
+        // An opening `# Title` is the article's title, not a section of it.
+        if h.level == 1 && h.at == 0 || h.at >= len {
+            continue;
+        }
+        let end = headings[i + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map_or(len, |n| n.at.min(len))
+            .max(h.at);
+        let inside: Vec<&Match> = matches
+            .iter()
+            .filter(|m| m.offset >= h.at && m.offset < end)
+            .collect();
+        let mut covered: HashMap<usize, (f32, bool)> = HashMap::new();
+        let heading_end = h.at + h.text.len();
+        for m in &inside {
+            let in_heading = m.offset < heading_end;
+            let c = covered.entry(m.word).or_insert((0.0, false));
+            c.0 = c.0.max(m.weight);
+            c.1 |= in_heading;
+        }
+        if covered.len() < weight.len() {
+            continue;
+        }
+        let named = covered.values().any(|c| c.1);
+        let occurrences: f32 = inside.iter().map(|m| m.weight).sum();
+        if !named && occurrences < CONCENTRATION * total_occurrences {
+            continue;
+        }
+        let score: f32 = covered
+            .values()
+            .map(|(w, in_heading)| if *in_heading { w * HEADING_WEIGHT } else { *w })
+            .sum::<f32>()
+            + 0.05 * inside.len() as f32;
+        let span = end - h.at;
+        let better = match &best {
+            None => true,
+            Some((s, len, _)) => score > *s + 1e-6 || ((score - *s).abs() <= 1e-6 && span < *len),
+        };
+        if better {
+            best = Some((
+                score,
+                span,
+                Section {
+                    anchor: h.id.clone(),
+                    heading: h.text.clone(),
+                    start: h.at,
+                    end,
+                },
+            ));
+        }
+    }
+    best.map(|(_, _, s)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::articles::markdown::extract;
+
+    /// Matches of `words` (each a query word of weight 1) wherever they occur in `text`.
+    fn matches_of(text: &str, words: &[&str]) -> Vec<Match> {
+        let lower = text.to_lowercase();
+        let mut out = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            for (at, _) in lower.match_indices(w) {
+                out.push(Match {
+                    offset: at,
+                    len: w.len(),
+                    word: i,
+                    weight: 1.0,
+                });
+            }
+        }
+        out
+    }
+
+    const ARTICLE: &str = "# Set up your grinder\n\nUnpack the grinder and plug it in.\n\n\
+        ## Connect to the app\n\nOpen the app and pair the grinder.\n\n\
+        ## Update the firmware\n\nThe app offers the new firmware. Keep the grinder close.\n\n\
+        ### If the update fails\n\nRestart the grinder and try the update again.\n\n\
+        ## Clean the burrs\n\nBrush the burrs every month.\n";
+
+    fn pick_for(words: &[&str], title_has_all: bool) -> Option<Section> {
+        let e = extract(ARTICLE, 1);
+        pick(
+            &e.headings,
+            e.text.len(),
+            &matches_of(&e.text, words),
+            title_has_all,
+        )
+    }
+
+    #[test]
+    fn the_section_that_holds_every_word() {
+        let s = pick_for(&["update", "firmware"], false).unwrap();
+        assert_eq!(s.anchor, "update-the-firmware");
+        assert_eq!(s.heading, "Update the firmware");
+        // The section runs to the next heading of its level, its subsection included.
+        let e = extract(ARTICLE, 1);
+        assert!(e.text[s.start..s.end].contains("If the update fails"));
+        assert!(!e.text[s.start..s.end].contains("Clean the burrs"));
+        assert_eq!(
+            pick_for(&["burrs"], false).unwrap().anchor,
+            "clean-the-burrs"
+        );
+        // A subsection whose heading names the words wins over its parent.
+        assert_eq!(
+            pick_for(&["update", "fails"], false).unwrap().anchor,
+            "if-the-update-fails"
+        );
+    }
+
+    #[test]
+    fn no_section_when_the_match_is_spread_or_the_title_says_it_all() {
+        // "grinder" is everywhere: no section holds the match.
+        assert_eq!(pick_for(&["grinder"], false), None);
+        // Words in two sections and no section with both.
+        assert_eq!(pick_for(&["pair", "brush"], false), None);
+        assert_eq!(pick_for(&["firmware"], true), None);
+        assert_eq!(pick_for(&[], false), None);
+    }
+}
