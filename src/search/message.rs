@@ -88,6 +88,7 @@ impl Engine {
                     to: 0,
                     known: true,
                     alternatives: vec![(term.clone(), 1.0)],
+                    correction: None,
                 })
                 .collect(),
             title_key: String::new(),
@@ -98,6 +99,7 @@ impl Engine {
             took_ms: 0.0,
             results: Vec::new(),
             search_id: None,
+            corrected_query: None,
         };
         if !telling.is_empty() {
             let query = self.telling_query(&telling, &pairs, lang.as_deref(), params.drafts);
