@@ -66,6 +66,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 trusted_proxies: security.trusted_proxies,
                 frame_ancestors: security.frame_ancestors,
                 limits: args.folders.limits.limits(),
+                edit_url: args.edit_url.clone(),
             },
             recorder,
         )
@@ -289,7 +290,13 @@ fn live(
                         }
                         if report.changed() {
                             tracing::info!("re-indexed: {}", super::index::summary(&report));
-                            state.announce_changes(report.changed);
+                        }
+                        // Open pages of articles that changed or broke reload: a writer's
+                        // preview then shows what is wrong.
+                        let mut pages = report.changed.clone();
+                        pages.extend(report.new_problem_paths().map(str::to_string));
+                        if !pages.is_empty() {
+                            state.announce_changes(pages);
                         }
                     }
                     Err(e) => tracing::error!("re-indexing failed: {e:#}"),
