@@ -591,6 +591,7 @@ mod tests {
                 helpful,
                 reason: (!helpful).then_some(Reason::Outdated),
                 comment: (!helpful).then(|| format!("from {visitor}")),
+                id: None,
             })
         };
         let (_dir, store) = stored(&[
