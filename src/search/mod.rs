@@ -125,7 +125,7 @@ pub fn normalize_query(query: &str) -> String {
 
 /// A result scoring less than this share of the best result's score is a weak match:
 /// the results page lists it after a "more results" link, not as the equal of the best.
-pub const WEAK_BELOW: f32 = 0.5;
+pub const WEAK_BELOW: f32 = 1.0 / 3.0;
 
 /// How many of `results` (best first) are strong matches: those scoring at least
 /// [`WEAK_BELOW`] of the first one's score.
