@@ -168,6 +168,38 @@ impl Locales {
         form(tag).or_else(|| form(DEFAULT))
     }
 
+    /// A calendar day as language `tag` writes it in running text ("September 2, 2025",
+    /// "2025年9月2日", "2 вересня 2025 р."), from `date.long` and `date.month_1` …
+    /// `date.month_12`. `date` is `YYYY-MM-DD` (or a longer time starting with one);
+    /// anything else is shown as written.
+    pub fn date(&self, tag: &str, date: &str) -> String {
+        let parts: Option<(i32, u8, u8)> = (|| {
+            let day = date.get(..10)?;
+            let mut it = day.split('-');
+            let y = it.next()?.parse().ok()?;
+            let m = it.next()?.parse().ok()?;
+            let d = it.next()?.parse().ok()?;
+            ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+        })();
+        let Some((year, month, day)) = parts else {
+            return date.to_string();
+        };
+        let (Some(long), Some(name)) = (
+            self.text(tag, "date.long"),
+            self.text(tag, &format!("date.month_{month}")),
+        ) else {
+            return date[..10].to_string();
+        };
+        fill(
+            long,
+            &[
+                ("year", year.to_string()),
+                ("month", name.to_string()),
+                ("day", day.to_string()),
+            ],
+        )
+    }
+
     /// A language's name in that language (`language.name`), for switchers.
     pub fn name(&self, tag: &str) -> String {
         match self.tables.get(tag).and_then(|t| t.get("language.name")) {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use kb::articles::edit::EditUrl;
 use kb::metrics::MetricsReader;
 use kb::metrics::sqlite::SqliteReader;
 
@@ -120,6 +121,10 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+fn parse_edit_url(text: &str) -> Result<EditUrl, String> {
+    EditUrl::parse(text)
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -178,6 +183,10 @@ pub struct ServeArgs {
     /// that must share one; default: `KB_VISITOR_KEY`, else DATA/visitor.key, made once.
     #[arg(long, value_name = "FILE", env = "KB_VISITOR_KEY_FILE")]
     pub visitor_key_file: Option<PathBuf>,
+    /// Where writers edit an article, with {path} for its path: "Edit this page" on
+    /// articles and in the report (https://github.com/acme/help/edit/main/articles/{path}).
+    #[arg(long, value_name = "URL", env = "KB_EDIT_URL", value_parser = parse_edit_url)]
+    pub edit_url: Option<EditUrl>,
     /// Most connections open at once; more wait to be accepted.
     #[arg(long, value_name = "N", env = "KB_MAX_CONNECTIONS", default_value_t = kb::web::server::MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
@@ -274,6 +283,10 @@ pub struct ReportArgs {
     /// and kinds, and words `why` and `action`).
     #[arg(long, visible_alias = "hl", value_name = "L", default_value = "en")]
     pub lang: String,
+    /// Where writers edit an article, with {path} for its path: each article listed links
+    /// there.
+    #[arg(long, value_name = "URL", env = "KB_EDIT_URL", value_parser = parse_edit_url)]
+    pub edit_url: Option<EditUrl>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -14,7 +14,8 @@ use crate::articles::lang;
 use crate::metrics::Source;
 use crate::search::{self, DEFAULT_LIMIT, SearchParams};
 
-/// 200 once the index is loaded and searchable, 503 before.
+/// 200 once the index is loaded and searchable, 503 before; `broken` counts the articles
+/// whose files the last sync could not index (those it had before are served as they were).
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.engine() {
         Some(engine) => {
@@ -22,6 +23,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             Json(serde_json::json!({
                 "status": "ok",
                 "articles": engine.index().num_articles(),
+                "broken": engine.index().catalog().problems().len(),
                 "events_lost": dropped + failed,
             }))
             .into_response()
@@ -97,6 +99,7 @@ pub async fn search(
         drafts: state.config.drafts,
         details: source == Source::Agent,
         typing: matches!(param(&params, "partial"), Some("1" | "true")),
+        exact: matches!(param(&params, "correct"), Some("0" | "false")),
     };
     let partial = request.typing;
     let engine = state.ready()?;

@@ -80,6 +80,9 @@ pub struct WebConfig {
     pub trusted_proxies: client::TrustedProxies,
     /// Sites allowed to frame the agent panel.
     pub frame_ancestors: security::FrameAncestors,
+    /// Where writers edit an article's source (`--edit-url`): "Edit this page" links on
+    /// articles and in the report.
+    pub edit_url: Option<crate::articles::edit::EditUrl>,
 }
 
 /// What every handler shares.

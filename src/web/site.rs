@@ -23,7 +23,8 @@ const PER_PAGE: usize = 10;
 /// Pages the pager offers at most.
 const MAX_PAGES: usize = 50;
 
-fn search_url(q: &str, lang: &str, hl: &str, page: usize) -> String {
+/// The address of a results page; `extra` adds parameters (`correct=0`, `all=1`).
+fn search_url(q: &str, lang: &str, hl: &str, page: usize, extra: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("q", q);
     if !lang.is_empty() {
@@ -32,6 +33,9 @@ fn search_url(q: &str, lang: &str, hl: &str, page: usize) -> String {
     s.append_pair("hl", hl);
     if page > 1 {
         s.append_pair("page", &page.to_string());
+    }
+    for (k, v) in extra {
+        s.append_pair(k, v);
     }
     format!("/search?{}", s.finish())
 }
@@ -46,9 +50,15 @@ struct ResultItem {
     snippet: String,
 }
 
-/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N]`: the results page, with a spelling
-/// suggestion, popular articles and the contact link when nothing is found. Searches are
-/// recorded as on `/api/search`; result links carry the search's id for click tracking.
+/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N][&correct=0][&all=1]`: the results page, with a
+/// spelling suggestion, popular articles and the contact link when nothing is found.
+/// Searches are recorded as on `/api/search`; result links carry the search's id for click
+/// tracking.
+///
+/// When unknown words were searched as the index's closest words, the page says so
+/// ("Showing results for …") and links to the search of the words as typed (`correct=0`).
+/// Results scoring far below the best ([`search::strong_count`]) wait behind a "more
+/// results" link (`all=1`) on the first page.
 pub async fn search(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
@@ -67,6 +77,10 @@ pub async fn search(
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, MAX_PAGES);
+    let exact = matches!(param(&params, "correct"), Some("0"));
+    let all = matches!(param(&params, "all"), Some("1"));
+    // Links from this page keep asking for words as typed.
+    let keep: &[(&str, &str)] = if exact { &[("correct", "0")] } else { &[] };
     let content = (!filter.is_empty()).then_some(filter.as_str());
     let mut page = state.page_ctx(&catalog, &ui, content, &q, Some(&filter));
     page.html_lang = ui.clone();
@@ -88,6 +102,7 @@ pub async fn search(
         drafts: state.config.drafts,
         details: false,
         typing: false,
+        exact,
     };
     let e2 = engine.clone();
     let outcome = tokio::task::spawn_blocking(move || e2.search(&request)).await;
@@ -123,9 +138,35 @@ pub async fn search(
         ctx["page"]["contact_url"] = serde_json::Value::String(format!("{u}&s={id}"));
     }
     let first_rank = (page_number - 1) * PER_PAGE + 1;
+    let shown = if page_number == 1 && !all {
+        search::strong_count(&response.results)
+    } else {
+        response.results.len()
+    };
+    let held = response.results.len() - shown;
+    if held > 0 {
+        let text = state
+            .locales
+            .plural(&ui, "search.more_results", held as u64)
+            .unwrap_or("{count}");
+        let mut extra = keep.to_vec();
+        extra.push(("all", "1"));
+        ctx["more"] = serde_json::json!({
+            "text": crate::i18n::fill(text, &[("count", held.to_string())]),
+            "url": search_url(&q, &filter, &ui, 1, &extra),
+        });
+    }
+    if let Some(corrected) = &response.corrected_query {
+        ctx["corrected"] = serde_json::json!({
+            "query": corrected,
+            "url": search_url(corrected, &filter, &ui, 1, &[]),
+            "instead_url": search_url(&q, &filter, &ui, 1, &[("correct", "0")]),
+        });
+    }
     let results: Vec<ResultItem> = response
         .results
         .iter()
+        .take(shown)
         .enumerate()
         .map(|(i, h)| ResultItem {
             title: h.title.clone(),
@@ -146,15 +187,15 @@ pub async fn search(
     ctx["page_number"] = page_number.into();
     ctx["pages"] = pages.into();
     if page_number > 1 {
-        ctx["prev_url"] = search_url(&q, &filter, &ui, page_number - 1).into();
+        ctx["prev_url"] = search_url(&q, &filter, &ui, page_number - 1, keep).into();
     }
     if page_number < pages {
-        ctx["next_url"] = search_url(&q, &filter, &ui, page_number + 1).into();
+        ctx["next_url"] = search_url(&q, &filter, &ui, page_number + 1, keep).into();
     }
     let lo = page_number.saturating_sub(4).max(1);
     let hi = (lo + 8).min(pages);
     ctx["page_links"] = (lo..=hi)
-        .map(|n| serde_json::json!({ "number": n, "url": search_url(&q, &filter, &ui, n), "current": n == page_number }))
+        .map(|n| serde_json::json!({ "number": n, "url": search_url(&q, &filter, &ui, n, keep), "current": n == page_number }))
         .collect::<Vec<_>>()
         .into();
     if response.total == 0 {
@@ -165,7 +206,7 @@ pub async fn search(
             .flatten();
         if let Some(s) = suggestion {
             ctx["suggestion"] =
-                serde_json::json!({ "query": s, "url": search_url(&s, &filter, &ui, 1) });
+                serde_json::json!({ "query": s, "url": search_url(&s, &filter, &ui, 1, &[]) });
         }
         let lang = content
             .or(Some(
