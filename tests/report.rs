@@ -15,7 +15,7 @@ use kb::search::{Engine, Ranking};
 
 /// The sample help center in a git repository with a backdated history, and 60 days of
 /// events in `data/`.
-fn help_center_with_history() -> Dir {
+pub fn help_center_with_history() -> Dir {
     let dir = Dir::sample();
     let now = kb::metrics::now();
     history::git_history(&dir.articles(), now);

@@ -11,6 +11,7 @@ mod live;
 mod metrics;
 mod pages;
 mod ranking;
+mod readme;
 mod report;
 mod security;
 mod util;
