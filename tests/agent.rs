@@ -544,6 +544,8 @@ fn the_openapi_description_matches_the_real_responses() {
         "/api/search?q=refund&offset=20",
         "/api/search?q=refund&limit=-3",
         "/api/search?q=refund&source=robot",
+        "/api/search?q=refnud&lang=en",
+        "/api/search?q=refnud&lang=en&correct=0",
     ] {
         let r = get(q, &[BROWSER]);
         spec.check("GET", "/api/search", &r);

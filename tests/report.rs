@@ -397,6 +397,7 @@ fn report_command_errors_say_what_to_do() {
 }
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+const EDIT_URL: &str = "https://git.example/acme/help/edit/main/articles/{path}";
 
 #[test]
 fn admin_routes_need_the_token() {
@@ -412,7 +413,11 @@ fn admin_routes_need_the_token() {
     assert_eq!(s.request("GET", "/admin/report", &[], None).status, 404);
     drop(s);
 
-    let s = Server::start_with_env(&dir, &["--no-watch"], &[("KB_ADMIN_TOKEN", TOKEN)]);
+    let s = Server::start_with_env(
+        &dir,
+        &["--no-watch", "--edit-url", EDIT_URL],
+        &[("KB_ADMIN_TOKEN", TOKEN)],
+    );
     let r = s.request("GET", "/api/report", &[], None);
     assert_eq!(r.status, 401, "{}", r.body);
     assert!(
@@ -488,6 +493,52 @@ fn admin_routes_need_the_token() {
     let r = post(&form(TOKEN, "html"));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Content-gap report"));
+    // Signed in: the page has its own period and format controls (issue 14), and each
+    // article to update links to where it is edited.
+    let session = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .filter(|c| c.starts_with("kb_admin="))
+        .unwrap_or_else(|| panic!("no sign-in cookie: {r:?}"))
+        .to_string();
+    assert!(!r.body.contains(TOKEN), "the page never holds the token");
+    assert!(r.body.contains("<form class=\"controls\""), "{}", r.body);
+    assert!(r.body.contains("<option value=\"7d\""), "{}", r.body);
+    assert!(
+        r.body.replace("&#x2f;", "/").contains(
+            "href=\"https://git.example/acme/help/edit/main/articles/en/billing/pause-or-cancel-subscription.md\""
+        ),
+        "{}",
+        r.body
+    );
+    let r = s.request(
+        "GET",
+        "/admin/report?since=7d&format=md&hl=en",
+        &[("cookie", &session)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("(7 days)"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("[edit](https://git.example/acme/help/edit/main/articles/en/"),
+        "{}",
+        r.body
+    );
+    // A forged or expired sign-in is only the form.
+    for forged in [
+        "kb_admin=99999999999999.AAAA".to_string(),
+        format!("kb_admin=1.{}", session.rsplit('.').next().unwrap()),
+    ] {
+        let r = s.request(
+            "GET",
+            "/admin/report?since=7d",
+            &[("cookie", &forged)],
+            None,
+        );
+        assert_eq!(r.status, 401, "{forged}: {}", r.body);
+    }
+    let r = post(&form(TOKEN, "html"));
     assert!(r.body.contains("<svg class=\"chart\""));
     assert!(r.body.contains("student discount"));
     let r = post(&form(TOKEN, "csv"));
