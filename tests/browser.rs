@@ -120,6 +120,14 @@ impl Browser {
             .unwrap()
     }
 
+    /// Opens `path` (with its query string) on the server at `base`.
+    async fn open(&self, base: &str, path: &str) {
+        self.c()
+            .goto(&format!("{base}{path}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {path}: {e}"));
+    }
+
     /// Clicks the element `css` selects.
     async fn click(&self, css: &str) {
         self.c()
@@ -708,10 +716,7 @@ fn r14_a_no_counts_the_moment_it_is_clicked_with_javascript() {
     run(async {
         let b = Browser::start(1280, 900).await;
         // English: "No", then the reader leaves.
-        b.c()
-            .goto(&format!("{}/en/billing/refunds", server.base))
-            .await
-            .unwrap();
+        b.open(&server.base, "/en/billing/refunds").await;
         b.click("button[name=helpful][value=no]").await;
         until_votes(&dir, "en/billing/refunds.md", &[(false, None, None)]).await;
         let counted = b.text(".kb-feedback-counted").await;
@@ -720,14 +725,11 @@ fn r14_a_no_counts_the_moment_it_is_clicked_with_javascript() {
         let url = b.c().current_url().await.unwrap();
         assert!(!url.query().unwrap_or("").contains("voted"), "{url}");
         assert!(shown(b.c(), ".kb-feedback-reasons").await);
-        b.c().goto(&format!("{}/en/", server.base)).await.unwrap();
+        b.open(&server.base, "/en/").await;
         assert_eq!(votes_on(&dir, "en/billing/refunds.md").len(), 1);
 
         // Ukrainian: "No", then a reason and a comment complete the same vote.
-        b.c()
-            .goto(&format!("{}/uk/billing/refunds", server.base))
-            .await
-            .unwrap();
+        b.open(&server.base, "/uk/billing/refunds").await;
         b.click("button[name=helpful][value=no]").await;
         until_votes(&dir, "uk/billing/refunds.md", &[(false, None, None)]).await;
         let counted = b.text(".kb-feedback-counted").await;
@@ -753,10 +755,7 @@ fn r14_a_no_counts_the_moment_it_is_clicked_without_javascript() {
     use kb::metrics::Reason;
     run(async {
         let b = Browser::start_with(1280, 900, false).await;
-        b.c()
-            .goto(&format!("{}/zh-tw/billing/refunds", server.base))
-            .await
-            .unwrap();
+        b.open(&server.base, "/zh-tw/billing/refunds").await;
         // No script runs: the reasons are on the page from the start.
         assert!(shown(b.c(), ".kb-feedback-reasons").await);
         b.click("button[name=helpful][value=no]").await;
@@ -786,10 +785,7 @@ fn r14_a_no_counts_the_moment_it_is_clicked_without_javascript() {
         )
         .await;
         // English, leaving after "No": counted all the same.
-        b.c()
-            .goto(&format!("{}/en/account/reset-password", server.base))
-            .await
-            .unwrap();
+        b.open(&server.base, "/en/account/reset-password").await;
         b.click("button[name=helpful][value=no]").await;
         until_votes(&dir, "en/account/reset-password.md", &[(false, None, None)]).await;
         b.close().await;
@@ -806,10 +802,8 @@ fn r14_corrected_queries_and_weak_results_in_two_languages() {
             ("en", "Showing results for"),
             ("uk", "Показано результати для"),
         ] {
-            b.c()
-                .goto(&format!("{}/search?q=refnud&lang=en&hl={hl}", server.base))
-                .await
-                .unwrap();
+            b.open(&server.base, &format!("/search?q=refnud&lang=en&hl={hl}"))
+                .await;
             let notice = b.text(".kb-corrected").await;
             assert!(notice.contains(showing), "{notice}");
             assert!(notice.contains("refund"), "{notice}");
@@ -826,10 +820,8 @@ fn r14_corrected_queries_and_weak_results_in_two_languages() {
             })
             .await;
             // The words as typed, on request.
-            b.c()
-                .goto(&format!("{}/search?q=refnud&lang=en&hl={hl}", server.base))
-                .await
-                .unwrap();
+            b.open(&server.base, &format!("/search?q=refnud&lang=en&hl={hl}"))
+                .await;
             b.click(".kb-corrected .instead a").await;
             b.until("the search as typed", async |c| {
                 c.current_url()
@@ -852,10 +844,7 @@ fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {
         |css: &str| format!("return document.querySelector('{css}').getBoundingClientRect().top");
     run(async {
         let b = Browser::start(390, 844).await;
-        b.c()
-            .goto(&format!("{}/en/billing/refunds", server.base))
-            .await
-            .unwrap();
+        b.open(&server.base, "/en/billing/refunds").await;
         let toc: f64 = b
             .c()
             .execute(&top("details.toc"), vec![])
@@ -884,10 +873,7 @@ fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {
         b.close().await;
 
         let b = Browser::start(1280, 900).await;
-        b.c()
-            .goto(&format!("{}/en/billing/refunds", server.base))
-            .await
-            .unwrap();
+        b.open(&server.base, "/en/billing/refunds").await;
         // Beside the article, open.
         assert!(shown(b.c(), "details.toc nav a").await);
         let side = b
@@ -922,7 +908,7 @@ fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {
             ("/zh-tw/billing/refunds", "年"),
             ("/uk/billing/refunds", " р."),
         ] {
-            b.c().goto(&format!("{}{path}", server.base)).await.unwrap();
+            b.open(&server.base, path).await;
             let date = b.text(".updated time").await;
             assert!(date.contains(mark), "{path}: {date}");
             assert!(
