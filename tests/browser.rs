@@ -919,3 +919,36 @@ fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {
         b.close().await;
     });
 }
+
+// See: issue 14 (the open preview reloaded into "We can't find that page").
+#[test]
+fn r14_a_broken_save_shows_the_writer_what_is_wrong_in_the_open_page() {
+    let dir = Dir::sample();
+    let server = Server::start_watching(&dir, &["--drafts"]);
+    let file = dir.articles().join("uk/billing/refunds.md");
+    let good = std::fs::read_to_string(&file).unwrap();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        b.open(&server.base, "/uk/billing/refunds").await;
+        let title = b.text("article h1").await;
+        assert!(!shown(b.c(), ".kb-problem").await);
+        // Give the page a moment to open its live connection, then save a typo.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        std::fs::write(&file, good.replacen("title:", "title: [\ntitle2:", 1)).unwrap();
+        b.until("the banner", async |c| shown(c, ".kb-problem").await)
+            .await;
+        let banner = b.text(".kb-problem").await;
+        assert!(banner.contains("uk/billing/refunds.md:"), "{banner}");
+        // In the page's language, above the last good version.
+        assert!(!banner.contains("last good version"), "{banner}");
+        assert_eq!(b.text("article h1").await, title);
+        // Fixed: the page reloads without it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::fs::write(&file, &good).unwrap();
+        b.until("the banner to go", async |c| {
+            c.find(Locator::Css("article h1")).await.is_ok() && !shown(c, ".kb-problem").await
+        })
+        .await;
+        b.close().await;
+    });
+}

@@ -291,10 +291,11 @@ fn live(
                         if report.changed() {
                             tracing::info!("re-indexed: {}", super::index::summary(&report));
                         }
-                        // Open pages of articles that changed or broke reload: a writer's
-                        // preview then shows what is wrong.
+                        // Open pages of articles that changed, broke or were mended reload:
+                        // a writer's preview then shows what is wrong, or no longer.
                         let mut pages = report.changed.clone();
                         pages.extend(report.new_problem_paths().map(str::to_string));
+                        pages.extend(report.resolved.iter().cloned());
                         if !pages.is_empty() {
                             state.announce_changes(pages);
                         }

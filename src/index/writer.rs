@@ -40,6 +40,9 @@ pub struct SyncReport {
     pub changed: Vec<String>,
     /// Broken articles whose last good version the index keeps (served as it was).
     pub kept: usize,
+    /// Articles that were broken before this sync and are not any more: pages showing them
+    /// have news too.
+    pub resolved: Vec<String>,
     /// Broken articles (skipped, or kept as they were), unreadable files, and articles whose
     /// URL an article of an earlier path keeps.
     pub problems: Vec<Problem>,
@@ -159,6 +162,7 @@ pub fn sync(
     // (problem, new, the article it is about)
     let mut problems: Vec<(Problem, bool, Option<String>)> = Vec::new();
     let mut broken: BTreeMap<String, Problem> = BTreeMap::new();
+    let broken_before: Vec<String> = idx.catalog().problems().keys().cloned().collect();
     let mut other = |p: Problem, about: Option<String>, problems: &mut Vec<_>| {
         let new = !before.others.contains(&p);
         reported.others.insert(p.clone());
@@ -311,6 +315,11 @@ pub fn sync(
         idx.refresh_catalog(broken)?;
     }
     *idx.reported.lock().unwrap_or_else(|e| e.into_inner()) = reported;
+    let catalog = idx.catalog();
+    report.resolved = broken_before
+        .into_iter()
+        .filter(|p| catalog.problem(p).is_none())
+        .collect();
     problems.sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
     for (problem, new, about) in problems {
         report.problems.push(problem);
@@ -478,6 +487,7 @@ mod tests {
         write(a, "en/c.md", "# Gamma again");
         let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert_eq!((r.updated, r.kept), (1, 0));
+        assert_eq!(r.resolved, ["en/c.md"]);
         assert!(!idx.catalog().is_stale("en/c.md"));
         std::fs::remove_file(a.join("en/c.md")).unwrap();
         let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
