@@ -314,6 +314,25 @@ mod tests {
         Locales::load(None).0
     }
 
+    #[test]
+    fn dates_are_written_in_each_interface_language() {
+        let l = locales();
+        for (tag, want) in [
+            ("en", "September 2, 2025"),
+            ("zh-cn", "2025年9月2日"),
+            ("zh-tw", "2025年9月2日"),
+            ("uk", "2 вересня 2025 р."),
+            ("te", "2 సెప్టెంబర్, 2025"),
+        ] {
+            assert_eq!(l.date(tag, "2025-09-02"), want, "{tag}");
+        }
+        // A time is a day too; anything else is shown as written.
+        assert_eq!(l.date("en", "2025-09-02T10:00:00Z"), "September 2, 2025");
+        for odd in ["yesterday", "2025-13-01", "2025-09", ""] {
+            assert_eq!(l.date("uk", odd), odd);
+        }
+    }
+
     /// Whether `key` is a plural form of another English key of the report, such as
     /// `report.why.flagged_one` beside `report.why.flagged`: forms are each language's own.
     fn plural_form(english: &HashMap<String, String>, key: &str) -> bool {
