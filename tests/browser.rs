@@ -863,6 +863,18 @@ fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {
             toc < h1,
             "the contents come before the article: {toc} / {h1}"
         );
+        // The search box above takes one line, not three (the language is the page's).
+        let form: f64 = b
+            .c()
+            .execute(
+                "return document.querySelector('.breadcrumb + .kb-search').getBoundingClientRect().height",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        assert!(form < 70.0, "the search box is {form} px high");
         // Folded, one tap opens them.
         assert!(!shown(b.c(), "details.toc nav").await);
         b.click("details.toc summary").await;
