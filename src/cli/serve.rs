@@ -277,6 +277,9 @@ fn live(
     })
     .with_context(|| format!("cannot watch {} for changes", articles.display()))?;
     tracing::info!("watching {} for changes", Escaped(articles.display()));
+    // A save made after the first sync read its file and before the watcher started would
+    // wait for the next change: one more sync now catches it (unchanged files cost a hash).
+    let _ = signal.send(());
     let thread = std::thread::Builder::new()
         .name("kb-reindex".into())
         .spawn(move || {
