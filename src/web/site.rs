@@ -180,7 +180,12 @@ pub async fn search(
             snippet: h.snippet.clone(),
         })
         .collect();
-    let pages = response.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGES);
+    // With weaker matches held back, "more results" leads on (to the whole list, paged).
+    let pages = if held > 0 {
+        1
+    } else {
+        response.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGES)
+    };
     ctx["results"] = serde_json::to_value(&results).unwrap_or_default();
     ctx["total"] = response.total.into();
     ctx["first_rank"] = first_rank.into();
