@@ -168,6 +168,38 @@ impl Locales {
         form(tag).or_else(|| form(DEFAULT))
     }
 
+    /// A calendar day as language `tag` writes it in running text ("September 2, 2025",
+    /// "2025年9月2日", "2 вересня 2025 р."), from `date.long` and `date.month_1` …
+    /// `date.month_12`. `date` is `YYYY-MM-DD` (or a longer time starting with one);
+    /// anything else is shown as written.
+    pub fn date(&self, tag: &str, date: &str) -> String {
+        let parts: Option<(i32, u8, u8)> = (|| {
+            let day = date.get(..10)?;
+            let mut it = day.split('-');
+            let y = it.next()?.parse().ok()?;
+            let m = it.next()?.parse().ok()?;
+            let d = it.next()?.parse().ok()?;
+            ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+        })();
+        let Some((year, month, day)) = parts else {
+            return date.to_string();
+        };
+        let (Some(long), Some(name)) = (
+            self.text(tag, "date.long"),
+            self.text(tag, &format!("date.month_{month}")),
+        ) else {
+            return date[..10].to_string();
+        };
+        fill(
+            long,
+            &[
+                ("year", year.to_string()),
+                ("month", name.to_string()),
+                ("day", day.to_string()),
+            ],
+        )
+    }
+
     /// A language's name in that language (`language.name`), for switchers.
     pub fn name(&self, tag: &str) -> String {
         match self.tables.get(tag).and_then(|t| t.get("language.name")) {
@@ -280,6 +312,25 @@ mod tests {
 
     fn locales() -> Locales {
         Locales::load(None).0
+    }
+
+    #[test]
+    fn dates_are_written_in_each_interface_language() {
+        let l = locales();
+        for (tag, want) in [
+            ("en", "September 2, 2025"),
+            ("zh-cn", "2025年9月2日"),
+            ("zh-tw", "2025年9月2日"),
+            ("uk", "2 вересня 2025 р."),
+            ("te", "2 సెప్టెంబర్, 2025"),
+        ] {
+            assert_eq!(l.date(tag, "2025-09-02"), want, "{tag}");
+        }
+        // A time is a day too; anything else is shown as written.
+        assert_eq!(l.date("en", "2025-09-02T10:00:00Z"), "September 2, 2025");
+        for odd in ["yesterday", "2025-13-01", "2025-09", ""] {
+            assert_eq!(l.date("uk", odd), odd);
+        }
     }
 
     /// Whether `key` is a plural form of another English key of the report, such as

@@ -1,7 +1,8 @@
 //! The `kb` binary: parses the command line and runs the command; the work is in the library.
 //!
-//! Exit codes: 0 success, 1 when `kb check` finds errors or `kb link` finds no article, 2
-//! when something stops kb.
+//! Exit codes: 0 success (also when the reader of the output closes it early, as `head`
+//! does), 1 when `kb check` finds errors or `kb link` finds no article, 2 when something
+//! stops kb.
 
 mod cli;
 
@@ -36,6 +37,11 @@ fn main() -> ExitCode {
         }),
     };
     result.unwrap_or_else(|e| {
+        // The reader of the output went away (`kb export | head -2`): that is not an error,
+        // as for grep and git log.
+        if closed_pipe(&e) {
+            return ExitCode::SUCCESS;
+        }
         eprintln!("kb: error: {}", message(&e));
         ExitCode::from(2)
     })
@@ -62,6 +68,21 @@ fn logs(format: cli::LogFormat) {
             .with_span_list(false)
             .init(),
     }
+}
+
+/// Whether an error is a write to a pipe whose reader has closed it.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// An error and its causes on one line, each cause once: kb's errors already say their

@@ -527,7 +527,13 @@ fn the_openapi_description_matches_the_real_responses() {
     let s = Server::start_with_env(
         &dir,
         &[],
-        &[("KB_ADMIN_TOKEN", "s3cret-token-of-32-characters-ok")],
+        &[
+            ("KB_ADMIN_TOKEN", "s3cret-token-of-32-characters-ok"),
+            (
+                "KB_EDIT_URL",
+                "https://git.example/acme/help/edit/main/articles/{path}",
+            ),
+        ],
     );
     let mut spec = Spec::fetch(&s);
     let get = |path: &str, headers: &[(&str, &str)]| s.request("GET", path, headers, None);
@@ -544,6 +550,8 @@ fn the_openapi_description_matches_the_real_responses() {
         "/api/search?q=refund&offset=20",
         "/api/search?q=refund&limit=-3",
         "/api/search?q=refund&source=robot",
+        "/api/search?q=refnud&lang=en",
+        "/api/search?q=refnud&lang=en&correct=0",
     ] {
         let r = get(q, &[BROWSER]);
         spec.check("GET", "/api/search", &r);
@@ -610,6 +618,20 @@ fn the_openapi_description_matches_the_real_responses() {
     ] {
         let r = get(path, &headers);
         spec.check("GET", "/api/report", &r);
+    }
+    // With KB_EDIT_URL, each article to update says where it is edited (checked above).
+    let report = get("/api/report", &[admin]).json();
+    let to_update = report["to_update"].as_array().unwrap();
+    assert!(!to_update.is_empty(), "{report}");
+    for item in to_update {
+        assert_eq!(
+            item["edit_url"],
+            format!(
+                "https://git.example/acme/help/edit/main/articles/{}",
+                item["path"].as_str().unwrap()
+            ),
+            "{item}"
+        );
     }
     // Server-sent events never end: the status and type are what can be checked.
     let live = crate::util::agent()

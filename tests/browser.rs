@@ -42,6 +42,11 @@ struct Browser {
 
 impl Browser {
     async fn start(width: u32, height: u32) -> Browser {
+        Browser::start_with(width, height, true).await
+    }
+
+    /// A browser with JavaScript on or off (as some readers have it).
+    async fn start_with(width: u32, height: u32, javascript: bool) -> Browser {
         let chromedriver = find_program("KB_CHROMEDRIVER", &["chromedriver"]);
         let chromium = find_program(
             "KB_CHROMIUM",
@@ -70,6 +75,9 @@ impl Browser {
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                "prefs": {
+                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
+                },
             }),
         );
         let started = Instant::now();
@@ -110,6 +118,14 @@ impl Browser {
             .text()
             .await
             .unwrap()
+    }
+
+    /// Opens `path` (with its query string) on the server at `base`.
+    async fn open(&self, base: &str, path: &str) {
+        self.c()
+            .goto(&format!("{base}{path}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {path}: {e}"));
     }
 
     /// Clicks the element `css` selects.
@@ -420,6 +436,7 @@ fn screenshots() {
         ("results-grouped", "/search?q=password&lang=&hl=en"),
         ("results-fallback", "/search?q=refund&lang=te&hl=te"),
         ("results-section", "/search?q=skip+a+delivery&lang=en&hl=en"),
+        ("corrected", "/search?q=refnud+policy&lang=en&hl=en"),
     ];
     for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
         run(async {
@@ -431,9 +448,51 @@ fn screenshots() {
                 assert!(png.starts_with(b"\x89PNG"), "{name}");
                 std::fs::write(out.join(format!("{name}-{size}.png")), png).unwrap();
             }
+            if size == "phone" {
+                // The contents, first on a phone, opened.
+                b.c()
+                    .goto(&format!("{}/en/billing/refunds", server.base))
+                    .await
+                    .unwrap();
+                b.click("details.toc summary").await;
+                let png = b.c().screenshot().await.unwrap();
+                std::fs::write(out.join("article-toc-phone.png"), png).unwrap();
+            }
             b.close().await;
         });
     }
+
+    // The writers' preview of an article whose file a save broke.
+    let dir = Dir::sample();
+    let writers = Server::start_watching(&dir, &["--drafts"]);
+    let file = dir.articles().join("en/billing/refunds.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("title:", "title: [Refunds\nsummary:", 1),
+    )
+    .unwrap();
+    let started = Instant::now();
+    while !writers.get("/healthz").1.contains("\"broken\":1") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            writers.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        b.c()
+            .goto(&format!("{}/en/billing/refunds", writers.base))
+            .await
+            .unwrap();
+        let banner = b.text(".kb-problem").await;
+        assert!(banner.contains("refunds.md:"), "{banner}");
+        let png = b.c().screenshot().await.unwrap();
+        std::fs::write(out.join("edit-error-desktop.png"), png).unwrap();
+        b.close().await;
+    });
 }
 
 #[test]
@@ -830,4 +889,295 @@ fn a_script_in_an_svg_beside_an_article_never_runs() {
     });
     let votes = crate::util::stored_votes(&dir).len();
     assert_eq!(votes, 0, "the SVG's script voted");
+}
+
+/// Whether the element `css` selects is displayed (false when there is none).
+async fn shown(c: &Client, css: &str) -> bool {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// The votes stored on `path`: (helpful, reason, comment), oldest first.
+fn votes_on(dir: &Dir, path: &str) -> Vec<(bool, Option<kb::metrics::Reason>, Option<String>)> {
+    crate::util::stored_votes(dir)
+        .into_iter()
+        .filter(|v| v.path == path)
+        .map(|v| (v.helpful, v.reason, v.comment))
+        .collect()
+}
+
+/// Waits until the votes stored on `path` are `want`.
+async fn until_votes(
+    dir: &Dir,
+    path: &str,
+    want: &[(bool, Option<kb::metrics::Reason>, Option<String>)],
+) {
+    let started = Instant::now();
+    while votes_on(dir, path) != want {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "votes on {path}: {:?}, not {want:?}",
+            votes_on(dir, path)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// See: issue 14 (a "No" was lost when the reader left without pressing "Send feedback").
+#[test]
+fn r14_a_no_counts_the_moment_it_is_clicked_with_javascript() {
+    let (dir, server) = sample();
+    use kb::metrics::Reason;
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        // English: "No", then the reader leaves.
+        b.open(&server.base, "/en/billing/refunds").await;
+        b.click("button[name=helpful][value=no]").await;
+        until_votes(&dir, "en/billing/refunds.md", &[(false, None, None)]).await;
+        let counted = b.text(".kb-feedback-counted").await;
+        assert!(counted.contains("your vote is counted"), "{counted}");
+        // Sent by the script: the reader stays where they were.
+        let url = b.c().current_url().await.unwrap();
+        assert!(!url.query().unwrap_or("").contains("voted"), "{url}");
+        assert!(shown(b.c(), ".kb-feedback-reasons").await);
+        b.open(&server.base, "/en/").await;
+        assert_eq!(votes_on(&dir, "en/billing/refunds.md").len(), 1);
+
+        // Ukrainian: "No", then a reason and a comment complete the same vote.
+        b.open(&server.base, "/uk/billing/refunds").await;
+        b.click("button[name=helpful][value=no]").await;
+        until_votes(&dir, "uk/billing/refunds.md", &[(false, None, None)]).await;
+        let counted = b.text(".kb-feedback-counted").await;
+        assert!(counted.contains("враховано"), "{counted}");
+        b.click("input[name=reason][value=unclear]").await;
+        b.type_in("#feedback-comment", "Де кнопка?").await;
+        b.click("button[name=send]").await;
+        b.until("the thanks", async |c| shown(c, ".kb-feedback-done").await)
+            .await;
+        until_votes(
+            &dir,
+            "uk/billing/refunds.md",
+            &[(false, Some(Reason::Unclear), Some("Де кнопка?".into()))],
+        )
+        .await;
+        b.close().await;
+    });
+}
+
+#[test]
+fn r14_a_no_counts_the_moment_it_is_clicked_without_javascript() {
+    let (dir, server) = sample();
+    use kb::metrics::Reason;
+    run(async {
+        let b = Browser::start_with(1280, 900, false).await;
+        b.open(&server.base, "/zh-tw/billing/refunds").await;
+        // No script runs: the reasons are on the page from the start.
+        assert!(shown(b.c(), ".kb-feedback-reasons").await);
+        b.click("button[name=helpful][value=no]").await;
+        b.until("the page asking why", async |c| {
+            c.current_url()
+                .await
+                .is_ok_and(|u| u.query().unwrap_or("").contains("voted=no"))
+        })
+        .await;
+        until_votes(&dir, "zh-tw/billing/refunds.md", &[(false, None, None)]).await;
+        assert!(shown(b.c(), ".kb-feedback-counted").await);
+        assert!(!shown(b.c(), "button[name=helpful][value=yes]").await);
+        b.click("input[name=reason][value=outdated]").await;
+        b.type_in("#feedback-comment", "退款期限已改為 14 天").await;
+        b.click("button[name=send]").await;
+        b.until("the thanks", async |c| shown(c, ".kb-feedback-done").await)
+            .await;
+        // One vote, completed: not a second one.
+        until_votes(
+            &dir,
+            "zh-tw/billing/refunds.md",
+            &[(
+                false,
+                Some(Reason::Outdated),
+                Some("退款期限已改為 14 天".into()),
+            )],
+        )
+        .await;
+        // English, leaving after "No": counted all the same.
+        b.open(&server.base, "/en/account/reset-password").await;
+        b.click("button[name=helpful][value=no]").await;
+        until_votes(&dir, "en/account/reset-password.md", &[(false, None, None)]).await;
+        b.close().await;
+    });
+}
+
+// See: issue 14 (a silently corrected typo; weak matches listed as equals).
+#[test]
+fn r14_corrected_queries_and_weak_results_in_two_languages() {
+    let (_dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        for (hl, showing) in [
+            ("en", "Showing results for"),
+            ("uk", "Показано результати для"),
+        ] {
+            b.open(&server.base, &format!("/search?q=refnud&lang=en&hl={hl}"))
+                .await;
+            let notice = b.text(".kb-corrected").await;
+            assert!(notice.contains(showing), "{notice}");
+            assert!(notice.contains("refund"), "{notice}");
+            // The refund article first; weaker matches wait behind a link.
+            let first = b.text(".results li:first-child a").await;
+            assert!(first.contains("Refund"), "{first}");
+            let listed = b.c().find_all(Locator::Css(".results li")).await.unwrap();
+            assert_eq!(listed.len(), 1, "only the strong match is listed");
+            b.click(".more-results a").await;
+            b.until("all results", async |c| {
+                c.find_all(Locator::Css(".results li"))
+                    .await
+                    .is_ok_and(|l| l.len() > 1)
+            })
+            .await;
+            // The words as typed, on request.
+            b.open(&server.base, &format!("/search?q=refnud&lang=en&hl={hl}"))
+                .await;
+            b.click(".kb-corrected .instead a").await;
+            b.until("the search as typed", async |c| {
+                c.current_url()
+                    .await
+                    .is_ok_and(|u| u.query().unwrap_or("").contains("correct=0"))
+            })
+            .await;
+            b.text("main").await;
+            assert!(!shown(b.c(), ".kb-corrected").await);
+        }
+        b.close().await;
+    });
+}
+
+// See: issue 14 (on a phone the contents came last; dates were not localized).
+#[test]
+fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {
+    let (_dir, server) = sample();
+    let top =
+        |css: &str| format!("return document.querySelector('{css}').getBoundingClientRect().top");
+    run(async {
+        let b = Browser::start(390, 844).await;
+        b.open(&server.base, "/en/billing/refunds").await;
+        let toc: f64 = b
+            .c()
+            .execute(&top("details.toc"), vec![])
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        let h1: f64 = b
+            .c()
+            .execute(&top("article h1"), vec![])
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        assert!(
+            toc < h1,
+            "the contents come before the article: {toc} / {h1}"
+        );
+        // The search box above takes one line, not three (the language is the page's).
+        let form: f64 = b
+            .c()
+            .execute(
+                "return document.querySelector('.breadcrumb + .kb-search').getBoundingClientRect().height",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        assert!(form < 70.0, "the search box is {form} px high");
+        // Folded, one tap opens them.
+        assert!(!shown(b.c(), "details.toc nav").await);
+        b.click("details.toc summary").await;
+        b.until("the contents to open", async |c| {
+            shown(c, "details.toc nav a").await
+        })
+        .await;
+        b.close().await;
+
+        let b = Browser::start(1280, 900).await;
+        b.open(&server.base, "/en/billing/refunds").await;
+        // Beside the article, open.
+        assert!(shown(b.c(), "details.toc nav a").await);
+        let side = b
+            .c()
+            .execute(
+                "const t = document.querySelector('details.toc').getBoundingClientRect(); \
+                 const a = document.querySelector('article').getBoundingClientRect(); \
+                 return t.left >= a.right",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(side, serde_json::json!(true));
+        // Dates in the reader's language.
+        let months = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let en = b.text(".updated time").await;
+        assert!(months.iter().any(|m| en.contains(m)), "{en}");
+        for (path, mark) in [
+            ("/zh-tw/billing/refunds", "年"),
+            ("/uk/billing/refunds", " р."),
+        ] {
+            b.open(&server.base, path).await;
+            let date = b.text(".updated time").await;
+            assert!(date.contains(mark), "{path}: {date}");
+            assert!(
+                !date.chars().any(|c| c == '-'),
+                "{path}: not an ISO date: {date}"
+            );
+        }
+        b.close().await;
+    });
+}
+
+// See: issue 14 (the open preview reloaded into "We can't find that page").
+#[test]
+fn r14_a_broken_save_shows_the_writer_what_is_wrong_in_the_open_page() {
+    let dir = Dir::sample();
+    let server = Server::start_watching(&dir, &["--drafts"]);
+    let file = dir.articles().join("uk/billing/refunds.md");
+    let good = std::fs::read_to_string(&file).unwrap();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        b.open(&server.base, "/uk/billing/refunds").await;
+        let title = b.text("article h1").await;
+        assert!(!shown(b.c(), ".kb-problem").await);
+        // Give the page a moment to open its live connection, then save a typo.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        std::fs::write(&file, good.replacen("title:", "title: [\ntitle2:", 1)).unwrap();
+        b.until("the banner", async |c| shown(c, ".kb-problem").await)
+            .await;
+        let banner = b.text(".kb-problem").await;
+        assert!(banner.contains("uk/billing/refunds.md:"), "{banner}");
+        // In the page's language, above the last good version.
+        assert!(!banner.contains("last good version"), "{banner}");
+        assert_eq!(b.text("article h1").await, title);
+        // Fixed: the page reloads without it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::fs::write(&file, &good).unwrap();
+        b.until("the banner to go", async |c| {
+            c.find(Locator::Css("article h1")).await.is_ok() && !shown(c, ".kb-problem").await
+        })
+        .await;
+        b.close().await;
+    });
 }

@@ -170,3 +170,74 @@ fn r11_links_outside_and_oversized_articles_are_errors() {
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("not a size"), "{}", out.stderr);
 }
+
+/// Plants a question in the `queries` of the sample's reset-password article.
+fn plant(dir: &Dir, query: &str) {
+    let path = dir.articles().join("en/account/reset-password.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let planted = text.replacen("queries:\n", &format!("queries:\n  - {query}\n"), 1);
+    assert_ne!(text, planted);
+    std::fs::write(path, planted).unwrap();
+}
+
+// See: issue 14 (an article's own `queries` made every search test pass).
+#[test]
+fn r14_search_tests_are_judged_on_the_text_alone() {
+    // Nothing in the article says it: its `queries` alone would have found it.
+    let dir = Dir::sample();
+    plant(&dir, "purple elephant trampoline");
+    let out = dir.run(&["check"]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "articles/en/account/reset-password.md:10: search test failed: \"purple elephant trampoline\" does not find this article in the top 10 of en by its text"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("(1 failed)"), "{}", out.stderr);
+
+    // Another article answers it: on the live site the planted query lifted this one above
+    // it (3rd for a question about cancelling).
+    let dir = Dir::sample();
+    plant(&dir, "How do I cancel my subscription and get a refund");
+    let out = dir.run(&["check"]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("articles/en/account/reset-password.md:10: search test failed:"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        line.contains("\"How do I cancel my subscription and get a refund\""),
+        "{line}"
+    );
+    assert!(out.stderr.contains("(1 failed)"), "{}", out.stderr);
+}
+
+#[test]
+fn a_query_that_lifts_an_article_above_a_better_answer_is_reported() {
+    let dir = Dir::new();
+    dir.write(
+        "en/refunds.md",
+        "# Refunds\n\nAsk for a refund within 30 days; we send the money back to your card.\n",
+    );
+    dir.write(
+        "en/grinder.md",
+        "---\ntitle: Warranty\nqueries: [refund for a broken grinder]\n---\nYour machine is covered for two years: a broken grinder is repaired for free.\n",
+    );
+    dir.write(
+        "en/money.md",
+        "---\ntitle: Payment methods\n---\nWe take cards and PayPal. A refund for a broken grinder goes back to the card you paid with.\n",
+    );
+    let out = dir.run(&["check"]);
+    // Warnings only: the tests pass, and say which article the query lifts this one above.
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "articles/en/grinder.md:3: warning: search test \"refund for a broken grinder\" lifts this article above en/money.md on the live site, whose text answers it better"
+        ),
+        "{}",
+        out.stdout
+    );
+}

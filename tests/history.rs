@@ -347,6 +347,7 @@ impl Gen<'_> {
             helpful,
             reason,
             comment: comment.map(str::to_string),
+            id: None,
         }));
     }
 

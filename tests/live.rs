@@ -64,15 +64,123 @@ fn saved_changes_are_searchable_without_a_restart() {
     dir.remove("en/loyalty/tiers/platinum.md");
     wait_for_search(&s, "gold members", None);
 
-    // A broken save is reported and leaves the rest serving.
-    dir.write("en/billing/gift-cards.md", "---\ntitle: [\n---\nvoucher");
-    wait_for_search(&s, "voucher", None);
-    assert_eq!(s.paths(&[("q", "refund")])[0], "en/billing/refunds.md");
+    // A broken save is reported, keeps the article's last good version searchable
+    // (issue 14) and leaves the rest serving.
+    dir.write(
+        "en/billing/gift-cards.md",
+        "---\ntitle: [\n---\nbroken words",
+    );
     let started = Instant::now();
     while !s.log().contains("gift-cards.md:2:") {
         assert!(started.elapsed() < Duration::from_secs(10), "{}", s.log());
         std::thread::sleep(Duration::from_millis(25));
     }
+    wait_for_search(&s, "voucher", Some("en/billing/gift-cards.md"));
+    assert!(
+        !s.paths(&[("q", "zebrafinch")])
+            .contains(&"en/billing/gift-cards.md".to_string())
+    );
+    assert_eq!(s.paths(&[("q", "refund")])[0], "en/billing/refunds.md");
+}
+
+/// `/healthz`'s count of broken articles.
+fn broken(s: &Server) -> u64 {
+    let (status, body) = s.get("/healthz");
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["broken"].as_u64().unwrap()
+}
+
+/// Waits until `/healthz` counts `n` broken articles.
+#[track_caller]
+fn wait_for_broken(s: &Server, n: u64) {
+    let started = Instant::now();
+    while broken(s) != n {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "/healthz does not count {n} broken articles\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+// See: issue 14 (a typo in front matter took a live article offline; a new file with the same
+// slug silently replaced it).
+#[test]
+fn r14_a_broken_save_keeps_the_article_and_tells_the_writer() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start_watching(&dir, &["--drafts"]);
+    let (status, good) = s.get("/en/billing/refunds");
+    assert_eq!(status, 200);
+    assert!(!good.contains("kb-problem"), "{good}");
+    // The fixture's own broken files.
+    let base = broken(&s);
+
+    let original = std::fs::read_to_string(dir.articles().join("en/billing/refunds.md")).unwrap();
+    let text = original.replacen("title:", "title: [unclosed\nformer_title:", 1);
+    assert_ne!(text, original);
+    dir.write("en/billing/refunds.md", &text);
+    wait_for_broken(&s, base + 1);
+    // Served as it was, with what is wrong above it in the writer's preview.
+    let (status, page) = s.get("/en/billing/refunds");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("class=\"kb-problem\""), "{page}");
+    // (minijinja escapes the slashes)
+    assert!(
+        page.contains("refunds.md:3: invalid YAML front matter"),
+        "{page}"
+    );
+    assert_eq!(
+        s.paths(&[("q", "refund"), ("lang", "en")])[0],
+        "en/billing/refunds.md"
+    );
+    // Told once in the log, not at every sync.
+    let message = "en/billing/refunds.md:";
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(s.log().matches(message).count(), 1, "{}", s.log());
+
+    // A new file with the same URL: the first path keeps it, and the writer is told.
+    dir.write(
+        "en/billing/zz-old-refunds.md",
+        "---\nslug: refunds\n---\n# Old refunds\n\nOld text.",
+    );
+    wait_for_broken(&s, base + 2);
+    wait_for_log(
+        &s,
+        "zz-old-refunds.md:1: the URL /en/billing/refunds is also the URL of en/billing/refunds.md",
+        1,
+    );
+    let (_, page) = s.get("/en/billing/refunds");
+    assert!(!page.contains("Old refunds"), "{page}");
+    assert!(
+        s.paths(&[("q", "old refunds")])
+            .iter()
+            .all(|p| !p.contains("zz-old"))
+    );
+    dir.remove("en/billing/zz-old-refunds.md");
+    wait_for_broken(&s, base + 1);
+
+    // After a restart the index still has the last good version; the public never sees the
+    // problem, and an article that was never good is not served, only reported.
+    assert!(s.terminate(Duration::from_secs(10)));
+    dir.write("en/billing/new-broken.md", "---\ntitle: [\n---\nnever good");
+    let s = Server::start(&dir, &[]);
+    assert_eq!(broken(&s), base + 2);
+    let (status, page) = s.get("/en/billing/refunds");
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("kb-problem"), "{page}");
+    assert!(!page.contains("refunds.md:"), "{page}");
+    assert_eq!(s.get("/en/billing/new-broken").0, 404);
+    assert!(s.log().contains("new-broken.md:2:"), "{}", s.log());
+
+    // Fixed, it is served from its file again.
+    drop(s);
+    dir.write("en/billing/refunds.md", &original);
+    let s = Server::start(&dir, &["--drafts"]);
+    assert_eq!(broken(&s), base + 1);
+    let (_, page) = s.get("/en/billing/refunds");
+    assert!(!page.contains("class=\"kb-problem\""), "{page}");
 }
 
 #[test]

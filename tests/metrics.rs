@@ -17,6 +17,7 @@ on_both_backends!(
     retention_deletes_old_events,
     export_writes_jsonl_and_csv_for_a_period,
     acknowledged_votes_survive_kill_9,
+    r14_a_reason_completes_its_vote_and_a_forged_id_completes_nobody_elses,
 );
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -569,4 +570,80 @@ fn acknowledged_votes_survive_kill_9(backend: Backend) {
             .map(|v| (v.helpful, v.reason)),
         Some((true, None))
     );
+}
+
+// See: issue 14 (a "No" was lost when the reader left without sending a reason).
+fn r14_a_reason_completes_its_vote_and_a_forged_id_completes_nobody_elses(backend: Backend) {
+    let dir = Dir::fixture("help-center").on(backend);
+    let s = Server::start(&dir, &[]);
+    let (alice, alice_cookie) = s.new_visitor();
+    let (mallory, mallory_cookie) = s.new_visitor();
+    let id = "0123456789abcdef0123456789abcdef";
+    let vote = |cookie: &str, body: Value| {
+        let r = s.post(
+            "/api/feedback",
+            &[BROWSER, ("cookie", cookie)],
+            &body.to_string(),
+        );
+        assert_eq!(r.status, 204, "{}", r.body);
+    };
+    let store = dir.reader().unwrap();
+    let history = || {
+        let mut n = 0;
+        store
+            .votes(0..kb::metrics::Millis::MAX, &mut |_| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+        n
+    };
+    let path = "en/billing/refunds.md";
+
+    // "No" is on disk the moment it is clicked.
+    vote(
+        &alice_cookie,
+        json!({"path": path, "helpful": false, "vote_id": id}),
+    );
+    let current = store.current_vote(&alice, path).unwrap().unwrap();
+    assert_eq!((current.helpful, current.reason), (false, None));
+
+    // Someone else sending the same id changes nothing of hers: it is a vote of their own.
+    vote(
+        &mallory_cookie,
+        json!({"path": path, "helpful": true, "comment": "forged", "vote_id": id}),
+    );
+    let current = store.current_vote(&alice, path).unwrap().unwrap();
+    assert_eq!((current.helpful, current.comment), (false, None));
+    assert!(store.current_vote(&mallory, path).unwrap().unwrap().helpful);
+    // Nor does the same id on another article.
+    vote(
+        &alice_cookie,
+        json!({"path": "en/billing/invoices.md", "helpful": true, "vote_id": id}),
+    );
+    assert_eq!(history(), 3);
+
+    // Her reason and comment complete her vote: still one vote, not two.
+    vote(
+        &alice_cookie,
+        json!({"path": path, "helpful": false, "reason": "unclear", "comment": "Step 2?", "vote_id": id}),
+    );
+    let current = store.current_vote(&alice, path).unwrap().unwrap();
+    assert_eq!(
+        (current.helpful, current.reason, current.comment.as_deref()),
+        (false, Some(kb::metrics::Reason::Unclear), Some("Step 2?"))
+    );
+    assert_eq!(history(), 3);
+
+    // An id that is not one the page makes is refused, with what to do.
+    let r = s.post(
+        "/api/feedback",
+        &[BROWSER, ("cookie", &alice_cookie)],
+        &json!({"path": path, "helpful": false, "vote_id": "x'; DROP TABLE votes"}).to_string(),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("vote_id"), "{}", r.body);
+    // The id never leaves the server.
+    let exported = exported(&dir);
+    assert!(!exported.iter().any(|e| e.to_string().contains(id)));
 }

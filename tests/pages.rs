@@ -416,3 +416,59 @@ fn r11_nothing_outside_the_articles_folder_is_served() {
     assert!(!body.contains("hunter2"), "{status}: {body}");
     assert_eq!(status, 404);
 }
+
+// See: issue 14 (no "X of Y found this helpful", nothing linking an article to its source, a
+// silently corrected typo).
+#[test]
+fn r14_edit_links_helpful_counts_and_corrected_queries() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(
+        &dir,
+        &[
+            "--edit-url",
+            "https://git.example/acme/help/edit/main/articles/{path}",
+        ],
+    );
+    let page = |path: &str| {
+        let r = s.request("GET", path, &[], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body.replace("&#x2f;", "/")
+    };
+    let article = page("/en/billing/refunds");
+    assert!(
+        article.contains(
+            "<a href=\"https://git.example/acme/help/edit/main/articles/en/billing/refunds.md\" rel=\"nofollow\">Edit this page</a>"
+        ),
+        "{article}"
+    );
+    // Too few votes to say.
+    assert!(!article.contains("class=\"helpful\""), "{article}");
+    for helpful in [true, true, false, true, true] {
+        let (_, cookie) = s.new_visitor();
+        let body = format!(r#"{{"path": "en/billing/refunds.md", "helpful": {helpful}}}"#);
+        let r = s.post(
+            "/api/feedback",
+            &[crate::util::BROWSER, ("cookie", &cookie)],
+            &body,
+        );
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    let article = page("/en/billing/refunds");
+    assert!(
+        article.contains("<span class=\"helpful\">4 of 5 readers found this helpful</span>"),
+        "{article}"
+    );
+    // A bad template is refused at start, saying what is expected.
+    let out = dir.run(&["serve", "--edit-url", "https://git.example/no-placeholder"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("{path}"), "{}", out.stderr);
+
+    // The search core says what it corrected; `correct=0` searches the words as typed.
+    let (status, json) = s.search(&[("q", "refnud policy"), ("lang", "en")]);
+    assert_eq!(status, 200);
+    assert_eq!(json["corrected_query"], "refund policy", "{json}");
+    let (_, json) = s.search(&[("q", "refnud policy"), ("lang", "en"), ("correct", "0")]);
+    assert!(json.get("corrected_query").is_none(), "{json}");
+    let (_, json) = s.search(&[("q", "refund"), ("lang", "en")]);
+    assert!(json.get("corrected_query").is_none(), "{json}");
+}

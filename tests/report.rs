@@ -13,7 +13,7 @@ use kb::search::{Engine, Ranking};
 
 /// The sample help center in a git repository with a backdated history, and 60 days of
 /// events in its metrics database.
-fn help_center_with_history(backend: Backend) -> Dir {
+pub fn help_center_with_history(backend: Backend) -> Dir {
     let dir = Dir::sample().on(backend);
     let now = kb::metrics::now();
     history::git_history(&dir.articles(), now);
@@ -399,6 +399,7 @@ fn report_command_errors_say_what_to_do(backend: Backend) {
 }
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+const EDIT_URL: &str = "https://git.example/acme/help/edit/main/articles/{path}";
 
 fn admin_routes_need_the_token(backend: Backend) {
     let dir = help_center_with_history(backend);
@@ -413,7 +414,11 @@ fn admin_routes_need_the_token(backend: Backend) {
     assert_eq!(s.request("GET", "/admin/report", &[], None).status, 404);
     drop(s);
 
-    let s = Server::start_with_env(&dir, &["--no-watch"], &[("KB_ADMIN_TOKEN", TOKEN)]);
+    let s = Server::start_with_env(
+        &dir,
+        &["--no-watch", "--edit-url", EDIT_URL],
+        &[("KB_ADMIN_TOKEN", TOKEN)],
+    );
     let r = s.request("GET", "/api/report", &[], None);
     assert_eq!(r.status, 401, "{}", r.body);
     assert!(
@@ -489,6 +494,52 @@ fn admin_routes_need_the_token(backend: Backend) {
     let r = post(&form(TOKEN, "html"));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Content-gap report"));
+    // Signed in: the page has its own period and format controls (issue 14), and each
+    // article to update links to where it is edited.
+    let session = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .filter(|c| c.starts_with("kb_admin="))
+        .unwrap_or_else(|| panic!("no sign-in cookie: {r:?}"))
+        .to_string();
+    assert!(!r.body.contains(TOKEN), "the page never holds the token");
+    assert!(r.body.contains("<form class=\"controls\""), "{}", r.body);
+    assert!(r.body.contains("<option value=\"7d\""), "{}", r.body);
+    assert!(
+        r.body.replace("&#x2f;", "/").contains(
+            "href=\"https://git.example/acme/help/edit/main/articles/en/billing/pause-or-cancel-subscription.md\""
+        ),
+        "{}",
+        r.body
+    );
+    let r = s.request(
+        "GET",
+        "/admin/report?since=7d&format=md&hl=en",
+        &[("cookie", &session)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("(7 days)"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("[edit](https://git.example/acme/help/edit/main/articles/en/"),
+        "{}",
+        r.body
+    );
+    // A forged or expired sign-in is only the form.
+    for forged in [
+        "kb_admin=99999999999999.AAAA".to_string(),
+        format!("kb_admin=1.{}", session.rsplit('.').next().unwrap()),
+    ] {
+        let r = s.request(
+            "GET",
+            "/admin/report?since=7d",
+            &[("cookie", &forged)],
+            None,
+        );
+        assert_eq!(r.status, 401, "{forged}: {}", r.body);
+    }
+    let r = post(&form(TOKEN, "html"));
     assert!(r.body.contains("<svg class=\"chart\""));
     assert!(r.body.contains("student discount"));
     let r = post(&form(TOKEN, "csv"));

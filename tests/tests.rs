@@ -14,6 +14,7 @@ mod metrics;
 mod monitoring;
 mod pages;
 mod ranking;
+mod readme;
 mod replicas;
 mod report;
 mod security;

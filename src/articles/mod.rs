@@ -6,6 +6,7 @@
 //! file as `path:line: message` while the others carry on. It knows nothing of indexes.
 
 pub mod check;
+pub mod edit;
 pub mod front_matter;
 pub mod lang;
 pub mod markdown;

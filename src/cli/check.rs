@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use std::io::Write;
+
 use anyhow::Result;
 
 use super::CheckArgs;
@@ -24,12 +26,15 @@ pub fn run(args: &CheckArgs) -> Result<bool> {
     let engine = Engine::new(Arc::new(idx), Ranking::from_env());
     let tests = queries::run(&engine, dir, &loaded);
     problems.extend(tests.failures.iter().cloned());
+    problems.extend(tests.warnings.iter().cloned());
 
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     problems.dedup();
+    let mut out = std::io::stdout().lock();
     for p in &problems {
-        println!("{p}");
+        writeln!(out, "{p}")?;
     }
+    drop(out);
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)

@@ -14,7 +14,8 @@ pub fn run(args: &IndexArgs) -> Result<()> {
         );
     }
     let report = refresh(&idx, &args.folders)?;
-    println!("{}", summary(&report));
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{}", summary(&report))?;
     Ok(())
 }
 
@@ -41,11 +42,15 @@ pub fn summary(r: &writer::SyncReport) -> String {
         r.removed,
         r.unchanged
     );
+    let skipped = r.problems.len() - r.kept;
+    if r.kept > 0 {
+        s.push_str(&format!("; {} broken, kept as last indexed", r.kept));
+    }
+    if skipped > 0 {
+        s.push_str(&format!("; {skipped} skipped"));
+    }
     if !r.problems.is_empty() {
-        s.push_str(&format!(
-            "; {} skipped (see the messages above)",
-            r.problems.len()
-        ));
+        s.push_str(" (see the messages above)");
     }
     s
 }

@@ -15,6 +15,7 @@ pub mod serve;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use kb::articles::edit::EditUrl;
 
 /// kb: a multilingual help center and FAQ search engine over a folder of Markdown articles.
 #[derive(Debug, Parser)]
@@ -153,6 +154,9 @@ environment (keep them out of the process list):
   KB_VISITOR_KEY           the key that signs visitor ids, shared by replicas, 32+ characters
   KB_GIT_WEBHOOK_SECRET    signs the git host's hooks to /api/hooks/git, 16+ characters
   KB_LOG                   which logs to write, e.g. kb=debug (default kb=info,tower_http=warn)";
+fn parse_edit_url(text: &str) -> Result<EditUrl, String> {
+    EditUrl::parse(text)
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -254,6 +258,10 @@ pub struct ServeArgs {
     /// (made by the first replica), else DATA/visitor.key, made once.
     #[arg(long, value_name = "FILE", env = "KB_VISITOR_KEY_FILE")]
     pub visitor_key_file: Option<PathBuf>,
+    /// Where writers edit an article, with {path} for its path: "Edit this page" on
+    /// articles and in the report (https://github.com/acme/help/edit/main/articles/{path}).
+    #[arg(long, value_name = "URL", env = "KB_EDIT_URL", value_parser = parse_edit_url)]
+    pub edit_url: Option<EditUrl>,
     /// Most connections open at once; more wait to be accepted.
     #[arg(long, value_name = "N", env = "KB_MAX_CONNECTIONS", default_value_t = kb::web::server::MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
@@ -379,6 +387,10 @@ pub struct ReportArgs {
     /// and kinds, and words `why` and `action`).
     #[arg(long, visible_alias = "hl", value_name = "L", default_value = "en")]
     pub lang: String,
+    /// Where writers edit an article, with {path} for its path: each article listed links
+    /// there.
+    #[arg(long, value_name = "URL", env = "KB_EDIT_URL", value_parser = parse_edit_url)]
+    pub edit_url: Option<EditUrl>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -36,7 +36,11 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         ReportFormat::Html => format::Format::Html,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    format::write(&report, format, &words, &mut out)?;
+    let extras = format::Extras {
+        edit_url: args.edit_url.clone(),
+        controls: None,
+    };
+    format::write_with(&report, format, &words, &extras, &mut out)?;
     out.flush()?;
     Ok(())
 }

@@ -33,9 +33,19 @@ fn print_readable(out: &mut impl Write, r: &SearchResponse, color: bool) -> std:
     if r.results.is_empty() {
         return writeln!(out, "no results for “{}”", r.query);
     }
+    // "1 of 7 results": the first ones shown, out of how many.
+    let shown = if r.results.len() < r.total {
+        format!("{} of ", r.results.len())
+    } else {
+        String::new()
+    };
+    let searched_as = match &r.corrected_query {
+        Some(c) => format!(", searched as “{c}”"),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "{} result{} for “{}” ({:.1} ms)\n",
+        "{shown}{} result{} for “{}”{searched_as} ({:.1} ms)\n",
         r.total,
         if r.total == 1 { "" } else { "s" },
         r.query,

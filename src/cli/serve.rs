@@ -71,6 +71,7 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
                 frame_ancestors: security.frame_ancestors,
                 limits: args.folders.limits.limits(),
                 git_webhook_secret: git.as_ref().and_then(|g| g.secret.clone()),
+                edit_url: args.edit_url.clone(),
             },
             recorder,
         )
@@ -419,6 +420,10 @@ fn live(
         })
         .with_context(|| format!("cannot watch {} for changes", articles.display()))?;
         tracing::info!("watching {} for changes", Escaped(articles.display()));
+        // A save made after the first sync read its file and before the watcher started
+        // would wait for the next change: one more sync now catches it (unchanged files
+        // cost a hash).
+        let _ = signal.send(());
         Some(watcher)
     } else {
         None
@@ -436,7 +441,14 @@ fn live(
                         }
                         if report.changed() {
                             tracing::info!("re-indexed: {}", super::index::summary(&report));
-                            state.announce_changes(report.changed);
+                        }
+                        // Open pages of articles that changed, broke or were mended reload:
+                        // a writer's preview then shows what is wrong, or no longer.
+                        let mut pages = report.changed.clone();
+                        pages.extend(report.new_problem_paths().map(str::to_string));
+                        pages.extend(report.resolved.iter().cloned());
+                        if !pages.is_empty() {
+                            state.announce_changes(pages);
                         }
                     }
                     Err(e) => tracing::error!("re-indexing failed: {e:#}"),

@@ -104,6 +104,7 @@ impl Catalog {
             .into_iter()
             .flatten()
             .filter_map(|p| self.entries.get(p))
+            .filter(|e| !self.is_hidden(e))
     }
 
     /// Each document's translation group in a segment of the searcher the catalog was read

@@ -14,7 +14,7 @@ pub mod groups;
 pub mod offsets;
 pub mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -24,10 +24,10 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 use crate::analysis;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 12;
+pub const FORMAT_VERSION: u32 = 13;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -85,6 +85,9 @@ pub struct Fields {
     /// Stored only: the headings, each with its anchor id and where it starts in
     /// `body_text` (JSON), for results that point at a section.
     pub sections: Field,
+    /// Stored only: the file's bytes as indexed, so that an article whose file a writer
+    /// breaks keeps being served as it was (see [`SearchIndex::stored_source`]).
+    pub source: Field,
 }
 
 /// The schema of a kb index.
@@ -127,6 +130,7 @@ pub fn schema() -> (Schema, Fields) {
         body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
         sections: b.add_text_field("sections", STORED),
+        source: b.add_bytes_field("source", STORED),
     };
     (b.build(), fields)
 }
@@ -192,6 +196,11 @@ pub struct Entry {
 /// The articles an index holds: what the pages list (home, categories, language switcher,
 /// sitemap), where URLs and aliases lead, and what posted paths are checked against. Kept in
 /// memory, rebuilt from fast fields at each sync.
+///
+/// Two articles with one URL: the first path (in byte order) keeps it, whatever order they
+/// were indexed in, and the other is not served ([`Catalog::collisions`] names both). The
+/// catalog also knows which articles' files are broken now ([`Catalog::problem`]): those
+/// the index holds are served as they were last indexed ([`Catalog::is_stale`]).
 #[derive(Debug, Default)]
 pub struct Catalog {
     entries: HashMap<String, Entry>,
@@ -201,6 +210,11 @@ pub struct Catalog {
     /// [`Catalog::languages`] without and with drafts, counted once: every grouped search
     /// asks for them.
     languages: [std::sync::OnceLock<Vec<(String, usize)>>; 2],
+    /// Articles whose file the last sync could not index, by path: broken, unreadable, or
+    /// whose URL another article keeps.
+    problems: BTreeMap<String, Problem>,
+    /// Articles whose URL an article of an earlier path keeps, in path order.
+    hidden: Vec<String>,
 }
 
 /// A URL without its trailing slash (`/en/billing/` and `/en/billing` are one page).
@@ -209,20 +223,55 @@ fn url_key(url: &str) -> &str {
     if t.is_empty() { "/" } else { t }
 }
 
+/// Records `path` as the owner of `key` unless a path earlier in byte order has it.
+fn claim(map: &mut HashMap<String, String>, key: &str, path: &str) {
+    match map.get_mut(key) {
+        Some(owner) if owner.as_str() <= path => {}
+        Some(owner) => *owner = path.to_string(),
+        None => {
+            map.insert(key.to_string(), path.to_string());
+        }
+    }
+}
+
 impl Catalog {
     fn insert(&mut self, e: Entry) {
         self.languages = Default::default();
-        self.by_url
-            .insert(url_key(&e.url).to_string(), e.path.clone());
+        claim(&mut self.by_url, url_key(&e.url), &e.path);
         for a in &e.aliases {
-            self.aliases.insert(url_key(a).to_string(), e.path.clone());
+            claim(&mut self.aliases, url_key(a), &e.path);
         }
         self.entries.insert(e.path.clone(), e);
     }
 
+    /// Whether an article lost its URL to an article with an earlier path.
+    fn is_hidden(&self, e: &Entry) -> bool {
+        self.by_url.get(url_key(&e.url)) != Some(&e.path)
+    }
+
+    /// Notes which articles lost their URL, once every article is in.
+    fn finish(mut self) -> Self {
+        let mut hidden: Vec<String> = self
+            .entries
+            .values()
+            .filter(|e| self.is_hidden(e))
+            .map(|e| e.path.clone())
+            .collect();
+        hidden.sort();
+        self.hidden = hidden;
+        self
+    }
+
+    /// The entry at `path` if it is served (it has its URL; drafts only when `drafts`).
+    fn served(&self, path: &str, drafts: bool) -> Option<&Entry> {
+        self.entries
+            .get(path)
+            .filter(|e| (drafts || !e.draft) && !self.is_hidden(e))
+    }
+
     /// Whether the article at `path` is served (drafts only when `drafts`).
     pub fn serves(&self, path: &str, drafts: bool) -> bool {
-        self.entries.get(path).is_some_and(|e| drafts || !e.draft)
+        self.served(path, drafts).is_some()
     }
 
     /// Number of articles, drafts included.
@@ -250,6 +299,7 @@ impl Catalog {
         self.aliases
             .get(url_key(url))
             .and_then(|p| self.entries.get(p))
+            .filter(|e| !self.is_hidden(e))
     }
 
     /// The other-language versions of an article, by language.
@@ -260,16 +310,59 @@ impl Catalog {
         let mut out: Vec<&Entry> = self
             .group_members(group)
             .filter(|e| e.path != path)
+            .filter(|e| !self.is_hidden(e))
             .collect();
         out.sort_by(|a, b| a.lang.cmp(&b.lang).then_with(|| a.path.cmp(&b.path)));
         out
     }
 
-    /// Every article, in path order.
+    /// Every article served (drafts included), in path order: not those whose URL an
+    /// earlier path keeps.
     pub fn entries(&self) -> Vec<&Entry> {
-        let mut v: Vec<&Entry> = self.entries.values().collect();
+        let mut v: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|e| !self.is_hidden(e))
+            .collect();
         v.sort_by(|a, b| a.path.cmp(&b.path));
         v
+    }
+
+    /// Articles that share a URL with an article of an earlier path, which keeps it: (the
+    /// article not served, the one served), in path order.
+    pub fn collisions(&self) -> Vec<(&Entry, &Entry)> {
+        let mut v: Vec<(&Entry, &Entry)> = self
+            .entries
+            .values()
+            .filter_map(|e| Some((e, self.by_url(&e.url)?)))
+            .filter(|(e, owner)| owner.path != e.path)
+            .collect();
+        v.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        v
+    }
+
+    /// Paths the index holds that are not served at their URL (another article keeps it):
+    /// searches leave them out.
+    pub fn hidden_paths(&self) -> impl Iterator<Item = &str> {
+        self.hidden.iter().map(String::as_str)
+    }
+
+    /// What is wrong with the file of the article at `path`, when the last sync could not
+    /// index it.
+    pub fn problem(&self, path: &str) -> Option<&Problem> {
+        self.problems.get(path)
+    }
+
+    /// Every article the last sync could not index (broken, unreadable, or without its
+    /// URL), by path.
+    pub fn problems(&self) -> &BTreeMap<String, Problem> {
+        &self.problems
+    }
+
+    /// Whether the article at `path` is served from its last good version: its file is
+    /// broken now, and the index keeps what it was.
+    pub fn is_stale(&self, path: &str) -> bool {
+        self.problems.contains_key(path) && self.serves(path, true)
     }
 
     /// The languages that have articles, with how many, most first.
@@ -281,7 +374,11 @@ impl Catalog {
 
     fn count_languages(&self, drafts: bool) -> Vec<(String, usize)> {
         let mut counts: HashMap<&str, usize> = HashMap::new();
-        for e in self.entries.values().filter(|e| drafts || !e.draft) {
+        for e in self
+            .entries
+            .values()
+            .filter(|e| (drafts || !e.draft) && !self.is_hidden(e))
+        {
             *counts.entry(e.lang.as_str()).or_default() += 1;
         }
         let mut v: Vec<(String, usize)> = counts
@@ -348,10 +445,11 @@ impl SearchIndex {
             catalog: RwLock::default(),
             reported: Default::default(),
         };
-        idx.refresh_catalog().map_err(|source| Error::Index {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        idx.refresh_catalog(BTreeMap::new())
+            .map_err(|source| Error::Index {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         Ok(idx)
     }
 
@@ -388,8 +486,12 @@ impl SearchIndex {
             .clone()
     }
 
-    /// Re-reads the catalog from the current searcher (after a reload).
-    pub(crate) fn refresh_catalog(&self) -> tantivy::Result<()> {
+    /// Re-reads the catalog from the current searcher (after a reload), with the articles
+    /// the last sync could not index.
+    pub(crate) fn refresh_catalog(
+        &self,
+        problems: BTreeMap<String, Problem>,
+    ) -> tantivy::Result<()> {
         use tantivy::columnar::StrColumn;
         /// A column with its terms read once, in ordinal order: looking each document's
         /// term up in the dictionary costs a block decompression per call (0.35 s for the
@@ -420,7 +522,10 @@ impl SearchIndex {
             s.terms.get(ord as usize).cloned()
         }
         let searcher = self.reader.searcher();
-        let mut catalog = Catalog::default();
+        let mut catalog = Catalog {
+            problems,
+            ..Catalog::default()
+        };
         let mut docs: Vec<(tantivy::index::SegmentId, u32, String)> = Vec::new();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
@@ -466,7 +571,7 @@ impl SearchIndex {
             }
         }
         catalog.group(&docs);
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog.finish());
         Ok(())
     }
 
@@ -537,6 +642,28 @@ impl SearchIndex {
             .ok()?
             .modified()
             .ok()
+    }
+
+    /// The bytes of the article file at `path` as the index last took them: the last good
+    /// version of an article whose file is broken now.
+    pub fn stored_source(&self, path: &str) -> tantivy::Result<Option<Vec<u8>>> {
+        use tantivy::collector::TopDocs;
+        use tantivy::query::TermQuery;
+        use tantivy::schema::Value;
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            tantivy::Term::from_field_text(self.fields.path, path),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, address)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: tantivy::TantivyDocument = searcher.doc(*address)?;
+        Ok(doc
+            .get_first(self.fields.source)
+            .and_then(|v| v.as_bytes())
+            .map(<[u8]>::to_vec))
     }
 }
 

@@ -1,12 +1,17 @@
 //! Building and updating the index from the articles folder.
 //!
 //! [`sync`] compares every file's hash with the one stored in the index and re-reads only
-//! what changed; new files are added, deleted (or newly broken) ones removed. Files are read,
+//! what changed; new files are added, deleted or unreadable ones removed. Files are read,
 //! parsed and analyzed on all cores, and the documents handed to one tantivy writer. A
 //! broken file is parsed again only when its bytes change, and its problem is new (worth
 //! telling again) only then.
+//!
+//! A save that breaks an article never takes it down: the index keeps the version it
+//! had (the last good one, its file bytes included), and the catalog knows the article is
+//! broken ([`super::Catalog::problem`]). An article that was never good is not indexed.
+//! Two articles with one URL are both indexed, and the catalog serves the first path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -33,11 +38,19 @@ pub struct SyncReport {
     pub unchanged: usize,
     /// The paths added, updated or removed.
     pub changed: Vec<String>,
-    /// Broken articles (skipped) and unreadable files.
+    /// Broken articles whose last good version the index keeps (served as it was).
+    pub kept: usize,
+    /// Articles that were broken before this sync and are not any more: pages showing them
+    /// have news too.
+    pub resolved: Vec<String>,
+    /// Broken articles (skipped, or kept as they were), unreadable files, and articles whose
+    /// URL an article of an earlier path keeps.
     pub problems: Vec<Problem>,
     /// Whether each of `problems` is new: not reported by the index's previous sync, or in a
     /// file whose bytes changed since.
     new: Vec<bool>,
+    /// The article each of `problems` is about (relative path), when it is one.
+    about: Vec<Option<String>>,
     pub elapsed: Duration,
 }
 
@@ -53,6 +66,14 @@ impl SyncReport {
             .iter()
             .zip(&self.new)
             .filter_map(|(p, &new)| new.then_some(p))
+    }
+
+    /// The articles of [`SyncReport::new_problems`]: pages showing them have news.
+    pub fn new_problem_paths(&self) -> impl Iterator<Item = &str> {
+        self.about
+            .iter()
+            .zip(&self.new)
+            .filter_map(|(path, &new)| path.as_deref().filter(|_| new))
     }
 }
 
@@ -110,7 +131,10 @@ enum Outcome {
         doc: Box<TantivyDocument>,
     },
     /// Not parsed: unreadable, outside the folder, too large.
-    Unreadable(Problem),
+    Unreadable {
+        path: String,
+        problem: Problem,
+    },
     Broken {
         path: String,
         hash: u64,
@@ -135,14 +159,17 @@ pub fn sync(
     let fields = idx.fields;
     let before = std::mem::take(&mut *idx.reported.lock().unwrap_or_else(|e| e.into_inner()));
     let mut reported = Reported::default();
-    let mut problems: Vec<(Problem, bool)> = Vec::new();
-    let mut other = |p: Problem, problems: &mut Vec<(Problem, bool)>| {
+    // (problem, new, the article it is about)
+    let mut problems: Vec<(Problem, bool, Option<String>)> = Vec::new();
+    let mut broken: BTreeMap<String, Problem> = BTreeMap::new();
+    let broken_before: Vec<String> = idx.catalog().problems().keys().cloned().collect();
+    let mut other = |p: Problem, about: Option<String>, problems: &mut Vec<_>| {
         let new = !before.others.contains(&p);
         reported.others.insert(p.clone());
-        problems.push((p, new));
+        problems.push((p, new, about));
     };
     for p in scan_problems {
-        other(p, &mut problems);
+        other(p, None, &mut problems);
     }
 
     let next = AtomicUsize::new(0);
@@ -161,7 +188,10 @@ pub fn sync(
                     let Some(file) = files.get(i) else { break };
                     let shown = articles::shown_path(dir, &file.path);
                     let outcome = match articles::read(dir, &file.path, limits) {
-                        Err(p) => Outcome::Unreadable(p),
+                        Err(problem) => Outcome::Unreadable {
+                            path: file.path.clone(),
+                            problem,
+                        },
                         Ok(bytes) => {
                             let hash = articles::hash_bytes(&bytes);
                             let known = before.broken.get(&file.path).filter(|b| b.0 == hash);
@@ -178,7 +208,7 @@ pub fn sync(
                                 match articles::parse(&file.path, &shown, &bytes) {
                                     Ok(a) => Outcome::Indexed {
                                         path: file.path.clone(),
-                                        doc: Box::new(document(&fields, &a)),
+                                        doc: Box::new(document(&fields, &a, &bytes)),
                                     },
                                     Err(problem) => Outcome::Broken {
                                         path: file.path.clone(),
@@ -214,15 +244,26 @@ pub fn sync(
                     report.changed.push(path.clone());
                     present.insert(path);
                 }
-                Outcome::Unreadable(p) => other(p, &mut problems),
+                Outcome::Unreadable { path, problem } => {
+                    broken.insert(path.clone(), problem.clone());
+                    other(problem, Some(path), &mut problems);
+                }
                 Outcome::Broken {
                     path,
                     hash,
                     problem,
                     known,
                 } => {
-                    reported.broken.insert(path, (hash, problem.clone()));
-                    problems.push((problem, !known));
+                    // The index keeps the version it has, the last good one.
+                    if indexed.contains_key(&path) {
+                        report.kept += 1;
+                        present.insert(path.clone());
+                    }
+                    reported
+                        .broken
+                        .insert(path.clone(), (hash, problem.clone()));
+                    broken.insert(path.clone(), problem.clone());
+                    problems.push((problem, !known, Some(path)));
                 }
             }
         }
@@ -237,23 +278,61 @@ pub fn sync(
     report.changed.sort();
     let payload = serde_json::to_string(&Payload::current()).expect("payload serializes");
     let needs_payload = idx.index.load_metas()?.payload.as_deref() != Some(payload.as_str());
-    if report.changed() || needs_payload {
+    let committed = report.changed() || needs_payload;
+    if committed {
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload);
         commit.commit()?;
         idx.reader.reload()?;
-        idx.refresh_catalog()?;
+    }
+    if committed || idx.catalog().problems() != &broken {
+        idx.refresh_catalog(broken.clone())?;
+    }
+    // Two articles with one URL: the catalog serves the first path; the other is told.
+    let collisions: Vec<(String, Problem)> = idx
+        .catalog()
+        .collisions()
+        .into_iter()
+        .map(|(lost, kept)| {
+            let problem = Problem::error(
+                articles::shown_path(dir, &lost.path),
+                1,
+                format!(
+                    "the URL {} is also the URL of {}, which keeps it (the first path in order): this article is not served; give one of them another `slug`",
+                    lost.url, kept.path
+                ),
+            );
+            (lost.path.clone(), problem)
+        })
+        .collect();
+    if !collisions.is_empty() {
+        for (path, problem) in collisions {
+            broken
+                .entry(path.clone())
+                .or_insert_with(|| problem.clone());
+            other(problem, Some(path), &mut problems);
+        }
+        idx.refresh_catalog(broken)?;
     }
     *idx.reported.lock().unwrap_or_else(|e| e.into_inner()) = reported;
-    problems.sort_by(|(a, _), (b, _)| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    (report.problems, report.new) = problems.into_iter().unzip();
+    let catalog = idx.catalog();
+    report.resolved = broken_before
+        .into_iter()
+        .filter(|p| catalog.problem(p).is_none())
+        .collect();
+    problems.sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
+    for (problem, new, about) in problems {
+        report.problems.push(problem);
+        report.new.push(new);
+        report.about.push(about);
+    }
     report.articles = present.len();
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
-/// The tantivy document of an article.
-pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
+/// The tantivy document of an article, read from the file bytes `source`.
+pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
     let mut d = TantivyDocument::new();
     d.add_text(f.path, &a.path);
     d.add_u64(f.hash, a.hash);
@@ -314,6 +393,7 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
         f.sections,
         serde_json::to_string(&a.headings).expect("headings serialize"),
     );
+    d.add_bytes(f.source, source);
     d
 }
 
@@ -390,11 +470,108 @@ mod tests {
         assert_eq!((r.added, r.updated, r.removed, r.unchanged), (1, 1, 1, 0));
         assert_eq!(idx.num_articles(), 2);
 
-        // An article that breaks leaves the index.
+        // An article that breaks keeps its last good version, and the catalog knows.
         write(a, "en/c.md", "---\ndraft: maybe\n---\n");
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!((r.removed, r.kept), (0, 1));
+        assert_eq!(r.new_problem_paths().collect::<Vec<_>>(), ["en/c.md"]);
+        assert_eq!(idx.num_articles(), 2);
+        let catalog = idx.catalog();
+        assert!(catalog.is_stale("en/c.md"));
+        assert!(
+            catalog
+                .problem("en/c.md")
+                .unwrap()
+                .to_string()
+                .contains("c.md:2:")
+        );
+        assert_eq!(
+            idx.stored_source("en/c.md").unwrap().as_deref(),
+            Some(&b"# Gamma"[..])
+        );
+        // Fixed, it is indexed again; deleted, it goes.
+        write(a, "en/c.md", "# Gamma again");
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!((r.updated, r.kept), (1, 0));
+        assert_eq!(r.resolved, ["en/c.md"]);
+        assert!(!idx.catalog().is_stale("en/c.md"));
+        std::fs::remove_file(a.join("en/c.md")).unwrap();
         let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert_eq!(r.removed, 1);
         assert_eq!(idx.num_articles(), 1);
+    }
+
+    #[test]
+    fn the_last_good_version_outlives_a_restart() {
+        let articles = tempfile::tempdir().unwrap();
+        let index_dir = tempfile::tempdir().unwrap();
+        let a = articles.path();
+        write(a, "en/a.md", "# Alpha\n\nfirst words");
+        {
+            let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+            let mut w = open_writer(&idx).unwrap();
+            sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        }
+        write(a, "en/a.md", "---\ntitle: [unclosed\n---\nfirst words");
+        // A broken article that was never good is not indexed, only reported.
+        write(a, "en/b.md", "---\ntitle: [\n---\n");
+        let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+        let mut w = open_writer(&idx).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!((r.kept, r.articles), (1, 1));
+        assert_eq!(r.new_problems().count(), 2);
+        let catalog = idx.catalog();
+        assert!(catalog.serves("en/a.md", false) && catalog.is_stale("en/a.md"));
+        assert!(!catalog.serves("en/b.md", true) && catalog.problem("en/b.md").is_some());
+        assert_eq!(catalog.problems().len(), 2);
+    }
+
+    #[test]
+    fn the_first_path_keeps_a_shared_url() {
+        let articles = tempfile::tempdir().unwrap();
+        let index_dir = tempfile::tempdir().unwrap();
+        let a = articles.path();
+        write(a, "en/billing/refunds.md", "# Refunds");
+        let idx = SearchIndex::open_or_create(index_dir.path()).unwrap();
+        let mut w = open_writer(&idx).unwrap();
+        sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        // A new file claims the URL: the first path keeps it, whatever came first.
+        write(
+            a,
+            "en/billing/zz-old.md",
+            "---\nslug: refunds\n---\n# Old refunds",
+        );
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        let told: Vec<String> = r.new_problems().map(ToString::to_string).collect();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(
+            told[0].contains(
+                "zz-old.md:1: the URL /en/billing/refunds is also the URL of en/billing/refunds.md"
+            ),
+            "{told:?}"
+        );
+        let catalog = idx.catalog();
+        assert_eq!(
+            catalog.by_url("/en/billing/refunds").unwrap().title,
+            "Refunds"
+        );
+        assert!(!catalog.serves("en/billing/zz-old.md", true));
+        assert_eq!(
+            catalog.hidden_paths().collect::<Vec<_>>(),
+            ["en/billing/zz-old.md"]
+        );
+        assert_eq!(catalog.entries().len(), 1);
+        // Told once, not at every sync.
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!((r.problems.len(), r.new_problems().count()), (1, 0));
+        // Once the first one goes, the other has the URL.
+        std::fs::remove_file(a.join("en/billing/refunds.md")).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert!(r.problems.is_empty());
+        assert_eq!(
+            idx.catalog().by_url("/en/billing/refunds").unwrap().title,
+            "Old refunds"
+        );
     }
 
     #[test]

@@ -184,13 +184,21 @@ pub fn export(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<u64, MetricsError> {
-    let io = |e: std::io::Error| MetricsError::Other(format!("cannot write the export: {e}"));
+    let io = MetricsError::Write;
+    // Write errors keep their cause, so that a closed pipe can be told from a failure.
+    let json = |e: serde_json::Error| match e.io_error_kind() {
+        Some(kind) => MetricsError::Write(std::io::Error::new(kind, e)),
+        None => MetricsError::Other(e.to_string()),
+    };
+    let csv = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => MetricsError::Write(e),
+        other => MetricsError::Other(format!("{other:?}")),
+    };
     let mut n = 0u64;
     match format {
         Format::Jsonl => {
             store.events_since(since, &mut |e| {
-                serde_json::to_writer(&mut *out, &row(e))
-                    .map_err(|e| MetricsError::Other(e.to_string()))?;
+                serde_json::to_writer(&mut *out, &row(e)).map_err(json)?;
                 out.write_all(b"\n").map_err(io)?;
                 n += 1;
                 Ok(())
@@ -198,11 +206,9 @@ pub fn export(
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(CSV_HEADER)
-                .map_err(|e| MetricsError::Other(e.to_string()))?;
+            w.write_record(CSV_HEADER).map_err(csv)?;
             store.events_since(since, &mut |e| {
-                w.write_record(csv_record(&row(e)))
-                    .map_err(|e| MetricsError::Other(e.to_string()))?;
+                w.write_record(csv_record(&row(e))).map_err(csv)?;
                 n += 1;
                 Ok(())
             })?;
@@ -241,6 +247,7 @@ mod tests {
                 helpful: false,
                 reason: Some(Reason::Unclear),
                 comment: Some("Step 3, \"Save\", is missing,\nsee screenshot".into()),
+                id: Some("0123456789abcdef0123456789abcdef".into()),
             }),
         ]);
         let mut jsonl = Vec::new();

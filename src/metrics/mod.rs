@@ -80,6 +80,9 @@ pub enum MetricsError {
     /// A reader stopped a scan: nobody waits for the answer any more.
     #[error("cancelled: nobody waits for the answer any more")]
     Cancelled,
+    /// Writing the answer out failed (a closed pipe, a full disk).
+    #[error("cannot write the export: {0}")]
+    Write(#[source] std::io::Error),
     #[error("{0}")]
     Other(String),
 }
@@ -319,6 +322,10 @@ pub struct Vote {
     pub helpful: bool,
     pub reason: Option<Reason>,
     pub comment: Option<String>,
+    /// The id the reader's page gave the vote: a vote with the id of an earlier one by the
+    /// same visitor on the same article completes that one (its answer replaced, its time
+    /// kept) instead of adding another. Never read back or exported.
+    pub id: Option<String>,
 }
 
 /// An agent's flag on an article: it is wrong or outdated, with a note for the writers.

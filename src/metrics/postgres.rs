@@ -23,6 +23,7 @@
 pub mod cluster;
 mod read;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -147,6 +148,12 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
+    ",
+    // 2: the id a reader's page gives a vote (SQLite's fourth version), so that the reason
+    // and comment sent after "No" complete that vote instead of adding one.
+    "
+    ALTER TABLE votes ADD COLUMN public_id TEXT;
+    CREATE INDEX votes_public_id ON votes (public_id) WHERE public_id IS NOT NULL;
     ",
 ];
 
@@ -556,6 +563,10 @@ async fn write(
         helpful: Vec<bool>,
         reason: Vec<Option<&'static str>>,
         comment: Vec<Option<String>>,
+        public_id: Vec<Option<String>>,
+        /// Where each (id, article, visitor) of the batch is: a later vote with them
+        /// completes that one here (the statement cannot see rows it inserts itself).
+        by_id: HashMap<(String, String, Option<String>), usize>,
     }
     #[derive(Default)]
     struct Actions {
@@ -614,6 +625,17 @@ async fn write(
                 v.search_id.push(opt_text(&e.search_id));
             }
             Event::Vote(e) => {
+                if let Some(id) = &e.id {
+                    let key = (text(id), text(&e.path), opt_text(&e.visitor));
+                    if let Some(&i) = vo.by_id.get(&key) {
+                        vo.helpful[i] = e.helpful;
+                        vo.reason[i] = e.reason.map(Reason::as_str);
+                        vo.comment[i] = opt_text(&e.comment);
+                        continue;
+                    }
+                    vo.by_id.insert(key, vo.at.len());
+                }
+                vo.public_id.push(opt_text(&e.id));
                 vo.at.push(e.at);
                 vo.visitor.push(opt_text(&e.visitor));
                 vo.path.push(text(&e.path));
@@ -639,7 +661,7 @@ async fn write(
             }
         }
     }
-    let params: [&(dyn ToSql + Sync); 39] = [
+    let params: [&(dyn ToSql + Sync); 40] = [
         &name.as_slice(),
         &s.id,
         &s.at,
@@ -679,6 +701,7 @@ async fn write(
         &f.path,
         &f.reason,
         &f.note,
+        &vo.public_id,
     ];
     let statement = client.prepare_cached(WRITE).await?;
     client.execute(&statement, &params).await?;
@@ -693,6 +716,10 @@ async fn write(
 /// SQLite), each vote without a visitor on its own, in (visitor, article) order so that
 /// concurrent replicas lock rows in one order; an older vote arriving late does not replace a
 /// newer one.
+///
+/// A vote with the id (`public_id`) of an earlier vote by the same visitor on the same
+/// article completes it (its answer replaced, its time kept; the current vote too unless the
+/// batch replaces it) and is not inserted.
 const WRITE: &str = "
     WITH batch AS (
         INSERT INTO kb_batches (id) VALUES ($1)
@@ -709,14 +736,33 @@ const WRITE: &str = "
     ), v AS (
         INSERT INTO views (at, visitor, path, search_id)
         SELECT * FROM unnest($18::int8[], $19::text[], $20::text[], $21::text[])
-    ), new_votes AS (
-        INSERT INTO votes (at, visitor, path, helpful, reason, comment)
+    ), cast_votes AS (
         SELECT * FROM unnest($22::int8[], $23::text[], $24::text[], $25::bool[],
-                             $26::text[], $27::text[])
+                             $26::text[], $27::text[], $40::text[])
+            AS u (at, visitor, path, helpful, reason, comment, public_id)
+    ), completed AS (
+        UPDATE votes o SET helpful = u.helpful, reason = u.reason, comment = u.comment
+          FROM cast_votes u
+         WHERE u.public_id IS NOT NULL AND o.public_id = u.public_id AND o.path = u.path
+           AND o.visitor IS NOT DISTINCT FROM u.visitor
+        RETURNING o.id, o.visitor, o.path, o.public_id, o.helpful, o.reason, o.comment
+    ), new_votes AS (
+        INSERT INTO votes (at, visitor, path, helpful, reason, comment, public_id)
+        SELECT u.at, u.visitor, u.path, u.helpful, u.reason, u.comment, u.public_id
+          FROM cast_votes u
+         WHERE NOT EXISTS (
+             SELECT 1 FROM completed d
+              WHERE d.public_id = u.public_id AND d.path = u.path
+                AND d.visitor IS NOT DISTINCT FROM u.visitor)
         RETURNING id, at, visitor, path, helpful, reason, comment
     ), latest AS (
         SELECT DISTINCT ON (visitor, path) * FROM new_votes WHERE visitor IS NOT NULL
          ORDER BY visitor, path, at DESC, id DESC
+    ), completed_current AS (
+        UPDATE current_votes cv SET helpful = d.helpful, reason = d.reason, comment = d.comment
+          FROM completed d
+         WHERE cv.vote_id = d.id
+           AND NOT EXISTS (SELECT 1 FROM latest l WHERE l.visitor = cv.visitor AND l.path = cv.path)
     ), current AS (
         INSERT INTO current_votes (visitor, path, vote_id, at, helpful, reason, comment)
         SELECT visitor, path, id, at, helpful, reason, comment FROM latest
@@ -912,6 +958,7 @@ mod tests {
                 helpful,
                 reason: None,
                 comment: None,
+                id: None,
             })
         };
         let (_source, reader) = source.holding(&[

@@ -10,7 +10,7 @@ mod read;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub use read::SqliteReader;
 
@@ -121,6 +121,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX flags_at ON flags (at);
     ",
+    // 4: the id a reader's page gives a vote, so that the reason and comment sent after
+    // "No" complete that vote instead of adding one (it is never exported: whoever knows it
+    // may complete the vote).
+    "
+    ALTER TABLE votes ADD COLUMN public_id TEXT;
+    CREATE INDEX votes_public_id ON votes (public_id) WHERE public_id IS NOT NULL;
+    ",
 ];
 
 /// The schema version this kb writes.
@@ -211,12 +218,35 @@ fn insert(tx: &rusqlite::Transaction<'_>, event: &Event) -> rusqlite::Result<()>
         }
         Event::Vote(v) => {
             let reason = v.reason.map(Reason::as_str);
+            // A vote with the id of one this visitor cast on this article completes it.
+            let completed: Option<i64> = match &v.id {
+                None => None,
+                Some(id) => tx
+                    .prepare_cached(
+                        "UPDATE votes SET helpful = ?1, reason = ?2, comment = ?3
+                         WHERE public_id = ?4 AND path = ?5 AND visitor IS ?6
+                         RETURNING id",
+                    )?
+                    .query_row(
+                        params![v.helpful, reason, v.comment, id, v.path, v.visitor],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+            };
+            if let Some(vote_id) = completed {
+                tx.prepare_cached(
+                    "UPDATE current_votes SET helpful = ?1, reason = ?2, comment = ?3
+                     WHERE vote_id = ?4",
+                )?
+                .execute(params![v.helpful, reason, v.comment, vote_id])?;
+                return Ok(());
+            }
             tx.prepare_cached(
-                "INSERT INTO votes (at, visitor, path, helpful, reason, comment)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO votes (at, visitor, path, helpful, reason, comment, public_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
-                v.at, v.visitor, v.path, v.helpful, reason, v.comment
+                v.at, v.visitor, v.path, v.helpful, reason, v.comment, v.id
             ])?;
             let vote_id = tx.last_insert_rowid();
             tx.prepare_cached(

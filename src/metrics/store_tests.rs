@@ -93,6 +93,7 @@ fn vote(at: Millis, visitor: Option<&str>, path: &str, helpful: bool) -> Event {
         helpful,
         reason: (!helpful).then_some(Reason::Outdated),
         comment: None,
+        id: None,
     })
 }
 
@@ -272,6 +273,7 @@ fn events_round_trip_in_time_order(backend: Backend) {
         helpful: true,
         reason: None,
         comment: Some(odd.into()),
+        id: None,
     })])
     .unwrap();
     let stored = all(|sink| r.votes(7..8, sink));

@@ -586,6 +586,7 @@ mod tests {
                 helpful,
                 reason: (!helpful).then_some(Reason::Outdated),
                 comment: (!helpful).then(|| format!("from {visitor}")),
+                id: None,
             })
         };
         let (_db, store) = backend.holding(&[

@@ -18,6 +18,7 @@ use super::wording::{Words, pct};
 use super::{
     Charts, Date, Report, Summary, Top, UpdateItem, UpdateKind, WriteItem, WriteKind, svg,
 };
+use crate::articles::edit::EditUrl;
 
 /// The formats a report is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,40 @@ pub enum Format {
     Html,
 }
 
+/// What a written report links to that the report itself does not know: where writers
+/// edit articles, and (on the served page) the form that changes its period and format.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Where writers edit an article (`--edit-url`): each article to update links there
+    /// (Markdown, JSON's `edit_url`, HTML).
+    pub edit_url: Option<EditUrl>,
+    /// The HTML page's period and format controls, worded by whoever serves it.
+    pub controls: Option<Controls>,
+}
+
+/// A form on the HTML report that asks for the same report over another period or in
+/// another format.
+#[derive(Debug, Clone, Serialize)]
+pub struct Controls {
+    /// Where the form is sent (`GET`).
+    pub action: String,
+    /// The interface language, sent back with the form.
+    pub hl: String,
+    pub period_label: String,
+    pub periods: Vec<Choice>,
+    pub format_label: String,
+    pub formats: Vec<Choice>,
+    pub button: String,
+}
+
+/// One option of a [`Controls`] list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 /// Writes `report` in `format`, worded with `words`.
 pub fn write(
     report: &Report,
@@ -35,14 +70,26 @@ pub fn write(
     words: &Words,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_with(report, format, words, &Extras::default(), out)
+}
+
+/// Writes `report` in `format`, worded with `words`, with the links and controls of
+/// `extras`.
+pub fn write_with(
+    report: &Report,
+    format: Format,
+    words: &Words,
+    extras: &Extras,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Markdown => out.write_all(markdown(report, words).as_bytes()),
+        Format::Markdown => out.write_all(markdown_with(report, words, extras).as_bytes()),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json(report, words))?;
+            serde_json::to_writer_pretty(&mut *out, &json_with(report, words, extras))?;
             out.write_all(b"\n")
         }
         Format::Csv => csv(report, words, out),
-        Format::Html => out.write_all(html(report, words).as_bytes()),
+        Format::Html => out.write_all(html_with(report, words, extras).as_bytes()),
     }
 }
 
@@ -53,6 +100,9 @@ struct Worded<'a, T> {
     item: &'a T,
     why: String,
     action: String,
+    /// Where writers edit the article (with `--edit-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edit_url: Option<String>,
 }
 
 /// The report as JSON (`/api/report`), in the order of [`Report`]'s fields: the typed
@@ -76,6 +126,11 @@ pub struct JsonReport<'a> {
 /// The report as JSON (`/api/report`): the typed report, each item with its `why` and
 /// `action` in words.
 pub fn json<'a>(r: &'a Report, words: &Words) -> JsonReport<'a> {
+    json_with(r, words, &Extras::default())
+}
+
+/// [`json`], each article to update with its `edit_url` when `extras` has one.
+pub fn json_with<'a>(r: &'a Report, words: &Words, extras: &Extras) -> JsonReport<'a> {
     JsonReport {
         since: r.since,
         until: r.until,
@@ -88,6 +143,7 @@ pub fn json<'a>(r: &'a Report, words: &Words) -> JsonReport<'a> {
                 item: w,
                 why: words.write_why(w),
                 action: words.write_action(w),
+                edit_url: None,
             })
             .collect(),
         to_update: r
@@ -97,6 +153,7 @@ pub fn json<'a>(r: &'a Report, words: &Words) -> JsonReport<'a> {
                 item: u,
                 why: words.update_why(u, r.days),
                 action: words.update_action(u),
+                edit_url: extras.edit_url.as_ref().map(|e| e.for_path(&u.path)),
             })
             .collect(),
         review_queue: &r.review_queue,
@@ -148,6 +205,11 @@ fn summary_line(r: &Report, words: &Words) -> String {
 
 /// The Markdown report.
 pub fn markdown(r: &Report, words: &Words) -> String {
+    markdown_with(r, words, &Extras::default())
+}
+
+/// [`markdown`], each article to update with a link to edit it when `extras` has one.
+pub fn markdown_with(r: &Report, words: &Words, extras: &Extras) -> String {
     let mut s = String::new();
     let mut line = |text: String| {
         s.push_str(&text);
@@ -272,6 +334,13 @@ pub fn markdown(r: &Report, words: &Words) -> String {
             "   {}",
             words.t("do", &[("action", md(&words.update_action(u)))])
         ));
+        if let Some(e) = &extras.edit_url {
+            line(format!(
+                "   [{}]({})",
+                md(&words.t("edit", &[])),
+                e.for_path(&u.path).replace(')', "%29")
+            ));
+        }
         if matches!(u.kind(), UpdateKind::Unhelpful | UpdateKind::Outdated)
             && !u.comments.is_empty()
         {
@@ -471,6 +540,11 @@ const TEMPLATE: &str = include_str!("../../templates/report.html");
 /// The self-contained HTML report: inline CSS and SVG charts, no script, no external file.
 /// Its texts are the `[report]` ones, through `t(key, name=value)` in the template.
 pub fn html(r: &Report, words: &Words) -> String {
+    html_with(r, words, &Extras::default())
+}
+
+/// [`html`], with the edit links and the controls of `extras`.
+pub fn html_with(r: &Report, words: &Words, extras: &Extras) -> String {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     let for_template = words.clone();
@@ -488,7 +562,7 @@ pub fn html(r: &Report, words: &Words) -> String {
     if let Err(e) = env.add_template("report.html", TEMPLATE) {
         return format!("<!doctype html><p>report template error: {e}</p>");
     }
-    let value = serde_json::to_value(json(r, words)).unwrap_or_default();
+    let value = serde_json::to_value(json_with(r, words, extras)).unwrap_or_default();
     let groups = |list: &Json, heading: &dyn Fn(usize) -> String| -> Vec<Value> {
         let mut out: Vec<(String, Vec<Json>)> = Vec::new();
         for (i, item) in list.as_array().into_iter().flatten().enumerate() {
@@ -548,6 +622,7 @@ pub fn html(r: &Report, words: &Words) -> String {
         no_click_pct => pct(r.summary.no_click_rate),
         helpful_pct => r.summary.helpful_rate.map(pct),
         new => words.t("new", &[]),
+        controls => extras.controls.as_ref().map(|c| Value::from(minijinja::value::Serde(c))),
     })
     .unwrap_or_else(|e| format!("<!doctype html><p>report template error: {e}</p>"))
 }

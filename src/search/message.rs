@@ -87,6 +87,7 @@ impl Engine {
                     to: 0,
                     known: true,
                     alternatives: vec![(term.clone(), 1.0)],
+                    correction: None,
                 })
                 .collect(),
             title_key: String::new(),
@@ -100,6 +101,7 @@ impl Engine {
             results: Vec::new(),
             reader_lang: reader.lang.clone(),
             search_id: None,
+            corrected_query: None,
         };
         if !telling.is_empty() {
             let query = self.telling_query(&telling, &pairs, lang.as_deref(), params.drafts);

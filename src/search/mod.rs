@@ -71,6 +71,9 @@ pub struct SearchParams {
     pub grouped: bool,
     /// Whether a result whose match sits in one section points at it ([`section`]).
     pub sections: bool,
+    /// Whether words are searched exactly as typed, without spelling corrections ("Search
+    /// instead for …", `correct=0`).
+    pub exact: bool,
 }
 
 impl SearchParams {
@@ -86,6 +89,7 @@ impl SearchParams {
             hl: None,
             grouped: true,
             sections: true,
+            exact: false,
         }
     }
 }
@@ -105,6 +109,11 @@ pub struct SearchResponse {
     /// events; absent when it was not recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_id: Option<String>,
+    /// The query as searched when words the index does not know were searched as its
+    /// closest words ("refund" for "refnud"), and something was found: "Showing results
+    /// for …".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_query: Option<String>,
 }
 
 /// A query reduced to what it asks for: its words through the index's analyzer (stemmed,
@@ -128,6 +137,22 @@ pub fn normalize_query(query: &str) -> String {
     words.sort();
     words.dedup();
     words.join(" ")
+}
+
+/// A result scoring less than this share of the best result's score is a weak match:
+/// the results page lists it after a "more results" link, not as the equal of the best.
+pub const WEAK_BELOW: f32 = 1.0 / 3.0;
+
+/// How many of `results` (best first) are strong matches: those scoring at least
+/// [`WEAK_BELOW`] of the first one's score.
+pub fn strong_count(results: &[Hit]) -> usize {
+    let Some(best) = results.first().map(|h| h.score) else {
+        return 0;
+    };
+    results
+        .iter()
+        .take_while(|h| h.score >= best * WEAK_BELOW)
+        .count()
 }
 
 /// One result.
@@ -224,6 +249,19 @@ impl Engine {
         &self.index
     }
 
+    /// The weights this engine ranks with.
+    pub fn ranking(&self) -> &Ranking {
+        &self.ranking
+    }
+
+    /// An engine over the same index that ranks with other weights.
+    pub fn with_ranking(&self, ranking: Ranking) -> Engine {
+        Engine {
+            index: self.index.clone(),
+            ranking: Arc::new(ranking),
+        }
+    }
+
     /// Runs a search.
     pub fn search(&self, params: &SearchParams) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
@@ -235,13 +273,18 @@ impl Engine {
         let lang = checked(params)?;
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let plan = plan::plan(
-            &params.query,
-            params.typing,
-            &searcher,
-            fields,
-            &self.ranking,
-        );
+        let exact;
+        let ranking = if params.exact {
+            exact = Ranking {
+                correction: 0.0,
+                rare_correction: 0.0,
+                ..(*self.ranking).clone()
+            };
+            &exact
+        } else {
+            &*self.ranking
+        };
+        let plan = plan::plan(&params.query, params.typing, &searcher, fields, ranking);
         let t1 = Instant::now();
         let query = self.query(&plan, lang.as_deref(), params.drafts);
         let t2 = Instant::now();
@@ -282,6 +325,9 @@ impl Engine {
             results,
             reader_lang: reader.lang,
             search_id: None,
+            corrected_query: (total > 0)
+                .then(|| corrected_query(&params.query, &plan))
+                .flatten(),
         })
     }
 
@@ -480,10 +526,20 @@ impl Engine {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The clauses that keep one language (and its subtags) and leave drafts out.
+    /// The clauses that keep one language (and its subtags) and leave drafts out, and the
+    /// articles that are not served because another keeps their URL.
     fn filters(&self, lang: Option<&str>, drafts: bool) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.index.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for path in self.index.catalog().hidden_paths() {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.path, path),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
         if let Some(l) = lang {
             clauses.push((
                 Occur::Must,
@@ -783,6 +839,32 @@ fn address_of(
         &TopDocs::with_limit(1).order_by_score(),
     )?;
     Ok(top.first().map(|(_, a)| *a))
+}
+
+/// The query with each word the index does not know replaced by the closest word it was
+/// searched as, if any was.
+fn corrected_query(query: &str, plan: &Plan) -> Option<String> {
+    let mut fixes: Vec<(usize, usize, &str)> = plan
+        .words
+        .iter()
+        .filter_map(|w| Some((w.from, w.to, w.correction.as_deref()?)))
+        .collect();
+    if fixes.is_empty() {
+        return None;
+    }
+    fixes.sort();
+    let mut out = String::with_capacity(query.len());
+    let mut at = 0;
+    for (from, to, word) in fixes {
+        if from < at || !query.is_char_boundary(from) || !query.is_char_boundary(to) {
+            continue;
+        }
+        out.push_str(&query[at..from]);
+        out.push_str(word);
+        at = to;
+    }
+    out.push_str(&query[at..]);
+    Some(out)
 }
 
 /// Checks a request's limit and offset; its language filter, normalized.

@@ -191,6 +191,9 @@ pub struct PlannedWord {
     pub known: bool,
     /// Terms that count as this word, with their weights (the term itself first).
     pub alternatives: Vec<(String, f32)>,
+    /// The index's closest word, searched in its place, when the index does not know this
+    /// one: what "Showing results for …" says.
+    pub correction: Option<String>,
 }
 
 /// The analyzed query.
@@ -287,21 +290,26 @@ pub fn plan(
             }
         }
         let letters = typed.chars().filter(|c| c.is_alphabetic()).count();
+        let weight = if docs == 0 {
+            ranking.correction
+        } else {
+            ranking.rare_correction
+        };
+        let mut correction = None;
         if t.kind == TokenKind::Word
             && !han
             && letters >= 5
             && letters == typed.chars().count()
             && docs <= ranking.rare_docs
             && !(completed && docs == 0)
+            && weight > 0.0
             && corrected < MAX_CORRECTED_WORDS
         {
             corrected += 1;
-            let weight = if docs == 0 {
-                ranking.correction
-            } else {
-                ranking.rare_correction
-            };
             for c in corrections(searcher, &vocab_fields, &typed) {
+                if docs == 0 && correction.is_none() {
+                    correction = Some(c.clone());
+                }
                 for ct in analysis::analyze_to_vec(&c) {
                     let w = if ct.kind == TokenKind::Exact {
                         weight * ranking.exact
@@ -324,6 +332,7 @@ pub fn plan(
             known: docs > 0,
             term: t.text.clone(),
             alternatives,
+            correction,
         });
     }
     // An idiom stands for one word, however jieba cut it (記憶體 is 记忆体 and its part 记忆;

@@ -11,6 +11,11 @@
 //! The report is worded in the reader's language: `hl=` on either route, else (the page)
 //! the browser's. Requests for the same period share one build ([`Builds`]), which stops
 //! when the last of them is gone (a closed tab, the request timeout).
+//!
+//! Once the form's token is right, the page keeps the support lead signed in for a while
+//! (a cookie signed with the token itself: [`Session`]), so its own period and format
+//! controls work without the form. The report never holds the token: a saved or mailed
+//! page gives nothing away.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +34,62 @@ use crate::report::{self, Cancel, Report, Words, format};
 
 /// What a locked-out address is told.
 const LOCKED_OUT: &str = "too many wrong tokens from your address: wait a minute";
+
+/// A support lead signed in through the token form: the cookie `kb_admin=EXPIRY.SIGNATURE`
+/// (HMAC-SHA256 of the expiry, keyed with the admin token: another token signs everyone
+/// out), HttpOnly, `SameSite=Strict`, for `/admin` only, good for [`Session::LASTS`].
+struct Session;
+
+impl Session {
+    const COOKIE: &'static str = "kb_admin";
+    /// How long a sign-in lasts.
+    const LASTS: Millis = 8 * metrics::HOUR;
+
+    fn signature(token: &str, expiry: Millis) -> String {
+        use base64::Engine as _;
+        use hmac::{KeyInit, Mac};
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(token.as_bytes()).expect("any key");
+        mac.update(format!("kb_admin:{expiry}").as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The `Set-Cookie` value that signs a lead in from now.
+    fn start(token: &str, secure: bool) -> Option<HeaderValue> {
+        let expiry = metrics::now() + Self::LASTS;
+        let cookie = axum_extra::extract::cookie::Cookie::build((
+            Self::COOKIE,
+            format!("{expiry}.{}", Self::signature(token, expiry)),
+        ))
+        .path("/admin")
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(time::Duration::milliseconds(Self::LASTS))
+        .build();
+        HeaderValue::from_str(&cookie.to_string()).ok()
+    }
+
+    /// Whether the request carries a sign-in of `token` that has not expired.
+    fn valid(token: &str, headers: &HeaderMap) -> bool {
+        let jar = axum_extra::extract::CookieJar::from_headers(headers);
+        let Some(value) = jar.get(Self::COOKIE).map(|c| c.value().to_string()) else {
+            return false;
+        };
+        let Some((expiry, signature)) = value.split_once('.') else {
+            return false;
+        };
+        let Ok(expiry) = expiry.parse::<Millis>() else {
+            return false;
+        };
+        expiry > metrics::now()
+            && bool::from(
+                Self::signature(token, expiry)
+                    .as_bytes()
+                    .ct_eq(signature.as_bytes()),
+            )
+    }
+}
 
 /// The period a report covers unless asked otherwise.
 const DEFAULT_PERIOD: &str = "30d";
@@ -303,7 +364,13 @@ pub async fn api(
     };
     let words = words(&state, param("hl"), crate::i18n::DEFAULT);
     private(match result {
-        Ok(report) => axum::Json(format::json(&report, &words)).into_response(),
+        Ok(report) => {
+            let extras = format::Extras {
+                edit_url: state.config.edit_url.clone(),
+                controls: None,
+            };
+            axum::Json(format::json_with(&report, &words, &extras)).into_response()
+        }
         Err(e) => e.into_response(),
     })
 }
@@ -326,7 +393,7 @@ fn login(
 }
 
 /// The report in a format a browser shows (HTML) or downloads (Markdown, CSV, JSON).
-fn rendered(report: &Report, format: &str, words: &Words) -> Response {
+fn rendered(report: &Report, format: &str, words: &Words, extras: &format::Extras) -> Response {
     let (f, content_type, file) = match format {
         "md" => (
             format::Format::Markdown,
@@ -338,7 +405,7 @@ fn rendered(report: &Report, format: &str, words: &Words) -> Response {
         _ => (format::Format::Html, "text/html; charset=utf-8", None),
     };
     let mut body = Vec::new();
-    if let Err(e) = format::write(report, f, words, &mut body) {
+    if let Err(e) = format::write_with(report, f, words, extras, &mut body) {
         return ApiError::internal(e).into_response();
     }
     // The page is self-contained (saved, mailed): its own styles are allowed by their hashes.
@@ -378,11 +445,16 @@ pub async fn page(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let token = bearer(&headers).map(str::to_string);
     let asked = Asked {
         since: param("since"),
         format: param("format"),
         hl: param("hl"),
+    };
+    // Signed in through the form a moment ago: the page's own controls.
+    let token = match (bearer(&headers), state.config.admin_token.as_deref()) {
+        (Some(t), _) => Some(t.to_string()),
+        (None, Some(t)) if Session::valid(t, &headers) => Some(t.to_string()),
+        _ => None,
     };
     // Opened in a browser, without the header: just the form, no complaint.
     page_for(&state, &headers, client, token, asked, None).await
@@ -417,7 +489,14 @@ pub async fn page_form(
         format: field("format"),
         hl: field("hl"),
     };
-    page_for(
+    let secure = client.https
+        || state
+            .config
+            .base_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+    let presented = token.clone();
+    let mut r = page_for(
         &state,
         &headers,
         client,
@@ -425,7 +504,15 @@ pub async fn page_form(
         asked,
         Some("enter the admin token"),
     )
-    .await
+    .await;
+    // The right token: signed in for the page's controls.
+    if r.status() == StatusCode::OK
+        && let Some(token) = presented
+        && let Some(cookie) = Session::start(&token, secure)
+    {
+        r.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    r
 }
 
 /// The report page (or download) for a presented token, else the form saying why not
@@ -459,7 +546,11 @@ async fn page_for(
         Ok(p) => match build(state, p).await {
             Ok(report) => {
                 let format = asked.format.as_deref().unwrap_or("html");
-                private(rendered(&report, format, &words(state, None, &ui)))
+                let extras = format::Extras {
+                    edit_url: state.config.edit_url.clone(),
+                    controls: Some(controls(state, &ui, &since, format)),
+                };
+                private(rendered(&report, format, &words(state, None, &ui), &extras))
             }
             Err(e) => private(e.into_response()),
         },
@@ -472,6 +563,41 @@ async fn page_for(
         ),
     }
 }
+
+/// The report page's period and format form, worded in `ui`.
+fn controls(state: &AppState, ui: &str, since: &str, format: &str) -> format::Controls {
+    let text = |key: &str| state.locales.text(ui, key).unwrap_or(key).to_string();
+    let choice = |value: &str, label: String, current: &str| format::Choice {
+        value: value.to_string(),
+        label,
+        selected: value == current,
+    };
+    format::Controls {
+        action: "/admin/report".into(),
+        hl: ui.to_string(),
+        period_label: text("admin.period"),
+        periods: PERIODS
+            .iter()
+            .map(|(value, key)| choice(value, text(key), since))
+            .collect(),
+        format_label: text("admin.format"),
+        formats: vec![
+            choice("html", text("admin.as_page"), format),
+            choice("csv", text("admin.as_csv"), format),
+            choice("md", "Markdown".into(), format),
+            choice("json", "JSON".into(), format),
+        ],
+        button: text("admin.show"),
+    }
+}
+
+/// The periods the report page offers, and the texts that name them.
+const PERIODS: [(&str, &str); 4] = [
+    ("7d", "admin.days_7"),
+    ("30d", "admin.days_30"),
+    ("90d", "admin.days_90"),
+    ("365d", "admin.year"),
+];
 
 fn empty_catalog(state: &AppState) -> Arc<crate::index::Catalog> {
     state

@@ -59,8 +59,12 @@ impl Helpful {
     }
 }
 
-/// Current votes on `paths`, from the recorded events; nothing when they cannot be read.
-async fn helpfulness(state: &Arc<AppState>, paths: Vec<String>) -> HashMap<String, Tally> {
+/// Current votes of the last year on `paths`, from the recorded events; nothing when they
+/// cannot be read.
+pub(super) async fn helpfulness(
+    state: &Arc<AppState>,
+    paths: Vec<String>,
+) -> HashMap<String, Tally> {
     let Some(metrics) = state.metrics.clone() else {
         return HashMap::new();
     };
@@ -69,11 +73,11 @@ async fn helpfulness(state: &Arc<AppState>, paths: Vec<String>) -> HashMap<Strin
     match read {
         Ok(Ok(h)) => h,
         Ok(Err(e)) => {
-            tracing::warn!("helpfulness for the agent panel: {e}");
+            tracing::warn!("helpfulness: {e}");
             HashMap::new()
         }
         Err(e) => {
-            tracing::warn!("helpfulness for the agent panel: {e}");
+            tracing::warn!("helpfulness: {e}");
             HashMap::new()
         }
     }

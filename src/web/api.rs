@@ -14,7 +14,8 @@ use crate::articles::lang;
 use crate::metrics::Source;
 use crate::search::{self, DEFAULT_LIMIT, SearchParams};
 
-/// 200 once the index is loaded and searchable, 503 before.
+/// 200 once the index is loaded and searchable, 503 before; `broken` counts the articles
+/// whose files the last sync could not index (those it had before are served as they were).
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match state.engine() {
         Some(engine) => {
@@ -22,6 +23,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             let mut health = serde_json::json!({
                 "status": "ok",
                 "articles": engine.index().num_articles(),
+                "broken": engine.index().catalog().problems().len(),
                 "events_lost": dropped + failed,
             });
             if let Some(git) = state.git() {
@@ -137,6 +139,7 @@ pub async fn search(
         hl: param(&params, "hl").and_then(lang::normalize_tag),
         grouped: true,
         sections: flag(&params, "sections", true)?,
+        exact: matches!(param(&params, "correct"), Some("0" | "false")),
     };
     let partial = request.typing;
     let engine = state.ready()?;

@@ -1,9 +1,19 @@
 //! The article page, and "Was this article helpful?" without JavaScript.
 //!
 //! The page shows the rendered article (its relative links turned into the help center's
-//! addresses), a table of contents, the category breadcrumb, when it was last updated, the
-//! same article in other languages, related articles, the feedback form and the contact
-//! link. Each view is recorded, with the search it came from (`?s=ID&r=RANK`).
+//! addresses), a table of contents, the category breadcrumb, when it was last updated (in
+//! the reader's language), how many readers found it helpful, the same article in other
+//! languages, related articles, the feedback form, the contact link and "Edit this page"
+//! (with `--edit-url`). Each view is recorded, with the search it came from
+//! (`?s=ID&r=RANK`).
+//!
+//! An article whose file a writer broke is shown as the index last took it (its last good
+//! version); the writers' preview (`kb serve --drafts`) says what is wrong, as
+//! `path:line: message`, above it. Readers of a public help center never see that.
+//!
+//! A vote carries an id the page makes up (`vote_id`): "No" is recorded the moment it is
+//! clicked, and the reason and comment sent afterwards complete that vote rather than add
+//! one.
 
 use std::sync::Arc;
 
@@ -16,8 +26,9 @@ use serde::Serialize;
 use super::events::{self, VoteInput};
 use super::pages::{Listed, category_url, language_name, page_base};
 use super::visitor::Tracking;
-use super::{AppState, Ready};
+use super::{AppState, Ready, i18n};
 use crate::articles::{self, check};
+use crate::error::Problem;
 use crate::index::{Catalog, Entry};
 use crate::metrics::{self, Click, Event, View};
 use crate::search::{Engine, SearchParams};
@@ -78,6 +89,87 @@ struct Translation {
     url: String,
 }
 
+/// Votes an article needs before its page says how many readers found it helpful.
+const SHOW_HELPFUL_FROM: u64 = 5;
+
+/// An article as its page shows it.
+struct Loaded {
+    article: articles::Article,
+    /// What is wrong with its file now, when the page shows the last good version.
+    problem: Option<Problem>,
+}
+
+/// Reads the article at `path` from its file, else (the file is broken now) the version the
+/// index keeps; `None` when the file is gone or may not be read (a link leading outside the
+/// folder, too large): the index catches up on its next sync.
+async fn load(state: &AppState, engine: &Engine, path: &str) -> Option<Loaded> {
+    let dir = state.config.articles.clone();
+    let path = path.to_string();
+    let limits = state.config.limits;
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let shown = articles::shown_path(&dir, &path);
+        let bytes = articles::read(&dir, &path, &limits).ok()?;
+        match articles::parse(&path, &shown, &bytes) {
+            Ok(article) => Some(Loaded {
+                article,
+                problem: None,
+            }),
+            Err(problem) => {
+                let kept = engine.index().stored_source(&path).ok().flatten()?;
+                let article = articles::parse(&path, &shown, &kept).ok()?;
+                Some(Loaded {
+                    article,
+                    problem: Some(problem),
+                })
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// What the feedback form shows: the question, or (after a vote without JavaScript) thanks,
+/// with the reasons while a "No" can still be completed.
+#[derive(Serialize)]
+struct Feedback {
+    /// The id the form's votes carry.
+    vote_id: String,
+    /// `ask`, `why` (a "No" was recorded: ask what went wrong) or `done`.
+    step: &'static str,
+}
+
+impl Feedback {
+    /// From the page's query string: `?voted=no&vote=ID` after a "No", `?voted=1` when
+    /// done.
+    fn of(uri: &Uri) -> Feedback {
+        let mut voted = None;
+        let mut vote = None;
+        for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+            match &*k {
+                "voted" => voted = Some(v.into_owned()),
+                "vote" if metrics::is_id(&v) => vote = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        match (voted.as_deref(), vote) {
+            (Some("no"), Some(id)) => Feedback {
+                vote_id: id,
+                step: "why",
+            },
+            (Some(_), _) => Feedback {
+                vote_id: metrics::random_id(),
+                step: "done",
+            },
+            (None, _) => Feedback {
+                vote_id: metrics::random_id(),
+                step: "ask",
+            },
+        }
+    }
+}
+
 /// The article page.
 pub async fn page(
     state: Arc<AppState>,
@@ -88,17 +180,7 @@ pub async fn page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let dir = state.config.articles.clone();
-    let path = entry.path.clone();
-    let limits = state.config.limits;
-    let loaded = tokio::task::spawn_blocking(move || {
-        let shown = articles::shown_path(&dir, &path);
-        let bytes = articles::read(&dir, &path, &limits).ok()?;
-        articles::parse(&path, &shown, &bytes).ok()
-    })
-    .await;
-    let Ok(Some(article)) = loaded else {
-        // Deleted or broken since it was indexed: the index catches up on the next sync.
+    let Some(Loaded { article, problem }) = load(&state, &engine, &entry.path).await else {
         return state.not_found(&catalog, &headers, Some(&entry.lang));
     };
 
@@ -227,9 +309,31 @@ pub async fn page(
         .filter(|h| (2..=3).contains(&h.level))
         .collect();
     let html = article.html_linked(&|t| resolve_link(&catalog, &article.path, t));
-    let voted = uri
-        .query()
-        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "voted"));
+    let helpful = {
+        let votes = super::agent::helpfulness(&state, vec![article.path.clone()]).await;
+        let tally = votes.get(&article.path).copied().unwrap_or_default();
+        let total = tally.yes + tally.no;
+        (total >= SHOW_HELPFUL_FROM).then(|| {
+            let text = state
+                .locales
+                .plural(&ui, "article.helpful", total)
+                .unwrap_or("{yes} / {votes}");
+            i18n::fill(
+                text,
+                &[("yes", tally.yes.to_string()), ("votes", total.to_string())],
+            )
+        })
+    };
+    let updated_text = updated.as_deref().map(|d| state.locales.date(&ui, d));
+    // What is wrong with the file, for the writers' preview only.
+    let problem = problem
+        .filter(|_| state.config.drafts)
+        .map(|p| p.to_string());
+    let edit_url = state
+        .config
+        .edit_url
+        .as_ref()
+        .map(|e| e.for_path(&article.path));
     let response = state.page(
         StatusCode::OK,
         "article.html",
@@ -247,21 +351,26 @@ pub async fn page(
                 "category_url": article.category.as_deref().map(|c| category_url(&article.lang, c)),
                 "tags": article.tags,
                 "updated": updated,
+                "updated_text": updated_text,
                 "draft": article.draft,
                 "html": html,
+                "helpful": helpful,
+                "edit_url": edit_url,
             },
+            "problem": problem,
             "toc": toc,
             "translations": translations,
             "related": related,
             "alternates": alternates,
-            "voted": voted,
+            "feedback": Feedback::of(&uri),
         }),
     );
     (AppendHeaders(tracking.set_cookie()), response).into_response()
 }
 
 /// `POST /feedback`: the feedback form when JavaScript is off. Records the vote like
-/// `/api/feedback`, then sends the reader back to the article, thanked.
+/// `/api/feedback`, then sends the reader back to the article: thanked, or, after a bare
+/// "No", asked what went wrong (the answer completes the same vote, by its id).
 pub async fn feedback_form(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
@@ -280,6 +389,7 @@ pub async fn feedback_form(
             "helpful" => input.helpful = v == "yes" || v == "true",
             "reason" => input.reason = Some(v.into_owned()),
             "comment" => input.comment = Some(v.into_owned()),
+            "vote_id" => input.vote_id = Some(v.into_owned()),
             _ => {}
         }
     }
@@ -292,8 +402,18 @@ pub async fn feedback_form(
     let Some(url) = catalog.get(&input.path).map(|e| e.url.clone()) else {
         return state.not_found(&catalog, &headers, None);
     };
+    let bare_no = !input.helpful
+        && input.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        && input.comment.as_deref().is_none_or(|c| c.trim().is_empty());
+    let vote_id = input.vote_id.clone().filter(|id| metrics::is_id(id));
     match events::record_vote(&state, &tracking, input).await {
-        Ok(()) => Redirect::to(&format!("{url}?voted=1#feedback")).into_response(),
+        Ok(()) => {
+            let to = match vote_id.filter(|_| bare_no) {
+                Some(id) => format!("{url}?voted=no&vote={id}#feedback"),
+                None => format!("{url}?voted=1#feedback"),
+            };
+            Redirect::to(&to).into_response()
+        }
         Err(response) => response,
     }
 }

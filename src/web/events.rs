@@ -117,6 +117,7 @@ struct FeedbackBody {
     helpful: bool,
     reason: Option<String>,
     comment: Option<String>,
+    vote_id: Option<String>,
 }
 
 /// A vote as a reader sent it, from JSON or from the HTML form.
@@ -126,10 +127,19 @@ pub struct VoteInput {
     pub helpful: bool,
     pub reason: Option<String>,
     pub comment: Option<String>,
+    /// The id the page gave this vote: a later vote with the same id, on the same article
+    /// and from the same visitor, completes it (a reason after "No") instead of adding one.
+    pub vote_id: Option<String>,
 }
 
 /// Checks a vote and records it, returning once it is committed; the error is the response
 /// to send (400 with a message, 429, or 503).
+///
+/// A vote with an id that the same visitor already used on the same article replaces that
+/// vote's answer (the reason and comment sent after "No"), so a vote is counted once
+/// however it is completed. The id is made up by the reader's page and known only to it; a
+/// request from anyone else matches no vote of theirs (the visitor, signed, is part of the
+/// match), and adds a vote of its own at most.
 pub async fn record_vote(
     state: &AppState,
     tracking: &Tracking,
@@ -164,6 +174,14 @@ pub async fn record_vote(
         ))
         .into_response());
     }
+    if let Some(id) = &input.vote_id
+        && !metrics::is_id(id)
+    {
+        return Err(ApiError::bad_request(
+            "`vote_id` must be 32 lowercase hexadecimal digits, made up at random by the page",
+        )
+        .into_response());
+    }
     known_article(state, &input.path)
         .await
         .map_err(IntoResponse::into_response)?;
@@ -180,6 +198,7 @@ pub async fn record_vote(
                 helpful: input.helpful,
                 reason,
                 comment,
+                id: input.vote_id,
             }))
             .await
             .map_err(|e| {
@@ -207,6 +226,7 @@ pub async fn feedback(
         helpful: body.helpful,
         reason: body.reason,
         comment: body.comment,
+        vote_id: body.vote_id,
     };
     match record_vote(&state, &tracking, input).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

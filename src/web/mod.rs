@@ -86,6 +86,9 @@ pub struct WebConfig {
     /// The secret git hooks are signed with (`KB_GIT_WEBHOOK_SECRET`); without one the hook
     /// route is off.
     pub git_webhook_secret: Option<String>,
+    /// Where writers edit an article's source (`--edit-url`): "Edit this page" links on
+    /// articles and in the report.
+    pub edit_url: Option<crate::articles::edit::EditUrl>,
 }
 
 /// What every handler shares.

@@ -294,14 +294,29 @@ impl AppState {
         headers: &HeaderMap,
         content: Option<&str>,
     ) -> Response {
+        self.not_found_broken(catalog, headers, content, None)
+    }
+
+    /// The 404 page; in the writers' preview (`--drafts`) with what is wrong with the file
+    /// of an article that would be at this address, if there is one.
+    pub fn not_found_broken(
+        &self,
+        catalog: &Catalog,
+        headers: &HeaderMap,
+        content: Option<&str>,
+        problem: Option<&crate::error::Problem>,
+    ) -> Response {
         let ui = self.ui_for(content, headers);
         let page = self.page_ctx(catalog, &ui, content, "", None);
         let popular = self.suggested(catalog, content, 5);
+        let problem = problem
+            .filter(|_| self.config.drafts)
+            .map(ToString::to_string);
         self.page(
             StatusCode::NOT_FOUND,
             "not_found.html",
             &ui,
-            serde_json::json!({ "page": page, "popular": popular }),
+            serde_json::json!({ "page": page, "popular": popular, "problem": problem }),
         )
     }
 }
@@ -625,13 +640,18 @@ pub async fn fallback(
         }
         _ => {}
     }
-    let state2 = state.clone();
-    if let Ok(Some(file)) = tokio::task::spawn_blocking(move || article_file(&state2, &path)).await
+    let (state2, path2) = (state.clone(), path.clone());
+    if let Ok(Some(file)) = tokio::task::spawn_blocking(move || article_file(&state2, &path2)).await
     {
         return file;
     }
     let content = segments.first().copied().filter(|s| is_lang(s));
-    state.not_found(&catalog, &headers, content)
+    // A writer previewing a new article that is broken: its default address says why.
+    let problem = catalog.problems().iter().find_map(|(p, problem)| {
+        let url = crate::articles::url_for(p, None);
+        (url == path || url.trim_end_matches('/') == path.trim_end_matches('/')).then_some(problem)
+    });
+    state.not_found_broken(&catalog, &headers, content, problem)
 }
 
 /// A category page: its articles, by title.

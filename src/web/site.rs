@@ -23,7 +23,8 @@ const PER_PAGE: usize = 10;
 /// Pages the pager offers at most.
 const MAX_PAGES: usize = 50;
 
-fn search_url(q: &str, lang: &str, hl: &str, page: usize) -> String {
+/// The address of a results page; `extra` adds parameters (`correct=0`, `all=1`).
+fn search_url(q: &str, lang: &str, hl: &str, page: usize, extra: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("q", q);
     if !lang.is_empty() {
@@ -32,6 +33,9 @@ fn search_url(q: &str, lang: &str, hl: &str, page: usize) -> String {
     s.append_pair("hl", hl);
     if page > 1 {
         s.append_pair("page", &page.to_string());
+    }
+    for (k, v) in extra {
+        s.append_pair(k, v);
     }
     format!("/search?{}", s.finish())
 }
@@ -111,12 +115,17 @@ fn result_items(
         .collect()
 }
 
-/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N]`: the results page, one result per
-/// translation group in the reader's language (`hl`), each with its other languages and the
-/// section it points at; with nothing found, a spelling suggestion, popular articles and the
-/// contact link, and, when the language filter is what left nothing, the results in the
-/// other languages and a link to the same search in all of them. Searches are recorded as
-/// on `/api/search`; result links carry the search's id for click tracking.
+/// `GET /search?q=Q[&lang=L][&hl=UI][&page=N][&correct=0][&all=1]`: the results page, one
+/// result per translation group in the reader's language (`hl`), each with its other
+/// languages and the section it points at; with nothing found, a spelling suggestion, popular
+/// articles and the contact link, and, when the language filter is what left nothing, the
+/// results in the other languages and a link to the same search in all of them. Searches are
+/// recorded as on `/api/search`; result links carry the search's id for click tracking.
+///
+/// When unknown words were searched as the index's closest words, the page says so
+/// ("Showing results for …") and links to the search of the words as typed (`correct=0`).
+/// Results scoring far below the best ([`search::strong_count`]) wait behind a "more
+/// results" link (`all=1`) on the first page.
 pub async fn search(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
@@ -135,6 +144,10 @@ pub async fn search(
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, MAX_PAGES);
+    let exact = matches!(param(&params, "correct"), Some("0"));
+    let all = matches!(param(&params, "all"), Some("1"));
+    // Links from this page keep asking for words as typed.
+    let keep: &[(&str, &str)] = if exact { &[("correct", "0")] } else { &[] };
     let content = (!filter.is_empty()).then_some(filter.as_str());
     let mut page = state.page_ctx(&catalog, &ui, content, &q, Some(&filter));
     page.html_lang = ui.clone();
@@ -159,6 +172,7 @@ pub async fn search(
         hl: Some(ui.clone()),
         grouped: true,
         sections: true,
+        exact,
     };
     let unfiltered = SearchParams {
         lang: None,
@@ -204,32 +218,62 @@ pub async fn search(
         ctx["page"]["contact_url"] = serde_json::Value::String(format!("{u}&s={id}"));
     }
     let first_rank = (page_number - 1) * PER_PAGE + 1;
+    let shown = if page_number == 1 && !all {
+        search::strong_count(&response.results)
+    } else {
+        response.results.len()
+    };
+    let held = response.results.len() - shown;
+    if held > 0 {
+        let text = state
+            .locales
+            .plural(&ui, "search.more_results", held as u64)
+            .unwrap_or("{count}");
+        let mut extra = keep.to_vec();
+        extra.push(("all", "1"));
+        ctx["more"] = serde_json::json!({
+            "text": crate::i18n::fill(text, &[("count", held.to_string())]),
+            "url": search_url(&q, &filter, &ui, 1, &extra),
+        });
+    }
+    if let Some(corrected) = &response.corrected_query {
+        ctx["corrected"] = serde_json::json!({
+            "query": corrected,
+            "url": search_url(corrected, &filter, &ui, 1, &[]),
+            "instead_url": search_url(&q, &filter, &ui, 1, &[("correct", "0")]),
+        });
+    }
     let results = result_items(
         &state,
         &catalog,
-        &response.results,
+        &response.results[..shown],
         search_id.as_deref(),
         first_rank,
     );
     if let Some(reader) = &response.reader_lang {
         ctx["reader_lang_name"] = language_name(&state, reader).into();
     }
-    let pages = response.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGES);
+    // With weaker matches held back, "more results" leads on (to the whole list, paged).
+    let pages = if held > 0 {
+        1
+    } else {
+        response.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGES)
+    };
     ctx["results"] = serde_json::to_value(&results).unwrap_or_default();
     ctx["total"] = response.total.into();
     ctx["first_rank"] = first_rank.into();
     ctx["page_number"] = page_number.into();
     ctx["pages"] = pages.into();
     if page_number > 1 {
-        ctx["prev_url"] = search_url(&q, &filter, &ui, page_number - 1).into();
+        ctx["prev_url"] = search_url(&q, &filter, &ui, page_number - 1, keep).into();
     }
     if page_number < pages {
-        ctx["next_url"] = search_url(&q, &filter, &ui, page_number + 1).into();
+        ctx["next_url"] = search_url(&q, &filter, &ui, page_number + 1, keep).into();
     }
     let lo = page_number.saturating_sub(4).max(1);
     let hi = (lo + 8).min(pages);
     ctx["page_links"] = (lo..=hi)
-        .map(|n| serde_json::json!({ "number": n, "url": search_url(&q, &filter, &ui, n), "current": n == page_number }))
+        .map(|n| serde_json::json!({ "number": n, "url": search_url(&q, &filter, &ui, n, keep), "current": n == page_number }))
         .collect::<Vec<_>>()
         .into();
     if response.total == 0 {
@@ -240,7 +284,7 @@ pub async fn search(
             .flatten();
         if let Some(s) = suggestion {
             ctx["suggestion"] =
-                serde_json::json!({ "query": s, "url": search_url(&s, &filter, &ui, 1) });
+                serde_json::json!({ "query": s, "url": search_url(&s, &filter, &ui, 1, &[]) });
         }
         let lang = content
             .or(Some(
@@ -258,7 +302,7 @@ pub async fn search(
         // click on one is demand for a translation), and a link to that search.
         if let Some(filter_lang) = content {
             ctx["filter_name"] = language_name(&state, filter_lang).into();
-            ctx["all_languages_url"] = search_url(&q, "", &ui, 1).into();
+            ctx["all_languages_url"] = search_url(&q, "", &ui, 1, &[]).into();
             let e2 = engine.clone();
             let elsewhere = tokio::task::spawn_blocking(move || e2.search(&unfiltered))
                 .await

@@ -181,7 +181,11 @@ mod tests {
             .render(
                 "article.html",
                 "en",
-                serde_json::json!({"page": page(), "article": {"title": "T", "html": ""}}),
+                serde_json::json!({
+                    "page": page(),
+                    "article": {"title": "T", "html": ""},
+                    "feedback": {"vote_id": "0123456789abcdef0123456789abcdef", "step": "ask"},
+                }),
             )
             .unwrap();
         assert!(html.contains("<h1>T</h1>"), "{html}");

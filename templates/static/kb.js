@@ -117,21 +117,28 @@
   document.querySelectorAll("form.kb-search").forEach(combobox);
 
   // --- "Was this article helpful?" without leaving the page. ---
+  // "No" is recorded the moment it is clicked; the reason and comment sent afterwards carry
+  // the same vote id, so they complete that vote rather than add one.
   document.querySelectorAll("form.kb-feedback").forEach(function (form) {
+    var ask = form.querySelector(".kb-feedback-ask");
     var reasons = form.querySelector(".kb-feedback-reasons");
+    var counted = form.querySelector(".kb-feedback-counted");
     var done = form.querySelector(".kb-feedback-done");
     var error = form.querySelector(".kb-feedback-error");
     var path = form.querySelector("[name=path]").value;
+    var id = form.querySelector("[name=vote_id]");
 
-    function send(body) {
+    function send(body, last) {
       if (error) error.hidden = true;
+      if (id && id.value) body.vote_id = id.value;
       return fetch("/api/feedback", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       }).then(function (r) {
         if (!r.ok) throw new Error(r.status);
-        form.querySelectorAll(".kb-feedback-ask, .kb-feedback-reasons").forEach(function (el) { el.hidden = true; });
+        if (!last) return;
+        form.querySelectorAll(".kb-feedback-ask, .kb-feedback-reasons, .kb-feedback-counted").forEach(function (el) { el.hidden = true; });
         if (done) { done.hidden = false; done.focus(); }
       }).catch(function () { if (error) error.hidden = false; });
     }
@@ -141,8 +148,13 @@
       if (!button) return;
       e.preventDefault();
       if (button.value === "yes") {
-        send({ path: path, helpful: true });
-      } else if (reasons) {
+        send({ path: path, helpful: true }, true);
+        return;
+      }
+      send({ path: path, helpful: false }, false);
+      if (ask) ask.hidden = true;
+      if (counted) counted.hidden = false;
+      if (reasons) {
         reasons.hidden = false;
         var first = reasons.querySelector("input");
         if (first) first.focus();
@@ -157,10 +169,16 @@
         helpful: false,
         reason: reason ? reason.value : undefined,
         comment: comment && comment.value.trim() ? comment.value : undefined,
-      });
+      }, true);
     });
-    if (reasons) reasons.hidden = true;
+    if (reasons && !reasons.classList.contains("kb-feedback-open")) reasons.hidden = true;
   });
+
+  // --- The contents of an article: folded on narrow screens, where they come first. ---
+  var toc = document.querySelector("details.toc");
+  if (toc && window.matchMedia && window.matchMedia("(max-width: 59.99rem)").matches) {
+    toc.open = false;
+  }
 
   // --- Writers: reload an article when its file is saved. ---
   var live = document.querySelector("[data-live-path]");

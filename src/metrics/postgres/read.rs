@@ -97,6 +97,7 @@ fn vote(r: &Row) -> Result<Vote, tokio_postgres::Error> {
         helpful: r.try_get(3)?,
         reason: reason(r, 4)?,
         comment: r.try_get(5)?,
+        id: None,
     })
 }
 
@@ -190,6 +191,7 @@ impl MetricsReader for PgReader {
                     helpful: r.try_get(12)?,
                     reason: reason(r, 13)?,
                     comment: r.try_get(14)?,
+                    id: None,
                 }),
                 "flag" => Event::Flag(Flag {
                     at,

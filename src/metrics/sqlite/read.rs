@@ -150,6 +150,7 @@ fn vote(r: &Row<'_>) -> rusqlite::Result<Vote> {
         helpful: r.get(3)?,
         reason: reason(r, 4)?,
         comment: r.get(5)?,
+        id: None,
     })
 }
 
@@ -220,6 +221,7 @@ impl MetricsReader for SqliteReader {
                     helpful: r.get(12)?,
                     reason: reason(r, 13)?,
                     comment: r.get(14)?,
+                    id: None,
                 }),
                 "flag" => Event::Flag(Flag {
                     at,
