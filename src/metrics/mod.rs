@@ -71,12 +71,14 @@ pub enum MetricsError {
     Other(String),
 }
 
-/// Who searched: a customer on the help center or an agent in the agent panel.
+/// Who searched: a customer on the help center, an agent in the agent panel, or an AI
+/// agent through the MCP server. Only customers' searches count in the customer figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Customer,
     Agent,
+    Ai,
 }
 
 impl Source {
@@ -84,6 +86,7 @@ impl Source {
         match self {
             Source::Customer => "customer",
             Source::Agent => "agent",
+            Source::Ai => "ai",
         }
     }
 
@@ -91,6 +94,7 @@ impl Source {
         match s {
             "customer" => Some(Source::Customer),
             "agent" => Some(Source::Agent),
+            "ai" => Some(Source::Ai),
             _ => None,
         }
     }
@@ -167,6 +171,8 @@ pub enum ActionKind {
     ContactClicked,
     /// An agent copied a link to an article into a reply.
     LinkInserted,
+    /// An AI agent read an article through the MCP server (`get_article`).
+    ArticleFetched,
 }
 
 impl ActionKind {
@@ -174,6 +180,7 @@ impl ActionKind {
         match self {
             ActionKind::ContactClicked => "contact_clicked",
             ActionKind::LinkInserted => "link_inserted",
+            ActionKind::ArticleFetched => "article_fetched",
         }
     }
 
@@ -181,6 +188,7 @@ impl ActionKind {
         match s {
             "contact_clicked" => Some(ActionKind::ContactClicked),
             "link_inserted" => Some(ActionKind::LinkInserted),
+            "article_fetched" => Some(ActionKind::ArticleFetched),
             _ => None,
         }
     }

@@ -121,6 +121,50 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX flags_at ON flags (at);
     ",
+    // 4: searches and actions from AI agents (`source = 'ai'`, through the MCP server), and
+    // their reads of articles (`article_fetched`). SQLite cannot change a CHECK constraint:
+    // the two tables are rebuilt.
+    "
+    CREATE TABLE searches_new (
+        id INTEGER PRIMARY KEY,
+        search_id TEXT NOT NULL UNIQUE,
+        at INTEGER NOT NULL,
+        visitor TEXT,
+        query TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        lang TEXT,
+        total INTEGER NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('customer', 'agent', 'ai')),
+        results TEXT NOT NULL,
+        partial INTEGER NOT NULL DEFAULT 0,
+        ui TEXT
+    );
+    INSERT INTO searches_new SELECT id, search_id, at, visitor, query, normalized, lang, total,
+        source, results, partial, ui FROM searches;
+    DROP TABLE searches;
+    ALTER TABLE searches_new RENAME TO searches;
+    CREATE INDEX searches_at ON searches (at);
+    CREATE INDEX searches_normalized ON searches (normalized);
+    CREATE INDEX searches_visitor ON searches (visitor, at);
+
+    CREATE TABLE actions_new (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        visitor TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('contact_clicked', 'link_inserted', 'article_fetched')),
+        path TEXT,
+        query TEXT,
+        search_id TEXT,
+        source TEXT CHECK (source IN ('customer', 'agent', 'ai'))
+    );
+    INSERT INTO actions_new SELECT id, at, visitor, kind, path, query, search_id, source
+        FROM actions;
+    DROP TABLE actions;
+    ALTER TABLE actions_new RENAME TO actions;
+    CREATE INDEX actions_at ON actions (at);
+    CREATE INDEX actions_search ON actions (search_id);
+    CREATE INDEX actions_visitor ON actions (visitor, at);
+    ",
 ];
 
 /// The schema version this kb writes.

@@ -139,41 +139,66 @@ pub async fn answers(
             Some(s) => s,
             None => {
                 return ApiError::bad_request(format!(
-                    "`source` must be customer or agent, got {s:?}"
+                    "`source` must be customer, agent or ai, got {s:?}"
                 ))
                 .into_response();
             }
         },
     };
-    if body.text.trim().is_empty() {
-        return ApiError::bad_request("`text` is empty: send the customer's message")
-            .into_response();
+    let response = match run_answers(
+        &state, engine, &tracking, body.text, body.lang, body.limit, source,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let json = if source == Source::Agent {
+        for_agents(&state, &headers, &client, response).await
+    } else {
+        serde_json::to_value(&response).unwrap_or_default()
+    };
+    super::api::not_stored(axum::Json(json))
+}
+
+/// The articles that answer `text` (a customer's message or a query), as `/api/answers`
+/// finds them, recorded as a search from `source` within the recording budget.
+pub(crate) async fn run_answers(
+    state: &Arc<AppState>,
+    engine: search::Engine,
+    tracking: &Tracking,
+    text: String,
+    lang: Option<String>,
+    limit: Option<usize>,
+    source: Source,
+) -> Result<SearchResponse, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "`text` is empty: send the customer's message",
+        ));
     }
-    let lang_filter = body.lang.as_deref().and_then(lang::normalize_tag);
+    let lang_filter = lang.as_deref().and_then(lang::normalize_tag);
     let params = SearchParams {
-        lang: body.lang,
-        limit: body.limit.unwrap_or(ANSWERS),
+        lang,
+        limit: limit.unwrap_or(ANSWERS),
         drafts: state.config.drafts,
         details: true,
-        ..SearchParams::new(body.text.clone())
+        ..SearchParams::new(text.clone())
     };
-    let found = tokio::task::spawn_blocking(move || engine.answers(&params)).await;
-    let mut response = match found {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return ApiError::from(e).into_response(),
-        Err(e) => return ApiError::internal(e).into_response(),
-    };
-    let message = search::message::is_message(&body.text);
+    let mut response = tokio::task::spawn_blocking(move || engine.answers(&params))
+        .await
+        .map_err(ApiError::internal)??;
+    let message = search::message::is_message(&text);
     response.search_id = record_search(
-        &state,
-        &tracking,
+        state,
+        tracking,
         Searched {
-            query: body.text.chars().take(RECORDED_CHARS).collect(),
+            query: text.chars().take(RECORDED_CHARS).collect(),
             // A message's words do not make a need to group with others.
             normalized: if message {
                 String::new()
             } else {
-                search::normalize_query(&body.text)
+                search::normalize_query(&text)
             },
             lang: lang_filter,
             total: response.total,
@@ -183,12 +208,7 @@ pub async fn answers(
             ui: None,
         },
     );
-    let json = if source == Source::Agent {
-        for_agents(&state, &headers, &client, response).await
-    } else {
-        serde_json::to_value(&response).unwrap_or_default()
-    };
-    super::api::not_stored(axum::Json(json))
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

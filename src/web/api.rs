@@ -12,7 +12,7 @@ use super::visitor::Tracking;
 use super::{ApiError, AppState};
 use crate::articles::lang;
 use crate::metrics::Source;
-use crate::search::{self, DEFAULT_LIMIT, SearchParams};
+use crate::search::{self, DEFAULT_LIMIT, SearchParams, SearchResponse};
 
 /// 200 once the index is loaded and searchable, 503 before.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -86,7 +86,7 @@ pub async fn search(
     let source = match param(&params, "source") {
         None | Some("") => Source::Customer,
         Some(s) => Source::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
+            ApiError::bad_request(format!("`source` must be customer, agent or ai, got {s:?}"))
         })?,
     };
     let request = SearchParams {
@@ -98,6 +98,24 @@ pub async fn search(
         details: source == Source::Agent,
         typing: matches!(param(&params, "partial"), Some("1" | "true")),
     };
+    let ui = param(&params, "hl").and_then(lang::normalize_tag);
+    let response = run_search(&state, &tracking, request, source, ui).await?;
+    if source == Source::Agent {
+        let body = super::agent::for_agents(&state, &headers, &client, response).await;
+        return Ok(not_stored(Json(body)));
+    }
+    Ok(not_stored(Json(response)))
+}
+
+/// Runs a search as `/api/search` does and records it (a first page with a query, within
+/// the recording budget); the response carries the id it was recorded under.
+pub(crate) async fn run_search(
+    state: &Arc<AppState>,
+    tracking: &Tracking,
+    request: SearchParams,
+    source: Source,
+    ui: Option<String>,
+) -> Result<SearchResponse, ApiError> {
     let partial = request.typing;
     let engine = state.ready()?;
     let query = request.query.clone();
@@ -109,8 +127,8 @@ pub async fn search(
     // Page 2 of a search is not another search.
     if !query.trim().is_empty() && offset == 0 {
         response.search_id = record_search(
-            &state,
-            &tracking,
+            state,
+            tracking,
             Searched {
                 normalized: search::normalize_query(&query),
                 query,
@@ -119,15 +137,11 @@ pub async fn search(
                 source,
                 results: &response.results,
                 partial,
-                ui: param(&params, "hl").and_then(lang::normalize_tag),
+                ui,
             },
         );
     }
-    if source == Source::Agent {
-        let body = super::agent::for_agents(&state, &headers, &client, response).await;
-        return Ok(not_stored(Json(body)));
-    }
-    Ok(not_stored(Json(response)))
+    Ok(response)
 }
 
 /// An answer no cache may keep: it carries a search id (a cached copy would hide the

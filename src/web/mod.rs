@@ -18,6 +18,8 @@ pub mod assets;
 pub mod client;
 mod error;
 mod events;
+mod llms;
+pub mod mcp;
 mod pages;
 pub mod ratelimit;
 pub mod security;
@@ -80,6 +82,8 @@ pub struct WebConfig {
     pub trusted_proxies: client::TrustedProxies,
     /// Sites allowed to frame the agent panel.
     pub frame_ancestors: security::FrameAncestors,
+    /// The bearer token `POST /mcp` requires (`KB_MCP_TOKEN`); without one it is open.
+    pub mcp_token: Option<String>,
 }
 
 /// What every handler shares.
@@ -266,6 +270,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/sitemap.xml", get(site::sitemap))
         .route("/opensearch.xml", get(site::opensearch))
         .route("/robots.txt", get(site::robots))
+        .route("/llms.txt", get(llms::root))
+        .merge(mcp::routes(&state))
         .route("/static/{name}", get(site::asset))
         .route("/favicon.ico", get(site::favicon))
         .merge(api)
