@@ -8,6 +8,8 @@ mod cli;
 mod fuzz;
 mod history;
 mod live;
+mod llms;
+mod mcp;
 mod metrics;
 mod pages;
 mod ranking;
