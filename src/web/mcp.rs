@@ -130,7 +130,7 @@ pub fn plain_text(html: &str) -> String {
         if rest.starts_with('<') {
             match rest.find('>') {
                 Some(end) => rest = &rest[end + 1..],
-                None => break,
+                None => rest = "",
             }
             continue;
         }
