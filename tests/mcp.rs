@@ -207,6 +207,11 @@ fn an_mcp_client_over_http_uses_the_three_tools_and_is_recorded_as_ai() {
     runtime().block_on(async {
         let client = connect(http_config(&server)).await.unwrap();
         exercise(&client, &server.base).await;
+        // A question the help center has no article for, asked twice.
+        for _ in 0..2 {
+            let none = ok(&call(&client, "search", json!({"query": "quokka xylophone"})).await);
+            assert_eq!(none["results"], json!([]), "{none:#}");
+        }
         client.cancel().await.unwrap();
     });
     // AI agents' searches are in the export with their source, their reads of articles too.
@@ -226,6 +231,39 @@ fn an_mcp_client_over_http_uses_the_three_tools_and_is_recorded_as_ai() {
             .filter(|e| e["type"] == "article_fetched")
             .all(|e| e["source"] == "ai")
     );
+    wait_for(&dir, "the unanswered question", |e| {
+        e.iter()
+            .filter(|e| e["query"] == "quokka xylophone")
+            .count()
+            == 2
+    });
+    // The report lists what AI agents could not find, apart from the customer figures.
+    let out = dir.run(&["report", "--format", "json"]);
+    out.assert_ok();
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["searches"], 0, "{:#}", report["summary"]);
+    assert_eq!(report["top_no_results"], json!([]));
+    let asked = &report["ai_questions"];
+    let quokka = asked
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["query"] == "quokka xylophone")
+        .unwrap_or_else(|| panic!("{asked:#}"));
+    assert_eq!(quokka["count"], 2);
+    assert_eq!(quokka["gap"], "nothing_found");
+    assert!(quokka["why"].as_str().unwrap().contains("found nothing"));
+    assert!(
+        !asked
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["query"] == "重設密碼")
+    );
+    let zh = dir.run(&["report", "--hl", "zh-tw"]);
+    zh.assert_ok();
+    assert!(zh.stdout.contains("AI 助理無法回答的問題"), "{}", zh.stdout);
+    assert!(zh.stdout.contains("quokka xylophone"), "{}", zh.stdout);
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub mod export;
 pub mod read;
 pub mod sqlite;
 
-pub use read::{CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline};
+pub use read::{AiSearch, CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

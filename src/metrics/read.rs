@@ -43,6 +43,18 @@ pub struct CustomerSearch {
     pub total: u64,
 }
 
+/// An AI agent's search (`source = ai`, through the MCP server), as the report reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AiSearch {
+    pub at: Millis,
+    pub query: String,
+    pub normalized: String,
+    pub lang: Option<String>,
+    pub total: u64,
+    /// The paths it returned, best first.
+    pub results: Vec<String>,
+}
+
 /// Current votes (each visitor's latest) on one article.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -139,4 +151,26 @@ pub trait MetricsReader: Send + Sync {
 
     /// Agents' flags raised in `period`.
     fn flags(&self, period: Range<Millis>, sink: Sink<'_, Flag>) -> Result<(), MetricsError>;
+
+    /// AI agents' searches in `period` (`source = ai`). By default a scan of the period's
+    /// events; a backend may answer it with a query of its own.
+    fn ai_searches(
+        &self,
+        period: Range<Millis>,
+        sink: Sink<'_, AiSearch>,
+    ) -> Result<(), MetricsError> {
+        self.events_since(period.start, &mut |event| match event {
+            Event::Search(s) if s.source == super::Source::Ai && period.contains(&s.at) => {
+                sink(AiSearch {
+                    at: s.at,
+                    query: s.query,
+                    normalized: s.normalized,
+                    lang: s.lang,
+                    total: s.total,
+                    results: s.results,
+                })
+            }
+            _ => Ok(()),
+        })
+    }
 }
