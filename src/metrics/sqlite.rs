@@ -418,6 +418,52 @@ mod tests {
     }
 
     #[test]
+    fn schema_4_keeps_earlier_events_and_takes_ai_agents_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            for m in &MIGRATIONS[..3] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            // Events recorded under schema 3.
+            conn.execute_batch(
+                "INSERT INTO searches (search_id, at, visitor, query, normalized, total, source, results, ui)
+                 VALUES ('s1', 1, 'v', 'Refunds?', 'refund', 3, 'agent', '[\"a.md\"]', 'en');
+                 INSERT INTO actions (at, visitor, kind, path, source)
+                 VALUES (2, 'v', 'link_inserted', 'a.md', 'agent');",
+            )
+            .unwrap();
+        }
+        let mut s = SqliteStore::open(dir.path()).unwrap();
+        s.append(&[
+            search("s2", 3, "w", Source::Ai, false),
+            action(4, None, ActionKind::ArticleFetched),
+        ])
+        .unwrap();
+        assert_eq!(count(&s, "PRAGMA user_version"), 4);
+        assert_eq!(count(&s, "SELECT count(*) FROM searches"), 2);
+        assert_eq!(
+            count(
+                &s,
+                "SELECT count(*) FROM searches WHERE search_id = 's1' AND ui = 'en' AND source = 'agent'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(&s, "SELECT count(*) FROM searches WHERE source = 'ai'"),
+            1
+        );
+        assert_eq!(count(&s, "SELECT count(*) FROM actions"), 2);
+        let r = reader(dir.path());
+        let ai = all(|sink| r.ai_searches(0..10, sink));
+        assert_eq!(ai.len(), 1);
+        assert_eq!(ai[0].results, ["a.md", "b.md"]);
+        // Not a customer's search.
+        assert!(all(|sink| r.customer_searches(0..10, sink)).is_empty());
+    }
+
+    #[test]
     fn no_database_is_no_reader() {
         let dir = tempfile::tempdir().unwrap();
         assert!(SqliteReader::open(dir.path()).unwrap().is_none());
