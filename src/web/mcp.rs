@@ -515,7 +515,7 @@ async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
         let own = site_base(&guard.state, headers, &client).url;
         let allowed = super::security::origin_of(origin).is_some_and(|o| {
             o == own.trim_end_matches('/')
-                || guard.origins.iter().any(|a| *a == o)
+                || guard.origins.contains(&o)
                 || is_loopback(&o)
         });
         if !allowed {
