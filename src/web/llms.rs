@@ -207,6 +207,14 @@ fn site_name(state: &AppState, lang: &str) -> String {
         .unwrap_or_else(|| "Help Center".into())
 }
 
+/// What the help center is, in `lang`: the blockquote summary of an llms.txt.
+fn tagline<'a>(state: &'a AppState, lang: &str) -> &'a str {
+    state
+        .locales
+        .text(&state.locales.best(lang), "site.tagline")
+        .unwrap_or("Answers to your questions.")
+}
+
 /// Published articles of `lang`, by category (articles without one last), then title.
 fn published<'a>(catalog: &'a Catalog, lang: &str) -> Vec<&'a Entry> {
     let mut list: Vec<&Entry> = catalog
@@ -242,10 +250,7 @@ pub async fn root(
     let base = &site.url;
     let ui = state.ui_for(None, &headers);
     let mut out = format!("# {}\n\n", site_name(&state, &ui));
-    let tagline = state
-        .locales
-        .text(&ui, "site.tagline")
-        .unwrap_or("Answers to your questions.");
+    let tagline = tagline(&state, &ui);
     out.push_str(&format!(
         "> {tagline} Every article has a Markdown copy at its address plus `.md`; each language has its own index below.\n\n## Languages\n\n"
     ));
@@ -279,10 +284,7 @@ pub async fn for_language(
     }
     let site = site_base(state, headers, client);
     let base = &site.url;
-    let tagline = state
-        .locales
-        .text(&state.locales.best(lang), "site.tagline")
-        .unwrap_or("Answers to your questions.");
+    let tagline = tagline(state, lang);
     let mut out = format!(
         "# {}\n\n> {tagline} {} articles in {lang}; each link is the article's Markdown copy.\n\n",
         site_name(state, lang),

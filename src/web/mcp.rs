@@ -514,9 +514,7 @@ async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
         let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
         let own = site_base(&guard.state, headers, &client).url;
         let allowed = super::security::origin_of(origin).is_some_and(|o| {
-            o == own.trim_end_matches('/')
-                || guard.origins.contains(&o)
-                || is_loopback(&o)
+            o == own.trim_end_matches('/') || guard.origins.contains(&o) || is_loopback(&o)
         });
         if !allowed {
             return forbidden(
