@@ -262,7 +262,7 @@ fn an_mcp_client_over_http_uses_the_three_tools_and_is_recorded_as_ai() {
     );
     let zh = dir.run(&["report", "--hl", "zh-tw"]);
     zh.assert_ok();
-    assert!(zh.stdout.contains("AI 助理無法回答的問題"), "{}", zh.stdout);
+    assert!(zh.stdout.contains("智慧助理無法回答的問題"), "{}", zh.stdout);
     assert!(zh.stdout.contains("quokka xylophone"), "{}", zh.stdout);
 }
 
