@@ -262,7 +262,11 @@ fn an_mcp_client_over_http_uses_the_three_tools_and_is_recorded_as_ai() {
     );
     let zh = dir.run(&["report", "--hl", "zh-tw"]);
     zh.assert_ok();
-    assert!(zh.stdout.contains("智慧助理無法回答的問題"), "{}", zh.stdout);
+    assert!(
+        zh.stdout.contains("智慧助理無法回答的問題"),
+        "{}",
+        zh.stdout
+    );
     assert!(zh.stdout.contains("quokka xylophone"), "{}", zh.stdout);
 }
 
@@ -321,6 +325,13 @@ fn the_mcp_endpoint_refuses_foreign_origins_and_wants_its_token_when_set() {
     let mut foreign = with_token.clone();
     foreign.push(("origin", "https://evil.example"));
     assert_eq!(server.post("/mcp", &foreign, init).status, 403);
+    // A page on loopback (an MCP inspector) may; a look-alike host may not.
+    let mut inspector = with_token.clone();
+    inspector.push(("origin", "http://localhost:6274"));
+    assert_eq!(server.post("/mcp", &inspector, init).status, 200);
+    let mut lookalike = with_token.clone();
+    lookalike.push(("origin", "http://localhost.evil.example"));
+    assert_eq!(server.post("/mcp", &lookalike, init).status, 403);
     // A body over the cap is refused before any tool runs.
     let big = format!(
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"answer","arguments":{{"message":"{}"}}}}}}"#,

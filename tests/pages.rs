@@ -146,8 +146,16 @@ fn files_beside_articles_are_served_and_sources_are_not() {
     // source: the front matter's private keys stay out.
     let copy = get("/en/billing/refunds.md", &[]);
     assert_eq!(copy.status, 200);
-    assert!(copy.header("content-type").unwrap().starts_with("text/markdown"));
-    assert!(copy.body.contains("title: \"Refunds and returns\""), "{}", copy.body);
+    assert!(
+        copy.header("content-type")
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    assert!(
+        copy.body.contains("title: \"Refunds and returns\""),
+        "{}",
+        copy.body
+    );
     for private in ["queries", "can I get my money back", "unknown_key"] {
         assert!(!copy.body.contains(private), "{private}: {}", copy.body);
     }

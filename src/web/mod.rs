@@ -271,7 +271,6 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/opensearch.xml", get(site::opensearch))
         .route("/robots.txt", get(site::robots))
         .route("/llms.txt", get(llms::root))
-        .merge(mcp::routes(&state))
         .route("/static/{name}", get(site::asset))
         .route("/favicon.ico", get(site::favicon))
         .merge(api)
@@ -285,6 +284,14 @@ pub fn app(state: Arc<AppState>) -> Router {
             RequestBodyDeadlineLayer::new(BODY_TIMEOUT),
             TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT),
         ))
+        // Merged after those layers: `/mcp` checks `Origin` itself (loopback pages such as an
+        // MCP inspector are allowed there, not for the site's other writes) and caps its body.
+        .merge(mcp::routes(&state).layer((
+            security::header_layers(),
+            axum::middleware::from_fn_with_state(state.clone(), client::resolve),
+            RequestBodyDeadlineLayer::new(BODY_TIMEOUT),
+            TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT),
+        )))
         .with_state(state)
 }
 
