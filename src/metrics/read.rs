@@ -152,8 +152,9 @@ pub trait MetricsReader: Send + Sync {
     /// Agents' flags raised in `period`.
     fn flags(&self, period: Range<Millis>, sink: Sink<'_, Flag>) -> Result<(), MetricsError>;
 
-    /// AI agents' searches in `period` (`source = ai`). By default a scan of the period's
-    /// events; a backend may answer it with a query of its own.
+    /// AI agents' searches in `period` (`source = ai`). By default a scan of every event
+    /// since the period's start; a backend should answer it with a query of its own (SQLite
+    /// does).
     fn ai_searches(
         &self,
         period: Range<Millis>,
