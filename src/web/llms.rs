@@ -319,16 +319,17 @@ pub async fn for_language(
     ));
     let mut left_out: Vec<&Entry> = Vec::new();
     for e in &list {
-        let Some(article) = load(state, e).await else {
-            continue;
-        };
-        let copy = markdown(catalog, &article, base);
-        if !left_out.is_empty() || out.len() + copy.len() + 1 > FULL_CAP {
+        if !left_out.is_empty() {
+            // The file is a prefix of the list: once one is left out, so are the rest.
             left_out.push(e);
             continue;
         }
-        out.push_str(&copy);
-        out.push('\n');
+        let Some(article) = load(state, e).await else {
+            continue;
+        };
+        if !append_within(&mut out, &markdown(catalog, &article, base), FULL_CAP) {
+            left_out.push(e);
+        }
     }
     if !left_out.is_empty() {
         out.push_str(&format!(
@@ -345,6 +346,17 @@ pub async fn for_language(
         }
     }
     Some(markdown_response(&site, out))
+}
+
+/// Appends `copy` (and a blank line) to `out` if the whole stays within `cap` bytes;
+/// whether it did.
+fn append_within(out: &mut String, copy: &str, cap: usize) -> bool {
+    if out.len() + copy.len() + 1 > cap {
+        return false;
+    }
+    out.push_str(copy);
+    out.push('\n');
+    true
 }
 
 /// What the fallback route serves for language models, if `url` is theirs: a Markdown
@@ -377,4 +389,23 @@ pub async fn serve(
         );
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_file_takes_whole_articles_up_to_its_cap() {
+        let mut out = String::from("# Help\n\n");
+        assert!(append_within(&mut out, "first", 20));
+        assert_eq!(out, "# Help\n\nfirst\n");
+        assert!(
+            !append_within(&mut out, "second one", 20),
+            "never cut in the middle"
+        );
+        assert_eq!(out, "# Help\n\nfirst\n");
+        assert!(append_within(&mut out, "2nd", 20));
+        assert_eq!(out, "# Help\n\nfirst\n2nd\n");
+    }
 }
