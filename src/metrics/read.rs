@@ -160,18 +160,28 @@ pub trait MetricsReader: Send + Sync {
         period: Range<Millis>,
         sink: Sink<'_, AiSearch>,
     ) -> Result<(), MetricsError> {
-        self.events_since(period.start, &mut |event| match event {
-            Event::Search(s) if s.source == super::Source::Ai && period.contains(&s.at) => {
-                sink(AiSearch {
-                    at: s.at,
-                    query: s.query,
-                    normalized: s.normalized,
-                    lang: s.lang,
-                    total: s.total,
-                    results: s.results,
-                })
-            }
-            _ => Ok(()),
-        })
+        ai_searches_in_events(self, period, sink)
     }
+}
+
+/// [`MetricsReader::ai_searches`] for any backend: the searches with `source = ai` among
+/// every event since the period's start.
+pub fn ai_searches_in_events<R: MetricsReader + ?Sized>(
+    reader: &R,
+    period: Range<Millis>,
+    sink: Sink<'_, AiSearch>,
+) -> Result<(), MetricsError> {
+    reader.events_since(period.start, &mut |event| match event {
+        Event::Search(s) if s.source == super::Source::Ai && period.contains(&s.at) => {
+            sink(AiSearch {
+                at: s.at,
+                query: s.query,
+                normalized: s.normalized,
+                lang: s.lang,
+                total: s.total,
+                results: s.results,
+            })
+        }
+        _ => Ok(()),
+    })
 }

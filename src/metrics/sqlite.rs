@@ -460,88 +460,10 @@ mod tests {
         assert_eq!(ai.len(), 1);
         assert_eq!(ai[0].results, ["a.md", "b.md"]);
         // The query and the trait's portable default agree.
-        struct Portable<'a>(&'a SqliteReader);
-        impl MetricsReader for Portable<'_> {
-            fn events_since(
-                &self,
-                since: Millis,
-                sink: crate::metrics::Sink<'_, Event>,
-            ) -> Result<(), MetricsError> {
-                self.0.events_since(since, sink)
-            }
-            fn popular(&self, s: Millis, l: usize) -> Result<Vec<(String, u64)>, MetricsError> {
-                self.0.popular(s, l)
-            }
-            fn helpfulness(
-                &self,
-                p: &[String],
-                s: Millis,
-            ) -> Result<HashMap<String, Tally>, MetricsError> {
-                self.0.helpfulness(p, s)
-            }
-            fn current_vote(&self, v: &str, p: &str) -> Result<Option<Vote>, MetricsError> {
-                self.0.current_vote(v, p)
-            }
-            fn customer_searches(
-                &self,
-                p: std::ops::Range<Millis>,
-                s: crate::metrics::Sink<'_, CustomerSearch>,
-            ) -> Result<(), MetricsError> {
-                self.0.customer_searches(p, s)
-            }
-            fn clicks(
-                &self,
-                p: std::ops::Range<Millis>,
-                s: crate::metrics::Sink<'_, Click>,
-            ) -> Result<(), MetricsError> {
-                self.0.clicks(p, s)
-            }
-            fn daily_views(
-                &self,
-                p: std::ops::Range<Millis>,
-            ) -> Result<Vec<DailyViews>, MetricsError> {
-                self.0.daily_views(p)
-            }
-            fn actions(
-                &self,
-                k: ActionKind,
-                p: std::ops::Range<Millis>,
-                s: crate::metrics::Sink<'_, Action>,
-            ) -> Result<(), MetricsError> {
-                self.0.actions(k, p, s)
-            }
-            fn contact_timelines(
-                &self,
-                p: std::ops::Range<Millis>,
-                w: Millis,
-                s: crate::metrics::Sink<'_, Timeline>,
-            ) -> Result<(), MetricsError> {
-                self.0.contact_timelines(p, w, s)
-            }
-            fn votes(
-                &self,
-                p: std::ops::Range<Millis>,
-                s: crate::metrics::Sink<'_, Vote>,
-            ) -> Result<(), MetricsError> {
-                self.0.votes(p, s)
-            }
-            fn current_votes(
-                &self,
-                p: std::ops::Range<Millis>,
-                s: crate::metrics::Sink<'_, Vote>,
-            ) -> Result<(), MetricsError> {
-                self.0.current_votes(p, s)
-            }
-            fn flags(
-                &self,
-                p: std::ops::Range<Millis>,
-                s: crate::metrics::Sink<'_, Flag>,
-            ) -> Result<(), MetricsError> {
-                self.0.flags(p, s)
-            }
-        }
-        assert_eq!(all(|sink| Portable(&r).ai_searches(0..10, sink)), ai);
-        assert!(all(|sink| Portable(&r).ai_searches(4..10, sink)).is_empty());
+        let portable =
+            |period| all(|sink| crate::metrics::read::ai_searches_in_events(&r, period, sink));
+        assert_eq!(portable(0..10), ai);
+        assert!(portable(4..10).is_empty());
         // Not a customer's search.
         assert!(all(|sink| r.customer_searches(0..10, sink)).is_empty());
     }
