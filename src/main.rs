@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         cli::Command::Export(args) => done(cli::export::run(args)),
         cli::Command::Report(args) => done(cli::report::run(args)),
         cli::Command::MigrateData(args) => done(cli::database::migrate(args)),
+        cli::Command::Mcp(args) => done(cli::mcp::run(args)),
         cli::Command::Link(args) => cli::link::run(args).map(|found| {
             if found {
                 ExitCode::SUCCESS

@@ -654,6 +654,19 @@ fn the_openapi_description_matches_the_real_responses() {
     assert_eq!(r.status, 404);
     spec.check("POST", "/api/hooks/git", &r);
 
+    // For language models: llms.txt, a language's lists, Markdown copies.
+    spec.check("GET", "/llms.txt", &get("/llms.txt", &[]));
+    for (real, described) in [
+        ("/zh-tw/llms.txt", "/{lang}/llms.txt"),
+        ("/xx/llms.txt", "/{lang}/llms.txt"),
+        ("/en/llms-full.txt", "/{lang}/llms-full.txt"),
+        ("/xx/llms-full.txt", "/{lang}/llms-full.txt"),
+        ("/en/billing/refunds.md", "/{article}.md"),
+        ("/en/account/two-factor-authentication.md", "/{article}.md"),
+    ] {
+        spec.check("GET", described, &get(real, &[]));
+    }
+
     let described: BTreeSet<String> = spec.doc["paths"]
         .as_object()
         .unwrap()

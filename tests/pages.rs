@@ -142,8 +142,24 @@ fn the_article_page_has_everything_a_reader_needs() {
 fn files_beside_articles_are_served_and_sources_are_not() {
     let r = get("/en/billing/img/form.png", &[]);
     assert_eq!(r.status, 200);
+    // An article's address plus `.md` is its public Markdown copy (issue 17), not its
+    // source: the front matter's private keys stay out.
+    let copy = get("/en/billing/refunds.md", &[]);
+    assert_eq!(copy.status, 200);
+    assert!(
+        copy.header("content-type")
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    assert!(
+        copy.body.contains("title: \"Refunds and returns\""),
+        "{}",
+        copy.body
+    );
+    for private in ["queries", "can I get my money back", "unknown_key"] {
+        assert!(!copy.body.contains(private), "{private}: {}", copy.body);
+    }
     for path in [
-        "/en/billing/refunds.md",
         "/.hidden/secret.md",
         "/en/../../etc/passwd",
         "/en/%2e%2e/%2e%2e/etc/passwd",

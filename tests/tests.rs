@@ -10,6 +10,8 @@ mod git;
 mod history;
 mod languages;
 mod live;
+mod llms;
+mod mcp;
 mod metrics;
 mod monitoring;
 mod pages;

@@ -8,6 +8,7 @@ pub mod database;
 pub mod export;
 pub mod index;
 pub mod link;
+pub mod mcp;
 pub mod report;
 pub mod search;
 pub mod serve;
@@ -61,6 +62,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Copy the recorded events from SQLite into an empty PostgreSQL database.
     MigrateData(MigrateDataArgs),
+    /// Serve the MCP tools (search, get_article, answer) to an AI agent over stdio.
+    Mcp(McpArgs),
 }
 
 /// Where the articles and the index live.
@@ -266,6 +269,22 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", env = "KB_MAX_CONNECTIONS", default_value_t = kb::web::server::MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub max_connections: usize,
+    /// File holding the bearer token AI agents must send to `POST /mcp` (32 characters or
+    /// more); default: `KB_MCP_TOKEN`; without either the MCP server is open, like the API.
+    #[arg(long, value_name = "FILE", env = "KB_MCP_TOKEN_FILE")]
+    pub mcp_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub folders: Folders,
+    /// Folder of the metrics database: AI agents' searches are recorded there (`source = ai`).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data: PathBuf,
+    /// Public URL of the help center, for the links the tools return.
+    #[arg(long, value_name = "URL", env = "KB_BASE_URL")]
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

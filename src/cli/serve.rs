@@ -69,6 +69,7 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
                 visitor_key: security.visitor_key,
                 trusted_proxies: security.trusted_proxies,
                 frame_ancestors: security.frame_ancestors,
+                mcp_token: security.mcp_token,
                 limits: args.folders.limits.limits(),
                 git_webhook_secret: git.as_ref().and_then(|g| g.secret.clone()),
                 edit_url: args.edit_url.clone(),
@@ -284,6 +285,7 @@ impl GitSettings {
 /// The settings that keep the server safe, checked before it starts.
 struct Security {
     admin_token: Option<String>,
+    mcp_token: Option<String>,
     visitor_key: VisitorKey,
     trusted_proxies: TrustedProxies,
     frame_ancestors: FrameAncestors,
@@ -316,6 +318,7 @@ impl Security {
         };
         Ok(Security {
             admin_token: admin_token()?,
+            mcp_token: mcp_token(args)?,
             visitor_key,
             trusted_proxies: TrustedProxies::parse(&args.trust_proxy)
                 .map_err(anyhow::Error::msg)?,
@@ -331,6 +334,36 @@ fn admin_token() -> Result<Option<String>> {
     let Ok(token) = std::env::var("KB_ADMIN_TOKEN") else {
         return Ok(None);
     };
+    let token = checked_token("KB_ADMIN_TOKEN", &token)?;
+    if token.is_some() {
+        tracing::info!("admin routes on: /admin/report, /api/report");
+    }
+    Ok(token)
+}
+
+/// The token `POST /mcp` requires, from `--mcp-token-file` or `KB_MCP_TOKEN`; without one
+/// the MCP server is open, like the API.
+fn mcp_token(args: &ServeArgs) -> Result<Option<String>> {
+    let (token, name) = match &args.mcp_token_file {
+        Some(file) => (
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the MCP token file {}", file.display()))?,
+            format!("the MCP token in {}", file.display()),
+        ),
+        None => match std::env::var("KB_MCP_TOKEN") {
+            Ok(t) => (t, "KB_MCP_TOKEN".to_string()),
+            Err(_) => return Ok(None),
+        },
+    };
+    let token = checked_token(&name, &token)?;
+    if token.is_some() {
+        tracing::info!("the MCP server at /mcp requires its bearer token");
+    }
+    Ok(token)
+}
+
+/// A secret token, trimmed; `None` when empty, an error when short enough to be guessed.
+fn checked_token(name: &str, token: &str) -> Result<Option<String>> {
     let token = token.trim().to_string();
     if token.is_empty() {
         return Ok(None);
@@ -338,14 +371,13 @@ fn admin_token() -> Result<Option<String>> {
     let length = token.chars().count();
     if length < MIN_ADMIN_TOKEN {
         bail!(
-            "KB_ADMIN_TOKEN is {length} characters long: use {MIN_ADMIN_TOKEN} random characters or more, e.g. `openssl rand -hex 32`"
+            "{name} is {length} characters long: use {MIN_ADMIN_TOKEN} random characters or more, e.g. `openssl rand -hex 32`"
         );
     }
-    tracing::info!("admin routes on: /admin/report, /api/report");
     Ok(Some(token))
 }
 
-/// The shortest admin token accepted.
+/// The shortest admin or MCP token accepted.
 const MIN_ADMIN_TOKEN: usize = 32;
 
 /// Keeps the home page's popular articles (views of the last 30 days) fresh.

@@ -25,7 +25,9 @@ pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod store_tests;
 
-pub use read::{CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals};
+pub use read::{
+    AiSearch, CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals,
+};
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -152,12 +154,14 @@ impl Database {
     }
 }
 
-/// Who searched: a customer on the help center or an agent in the agent panel.
+/// Who searched: a customer on the help center, an agent in the agent panel, or an AI
+/// agent through the MCP server. Only customers' searches count in the customer figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Customer,
     Agent,
+    Ai,
 }
 
 impl Source {
@@ -165,6 +169,7 @@ impl Source {
         match self {
             Source::Customer => "customer",
             Source::Agent => "agent",
+            Source::Ai => "ai",
         }
     }
 
@@ -172,6 +177,7 @@ impl Source {
         match s {
             "customer" => Some(Source::Customer),
             "agent" => Some(Source::Agent),
+            "ai" => Some(Source::Ai),
             _ => None,
         }
     }
@@ -248,6 +254,8 @@ pub enum ActionKind {
     ContactClicked,
     /// An agent copied a link to an article into a reply.
     LinkInserted,
+    /// An AI agent read an article through the MCP server (`get_article`).
+    ArticleFetched,
 }
 
 impl ActionKind {
@@ -255,6 +263,7 @@ impl ActionKind {
         match self {
             ActionKind::ContactClicked => "contact_clicked",
             ActionKind::LinkInserted => "link_inserted",
+            ActionKind::ArticleFetched => "article_fetched",
         }
     }
 
@@ -262,6 +271,7 @@ impl ActionKind {
         match s {
             "contact_clicked" => Some(ActionKind::ContactClicked),
             "link_inserted" => Some(ActionKind::LinkInserted),
+            "article_fetched" => Some(ActionKind::ArticleFetched),
             _ => None,
         }
     }

@@ -155,6 +155,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE votes ADD COLUMN public_id TEXT;
     CREATE INDEX votes_public_id ON votes (public_id) WHERE public_id IS NOT NULL;
     ",
+    // 3: searches and actions from AI agents (`source = 'ai'`, through the MCP server), and
+    // their reads of articles (`article_fetched`), as SQLite's fifth version.
+    "
+    ALTER TABLE searches DROP CONSTRAINT searches_source_check,
+        ADD CONSTRAINT searches_source_check CHECK (source IN ('customer', 'agent', 'ai'));
+    ALTER TABLE actions DROP CONSTRAINT actions_kind_check,
+        ADD CONSTRAINT actions_kind_check
+            CHECK (kind IN ('contact_clicked', 'link_inserted', 'article_fetched')),
+        DROP CONSTRAINT actions_source_check,
+        ADD CONSTRAINT actions_source_check CHECK (source IN ('customer', 'agent', 'ai'));
+    ",
 ];
 
 /// The schema version this kb writes.

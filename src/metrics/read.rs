@@ -43,6 +43,18 @@ pub struct CustomerSearch {
     pub total: u64,
 }
 
+/// An AI agent's search (`source = ai`, through the MCP server), as the report reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AiSearch {
+    pub at: Millis,
+    pub query: String,
+    pub normalized: String,
+    pub lang: Option<String>,
+    pub total: u64,
+    /// The paths it returned, best first.
+    pub results: Vec<String>,
+}
+
 /// Current votes (each visitor's latest) on one article.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -161,4 +173,38 @@ pub trait MetricsReader: Send + Sync {
 
     /// How many of each kind are stored (what a copy to another database is checked by).
     fn totals(&self) -> Result<Totals, MetricsError>;
+    /// AI agents' searches in `period` (`source = ai`). By default a scan of every event
+    /// since the period's start; a backend should answer it with a query of its own (SQLite
+    /// does).
+    fn ai_searches(
+        &self,
+        period: Range<Millis>,
+        sink: Sink<'_, AiSearch>,
+    ) -> Result<(), MetricsError> {
+        ai_searches_in_events(self, period, sink)
+    }
+}
+
+/// [`MetricsReader::ai_searches`] for any backend: the searches with `source = ai` among
+/// every event since the period's start (keystrokes of search as you type aside).
+pub fn ai_searches_in_events<R: MetricsReader + ?Sized>(
+    reader: &R,
+    period: Range<Millis>,
+    sink: Sink<'_, AiSearch>,
+) -> Result<(), MetricsError> {
+    reader.events_since(period.start, &mut |event| match event {
+        Event::Search(s)
+            if s.source == super::Source::Ai && !s.partial && period.contains(&s.at) =>
+        {
+            sink(AiSearch {
+                at: s.at,
+                query: s.query,
+                normalized: s.normalized,
+                lang: s.lang,
+                total: s.total,
+                results: s.results,
+            })
+        }
+        _ => Ok(()),
+    })
 }

@@ -128,6 +128,50 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE votes ADD COLUMN public_id TEXT;
     CREATE INDEX votes_public_id ON votes (public_id) WHERE public_id IS NOT NULL;
     ",
+    // 5: searches and actions from AI agents (`source = 'ai'`, through the MCP server), and
+    // their reads of articles (`article_fetched`). SQLite cannot change a CHECK constraint:
+    // the two tables are rebuilt.
+    "
+    CREATE TABLE searches_new (
+        id INTEGER PRIMARY KEY,
+        search_id TEXT NOT NULL UNIQUE,
+        at INTEGER NOT NULL,
+        visitor TEXT,
+        query TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        lang TEXT,
+        total INTEGER NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('customer', 'agent', 'ai')),
+        results TEXT NOT NULL,
+        partial INTEGER NOT NULL DEFAULT 0,
+        ui TEXT
+    );
+    INSERT INTO searches_new SELECT id, search_id, at, visitor, query, normalized, lang, total,
+        source, results, partial, ui FROM searches;
+    DROP TABLE searches;
+    ALTER TABLE searches_new RENAME TO searches;
+    CREATE INDEX searches_at ON searches (at);
+    CREATE INDEX searches_normalized ON searches (normalized);
+    CREATE INDEX searches_visitor ON searches (visitor, at);
+
+    CREATE TABLE actions_new (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        visitor TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('contact_clicked', 'link_inserted', 'article_fetched')),
+        path TEXT,
+        query TEXT,
+        search_id TEXT,
+        source TEXT CHECK (source IN ('customer', 'agent', 'ai'))
+    );
+    INSERT INTO actions_new SELECT id, at, visitor, kind, path, query, search_id, source
+        FROM actions;
+    DROP TABLE actions;
+    ALTER TABLE actions_new RENAME TO actions;
+    CREATE INDEX actions_at ON actions (at);
+    CREATE INDEX actions_search ON actions (search_id);
+    CREATE INDEX actions_visitor ON actions (visitor, at);
+    ",
 ];
 
 /// The schema version this kb writes.
@@ -317,7 +361,8 @@ mod tests {
 
     use super::*;
     use crate::metrics::MetricsReader;
-    use crate::metrics::store_tests::all;
+    use crate::metrics::store_tests::{action, all, search};
+    use crate::metrics::{ActionKind, Source};
 
     fn reader(dir: &Path) -> SqliteReader {
         SqliteReader::open(dir).unwrap().unwrap()
@@ -340,6 +385,57 @@ mod tests {
         let count = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(count("SELECT count(ui) FROM searches"), 0);
         assert_eq!(count("PRAGMA user_version"), schema_version());
+    }
+
+    #[test]
+    fn schema_5_keeps_earlier_events_and_takes_ai_agents_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            for m in &MIGRATIONS[..4] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            // Events recorded under schema 4.
+            conn.execute_batch(
+                "INSERT INTO searches (search_id, at, visitor, query, normalized, total, source, results, ui)
+                 VALUES ('s1', 1, 'v', 'Refunds?', 'refund', 3, 'agent', '[\"a.md\"]', 'en');
+                 INSERT INTO actions (at, visitor, kind, path, source)
+                 VALUES (2, 'v', 'link_inserted', 'a.md', 'agent');",
+            )
+            .unwrap();
+        }
+        let mut s = SqliteStore::open(dir.path()).unwrap();
+        s.append(&[
+            search("s2", 3, "w", Source::Ai, false),
+            action(4, None, ActionKind::ArticleFetched),
+        ])
+        .unwrap();
+        let count = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("PRAGMA user_version"), schema_version());
+        assert_eq!(count("SELECT count(*) FROM searches"), 2);
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM searches WHERE search_id = 's1' AND ui = 'en' AND source = 'agent'"
+            ),
+            1
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM searches WHERE source = 'ai'"),
+            1
+        );
+        assert_eq!(count("SELECT count(*) FROM actions"), 2);
+        let r = reader(dir.path());
+        let ai = all(|sink| r.ai_searches(0..10, sink));
+        assert_eq!(ai.len(), 1);
+        assert_eq!(ai[0].results, ["a.md", "b.md"]);
+        // The query and the trait's portable default agree.
+        let portable =
+            |period| all(|sink| crate::metrics::read::ai_searches_in_events(&r, period, sink));
+        assert_eq!(portable(0..10), ai);
+        assert!(portable(4..10).is_empty());
+        // Not a customer's search.
+        assert!(all(|sink| r.customer_searches(0..10, sink)).is_empty());
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn vote(at: Millis, visitor: Option<&str>, path: &str, helpful: bool) -> Event {
     })
 }
 
-fn search(id: &str, at: Millis, visitor: &str, source: Source, partial: bool) -> Event {
+pub(super) fn search(id: &str, at: Millis, visitor: &str, source: Source, partial: bool) -> Event {
     Event::Search(Search {
         id: id.into(),
         at,
@@ -113,7 +113,7 @@ fn search(id: &str, at: Millis, visitor: &str, source: Source, partial: bool) ->
     })
 }
 
-fn action(at: Millis, visitor: Option<&str>, kind: ActionKind) -> Event {
+pub(super) fn action(at: Millis, visitor: Option<&str>, kind: ActionKind) -> Event {
     Event::Action(Action {
         at,
         visitor: visitor.map(str::to_string),
@@ -144,7 +144,79 @@ on_both_backends!(
     popular_articles_by_views,
     reopening_keeps_data_and_schema,
     a_batch_is_stored_once_however_often_it_is_sent,
+    ai_agents_searches_and_reads_are_kept_apart,
+    a_vote_with_the_id_of_an_earlier_one_completes_it,
 );
+
+fn ai_agents_searches_and_reads_are_kept_apart(backend: Backend) {
+    let (_b, r) = backend.holding(&[
+        search("c1", 1, "v", Source::Customer, false),
+        search("a1", 2, "w", Source::Ai, false),
+        search("a2", 3, "w", Source::Ai, true),
+        action(4, None, ActionKind::ArticleFetched),
+    ]);
+    let ai = all(|sink| r.ai_searches(0..10, sink));
+    assert_eq!(ai.len(), 1, "{ai:?}: a keystroke is not a search");
+    assert_eq!((ai[0].at, ai[0].results.len()), (2, 2));
+    assert_eq!(
+        all(|sink| super::read::ai_searches_in_events(&*r, 0..10, sink)),
+        ai,
+        "the backend's own query and the portable default agree"
+    );
+    let customers = all(|sink| r.customer_searches(0..10, sink));
+    assert_eq!(customers.len(), 1);
+    let fetched = all(|sink| r.actions(ActionKind::ArticleFetched, 0..10, sink));
+    assert_eq!(fetched.len(), 1);
+}
+
+fn a_vote_with_the_id_of_an_earlier_one_completes_it(backend: Backend) {
+    let id = "0123456789abcdef0123456789abcdef";
+    let with_id = |at, visitor: &str, path: &str, reason, comment: Option<&str>| {
+        Event::Vote(Vote {
+            at,
+            visitor: Some(visitor.into()),
+            path: path.into(),
+            helpful: false,
+            reason,
+            comment: comment.map(str::to_string),
+            id: Some(id.into()),
+        })
+    };
+    let mut s = backend.store();
+    // "No", then its reason in a later batch; in one batch, a vote and its completion.
+    s.append(&[with_id(1, "v", "a.md", None, None)]).unwrap();
+    s.append(&[with_id(
+        5,
+        "v",
+        "a.md",
+        Some(Reason::Unclear),
+        Some("step 2?"),
+    )])
+    .unwrap();
+    s.append(&[
+        with_id(6, "w", "b.md", None, None),
+        with_id(7, "w", "b.md", Some(Reason::Outdated), None),
+    ])
+    .unwrap();
+    // The same id from someone else, or on another article, is a vote of its own.
+    s.append(&[
+        with_id(8, "x", "a.md", None, None),
+        with_id(9, "v", "c.md", None, None),
+    ])
+    .unwrap();
+    let r = backend.reader();
+    let votes = all(|sink| r.votes(0..100, sink));
+    assert_eq!(votes.len(), 4, "{votes:?}");
+    let current = r.current_vote("v", "a.md").unwrap().unwrap();
+    assert_eq!(
+        (current.at, current.reason, current.comment.as_deref()),
+        (1, Some(Reason::Unclear), Some("step 2?")),
+        "completed, its time kept"
+    );
+    let current = r.current_vote("w", "b.md").unwrap().unwrap();
+    assert_eq!((current.at, current.reason), (6, Some(Reason::Outdated)));
+    assert_eq!(r.current_vote("x", "a.md").unwrap().unwrap().reason, None);
+}
 
 fn a_changed_vote_replaces_the_old_one_and_history_is_kept(backend: Backend) {
     let mut s = backend.store();

@@ -121,6 +121,7 @@ pub struct JsonReport<'a> {
     top_articles: &'a [Top],
     top_linked: &'a [Top],
     charts: &'a Charts,
+    ai_questions: Vec<Worded<'a, super::ai::AiQuestion>>,
 }
 
 /// The report as JSON (`/api/report`): the typed report, each item with its `why` and
@@ -162,6 +163,16 @@ pub fn json_with<'a>(r: &'a Report, words: &Words, extras: &Extras) -> JsonRepor
         top_articles: &r.top_articles,
         top_linked: &r.top_linked,
         charts: &r.charts,
+        ai_questions: r
+            .ai_questions
+            .iter()
+            .map(|q| Worded {
+                item: q,
+                why: words.ai_why(q),
+                action: words.t("ai_action", &[]),
+                edit_url: None,
+            })
+            .collect(),
     }
 }
 
@@ -407,6 +418,20 @@ pub fn markdown_with(r: &Report, words: &Words, extras: &Extras) -> String {
         let what = if what == "query" { &query } else { &article };
         line(table(&words.t(title, &[]), what, rows));
     }
+    line(format!("## {}\n", words.t("ai_questions", &[])));
+    if r.ai_questions.is_empty() {
+        line(format!("{}\n", words.t("ai_none", &[])));
+    } else {
+        line(format!("{}\n", words.t("ai_intro", &[])));
+        for q in &r.ai_questions {
+            line(format!(
+                "- {}: {}",
+                words.quote(&md(&q.query)),
+                md(&words.ai_why(q))
+            ));
+        }
+        line(String::new());
+    }
     s
 }
 
@@ -532,6 +557,21 @@ fn csv(r: &Report, words: &Words, out: &mut dyn Write) -> io::Result<()> {
             ])?;
         }
     }
+    for q in &r.ai_questions {
+        let count = q.count.to_string();
+        let mut row = [""; 20];
+        row[0] = "ai_questions";
+        row[1] = q.gap.name();
+        row[2] = &q.query;
+        row[3] = q.best.as_deref().unwrap_or("");
+        row[5] = q.lang.as_deref().unwrap_or("");
+        row[7] = &count;
+        let why = words.ai_why(q);
+        row[18] = &why;
+        let action = words.t("ai_action", &[]);
+        row[19] = &action;
+        w.write_record(row)?;
+    }
     w.flush()
 }
 
@@ -616,6 +656,11 @@ pub fn html_with(r: &Report, words: &Words, extras: &Extras) -> String {
         update_groups => update_groups,
         review_queue => review_queue,
         tops => tops,
+        ai_questions => r
+            .ai_questions
+            .iter()
+            .map(|q| context! { query => &q.query, why => words.ai_why(q) })
+            .collect::<Vec<_>>(),
         charts => charts,
         nothing_to_write => words.nothing_to_write(r),
         no_result_pct => pct(r.summary.no_result_rate),
@@ -849,6 +894,13 @@ mod tests {
             top_no_results: vec![top(None, Change::Down(20.0))],
             top_articles: vec![top(Some("el/άρθρο.md"), Change::Same)],
             top_linked: vec![],
+            ai_questions: vec![super::super::ai::AiQuestion {
+                query: "δωροκάρτες".into(),
+                lang: Some("en".into()),
+                count: 3,
+                gap: super::super::ai::AiGap::NothingFound,
+                best: None,
+            }],
             charts: Charts {
                 days: vec![
                     Day {

@@ -17,6 +17,7 @@
 //! visitor repeating a search is not demand, two votes are not a verdict. A build checks a
 //! [`Cancel`] flag in its loops and stops when nobody waits for it any more.
 
+pub mod ai;
 pub mod facts;
 pub mod format;
 mod svg;
@@ -552,6 +553,8 @@ pub struct Report {
     pub top_articles: Vec<Top>,
     pub top_linked: Vec<Top>,
     pub charts: Charts,
+    /// Questions AI agents asked that found nothing or only weak answers ([`ai`]).
+    pub ai_questions: Vec<ai::AiQuestion>,
 }
 
 /// The closest articles to a query in `engine`'s index: the top three results, with the
@@ -603,7 +606,8 @@ pub fn generate(
         source_lang: None,
         cancel: cancel.clone(),
     };
-    let report = build(&facts, &ctx);
+    let mut report = build(&facts, &ctx);
+    report.ai_questions = ai_questions(store, now - period..now, cancel)?;
     cancel.check()?;
     Ok(report)
 }
@@ -831,7 +835,37 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
             days: facts.days.clone(),
             weeks: facts.weeks.clone(),
         },
+        ai_questions: Vec::new(),
     }
+}
+
+/// The questions AI agents asked in `period` that found nothing, or only articles readers
+/// find unhelpful (by the votes of the year before `period`'s end).
+fn ai_questions(
+    store: &dyn MetricsReader,
+    period: std::ops::Range<Millis>,
+    cancel: &Cancel,
+) -> Result<Vec<ai::AiQuestion>, MetricsError> {
+    let mut searches = Vec::new();
+    store.ai_searches(period.clone(), &mut |s| {
+        cancel.check()?;
+        searches.push(s);
+        Ok(())
+    })?;
+    if searches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<String> = searches.iter().flat_map(|s| s.results.clone()).collect();
+    paths.sort();
+    paths.dedup();
+    let votes = store.helpfulness(&paths, period.end - 365 * DAY)?;
+    let weak = |path: &str| {
+        votes.get(path).is_some_and(|t| {
+            let n = t.yes + t.no;
+            n >= MIN_VOTES && wilson_lower(t.no, n) >= UNHELPFUL_FROM
+        })
+    };
+    Ok(ai::questions(&searches, &weak))
 }
 
 /// The period's figures.

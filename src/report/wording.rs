@@ -58,6 +58,18 @@ impl Words {
         i18n::fill(text, &all)
     }
 
+    /// Why an AI agent's question is in the report: how often it was asked, what it got.
+    pub fn ai_why(&self, q: &super::ai::AiQuestion) -> String {
+        match q.gap {
+            super::ai::AiGap::NothingFound => self.n("ai_nothing_found", q.count, &[]),
+            super::ai::AiGap::OnlyWeak => self.n(
+                "ai_only_weak",
+                q.count,
+                &[("path", q.best.clone().unwrap_or_default())],
+            ),
+        }
+    }
+
     /// Text in the language's quotation marks.
     pub fn quote(&self, text: &str) -> String {
         self.t("quote", &[("text", text.to_string())])

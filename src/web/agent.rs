@@ -162,47 +162,87 @@ pub async fn answers(
             Some(s) => s,
             None => {
                 return ApiError::bad_request(format!(
-                    "`source` must be customer or agent, got {s:?}"
+                    "`source` must be customer, agent or ai, got {s:?}"
                 ))
                 .into_response();
             }
         },
     };
-    if body.text.trim().is_empty() {
-        return ApiError::bad_request("`text` is empty: send the customer's message")
-            .into_response();
-    }
-    let lang_filter = body.lang.as_deref().and_then(lang::normalize_tag);
-    let ui = body.hl.as_deref().and_then(lang::normalize_tag);
-    let params = SearchParams {
+    let asked = Asked {
+        text: body.text,
         lang: body.lang,
-        limit: body.limit.unwrap_or(ANSWERS),
+        hl: body.hl,
+        limit: body.limit,
+        sections: body.sections.unwrap_or(true),
+    };
+    let response = match run_answers(&state, engine, &tracking, asked, source).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let json = if source == Source::Agent {
+        for_agents(&state, &headers, &client, response).await
+    } else {
+        serde_json::to_value(&response).unwrap_or_default()
+    };
+    super::api::not_stored(axum::Json(json))
+}
+
+/// What the articles that answer a message are asked for with.
+pub(crate) struct Asked {
+    /// A customer's message or a query.
+    pub text: String,
+    /// The language filter.
+    pub lang: Option<String>,
+    /// The reader's language ([`SearchParams::hl`]).
+    pub hl: Option<String>,
+    pub limit: Option<usize>,
+    /// Whether a result points at the section that answers.
+    pub sections: bool,
+}
+
+/// The articles that answer a customer's message (or a query), as `/api/answers` finds
+/// them, recorded as a search from `source` within the recording budget.
+pub(crate) async fn run_answers(
+    state: &Arc<AppState>,
+    engine: search::Engine,
+    tracking: &Tracking,
+    asked: Asked,
+    source: Source,
+) -> Result<SearchResponse, ApiError> {
+    let text = asked.text;
+    if text.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "`text` is empty: send the customer's message",
+        ));
+    }
+    let lang_filter = asked.lang.as_deref().and_then(lang::normalize_tag);
+    let ui = asked.hl.as_deref().and_then(lang::normalize_tag);
+    let params = SearchParams {
+        lang: asked.lang,
+        limit: asked.limit.unwrap_or(ANSWERS),
         drafts: state.config.drafts,
         details: true,
         hl: ui.clone(),
-        sections: body.sections.unwrap_or(true),
-        ..SearchParams::new(body.text.clone())
+        sections: asked.sections,
+        ..SearchParams::new(text.clone())
     };
-    let found = tokio::task::spawn_blocking(move || engine.answers(&params)).await;
-    let mut response = match found {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return ApiError::from(e).into_response(),
-        Err(e) => return ApiError::internal(e).into_response(),
-    };
+    let mut response = tokio::task::spawn_blocking(move || engine.answers(&params))
+        .await
+        .map_err(ApiError::internal)??;
     state
         .monitor
         .searched(super::monitoring::SearchKind::Answers, response.took_ms);
-    let message = search::message::is_message(&body.text);
+    let message = search::message::is_message(&text);
     response.search_id = record_search(
-        &state,
-        &tracking,
+        state,
+        tracking,
         Searched {
-            query: body.text.chars().take(RECORDED_CHARS).collect(),
+            query: text.chars().take(RECORDED_CHARS).collect(),
             // A message's words do not make a need to group with others.
             normalized: if message {
                 String::new()
             } else {
-                search::normalize_query(&body.text)
+                search::normalize_query(&text)
             },
             lang: lang_filter,
             total: response.total,
@@ -212,12 +252,7 @@ pub async fn answers(
             ui,
         },
     );
-    let json = if source == Source::Agent {
-        for_agents(&state, &headers, &client, response).await
-    } else {
-        serde_json::to_value(&response).unwrap_or_default()
-    };
-    super::api::not_stored(axum::Json(json))
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

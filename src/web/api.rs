@@ -12,7 +12,7 @@ use super::visitor::Tracking;
 use super::{ApiError, AppState};
 use crate::articles::lang;
 use crate::metrics::Source;
-use crate::search::{self, DEFAULT_LIMIT, SearchParams};
+use crate::search::{self, DEFAULT_LIMIT, SearchParams, SearchResponse};
 
 /// 200 once the index is loaded and searchable, 503 before; `broken` counts the articles
 /// whose files the last sync could not index (those it had before are served as they were).
@@ -125,7 +125,7 @@ pub async fn search(
     let source = match param(&params, "source") {
         None | Some("") => Source::Customer,
         Some(s) => Source::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
+            ApiError::bad_request(format!("`source` must be customer, agent or ai, got {s:?}"))
         })?,
     };
     let request = SearchParams {
@@ -141,6 +141,24 @@ pub async fn search(
         sections: flag(&params, "sections", true)?,
         exact: matches!(param(&params, "correct"), Some("0" | "false")),
     };
+    let ui = param(&params, "hl").and_then(lang::normalize_tag);
+    let response = run_search(&state, &tracking, request, source, ui).await?;
+    if source == Source::Agent {
+        let body = super::agent::for_agents(&state, &headers, &client, response).await;
+        return Ok(not_stored(Json(body)));
+    }
+    Ok(not_stored(Json(response)))
+}
+
+/// Runs a search as `/api/search` does and records it (a first page with a query, within
+/// the recording budget); the response carries the id it was recorded under.
+pub(crate) async fn run_search(
+    state: &Arc<AppState>,
+    tracking: &Tracking,
+    request: SearchParams,
+    source: Source,
+    ui: Option<String>,
+) -> Result<SearchResponse, ApiError> {
     let partial = request.typing;
     let engine = state.ready()?;
     let query = request.query.clone();
@@ -155,8 +173,8 @@ pub async fn search(
     // Page 2 of a search is not another search.
     if !query.trim().is_empty() && offset == 0 {
         response.search_id = record_search(
-            &state,
-            &tracking,
+            state,
+            tracking,
             Searched {
                 normalized: search::normalize_query(&query),
                 query,
@@ -165,15 +183,11 @@ pub async fn search(
                 source,
                 results: &response.results,
                 partial,
-                ui: param(&params, "hl").and_then(lang::normalize_tag),
+                ui,
             },
         );
     }
-    if source == Source::Agent {
-        let body = super::agent::for_agents(&state, &headers, &client, response).await;
-        return Ok(not_stored(Json(body)));
-    }
-    Ok(not_stored(Json(response)))
+    Ok(response)
 }
 
 /// An answer no cache may keep: it carries a search id (a cached copy would hide the

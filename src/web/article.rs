@@ -53,7 +53,7 @@ fn came_from(uri: &Uri) -> Option<(String, Option<u32>)> {
 /// Where a link or image of the article at `path` leads on the site: relative links to
 /// articles become their addresses, relative files are served from beside the articles;
 /// `None` keeps the target as written (other sites, site addresses, anchors).
-fn resolve_link(catalog: &Catalog, path: &str, target: &str) -> Option<String> {
+pub(super) fn resolve_link(catalog: &Catalog, path: &str, target: &str) -> Option<String> {
     if target.is_empty()
         || target.starts_with('#')
         || target.starts_with('/')

@@ -252,7 +252,9 @@ pub async fn events(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body: EventBody = json_body(body).await?;
-    let kind = ActionKind::parse(&body.kind).ok_or_else(|| {
+    // Reads by AI agents are recorded by the MCP server, not posted.
+    let posted = ActionKind::parse(&body.kind).filter(|k| *k != ActionKind::ArticleFetched);
+    let kind = posted.ok_or_else(|| {
         ApiError::bad_request(format!(
             "`type` must be link_inserted or contact_clicked, got {:?}",
             body.kind
@@ -281,7 +283,7 @@ pub async fn events(
     let source = match body.source.as_deref() {
         None => None,
         Some(s) => Some(Source::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!("`source` must be customer or agent, got {s:?}"))
+            ApiError::bad_request(format!("`source` must be customer, agent or ai, got {s:?}"))
         })?),
     };
     if let Some(path) = &body.path {

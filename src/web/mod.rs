@@ -19,6 +19,8 @@ pub mod client;
 mod error;
 mod events;
 mod hooks;
+mod llms;
+pub mod mcp;
 pub mod monitoring;
 mod pages;
 pub mod ratelimit;
@@ -89,6 +91,8 @@ pub struct WebConfig {
     /// Where writers edit an article's source (`--edit-url`): "Edit this page" links on
     /// articles and in the report.
     pub edit_url: Option<crate::articles::edit::EditUrl>,
+    /// The bearer token `POST /mcp` requires (`KB_MCP_TOKEN`); without one it is open.
+    pub mcp_token: Option<String>,
 }
 
 /// What every handler shares.
@@ -296,6 +300,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/sitemap.xml", get(site::sitemap))
         .route("/opensearch.xml", get(site::opensearch))
         .route("/robots.txt", get(site::robots))
+        .route("/llms.txt", get(llms::root))
         .route("/static/{name}", get(site::asset))
         .route("/favicon.ico", get(site::favicon))
         .merge(api)
@@ -310,6 +315,14 @@ pub fn app(state: Arc<AppState>) -> Router {
             RequestBodyDeadlineLayer::new(BODY_TIMEOUT),
             TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT),
         ))
+        // Merged after those layers: `/mcp` checks `Origin` itself (loopback pages such as an
+        // MCP inspector are allowed there, not for the site's other writes) and caps its body.
+        .merge(mcp::routes(&state).layer((
+            security::header_layers(),
+            axum::middleware::from_fn_with_state(state.clone(), client::resolve),
+            RequestBodyDeadlineLayer::new(BODY_TIMEOUT),
+            TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT),
+        )))
         .with_state(state)
 }
 

@@ -595,6 +595,7 @@ pub async fn fallback(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
     tracking: Tracking,
+    client: Client,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -603,6 +604,9 @@ pub async fn fallback(
         return ApiError::not_found(format!("no API route {path}")).into_response();
     }
     let catalog = engine.index().catalog();
+    if let Some(r) = super::llms::serve(&state, &catalog, &headers, &client, &path).await {
+        return r;
+    }
     let drafts = state.config.drafts;
     let decoded = percent_encoding::percent_decode_str(&path)
         .decode_utf8()

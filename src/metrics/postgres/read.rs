@@ -14,7 +14,7 @@ use tokio_postgres::{GenericClient, Row};
 
 use super::Postgres;
 use crate::metrics::read::{
-    CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals,
+    AiSearch, CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals,
 };
 use crate::metrics::{
     Action, ActionKind, Click, DAY, Event, Flag, FlagReason, MetricsError, Millis, Reason, Search,
@@ -281,6 +281,29 @@ impl MetricsReader for PgReader {
                     lang: r.try_get(5)?,
                     ui: r.try_get(6)?,
                     total: count(r, 7)?,
+                })
+            },
+            sink,
+        )
+    }
+
+    fn ai_searches(
+        &self,
+        period: Range<Millis>,
+        sink: Sink<'_, AiSearch>,
+    ) -> Result<(), MetricsError> {
+        self.scan(
+            "SELECT at, query, normalized, lang, total, results FROM searches
+              WHERE at >= $1 AND at < $2 AND source = 'ai' AND NOT partial",
+            &[&period.start, &period.end],
+            |r| {
+                Ok(AiSearch {
+                    at: r.try_get(0)?,
+                    query: r.try_get(1)?,
+                    normalized: r.try_get(2)?,
+                    lang: r.try_get(3)?,
+                    total: count(r, 4)?,
+                    results: serde_json::from_str(&r.try_get::<_, String>(5)?).unwrap_or_default(),
                 })
             },
             sink,

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::{FILE_NAME, SqliteStore, schema_version};
 use crate::metrics::read::{
-    CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals,
+    AiSearch, CustomerSearch, DailyViews, MetricsReader, Sink, Tally, Timeline, Totals,
 };
 use crate::metrics::{
     Action, ActionKind, Click, DAY, Event, Flag, FlagReason, MetricsError, Millis, Reason, Search,
@@ -315,6 +315,29 @@ impl MetricsReader for SqliteReader {
                     lang: r.get(5)?,
                     ui: r.get(6)?,
                     total: count(r, 7)?,
+                })
+            },
+            sink,
+        )
+    }
+
+    fn ai_searches(
+        &self,
+        period: Range<Millis>,
+        sink: Sink<'_, AiSearch>,
+    ) -> Result<(), MetricsError> {
+        self.scan(
+            "SELECT at, query, normalized, lang, total, results FROM searches
+              WHERE at >= ?1 AND at < ?2 AND source = 'ai' AND partial = 0",
+            params![period.start, period.end],
+            |r| {
+                Ok(AiSearch {
+                    at: r.get(0)?,
+                    query: r.get(1)?,
+                    normalized: r.get(2)?,
+                    lang: r.get(3)?,
+                    total: count(r, 4)?,
+                    results: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
                 })
             },
             sink,
