@@ -13,11 +13,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::api::param;
 use super::client::Client;
 use super::events::{
     MAX_COMMENT, Searched, clean_text, json_body_of, known_article, record_search, too_many,
 };
+use super::http::param;
 use super::visitor::Tracking;
 use super::{ApiError, AppState, Ready};
 use crate::agent::Link;
@@ -92,7 +92,7 @@ pub async fn for_agents(
     response: SearchResponse,
 ) -> serde_json::Value {
     // From the request's Host without --base-url: the answer is never cached.
-    let base = super::pages::site_base(state, headers, client).url;
+    let base = super::layout::site_base(state, headers, client).url;
     let paths = response.results.iter().map(|h| h.path.clone()).collect();
     let votes = helpfulness(state, paths).await;
     let catalog = state
@@ -184,7 +184,7 @@ pub async fn answers(
     } else {
         serde_json::to_value(&response).unwrap_or_default()
     };
-    super::api::not_stored(axum::Json(json))
+    super::http::not_stored(axum::Json(json))
 }
 
 /// What the articles that answer a message are asked for with.

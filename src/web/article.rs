@@ -24,7 +24,7 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use super::events::{self, VoteInput};
-use super::pages::{Listed, category_url, language_name, page_base};
+use super::layout::{Listed, category_url, language_name, page_base};
 use super::visitor::Tracking;
 use super::{AppState, Ready, i18n};
 use crate::articles::{self, check};

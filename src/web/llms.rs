@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use pulldown_cmark::{Event, Parser, Tag};
 
 use super::client::Client;
-use super::pages::{SiteBase, site_base};
+use super::layout::{SiteBase, site_base};
 use super::{AppState, Ready};
 use crate::articles::{self, Article};
 use crate::index::{Catalog, Entry};
@@ -255,7 +255,7 @@ pub async fn root(
         "> {tagline} Every article has a Markdown copy at its address plus `.md`; each language has its own index below.\n\n## Languages\n\n"
     ));
     for (lang, _) in catalog.languages(false) {
-        let name = super::pages::language_name(&state, &lang);
+        let name = super::layout::language_name(&state, &lang);
         out.push_str(&format!(
             "- [{name}]({base}/{lang}/llms.txt): articles in {name} ({lang}); all of them in one file: {base}/{lang}/llms-full.txt\n"
         ));

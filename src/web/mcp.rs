@@ -29,7 +29,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::client::Client;
-use super::pages::site_base;
+use super::layout::site_base;
 use super::ratelimit::RateLimiter;
 use super::visitor::Tracking;
 use super::{ApiError, AppState};

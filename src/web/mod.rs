@@ -19,6 +19,8 @@ pub mod client;
 mod error;
 mod events;
 mod hooks;
+mod http;
+mod layout;
 mod llms;
 pub mod mcp;
 pub mod monitoring;

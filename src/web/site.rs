@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
-use super::api::param;
 use super::client::Client;
 use super::events::{Searched, record_search};
-use super::pages::{Listed, language_name, site_base};
+use super::http::param;
+use super::layout::{Listed, language_name, site_base};
 use super::visitor::Tracking;
 use super::{ApiError, AppState, Ready};
 use crate::articles::lang;
@@ -488,5 +488,5 @@ pub async fn asset(
 
 /// `GET /favicon.ico`: browsers ask for it whatever the page says.
 pub async fn favicon(State(state): State<Arc<AppState>>) -> Response {
-    super::pages::moved_permanently(&state.assets.url("favicon.svg"))
+    super::layout::moved_permanently(&state.assets.url("favicon.svg"))
 }
