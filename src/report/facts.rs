@@ -44,6 +44,13 @@ pub struct Cluster {
     pub langs: Vec<String>,
     /// The queries as typed, most frequent first.
     pub queries: Vec<(String, u64)>,
+    /// The articles its searches ended on, with how many searches did, most first: those a
+    /// search opened, else its first result (what the reader was shown as the answer).
+    pub articles: Vec<(String, u64)>,
+    /// Of those, the articles opened, with how many searches did, most first.
+    pub opened: Vec<(String, u64)>,
+    /// Hashes of its visitors, sorted: people are counted once when clusters merge.
+    pub people: Vec<u64>,
 }
 
 /// What readers did with one article.
@@ -180,6 +187,8 @@ struct Counting {
     /// Hashes of the visitors: distinct people without keeping every id.
     visitors: HashSet<u64>,
     queries: HashMap<String, u64>,
+    articles: HashMap<String, u64>,
+    opened: HashMap<String, u64>,
 }
 
 /// A click of the period, as the demand for translations needs it.
@@ -209,11 +218,12 @@ pub fn gather(
 
     // Clicks on results: which searches were opened, and where they ended.
     let mut clicks: Vec<Clicked> = Vec::new();
-    let mut opened: HashSet<u64> = HashSet::new();
+    // Searches opened → the indexes of their clicks.
+    let mut opened: HashMap<u64, Vec<usize>> = HashMap::new();
     store.clicks(since..until, &mut |c| {
         cancel.check()?;
         let search = hash(&c.search_id);
-        opened.insert(search);
+        opened.entry(search).or_default().push(clicks.len());
         clicks.push(Clicked {
             search,
             path: c.path,
@@ -263,7 +273,8 @@ pub fn gather(
     store.customer_searches(since..until, &mut |s: CustomerSearch| {
         cancel.check()?;
         let id = hash(&s.id);
-        let clicked = opened.contains(&id);
+        let clicked_at = opened.get(&id);
+        let clicked = clicked_at.is_some();
         let contacted = named.contains(&id) || after_contact.searches.contains(&id);
         let day = days.entry(s.at.div_euclid(DAY)).or_default();
         day.searches += 1;
@@ -281,6 +292,27 @@ pub fn gather(
         c.cluster.contacts += u64::from(contacted);
         if let Some(v) = &s.visitor {
             c.visitors.insert(hash(v));
+        }
+        // The articles it ended on, each once: those opened, else the first shown.
+        let mut seen: Vec<&String> = Vec::new();
+        let ended: Vec<&String> = match clicked_at {
+            Some(at) => at.iter().map(|&i| &clicks[i].path).collect(),
+            None => s.results.first().into_iter().collect(),
+        };
+        for path in ended {
+            if seen.contains(&path) {
+                continue;
+            }
+            seen.push(path);
+            let lists = [Some(&mut c.articles), clicked.then_some(&mut c.opened)];
+            for list in lists.into_iter().flatten() {
+                match list.get_mut(path) {
+                    Some(n) => *n += 1,
+                    None => {
+                        list.insert(path.clone(), 1);
+                    }
+                }
+            }
         }
         let language = languages
             .entry((s.lang.clone(), s.query.clone(), s.ui))
@@ -311,6 +343,13 @@ pub fn gather(
         }
         c.cluster.key = key;
         c.cluster.visitors = c.visitors.len() as u64;
+        c.cluster.people = c.visitors.into_iter().collect();
+        c.cluster.people.sort_unstable();
+        c.cluster.articles = c.articles.into_iter().collect();
+        c.cluster.opened = c.opened.into_iter().collect();
+        for list in [&mut c.cluster.articles, &mut c.cluster.opened] {
+            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
         c.cluster.queries = c.queries.into_iter().collect();
         c.cluster
             .queries
