@@ -549,6 +549,7 @@ mod tests {
         flags_stay_open_until_the_article_changes,
         a_flood_of_contact_clicks_is_attributed_in_linear_time,
         a_cancelled_gather_stops,
+        clusters_keep_the_articles_they_ended_on_and_their_people,
     );
 
     fn gather_all(
@@ -612,6 +613,45 @@ mod tests {
         assert_eq!(facts.totals.previous_searches, 1);
         assert_eq!(facts.totals.contacts, 5);
         assert_eq!(facts.days.len(), 20);
+    }
+
+    fn clusters_keep_the_articles_they_ended_on_and_their_people(backend: Backend) {
+        let t = 100 * DAY;
+        let shown = |id: &str, visitor: &str, results: &[&str]| {
+            let Event::Search(mut s) = search(id, t, visitor, "refund", results.len() as u64)
+            else {
+                unreachable!()
+            };
+            s.results = results.iter().map(|r| r.to_string()).collect();
+            Event::Search(s)
+        };
+        let (_db, store) = backend.holding(&[
+            // Opened the second result: that is where it ended, not the first.
+            shown("s1", "a", &["en/a.md", "en/b.md"]),
+            Event::Click(Click {
+                at: t + MINUTE,
+                visitor: Some("a".into()),
+                search_id: "s1".into(),
+                path: "en/b.md".into(),
+                position: 2,
+            }),
+            // Opened nothing: it ended on the first shown.
+            shown("s2", "a", &["en/a.md", "en/b.md"]),
+            shown("s3", "b", &["en/b.md"]),
+            shown("s4", "c", &[]),
+        ]);
+        let facts = gather_all(&*store, t - DAY, t + DAY, &HashMap::new());
+        let refund = &facts.clusters[0];
+        assert_eq!(refund.searches, 4);
+        assert_eq!(
+            refund.articles,
+            [("en/b.md".to_string(), 2), ("en/a.md".to_string(), 1)]
+        );
+        assert_eq!(refund.opened, [("en/b.md".to_string(), 1)]);
+        let mut people = vec![hash("a"), hash("b"), hash("c")];
+        people.sort_unstable();
+        assert_eq!(refund.people, people);
+        assert_eq!(refund.visitors, 3);
     }
 
     fn votes_before_the_last_change_do_not_count(backend: Backend) {
