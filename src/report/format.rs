@@ -909,6 +909,27 @@ mod tests {
     }
 
     #[test]
+    fn a_need_says_how_many_of_its_searches_failed() {
+        let r = every_finding();
+        let mut need = r.to_write[0].clone();
+        need.searches = 5;
+        need.no_results = 4;
+        need.contacts = 0;
+        assert_eq!(
+            Words::english().write_why(&need),
+            "5 searches by 21 people for “έκπτωση φοιτητών” (in el): 4 found nothing"
+        );
+        for lang in ["zh-cn", "zh-tw", "uk", "te"] {
+            let why = Words::new(crate::i18n::built_in(), lang).write_why(&need);
+            assert!(why.contains('5') && why.contains('4'), "{lang}: {why}");
+            assert!(
+                !why.contains('{') && !why.contains("report."),
+                "{lang}: {why}"
+            );
+        }
+    }
+
+    #[test]
     fn english_is_as_it_was() {
         let r = every_finding();
         let w = Words::english();
