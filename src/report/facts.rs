@@ -91,6 +91,9 @@ pub struct Day {
     pub searches: u64,
     pub no_results: u64,
     pub views: u64,
+    /// The period covers only part of the day (its first or last): its figures are not a
+    /// whole day's.
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -471,6 +474,7 @@ pub fn gather(
     facts.days = (first..=last)
         .map(|day| Day {
             day,
+            partial: since > day * DAY || until < (day + 1) * DAY,
             ..days.get(&day).copied().unwrap_or_default()
         })
         .collect();

@@ -774,12 +774,14 @@ mod tests {
                         searches: 4,
                         no_results: 1,
                         views: 9,
+                        partial: false,
                     },
                     Day {
                         day: 20_001,
                         searches: 0,
                         no_results: 0,
                         views: 0,
+                        partial: true,
                     },
                 ],
                 weeks: vec![
