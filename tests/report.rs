@@ -105,8 +105,26 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
 
     // Searches whose results nobody opens: the closest article lacks one word.
     let unopened = items(&r["to_write"], "no_clicks");
+    assert_eq!(unopened.len(), 2, "{}", dump());
+    // The paraphrase family is one need, its people counted once.
+    let family = unopened
+        .iter()
+        .find(|i| i["query"] == planted::PARAPHRASES_ZH[0].0)
+        .unwrap_or_else(|| panic!("{}", dump()));
+    let family_searches: usize = planted::PARAPHRASES_ZH.iter().map(|p| p.2).sum();
+    assert_eq!(family["searches"], family_searches, "{family:#}");
+    assert_eq!(family["no_clicks"], family_searches, "{family:#}");
+    assert_eq!(
+        family["visitors"],
+        planted::PARAPHRASES_ZH_PEOPLE,
+        "{family:#}"
+    );
+    assert_eq!(family["languages"], serde_json::json!(["zh-cn", "zh-tw"]));
+    let unopened: Vec<&Value> = unopened
+        .into_iter()
+        .filter(|i| i["query"] == "pause for vacation")
+        .collect();
     assert_eq!(unopened.len(), 1, "{}", dump());
-    assert_eq!(unopened[0]["query"], "pause for vacation");
     assert_eq!(unopened[0]["searches"], 26, "the typo variant is merged");
     let closest = &unopened[0]["closest"][0];
     assert_eq!(closest["path"], planted::NO_CLICKS_ARTICLE);
@@ -147,7 +165,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
             .ends_with("into uk")
     );
     assert_eq!(translate[1]["languages"], serde_json::json!(["zh-tw"]));
-    assert_eq!(r["to_write"].as_array().unwrap().len(), 5, "{}", dump());
+    assert_eq!(r["to_write"].as_array().unwrap().len(), 6, "{}", dump());
 
     // To update, one list per kind, each planted article on top and nothing else.
     let update = &r["to_update"];
@@ -273,13 +291,37 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         md.stdout
             .contains("**maria@brightbox.example**: en/account/reset-password.md")
     );
+    // The paraphrase family is one line, with the JSON's figures, and no line of its own
+    // for a shorter phrasing.
+    let family_why = format!(
+        "{family_searches} searches by {} people for “{}” (in zh-cn, zh-tw) showed results nobody opened",
+        planted::PARAPHRASES_ZH_PEOPLE,
+        planted::PARAPHRASES_ZH[0].0
+    );
+    let shorter_why = format!("people for “{}”", planted::PARAPHRASES_ZH[2].0);
+    assert_eq!(md.stdout.matches(&family_why).count(), 1, "{}", md.stdout);
+    assert!(!md.stdout.contains(&shorter_why), "{}", md.stdout);
     let csv = dir.run(&["report", "--format", "csv"]);
     csv.assert_ok();
     let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(reader.headers().unwrap().get(0), Some("section"));
     let to_write_rows = rows.iter().filter(|r| &r[0] == "to_write").count();
-    assert_eq!(to_write_rows, 5);
+    assert_eq!(to_write_rows, 6);
+    let family_rows: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| {
+            &r[0] == "to_write" && r.iter().any(|f| f.contains(planted::PARAPHRASES_ZH[0].0))
+        })
+        .collect();
+    assert_eq!(family_rows.len(), 1, "{rows:?}");
+    assert!(
+        family_rows[0]
+            .iter()
+            .any(|f| f == family_searches.to_string()),
+        "{rows:?}"
+    );
+    assert!(!csv.stdout.contains(&shorter_why));
     assert!(
         rows.iter()
             .any(|r| &r[0] == "to_update" && &r[1] == "stale" && &r[3] == planted::STALE)
@@ -294,6 +336,8 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     );
     assert!(!html.stdout.contains("<link"), "no external files");
     assert!(html.stdout.contains("Add the word “vacation”"));
+    assert_eq!(html.stdout.matches(&family_why).count(), 1);
+    assert!(!html.stdout.contains(&shorter_why));
 
     // The same report in each interface language: headings and advice worded, the figures
     // and what readers typed as they are.
