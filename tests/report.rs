@@ -105,7 +105,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
 
     // Searches whose results nobody opens: the closest article lacks one word.
     let unopened = items(&r["to_write"], "no_clicks");
-    assert_eq!(unopened.len(), 2, "{}", dump());
+    assert_eq!(unopened.len(), 2 + planted::DISTRACTORS.len(), "{}", dump());
     // The paraphrase family is one need, its people counted once.
     let family = unopened
         .iter()
@@ -120,6 +120,13 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         "{family:#}"
     );
     assert_eq!(family["languages"], serde_json::json!(["zh-cn", "zh-tw"]));
+    // The distractor pair: alike words, different articles first: two lines.
+    for &(q, first, times) in planted::DISTRACTORS {
+        let line: Vec<&&Value> = unopened.iter().filter(|i| i["query"] == q).collect();
+        assert_eq!(line.len(), 1, "{q}: {}", dump());
+        assert_eq!(line[0]["searches"], times, "{:#}", line[0]);
+        assert_eq!(line[0]["closest"][0]["path"], first, "{:#}", line[0]);
+    }
     let unopened: Vec<&Value> = unopened
         .into_iter()
         .filter(|i| i["query"] == "pause for vacation")
@@ -165,7 +172,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
             .ends_with("into uk")
     );
     assert_eq!(translate[1]["languages"], serde_json::json!(["zh-tw"]));
-    assert_eq!(r["to_write"].as_array().unwrap().len(), 6, "{}", dump());
+    assert_eq!(r["to_write"].as_array().unwrap().len(), 8, "{}", dump());
 
     // To update, one list per kind, each planted article on top and nothing else.
     let update = &r["to_update"];
@@ -307,7 +314,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(reader.headers().unwrap().get(0), Some("section"));
     let to_write_rows = rows.iter().filter(|r| &r[0] == "to_write").count();
-    assert_eq!(to_write_rows, 6);
+    assert_eq!(to_write_rows, 8);
     let family_rows: Vec<&csv::StringRecord> = rows
         .iter()
         .filter(|r| {
