@@ -42,6 +42,49 @@ on_both_backends!(
     admin_routes_need_the_token,
 );
 
+/// How well the report merges the planted phrasings into needs, counted over pairs of
+/// phrasings: precision, the share of pairs listed on one line that are one need; recall, the
+/// share of pairs that are one need listed on one line. The needs: the student discount in
+/// English and in Chinese (one need, two languages), the paraphrase family, the vacation
+/// pause, and each phrasing of the distractor pair alone.
+fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
+    let mut student: Vec<&str> = planted::NO_RESULTS.iter().map(|p| p.0).collect();
+    student.extend(planted::NO_RESULTS_ZH.iter().map(|p| p.0));
+    let mut needs: Vec<Vec<&str>> = vec![
+        student,
+        planted::PARAPHRASES_ZH.iter().map(|p| p.0).collect(),
+        planted::NO_CLICKS.iter().map(|p| p.0).collect(),
+    ];
+    needs.extend(planted::DISTRACTORS.iter().map(|p| vec![p.0]));
+    // Each phrasing → (its need, the line that lists it).
+    let mut placed: Vec<(usize, Option<usize>)> = Vec::new();
+    for (need, phrasings) in needs.iter().enumerate() {
+        for q in phrasings {
+            let line = to_write.as_array().unwrap().iter().position(|i| {
+                i["queries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t["text"] == *q)
+            });
+            placed.push((need, line));
+        }
+    }
+    let (mut together, mut same_line, mut both) = (0, 0, 0);
+    for (i, a) in placed.iter().enumerate() {
+        for b in &placed[i + 1..] {
+            let one_line = a.1.is_some() && a.1 == b.1;
+            together += u32::from(a.0 == b.0);
+            same_line += u32::from(one_line);
+            both += u32::from(one_line && a.0 == b.0);
+        }
+    }
+    (
+        f64::from(both) / f64::from(same_line.max(1)),
+        f64::from(both) / f64::from(together.max(1)),
+    )
+}
+
 fn items<'a>(list: &'a Value, kind: &str) -> Vec<&'a Value> {
     list.as_array()
         .unwrap()
@@ -127,6 +170,9 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         assert_eq!(line[0]["searches"], times, "{:#}", line[0]);
         assert_eq!(line[0]["closest"][0]["path"], first, "{:#}", line[0]);
     }
+    let (precision, recall) = merging_precision_recall(&r["to_write"]);
+    eprintln!("merging of the planted phrasings: precision {precision:.2}, recall {recall:.2}");
+    assert_eq!((precision, recall), (1.0, 20.0 / 30.0), "{}", dump());
     let unopened: Vec<&Value> = unopened
         .into_iter()
         .filter(|i| i["query"] == "pause for vacation")
