@@ -30,6 +30,12 @@ use super::{Cancel, Catalog};
 /// needs found so far, and the long tail past this is kept as it is.
 pub const MERGE_AT_MOST: usize = 3000;
 
+/// Closest-article lookups at most in one merge: each is a search, and a flood of distinct
+/// phrasings that find nothing must not make the report slow. The most searched clusters come
+/// first; past the budget, phrasings that found nothing are joined by their words only when
+/// near-identical.
+pub const CLOSEST_LOOKUPS: usize = 500;
+
 /// The share of two clusters' searches that must end on the same articles for their results
 /// to "overlap strongly" ([`overlap`]): most of both, so that two needs that share a broad
 /// article now and then stay apart.
@@ -132,6 +138,14 @@ pub(super) fn merge(
     closest: &dyn Fn(&Cluster) -> Option<String>,
     cancel: &Cancel,
 ) -> Vec<Cluster> {
+    let lookups = std::cell::Cell::new(0usize);
+    let closest = |c: &Cluster| {
+        if lookups.get() >= CLOSEST_LOOKUPS {
+            return None;
+        }
+        lookups.set(lookups.get() + 1);
+        closest(c)
+    };
     let mut needs: Vec<Need> = Vec::new();
     let mut by_word: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_group: HashMap<String, Vec<usize>> = HashMap::new();
@@ -465,6 +479,22 @@ mod tests {
             ],
             "{out:#?}"
         );
+    }
+
+    #[test]
+    fn closest_lookups_are_bounded() {
+        // A flood of distinct phrasings that find nothing, each nested with the first.
+        let mut clusters = vec![cluster("zorblatt", 5000, 0..5000, &[])];
+        clusters.extend((0..2000).map(|i| cluster(&format!("zorblatt x{i}"), 3, 0..3, &[])));
+        let calls = std::cell::Cell::new(0);
+        let catalog = Catalog::new(&[]);
+        let closest = |_: &Cluster| {
+            calls.set(calls.get() + 1);
+            Some("same".to_string())
+        };
+        let out = merge(&clusters, &catalog, &closest, &Cancel::default());
+        assert_eq!(calls.get(), CLOSEST_LOOKUPS);
+        assert_eq!(out[0].searches, 5000 + 3 * (CLOSEST_LOOKUPS as u64 - 1));
     }
 
     #[test]
