@@ -47,6 +47,27 @@ pub mod planted {
         ("vacation pause", 5),
         ("pause for vacaton", 3),
     ];
+    /// One need typed four ways (two scripts, a subset of the words, reordered, with
+    /// function words), whose results nobody opens: one line. 24 people, 12 of whom typed
+    /// two of the phrasings, so that people summed over phrasings would be 36.
+    pub const PARAPHRASES_ZH: &[(&str, &str, usize)] = &[
+        ("如何申请退款到信用卡", "zh-cn", 13),
+        ("如何申請退款到信用卡", "zh-tw", 11),
+        ("信用卡退款", "zh-cn", 6),
+        ("退款 信用卡", "zh-cn", 6),
+    ];
+    pub const PARAPHRASES_ZH_PEOPLE: usize = 24;
+    /// A distractor pair: one phrasing's words a subset of the other's, but different
+    /// articles come first for each (what data is collected; how to get one's data), and
+    /// nobody opens either: two lines.
+    pub const DISTRACTORS: &[(&str, &str, usize)] = &[
+        ("usage analytics", "en/privacy/what-data-we-collect.md", 8),
+        (
+            "usage analytics download",
+            "en/privacy/export-your-data.md",
+            7,
+        ),
+    ];
     pub const NO_CLICKS_ARTICLE: &str = "en/billing/pause-or-cancel-subscription.md";
     pub const NO_CLICKS_MISSING: &str = "vacation";
     /// Ukrainian readers who end on an English article that has no Ukrainian translation.
@@ -617,6 +638,25 @@ fn plant(g: &mut Gen<'_>, opts: Options) {
                 Source::Customer,
             );
             assert!(s.1.0 > 0, "{q:?} finds nothing");
+        }
+    }
+    // A paraphrase family, its people typing more than one phrasing.
+    let mut n = 0;
+    for &(q, ui, times) in planted::PARAPHRASES_ZH {
+        for _ in 0..times {
+            let at = g.recent(now, 28);
+            let v = format!("card-refund-{}", n % planted::PARAPHRASES_ZH_PEOPLE);
+            n += 1;
+            let s = g.search(at, Some(&v), q, None, Some(ui), Source::Customer);
+            assert!(s.1.0 > 0, "{q:?} finds nothing");
+        }
+    }
+    for &(q, first, times) in planted::DISTRACTORS {
+        for i in 0..times {
+            let at = g.recent(now, 28);
+            let v = format!("distractor-{q}-{i}");
+            let s = g.search(at, Some(&v), q, None, Some("en"), Source::Customer);
+            assert_eq!(s.1.1.first().map(String::as_str), Some(first), "{q:?}");
         }
     }
     // Readers of one language ending on an article of another.

@@ -42,6 +42,49 @@ on_both_backends!(
     admin_routes_need_the_token,
 );
 
+/// How well the report merges the planted phrasings into needs, counted over pairs of
+/// phrasings: precision, the share of pairs listed on one line that are one need; recall, the
+/// share of pairs that are one need listed on one line. The needs: the student discount in
+/// English and in Chinese (one need, two languages), the paraphrase family, the vacation
+/// pause, and each phrasing of the distractor pair alone.
+fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
+    let mut student: Vec<&str> = planted::NO_RESULTS.iter().map(|p| p.0).collect();
+    student.extend(planted::NO_RESULTS_ZH.iter().map(|p| p.0));
+    let mut needs: Vec<Vec<&str>> = vec![
+        student,
+        planted::PARAPHRASES_ZH.iter().map(|p| p.0).collect(),
+        planted::NO_CLICKS.iter().map(|p| p.0).collect(),
+    ];
+    needs.extend(planted::DISTRACTORS.iter().map(|p| vec![p.0]));
+    // Each phrasing → (its need, the line that lists it).
+    let mut placed: Vec<(usize, Option<usize>)> = Vec::new();
+    for (need, phrasings) in needs.iter().enumerate() {
+        for q in phrasings {
+            let line = to_write.as_array().unwrap().iter().position(|i| {
+                i["queries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|t| t["text"] == *q)
+            });
+            placed.push((need, line));
+        }
+    }
+    let (mut together, mut same_line, mut both) = (0, 0, 0);
+    for (i, a) in placed.iter().enumerate() {
+        for b in &placed[i + 1..] {
+            let one_line = a.1.is_some() && a.1 == b.1;
+            together += u32::from(a.0 == b.0);
+            same_line += u32::from(one_line);
+            both += u32::from(one_line && a.0 == b.0);
+        }
+    }
+    (
+        f64::from(both) / f64::from(same_line.max(1)),
+        f64::from(both) / f64::from(together.max(1)),
+    )
+}
+
 fn items<'a>(list: &'a Value, kind: &str) -> Vec<&'a Value> {
     list.as_array()
         .unwrap()
@@ -105,8 +148,36 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
 
     // Searches whose results nobody opens: the closest article lacks one word.
     let unopened = items(&r["to_write"], "no_clicks");
+    assert_eq!(unopened.len(), 2 + planted::DISTRACTORS.len(), "{}", dump());
+    // The paraphrase family is one need, its people counted once.
+    let family = unopened
+        .iter()
+        .find(|i| i["query"] == planted::PARAPHRASES_ZH[0].0)
+        .unwrap_or_else(|| panic!("{}", dump()));
+    let family_searches: usize = planted::PARAPHRASES_ZH.iter().map(|p| p.2).sum();
+    assert_eq!(family["searches"], family_searches, "{family:#}");
+    assert_eq!(family["no_clicks"], family_searches, "{family:#}");
+    assert_eq!(
+        family["visitors"],
+        planted::PARAPHRASES_ZH_PEOPLE,
+        "{family:#}"
+    );
+    assert_eq!(family["languages"], serde_json::json!(["zh-cn", "zh-tw"]));
+    // The distractor pair: alike words, different articles first: two lines.
+    for &(q, first, times) in planted::DISTRACTORS {
+        let line: Vec<&&Value> = unopened.iter().filter(|i| i["query"] == q).collect();
+        assert_eq!(line.len(), 1, "{q}: {}", dump());
+        assert_eq!(line[0]["searches"], times, "{:#}", line[0]);
+        assert_eq!(line[0]["closest"][0]["path"], first, "{:#}", line[0]);
+    }
+    let (precision, recall) = merging_precision_recall(&r["to_write"]);
+    eprintln!("merging of the planted phrasings: precision {precision:.2}, recall {recall:.2}");
+    assert_eq!((precision, recall), (1.0, 20.0 / 30.0), "{}", dump());
+    let unopened: Vec<&Value> = unopened
+        .into_iter()
+        .filter(|i| i["query"] == "pause for vacation")
+        .collect();
     assert_eq!(unopened.len(), 1, "{}", dump());
-    assert_eq!(unopened[0]["query"], "pause for vacation");
     assert_eq!(unopened[0]["searches"], 26, "the typo variant is merged");
     let closest = &unopened[0]["closest"][0];
     assert_eq!(closest["path"], planted::NO_CLICKS_ARTICLE);
@@ -147,7 +218,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
             .ends_with("into uk")
     );
     assert_eq!(translate[1]["languages"], serde_json::json!(["zh-tw"]));
-    assert_eq!(r["to_write"].as_array().unwrap().len(), 5, "{}", dump());
+    assert_eq!(r["to_write"].as_array().unwrap().len(), 8, "{}", dump());
 
     // To update, one list per kind, each planted article on top and nothing else.
     let update = &r["to_update"];
@@ -245,7 +316,12 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         "{}",
         r["summary"]
     );
-    assert_eq!(r["charts"]["days"].as_array().unwrap().len(), 31);
+    let days = r["charts"]["days"].as_array().unwrap();
+    assert_eq!(days.len(), 31);
+    // 30 days not starting at midnight touch 31 days: the first and last only in part.
+    let partial: Vec<bool> = days.iter().map(|d| d["partial"] == true).collect();
+    assert!(partial[0] && partial[30], "{days:?}");
+    assert!(!partial[1..30].contains(&true), "{days:?}");
 
     // The same report in Markdown (the default), CSV and HTML.
     let md = dir.run(&["report"]);
@@ -268,13 +344,37 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         md.stdout
             .contains("**maria@brightbox.example**: en/account/reset-password.md")
     );
+    // The paraphrase family is one line, with the JSON's figures, and no line of its own
+    // for a shorter phrasing.
+    let family_why = format!(
+        "{family_searches} searches by {} people for “{}” (in zh-cn, zh-tw) showed results nobody opened",
+        planted::PARAPHRASES_ZH_PEOPLE,
+        planted::PARAPHRASES_ZH[0].0
+    );
+    let shorter_why = format!("people for “{}”", planted::PARAPHRASES_ZH[2].0);
+    assert_eq!(md.stdout.matches(&family_why).count(), 1, "{}", md.stdout);
+    assert!(!md.stdout.contains(&shorter_why), "{}", md.stdout);
     let csv = dir.run(&["report", "--format", "csv"]);
     csv.assert_ok();
     let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(reader.headers().unwrap().get(0), Some("section"));
     let to_write_rows = rows.iter().filter(|r| &r[0] == "to_write").count();
-    assert_eq!(to_write_rows, 5);
+    assert_eq!(to_write_rows, 8);
+    let family_rows: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| {
+            &r[0] == "to_write" && r.iter().any(|f| f.contains(planted::PARAPHRASES_ZH[0].0))
+        })
+        .collect();
+    assert_eq!(family_rows.len(), 1, "{rows:?}");
+    assert!(
+        family_rows[0]
+            .iter()
+            .any(|f| f == family_searches.to_string()),
+        "{rows:?}"
+    );
+    assert!(!csv.stdout.contains(&shorter_why));
     assert!(
         rows.iter()
             .any(|r| &r[0] == "to_update" && &r[1] == "stale" && &r[3] == planted::STALE)
@@ -289,6 +389,8 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     );
     assert!(!html.stdout.contains("<link"), "no external files");
     assert!(html.stdout.contains("Add the word “vacation”"));
+    assert_eq!(html.stdout.matches(&family_why).count(), 1);
+    assert!(!html.stdout.contains(&shorter_why));
 
     // The same report in each interface language: headings and advice worded, the figures
     // and what readers typed as they are.

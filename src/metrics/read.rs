@@ -41,6 +41,8 @@ pub struct CustomerSearch {
     pub ui: Option<String>,
     /// How many results it found.
     pub total: u64,
+    /// The paths of the results shown, best first ([`super::Search::results`]).
+    pub results: Vec<String>,
 }
 
 /// An AI agent's search (`source = ai`, through the MCP server), as the report reads it.

@@ -44,6 +44,13 @@ pub struct Cluster {
     pub langs: Vec<String>,
     /// The queries as typed, most frequent first.
     pub queries: Vec<(String, u64)>,
+    /// The articles its searches ended on, with how many searches did, most first: those a
+    /// search opened, else its first result (what the reader was shown as the answer).
+    pub articles: Vec<(String, u64)>,
+    /// Of those, the articles opened, with how many searches did, most first.
+    pub opened: Vec<(String, u64)>,
+    /// Hashes of its visitors, sorted: people are counted once when clusters merge.
+    pub people: Vec<u64>,
 }
 
 /// What readers did with one article.
@@ -84,6 +91,9 @@ pub struct Day {
     pub searches: u64,
     pub no_results: u64,
     pub views: u64,
+    /// The period covers only part of the day (its first or last): its figures are not a
+    /// whole day's.
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -180,6 +190,8 @@ struct Counting {
     /// Hashes of the visitors: distinct people without keeping every id.
     visitors: HashSet<u64>,
     queries: HashMap<String, u64>,
+    articles: HashMap<String, u64>,
+    opened: HashMap<String, u64>,
 }
 
 /// A click of the period, as the demand for translations needs it.
@@ -211,11 +223,12 @@ pub fn gather(
 
     // Clicks on results: which searches were opened, and where they ended.
     let mut clicks: Vec<Clicked> = Vec::new();
-    let mut opened: HashSet<u64> = HashSet::new();
+    // Searches opened → the indexes of their clicks.
+    let mut opened: HashMap<u64, Vec<usize>> = HashMap::new();
     store.clicks(since..until, &mut |c| {
         cancel.check()?;
         let search = hash(&c.search_id);
-        opened.insert(search);
+        opened.entry(search).or_default().push(clicks.len());
         clicks.push(Clicked {
             search,
             path: c.path,
@@ -265,7 +278,8 @@ pub fn gather(
     store.customer_searches(since..until, &mut |s: CustomerSearch| {
         cancel.check()?;
         let id = hash(&s.id);
-        let clicked = opened.contains(&id);
+        let clicked_at = opened.get(&id);
+        let clicked = clicked_at.is_some();
         let contacted = named.contains(&id) || after_contact.searches.contains(&id);
         let day = days.entry(s.at.div_euclid(DAY)).or_default();
         day.searches += 1;
@@ -283,6 +297,27 @@ pub fn gather(
         c.cluster.contacts += u64::from(contacted);
         if let Some(v) = &s.visitor {
             c.visitors.insert(hash(v));
+        }
+        // The articles it ended on, each once: those opened, else the first shown.
+        let mut seen: Vec<&String> = Vec::new();
+        let ended: Vec<&String> = match clicked_at {
+            Some(at) => at.iter().map(|&i| &clicks[i].path).collect(),
+            None => s.results.first().into_iter().collect(),
+        };
+        for path in ended {
+            if seen.contains(&path) {
+                continue;
+            }
+            seen.push(path);
+            let lists = [Some(&mut c.articles), clicked.then_some(&mut c.opened)];
+            for list in lists.into_iter().flatten() {
+                match list.get_mut(path) {
+                    Some(n) => *n += 1,
+                    None => {
+                        list.insert(path.clone(), 1);
+                    }
+                }
+            }
         }
         let language = languages
             .entry((s.lang.clone(), s.query.clone(), s.ui))
@@ -313,6 +348,13 @@ pub fn gather(
         }
         c.cluster.key = key;
         c.cluster.visitors = c.visitors.len() as u64;
+        c.cluster.people = c.visitors.into_iter().collect();
+        c.cluster.people.sort_unstable();
+        c.cluster.articles = c.articles.into_iter().collect();
+        c.cluster.opened = c.opened.into_iter().collect();
+        for list in [&mut c.cluster.articles, &mut c.cluster.opened] {
+            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
         c.cluster.queries = c.queries.into_iter().collect();
         c.cluster
             .queries
@@ -434,6 +476,7 @@ pub fn gather(
     facts.days = (first..=last)
         .map(|day| Day {
             day,
+            partial: since > day * DAY || until < (day + 1) * DAY,
             ..days.get(&day).copied().unwrap_or_default()
         })
         .collect();
@@ -512,6 +555,7 @@ mod tests {
         flags_stay_open_until_the_article_changes,
         a_flood_of_contact_clicks_is_attributed_in_linear_time,
         a_cancelled_gather_stops,
+        clusters_keep_the_articles_they_ended_on_and_their_people,
     );
 
     fn gather_all(
@@ -575,6 +619,45 @@ mod tests {
         assert_eq!(facts.totals.previous_searches, 1);
         assert_eq!(facts.totals.contacts, 5);
         assert_eq!(facts.days.len(), 20);
+    }
+
+    fn clusters_keep_the_articles_they_ended_on_and_their_people(backend: Backend) {
+        let t = 100 * DAY;
+        let shown = |id: &str, visitor: &str, results: &[&str]| {
+            let Event::Search(mut s) = search(id, t, visitor, "refund", results.len() as u64)
+            else {
+                unreachable!()
+            };
+            s.results = results.iter().map(|r| r.to_string()).collect();
+            Event::Search(s)
+        };
+        let (_db, store) = backend.holding(&[
+            // Opened the second result: that is where it ended, not the first.
+            shown("s1", "a", &["en/a.md", "en/b.md"]),
+            Event::Click(Click {
+                at: t + MINUTE,
+                visitor: Some("a".into()),
+                search_id: "s1".into(),
+                path: "en/b.md".into(),
+                position: 2,
+            }),
+            // Opened nothing: it ended on the first shown.
+            shown("s2", "a", &["en/a.md", "en/b.md"]),
+            shown("s3", "b", &["en/b.md"]),
+            shown("s4", "c", &[]),
+        ]);
+        let facts = gather_all(&*store, t - DAY, t + DAY, &HashMap::new());
+        let refund = &facts.clusters[0];
+        assert_eq!(refund.searches, 4);
+        assert_eq!(
+            refund.articles,
+            [("en/b.md".to_string(), 2), ("en/a.md".to_string(), 1)]
+        );
+        assert_eq!(refund.opened, [("en/b.md".to_string(), 1)]);
+        let mut people = vec![hash("a"), hash("b"), hash("c")];
+        people.sort_unstable();
+        assert_eq!(refund.people, people);
+        assert_eq!(refund.visitors, 3);
     }
 
     fn votes_before_the_last_change_do_not_count(backend: Backend) {

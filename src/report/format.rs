@@ -908,12 +908,14 @@ mod tests {
                         searches: 4,
                         no_results: 1,
                         views: 9,
+                        partial: false,
                     },
                     Day {
                         day: 20_001,
                         searches: 0,
                         no_results: 0,
                         views: 0,
+                        partial: true,
                     },
                 ],
                 weeks: vec![
@@ -1039,6 +1041,27 @@ mod tests {
             }
             let html = html(&r, &words);
             assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{lang}");
+        }
+    }
+
+    #[test]
+    fn a_need_says_how_many_of_its_searches_failed() {
+        let r = every_finding();
+        let mut need = r.to_write[0].clone();
+        need.searches = 5;
+        need.no_results = 4;
+        need.contacts = 0;
+        assert_eq!(
+            Words::english().write_why(&need),
+            "5 searches by 21 people for “έκπτωση φοιτητών” (in el): 4 found nothing"
+        );
+        for lang in ["zh-cn", "zh-tw", "uk", "te"] {
+            let why = Words::new(crate::i18n::built_in(), lang).write_why(&need);
+            assert!(why.contains('5') && why.contains('4'), "{lang}: {why}");
+            assert!(
+                !why.contains('{') && !why.contains("report."),
+                "{lang}: {why}"
+            );
         }
     }
 

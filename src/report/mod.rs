@@ -20,6 +20,7 @@
 pub mod ai;
 pub mod facts;
 pub mod format;
+mod needs;
 mod svg;
 mod update;
 pub mod wording;
@@ -789,7 +790,16 @@ impl<'a> Catalog<'a> {
 /// summary.
 pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
     let catalog = Catalog::new(ctx.articles, ctx.source_language());
-    let mut clusters = write::merge_variants(&facts.clusters, &ctx.cancel);
+    let closest = |c: &Cluster| {
+        let filter = match c.filters.as_slice() {
+            [Some(l)] => Some(l.as_str()),
+            _ => None,
+        };
+        (ctx.finder)(needs::first_query(c), filter)
+            .first()
+            .map(|a| needs::group(&catalog, &a.path).to_string())
+    };
+    let mut clusters = needs::merge(&facts.clusters, &catalog, &closest, &ctx.cancel);
     clusters.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.key.cmp(&b.key)));
 
     let mut to_write = write::unmet_needs(&clusters, ctx, &catalog);

@@ -83,6 +83,15 @@ fn y_of(v: f64, max: f64) -> f64 {
     TOP + (H - TOP - BOTTOM) * (1.0 - (v / max).clamp(0.0, 1.0))
 }
 
+/// What a day's mark adds when the period covers only part of it.
+fn partial_note(d: &Day, words: &Words) -> String {
+    if d.partial {
+        words.t("chart.partial", &[])
+    } else {
+        String::new()
+    }
+}
+
 /// Searches per day, as bars; the part that found nothing in a second colour.
 pub fn searches_per_day(days: &[Day], words: &Words) -> String {
     let mut out = String::new();
@@ -120,10 +129,16 @@ pub fn searches_per_day(days: &[Day], words: &Words) -> String {
                 ("searches", d.searches.to_string()),
                 ("no_results", d.no_results.to_string()),
             ],
-        );
+        ) + &partial_note(d, words);
+        // A part of a day is drawn faded: its bar is not a whole day's.
+        let faded = if d.partial {
+            r#" class="partial" opacity="0.4""#
+        } else {
+            ""
+        };
         let _ = write!(
             out,
-            r##"<g><title>{}</title><rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{:.1}" fill="#3b6fb6"/><rect x="{x:.1}" y="{y0:.1}" width="{bar:.1}" height="{:.1}" fill="#d9822b"/></g>"##,
+            r##"<g{faded}><title>{}</title><rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{:.1}" fill="#3b6fb6"/><rect x="{x:.1}" y="{y0:.1}" width="{bar:.1}" height="{:.1}" fill="#d9822b"/></g>"##,
             esc(&title),
             base - y,
             base - y0
@@ -133,8 +148,12 @@ pub fn searches_per_day(days: &[Day], words: &Words) -> String {
     out
 }
 
+/// A point of a [`rate_line`]: its label, its rate (none: no data), its title, and whether
+/// it covers only part of its slot (drawn hollow).
+type Point = (String, Option<f64>, String, bool);
+
 /// A line of rates (0–1) with a point per slot; slots without data break the line.
-fn rate_line(label: &str, points: &[(String, Option<f64>, String)], colour: &str) -> String {
+fn rate_line(label: &str, points: &[Point], colour: &str) -> String {
     let mut out = String::new();
     let max = nice_max(points.iter().filter_map(|p| p.1).fold(0.0, f64::max)).min(1.0);
     let (first, last) = match (points.first(), points.last()) {
@@ -152,7 +171,7 @@ fn rate_line(label: &str, points: &[(String, Option<f64>, String)], colour: &str
     let slot = (W - LEFT - RIGHT) / points.len().max(1) as f64;
     let mut path = String::new();
     let mut pen_down = false;
-    for (i, (_, v, _)) in points.iter().enumerate() {
+    for (i, (_, v, _, _)) in points.iter().enumerate() {
         let x = LEFT + slot * (i as f64 + 0.5);
         match v {
             Some(v) => {
@@ -172,12 +191,18 @@ fn rate_line(label: &str, points: &[(String, Option<f64>, String)], colour: &str
         r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
         path.trim()
     );
-    for (i, (_, v, title)) in points.iter().enumerate() {
+    for (i, (_, v, title, partial)) in points.iter().enumerate() {
         if let Some(v) = v {
             let x = LEFT + slot * (i as f64 + 0.5);
+            // A part of a slot is drawn hollow: its rate is not a whole slot's.
+            let fill = if *partial {
+                format!(r#"fill="white" stroke="{colour}" class="partial""#)
+            } else {
+                format!(r#"fill="{colour}""#)
+            };
             let _ = write!(
                 out,
-                r#"<circle cx="{x:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}</title></circle>"#,
+                r#"<circle cx="{x:.1}" cy="{:.1}" r="3" {fill}><title>{}</title></circle>"#,
                 y_of(*v, max),
                 esc(title)
             );
@@ -189,7 +214,7 @@ fn rate_line(label: &str, points: &[(String, Option<f64>, String)], colour: &str
 
 /// The share of searches that found nothing, per day.
 pub fn no_result_rate(days: &[Day], words: &Words) -> String {
-    let points: Vec<(String, Option<f64>, String)> = days
+    let points: Vec<Point> = days
         .iter()
         .map(|d| {
             let rate = (d.searches > 0).then(|| d.no_results as f64 / d.searches as f64);
@@ -203,8 +228,8 @@ pub fn no_result_rate(days: &[Day], words: &Words) -> String {
                     ],
                 ),
                 None => words.t("chart.no_searches_day", &[("date", date(d.day))]),
-            };
-            (date(d.day), rate, title)
+            } + &partial_note(d, words);
+            (date(d.day), rate, title, d.partial)
         })
         .collect();
     rate_line(&words.t("chart.no_results", &[]), &points, "#d9822b")
@@ -212,7 +237,7 @@ pub fn no_result_rate(days: &[Day], words: &Words) -> String {
 
 /// The share of "Yes, it helped" votes, per week.
 pub fn helpfulness(weeks: &[Week], words: &Words) -> String {
-    let points: Vec<(String, Option<f64>, String)> = weeks
+    let points: Vec<Point> = weeks
         .iter()
         .map(|w| {
             let n = w.yes + w.no;
@@ -228,7 +253,12 @@ pub fn helpfulness(weeks: &[Week], words: &Words) -> String {
                 ),
                 None => words.t("chart.no_votes_week", &[("date", date(w.day))]),
             };
-            (words.t("chart.week", &[("date", date(w.day))]), rate, title)
+            (
+                words.t("chart.week", &[("date", date(w.day))]),
+                rate,
+                title,
+                false,
+            )
         })
         .collect();
     rate_line(&words.t("chart.helpful", &[]), &points, "#2e8b57")
@@ -254,15 +284,23 @@ mod tests {
                 searches: 10 * i as u64,
                 no_results: i as u64,
                 views: 0,
+                partial: i == 2,
             })
             .collect();
         let words = Words::english();
         let bars = searches_per_day(&days, &words);
-        assert_eq!(bars.matches("<g>").count(), 3);
+        assert_eq!(bars.matches("<g").count(), 3);
         assert!(bars.contains("30 in all"), "{bars}");
+        // The last day is only part of one: faded, and its title says so.
+        assert_eq!(bars.matches(r#"class="partial""#).count(), 1, "{bars}");
+        assert!(
+            bars.contains("20 searches, 2 found nothing (part of the day only)"),
+            "{bars}"
+        );
         let line = no_result_rate(&days, &words);
         // The day without searches has no point and breaks the line.
         assert_eq!(line.matches("<circle").count(), 2);
+        assert_eq!(line.matches(r#"class="partial""#).count(), 1, "{line}");
         assert!(line.contains("no searches") || !line.contains("NaN"));
         assert!(!line.contains("NaN"));
         let weeks = [Week {

@@ -135,6 +135,11 @@ impl Words {
                 &[("languages", self.list(w.languages.iter().cloned()))],
             )
         };
+        let failed = match w.kind {
+            WriteKind::NoResults => w.no_results,
+            WriteKind::NoClicks => w.no_clicks,
+            WriteKind::Translation => w.searches,
+        };
         let contacts = if w.contacts > 0 {
             self.n("why.contacts", w.contacts, &[])
         } else {
@@ -147,6 +152,7 @@ impl Words {
             ("languages", langs),
             ("contacts", contacts),
             ("lang", lang),
+            ("failed", failed.to_string()),
             (
                 "title",
                 article.map(|a| a.title.clone()).unwrap_or_default(),
@@ -156,7 +162,10 @@ impl Words {
                 article.map(|a| a.lang.clone()).unwrap_or_default(),
             ),
         ];
-        self.t(&format!("why.{}", w.kind.name()), &args)
+        // Not every search of a need failed the same way: say how many did, so that the
+        // sentence and the tables agree.
+        let some = if failed < w.searches { "_some" } else { "" };
+        self.t(&format!("why.{}{some}", w.kind.name()), &args)
     }
 
     /// What to do about a need.

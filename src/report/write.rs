@@ -5,107 +5,9 @@ use std::collections::BTreeMap;
 
 use super::facts::{Cluster, Facts};
 use super::{
-    Advice, Cancel, Catalog, Change, Closest, Context, Count, WriteItem, WriteKind, family,
-    wilson_lower,
+    Advice, Catalog, Change, Closest, Context, Count, WriteItem, WriteKind, family, wilson_lower,
 };
 use super::{CLOSEST_FOR, MIN_SEARCHES, MIN_VISITORS, TRANSLATION_MIN_CLICKS, UNMET_FROM};
-
-/// A query's words as typed (lower-cased, function words and punctuation dropped, sorted):
-/// where a typo is one letter, before stemming makes it more.
-fn typed_key(query: &str) -> String {
-    let mut words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .filter(|w| !crate::analysis::stopwords::is_stop_word(w))
-        .collect();
-    words.sort();
-    words.join(" ")
-}
-
-/// Whether two word lists are near-identical: as many words, each the same or (from five
-/// letters) one typo apart, and not all the same.
-fn near_identical_words(wa: &[String], wb: &[String]) -> bool {
-    wa.len() == wb.len()
-        && wa != wb
-        && wa.iter().zip(wb).all(|(x, y)| {
-            x == y
-                || (x.chars().count().min(y.chars().count()) >= 5
-                    && crate::search::plan::edit_distance(x, y) <= 1)
-        })
-}
-
-/// Whether two normalized queries are near-identical ([`near_identical_words`]).
-#[cfg(test)]
-fn near_identical(a: &str, b: &str) -> bool {
-    let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
-    near_identical_words(&words(a), &words(b))
-}
-
-/// Clusters merged at most, most searched first: merging compares each cluster with every
-/// need found so far, and the long tail past this is kept as it is.
-const MERGE_AT_MOST: usize = 3000;
-
-/// Merges clusters that are the same need typed a little differently (a typo, a plural the
-/// stemmer keeps apart) into the most searched of them: their normalized words or their typed
-/// words ([`typed_key`]) are near-identical.
-pub(super) fn merge_variants(clusters: &[Cluster], cancel: &Cancel) -> Vec<Cluster> {
-    let words = |s: &str| {
-        s.split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    let mut out: Vec<Cluster> = Vec::new();
-    // The words of each need's first cluster: normalized and typed.
-    let mut keys: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-    for c in clusters.iter().take(MERGE_AT_MOST) {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let key = (
-            words(&c.key),
-            words(&typed_key(
-                c.queries.first().map_or(c.key.as_str(), |q| q.0.as_str()),
-            )),
-        );
-        let found = keys
-            .iter()
-            .position(|k| near_identical_words(&k.0, &key.0) || near_identical_words(&k.1, &key.1));
-        match found {
-            Some(i) => {
-                let o = &mut out[i];
-                o.searches += c.searches;
-                // People who typed both variants count twice: rare enough to accept.
-                o.visitors += c.visitors;
-                o.no_results += c.no_results;
-                o.no_clicks += c.no_clicks;
-                o.contacts += c.contacts;
-                o.previous += c.previous;
-                o.previous_no_results += c.previous_no_results;
-                for l in &c.langs {
-                    if !o.langs.contains(l) {
-                        o.langs.push(l.clone());
-                    }
-                }
-                for f in &c.filters {
-                    if !o.filters.contains(f) {
-                        o.filters.push(f.clone());
-                    }
-                }
-                o.queries.extend(c.queries.iter().cloned());
-                o.queries
-                    .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            }
-            None => {
-                out.push(c.clone());
-                keys.push(key);
-            }
-        }
-    }
-    out.extend(clusters.iter().skip(MERGE_AT_MOST).cloned());
-    out
-}
 
 /// The ways a need was typed, most frequent first (the first eight).
 fn typed(queries: &[(String, u64)]) -> Vec<Count> {
@@ -317,14 +219,6 @@ pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<W
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn near_identical_queries() {
-        assert!(near_identical("password reset", "pasword reset"));
-        assert!(!near_identical("password reset", "password"));
-        assert!(!near_identical("card", "cart"));
-        assert!(!near_identical("refund", "refund"));
-    }
 
     #[test]
     fn advice_follows_the_closest_article() {

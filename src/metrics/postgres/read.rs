@@ -268,7 +268,7 @@ impl MetricsReader for PgReader {
         sink: Sink<'_, CustomerSearch>,
     ) -> Result<(), MetricsError> {
         self.scan(
-            "SELECT search_id, at, visitor, query, normalized, lang, ui, total FROM searches
+            "SELECT search_id, at, visitor, query, normalized, lang, ui, total, results FROM searches
               WHERE at >= $1 AND at < $2 AND source = 'customer' AND NOT partial",
             &[&period.start, &period.end],
             |r| {
@@ -281,6 +281,7 @@ impl MetricsReader for PgReader {
                     lang: r.try_get(5)?,
                     ui: r.try_get(6)?,
                     total: count(r, 7)?,
+                    results: serde_json::from_str(r.try_get(8)?).unwrap_or_default(),
                 })
             },
             sink,

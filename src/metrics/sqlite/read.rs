@@ -302,7 +302,7 @@ impl MetricsReader for SqliteReader {
         sink: Sink<'_, CustomerSearch>,
     ) -> Result<(), MetricsError> {
         self.scan(
-            "SELECT search_id, at, visitor, query, normalized, lang, ui, total FROM searches
+            "SELECT search_id, at, visitor, query, normalized, lang, ui, total, results FROM searches
               WHERE at >= ?1 AND at < ?2 AND source = 'customer' AND partial = 0",
             params![period.start, period.end],
             |r| {
@@ -315,6 +315,7 @@ impl MetricsReader for SqliteReader {
                     lang: r.get(5)?,
                     ui: r.get(6)?,
                     total: count(r, 7)?,
+                    results: serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default(),
                 })
             },
             sink,
