@@ -17,7 +17,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             metrics::now() - period
         }
     };
-    let store = super::database::recorded_events(&args.data, args.database.as_deref())?;
+    let store =
+        super::database::recorded_events(&args.metrics.data, args.metrics.database.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let format = match args.format {

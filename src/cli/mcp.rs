@@ -1,6 +1,6 @@
 //! `kb mcp`: the MCP server over stdio, for AI agents that run kb themselves (Claude
 //! Desktop, an IDE). The same tools as `POST /mcp` on `kb serve`; what they search is
-//! recorded in the data folder with `source = ai`.
+//! recorded with `source = ai` where `kb serve` records (`--data`, or `--database`).
 
 use std::sync::Arc;
 
@@ -9,7 +9,6 @@ use rmcp::ServiceExt;
 
 use super::McpArgs;
 use kb::metrics::Recorder;
-use kb::metrics::sqlite::{SqliteReader, SqliteStore};
 use kb::web::{AppState, WebConfig};
 
 pub fn run(args: &McpArgs) -> Result<()> {
@@ -23,13 +22,9 @@ async fn serve(args: McpArgs) -> Result<()> {
     let folders = args.folders.clone();
     let engine =
         tokio::task::spawn_blocking(move || super::search::open_engine(&folders)).await??;
-    let store = SqliteStore::open(&args.data).with_context(|| {
-        format!(
-            "cannot open the metrics database in {}",
-            args.data.display()
-        )
-    })?;
-    let (recorder, writer) = Recorder::start(Box::new(store), None);
+    let metrics =
+        super::database::ServerMetrics::open(&args.metrics.data, args.metrics.database.as_deref())?;
+    let (recorder, writer) = Recorder::start(metrics.store, None);
     let mut state = AppState::new(
         WebConfig {
             articles: args.folders.articles.clone(),
@@ -39,9 +34,7 @@ async fn serve(args: McpArgs) -> Result<()> {
         },
         recorder,
     );
-    if let Some(reader) = SqliteReader::open(&args.data)? {
-        state = state.with_metrics(Arc::new(reader));
-    }
+    state = state.with_metrics(metrics.reader);
     let state = Arc::new(state);
     state.set_ready(engine);
     tracing::info!("MCP server on stdio: tools search, get_article, answer");

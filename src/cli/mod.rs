@@ -161,6 +161,23 @@ fn parse_edit_url(text: &str) -> Result<EditUrl, String> {
     EditUrl::parse(text)
 }
 
+/// Where the metrics are kept: SQLite in `--data`, or PostgreSQL with `--database`.
+#[derive(Debug, Clone, Args)]
+pub struct MetricsDb {
+    /// Folder of data that cannot be rebuilt (the metrics database, the visitor key).
+    #[arg(long, value_name = "DIR", env = "KB_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KB_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -173,18 +190,8 @@ pub struct ServeArgs {
         default_value = "templates"
     )]
     pub templates: PathBuf,
-    /// Folder of data that cannot be rebuilt (metrics, votes).
-    #[arg(long, value_name = "DIR", env = "KB_DATA", default_value = "data")]
-    pub data: PathBuf,
-    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
-    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "KB_DATABASE_URL",
-        hide_env_values = true
-    )]
-    pub database: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsDb,
     /// Delete recorded events older than this many days (0 or unset: keep them all).
     #[arg(long, value_name = "DAYS", env = "KB_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
@@ -279,9 +286,9 @@ pub struct ServeArgs {
 pub struct McpArgs {
     #[command(flatten)]
     pub folders: Folders,
-    /// Folder of the metrics database: AI agents' searches are recorded there (`source = ai`).
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data: PathBuf,
+    /// Where AI agents' searches are recorded (`source = ai`).
+    #[command(flatten)]
+    pub metrics: MetricsDb,
     /// Public URL of the help center, for the links the tools return.
     #[arg(long, value_name = "URL", env = "KB_BASE_URL")]
     pub base_url: Option<String>,
@@ -359,18 +366,8 @@ pub enum LinkFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
-    /// Folder of the metrics database.
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data: PathBuf,
-    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
-    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "KB_DATABASE_URL",
-        hide_env_values = true
-    )]
-    pub database: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsDb,
     /// Only events of this recent period: 30d, 12h, 2w, 6m, 1y (default: all).
     #[arg(long, value_name = "PERIOD")]
     pub since: Option<String>,
@@ -383,18 +380,8 @@ pub struct ExportArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     pub folders: Folders,
-    /// Folder of the metrics database.
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data: PathBuf,
-    /// Keep the metrics in this PostgreSQL database instead of SQLite in --data:
-    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE (replicas share one).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "KB_DATABASE_URL",
-        hide_env_values = true
-    )]
-    pub database: Option<String>,
+    #[command(flatten)]
+    pub metrics: MetricsDb,
     /// The period reported on, ending now: 30d, 2w, 6m, 1y … (compared with the period before).
     #[arg(long, value_name = "PERIOD", default_value = "30d")]
     pub since: String,

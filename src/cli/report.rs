@@ -19,7 +19,8 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         );
     };
     let words = words(&args.lang)?;
-    let store = super::database::recorded_events(&args.data, args.database.as_deref())?;
+    let store =
+        super::database::recorded_events(&args.metrics.data, args.metrics.database.as_deref())?;
     let engine = Engine::new(Arc::new(index(args)?), Ranking::from_env());
     let report = report::generate(
         &*store,

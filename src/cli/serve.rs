@@ -26,7 +26,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(5);
 
 pub fn run(args: &ServeArgs) -> Result<()> {
     // The database is opened before the server's runtime starts: its client blocks.
-    let metrics = ServerMetrics::open(&args.data, args.database.as_deref())?;
+    let metrics = ServerMetrics::open(&args.metrics.data, args.metrics.database.as_deref())?;
     let security = Security::of(args, &metrics)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -52,7 +52,7 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
     let retention = args
         .retention_days
         .filter(|&d| d > 0)
-        .map(|d| std::time::Duration::from_secs(u64::from(d) * 86_400));
+        .map(|d| std::time::Duration::from_millis(u64::from(d) * kb::metrics::DAY as u64));
     let (recorder, metrics_writer) = Recorder::start(metrics.store, retention);
     let state = Arc::new(
         AppState::new(
@@ -313,7 +313,7 @@ impl Security {
             // Replicas on one database share the key kept there.
             _ => match metrics.shared_visitor_key()? {
                 Some(key) => key,
-                None => VisitorKey::in_data(&args.data)?,
+                None => VisitorKey::in_data(&args.metrics.data)?,
             },
         };
         Ok(Security {
