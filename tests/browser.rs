@@ -1053,6 +1053,38 @@ fn r14_corrected_queries_and_weak_results_in_two_languages() {
     });
 }
 
+// See: issue 14 ("coffee tastes bad" listed articles about coffee and taste as answers).
+#[test]
+fn r14_results_that_match_only_part_of_the_query_say_so_in_two_languages() {
+    let (_dir, server) = sample();
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        for (hl, says) in [
+            ("en", "No article has all of your words"),
+            ("zh-tw", "沒有文章包含您輸入的所有詞語"),
+        ] {
+            b.open(
+                &server.base,
+                &format!("/search?q=coffee+tastes+bad&lang=en&hl={hl}"),
+            )
+            .await;
+            let notice = b.text(".weak-only").await;
+            assert!(notice.contains(says), "{notice}");
+            assert!(notice.contains("coffee tastes bad"), "{notice}");
+            // Still listed, for what they are worth, with the way to a person.
+            let listed = b.c().find_all(Locator::Css(".results li")).await.unwrap();
+            assert!(!listed.is_empty());
+            assert!(shown(b.c(), ".weak-only a").await, "the contact link");
+            // A query an article answers whole gets no such notice.
+            b.open(&server.base, &format!("/search?q=refund&lang=en&hl={hl}"))
+                .await;
+            b.text(".results").await;
+            assert!(!shown(b.c(), ".weak-only").await);
+        }
+        b.close().await;
+    });
+}
+
 // See: issue 14 (on a phone the contents came last; dates were not localized).
 #[test]
 fn r14_contents_first_on_phones_and_dates_in_the_readers_language() {

@@ -143,15 +143,21 @@ pub fn normalize_query(query: &str) -> String {
 /// the results page lists it after a "more results" link, not as the equal of the best.
 pub const WEAK_BELOW: f32 = 1.0 / 3.0;
 
+/// A result holding less than this share of the query's weight ([`Hit::coverage`]) matches
+/// only part of what was asked, however it ranks: "coffee tastes bad" answered by articles
+/// that mention coffee and taste.
+pub const COVERED_AT_LEAST: f32 = 0.5;
+
 /// How many of `results` (best first) are strong matches: those scoring at least
-/// [`WEAK_BELOW`] of the first one's score.
+/// [`WEAK_BELOW`] of the first one's score and holding at least [`COVERED_AT_LEAST`] of the
+/// query. 0 when even the best matches only part of the query.
 pub fn strong_count(results: &[Hit]) -> usize {
     let Some(best) = results.first().map(|h| h.score) else {
         return 0;
     };
     results
         .iter()
-        .take_while(|h| h.score >= best * WEAK_BELOW)
+        .take_while(|h| h.score >= best * WEAK_BELOW && h.coverage >= COVERED_AT_LEAST)
         .count()
 }
 
@@ -165,6 +171,11 @@ pub struct Hit {
     /// HTML-safe: escaped text, matched words in `<mark>`.
     pub snippet: String,
     pub score: f32,
+    /// The share of the query the article holds: the required words it has in any field,
+    /// each weighed by its rarity in the help center (1 when it has them all). For the pages'
+    /// weak-match rule ([`strong_count`]); not part of the API.
+    #[serde(skip)]
+    pub coverage: f32,
     /// With `details`: the article's first paragraph (else its description), plain text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
@@ -628,6 +639,7 @@ impl Engine {
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
         let mut matches = places.matches(searcher, address, &body, table)?;
+        let coverage = self.coverage(searcher, address, plan, places, &matches)?;
         let section = if params.sections {
             self.section(
                 searcher,
@@ -673,6 +685,7 @@ impl Engine {
             lang: text(f.lang),
             snippet,
             score,
+            coverage,
             summary,
             reply,
             translations: Vec::new(),
@@ -682,6 +695,57 @@ impl Engine {
             }),
             fallback: false,
         })
+    }
+
+    /// The share of the query's weight a document holds ([`Hit::coverage`]): the words its
+    /// body matches have, and, for the others, whether another field has one of their forms.
+    fn coverage(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        plan: &Plan,
+        places: &BodyTerms,
+        matches: &[snippet::Match],
+    ) -> Result<f32, SearchError> {
+        let f = &self.index.fields;
+        let total: f32 = places.weights.iter().sum();
+        if total <= 0.0 {
+            return Ok(1.0);
+        }
+        let mut held = 0.0;
+        let segment = searcher.segment_reader(address.segment_ord);
+        for (i, &weight) in places.weights.iter().enumerate() {
+            if weight <= 0.0 {
+                continue;
+            }
+            let mut has = matches.iter().any(|m| m.word == i);
+            'fields: for field in [
+                f.title,
+                f.headings,
+                f.description,
+                f.tags,
+                f.queries,
+                f.code,
+            ] {
+                if has {
+                    break;
+                }
+                let inverted = segment.inverted_index(field)?;
+                for (term, _) in &plan.words[i].alternatives {
+                    let term = Term::from_field_text(field, term);
+                    if postings_at(&inverted, &term, IndexRecordOption::Basic, address.doc_id)?
+                        .is_some()
+                    {
+                        has = true;
+                        break 'fields;
+                    }
+                }
+            }
+            if has {
+                held += weight;
+            }
+        }
+        Ok(held / total)
     }
 
     /// The section of a document the matches sit in ([`section::pick`]), keeping only the
@@ -742,6 +806,9 @@ struct BodyTerms {
     terms: Vec<(usize, f32, Term)>,
     /// Per segment: its body index and where each term's postings are.
     segments: HashMap<u32, SegmentTerms>,
+    /// Each query word's rarity in the help center (0 for words left out: function words
+    /// beside others), what [`Hit::coverage`] weighs words by.
+    weights: Vec<f32>,
 }
 
 type SegmentTerms = (Arc<tantivy::InvertedIndexReader>, Vec<Option<TermInfo>>);
@@ -750,6 +817,7 @@ impl BodyTerms {
     fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &Plan) -> Self {
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut terms = Vec::new();
+        let mut weights = vec![0.0; plan.words.len()];
         for (i, word) in plan.words.iter().enumerate() {
             if !word.required && !only_stop {
                 continue;
@@ -759,6 +827,7 @@ impl BodyTerms {
                 .unwrap_or(0)
                 .max(1);
             let rarity = (1.0 + searcher.num_docs() as f32 / df as f32).ln();
+            weights[i] = rarity;
             for (term, weight) in &word.alternatives {
                 terms.push((i, rarity * weight, Term::from_field_text(body, term)));
             }
@@ -767,6 +836,7 @@ impl BodyTerms {
             body,
             terms,
             segments: HashMap::new(),
+            weights,
         }
     }
 

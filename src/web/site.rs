@@ -126,6 +126,8 @@ fn result_items(
 /// ("Showing results for …") and links to the search of the words as typed (`correct=0`).
 /// Results scoring far below the best ([`search::strong_count`]) wait behind a "more
 /// results" link (`all=1`) on the first page.
+/// When no result holds most of the query (weighed by rarity: [`search::Hit::coverage`]), the
+/// page says that nothing has all the words, above the results and with the contact link.
 pub async fn search(
     State(state): State<Arc<AppState>>,
     Ready(engine): Ready,
@@ -218,11 +220,16 @@ pub async fn search(
         ctx["page"]["contact_url"] = serde_json::Value::String(format!("{u}&s={id}"));
     }
     let first_rank = (page_number - 1) * PER_PAGE + 1;
-    let shown = if page_number == 1 && !all {
-        search::strong_count(&response.results)
+    let strong = search::strong_count(&response.results);
+    // When even the best result matches only part of the query, the results are listed
+    // under a notice that says so (with the contact link), rather than held back whole.
+    let weak_only = strong == 0 && page_number == 1;
+    let shown = if page_number == 1 && !all && !weak_only {
+        strong
     } else {
         response.results.len()
     };
+    ctx["weak_only"] = weak_only.into();
     let held = response.results.len() - shown;
     if held > 0 {
         let text = state
