@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator, key::Key};
 
 use kb::metrics::MetricsReader;
 
-use crate::util::{Dir, Server, wait_for};
+use crate::util::{BROWSER, Dir, Server, wait_for};
 
 fn find_program(env: &str, names: &[&str]) -> PathBuf {
     if let Ok(p) = std::env::var(env) {
@@ -1051,6 +1051,41 @@ fn r14_corrected_queries_and_weak_results_in_two_languages() {
         }
         b.close().await;
     });
+}
+
+// See: issue 14 (no "X of Y found this helpful" on articles).
+#[test]
+fn r14_articles_say_how_many_readers_they_helped_in_two_languages() {
+    let (_dir, server) = sample();
+    for (path, page, says) in [
+        (
+            "en/billing/refunds.md",
+            "/en/billing/refunds",
+            "4 of 5 readers found this helpful",
+        ),
+        (
+            "zh-tw/billing/refunds.md",
+            "/zh-tw/billing/refunds",
+            "5 位讀者中有 4 位認為本文有幫助",
+        ),
+    ] {
+        for helpful in [true, true, false, true, true] {
+            let (_, cookie) = server.new_visitor();
+            let r = server.post(
+                "/api/feedback",
+                &[BROWSER, ("cookie", &cookie)],
+                &format!(r#"{{"path": "{path}", "helpful": {helpful}}}"#),
+            );
+            assert_eq!(r.status, 204, "{}", r.body);
+        }
+        run(async {
+            let b = Browser::start(1280, 900).await;
+            b.open(&server.base, page).await;
+            let count = b.text(".helpful").await;
+            assert_eq!(count.trim(), says);
+            b.close().await;
+        });
+    }
 }
 
 // See: issue 14 ("coffee tastes bad" listed articles about coffee and taste as answers).
