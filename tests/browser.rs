@@ -1088,6 +1088,79 @@ fn r14_articles_say_how_many_readers_they_helped_in_two_languages() {
     }
 }
 
+// See: issue 14 (the report page had no period or format control once signed in; nothing
+// linked an article to its source for editing).
+#[test]
+fn r14_edit_links_and_the_report_controls_in_two_languages() {
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+    let dir = Dir::new();
+    copy(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/articles")),
+        &dir.articles(),
+    );
+    let server = Server::start_with_env(
+        &dir,
+        &[
+            "--edit-url",
+            "https://git.example/acme/help/edit/main/articles/{path}",
+        ],
+        &[("KB_ADMIN_TOKEN", TOKEN)],
+    );
+    run(async {
+        let b = Browser::start(1280, 900).await;
+        for (hl, edit, period) in [
+            ("en", "Edit this page", "Period"),
+            ("uk", "Редагувати сторінку", "Період"),
+        ] {
+            b.open(&server.base, &format!("/{hl}/billing/refunds"))
+                .await;
+            assert_eq!(b.text(".edit a").await, edit);
+            let href = b
+                .c()
+                .find(Locator::Css(".edit a"))
+                .await
+                .unwrap()
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            assert_eq!(
+                href,
+                format!("https://git.example/acme/help/edit/main/articles/{hl}/billing/refunds.md")
+            );
+
+            // Signed in once (the second language finds the lead still signed in), the lead
+            // changes the period from the page itself.
+            b.open(&server.base, &format!("/admin/report?hl={hl}"))
+                .await;
+            if hl == "en" {
+                let src = b.c().source().await.unwrap();
+                assert!(src.contains("id=\"token\""), "{src}");
+                b.type_in("#token", TOKEN).await;
+                b.click("button[type=submit]").await;
+            }
+            assert_eq!(b.text(".controls label[for=since]").await, period);
+            b.click(".controls #since option[value='7d']").await;
+            b.click(".controls button").await;
+            b.until("the report of 7 days", async |c| {
+                c.current_url()
+                    .await
+                    .is_ok_and(|u| u.query().unwrap_or("").contains("since=7d"))
+            })
+            .await;
+            let shown = b.text(".period").await;
+            assert!(shown.contains("(7 "), "{shown}");
+            assert!(shown.contains(hl_days(hl)), "{shown}");
+        }
+        b.close().await;
+    });
+}
+
+/// How the report's period line names days, by interface language.
+fn hl_days(hl: &str) -> &'static str {
+    if hl == "uk" { "дн." } else { "days" }
+}
+
 // See: issue 14 ("coffee tastes bad" listed articles about coffee and taste as answers).
 #[test]
 fn r14_results_that_match_only_part_of_the_query_say_so_in_two_languages() {
