@@ -391,6 +391,14 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     assert!(html.stdout.contains("Add the word “vacation”"));
     assert_eq!(html.stdout.matches(&family_why).count(), 1);
     assert!(!html.stdout.contains(&shorter_why));
+    // Each phrasing of the distractor pair is a line of its own in every format.
+    for &(q, _, times) in planted::DISTRACTORS {
+        let why = format!(
+            "{times} searches by {times} people for “{q}” (in en) showed results nobody opened"
+        );
+        assert_eq!(md.stdout.matches(&why).count(), 1, "{why}\n{}", md.stdout);
+        assert_eq!(html.stdout.matches(&why).count(), 1, "{why}");
+    }
 
     // The same report in each interface language: headings and advice worded, the figures
     // and what readers typed as they are.
