@@ -3,6 +3,7 @@
 
   python3 scripts/message_eval.py                 # cargo build --release, serve, score
   python3 scripts/message_eval.py --kb target/release/kb
+  python3 scripts/message_eval.py --shared /path/to/shared   # when shared/ is not next to the checkout
 
 There are no judged customer messages, so each judged dev query (base variant) is written into
 messages the way customers write to support: a greeting, the question in a sentence around
@@ -23,7 +24,7 @@ import tempfile
 import time
 import urllib.parse
 
-from bench import CORPUS, QUERIES, build_kb, log  # same folder
+from bench import SHARED, build_kb, log  # same folder
 
 TEMPLATES = {
     "en": [
@@ -84,10 +85,14 @@ def scores(ranked, relevant):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", help="kb binary (default: cargo build --release)")
+    ap.add_argument("--shared", default=SHARED,
+                    help="the shared folder with corpus/ and eval/ (default: ../shared)")
     args = ap.parse_args()
+    corpus = os.path.join(args.shared, "corpus", "k8s-docs")
+    queries = os.path.join(args.shared, "eval", "k8s-dev.jsonl")
     kb = args.kb or build_kb()
     judged = []
-    with open(QUERIES, encoding="utf-8") as f:
+    with open(queries, encoding="utf-8") as f:
         for line in f:
             q = json.loads(line)
             if q.get("variant", "base") == "base" and q["lang"] in TEMPLATES:
@@ -96,7 +101,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kb-messages-") as tmp:
         port = free_port()
         server = subprocess.Popen(
-            [kb, "serve", "--articles", CORPUS, "--index", os.path.join(tmp, "index"),
+            [kb, "serve", "--articles", corpus, "--index", os.path.join(tmp, "index"),
              "--data", os.path.join(tmp, "data"), "--addr", f"127.0.0.1:{port}", "--no-watch"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
