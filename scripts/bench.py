@@ -34,6 +34,10 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+# The corpus and judgments under the default shared folder, for the scripts that import them
+# (idle.py, link_latency.py); `--shared` moves them for this script.
+CORPUS = os.path.join(SHARED, "corpus", "k8s-docs")
+QUERIES = os.path.join(SHARED, "eval", "k8s-dev.jsonl")
 
 
 def log(msg):
