@@ -390,19 +390,7 @@ impl Engine {
                 .iter()
                 .filter(|w| w.whole && (w.required || only_stop))
             {
-                let mut present = false;
-                'fields: for &field in &fields {
-                    let inverted = segment.inverted_index(field)?;
-                    for (term, _) in &word.alternatives {
-                        let term = Term::from_field_text(field, term);
-                        if postings_at(&inverted, &term, IndexRecordOption::Basic, address.doc_id)?
-                            .is_some()
-                        {
-                            present = true;
-                            break 'fields;
-                        }
-                    }
-                }
+                let present = has_word(segment, &fields, word, address.doc_id)?;
                 let typed = query[word.from..word.to].to_string();
                 let list = if present { &mut has } else { &mut lacks };
                 if !list.contains(&typed) {
@@ -718,30 +706,17 @@ impl Engine {
             if weight <= 0.0 {
                 continue;
             }
-            let mut has = matches.iter().any(|m| m.word == i);
-            'fields: for field in [
+            let others = [
                 f.title,
                 f.headings,
                 f.description,
                 f.tags,
                 f.queries,
                 f.code,
-            ] {
-                if has {
-                    break;
-                }
-                let inverted = segment.inverted_index(field)?;
-                for (term, _) in &plan.words[i].alternatives {
-                    let term = Term::from_field_text(field, term);
-                    if postings_at(&inverted, &term, IndexRecordOption::Basic, address.doc_id)?
-                        .is_some()
-                    {
-                        has = true;
-                        break 'fields;
-                    }
-                }
-            }
-            if has {
+            ];
+            if matches.iter().any(|m| m.word == i)
+                || has_word(segment, &others, &plan.words[i], address.doc_id)?
+            {
                 held += weight;
             }
         }
@@ -768,23 +743,11 @@ impl Engine {
             return Ok(None);
         }
         // The title holding every word the query requires: the article as a whole answers.
-        let title = self.index.fields.title;
-        let inverted = searcher
-            .segment_reader(address.segment_ord)
-            .inverted_index(title)?;
+        let title = [self.index.fields.title];
+        let segment = searcher.segment_reader(address.segment_ord);
         let mut title_has_all = true;
         for word in plan.words.iter().filter(|w| w.required) {
-            let mut found = false;
-            for (term, _) in &word.alternatives {
-                let term = Term::from_field_text(title, term);
-                if postings_at(&inverted, &term, IndexRecordOption::Basic, address.doc_id)?
-                    .is_some()
-                {
-                    found = true;
-                    break;
-                }
-            }
-            if !found {
+            if !has_word(segment, &title, word, address.doc_id)? {
                 title_has_all = false;
                 break;
             }
@@ -951,6 +914,26 @@ fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
             lang::normalize_tag(l).ok_or_else(|| SearchError::BadLang(l.into()))?,
         )),
     }
+}
+
+/// Whether document `doc` of `segment` has any form the search accepts of `word` in any of
+/// `fields`.
+fn has_word(
+    segment: &tantivy::SegmentReader,
+    fields: &[tantivy::schema::Field],
+    word: &PlannedWord,
+    doc: tantivy::DocId,
+) -> Result<bool, SearchError> {
+    for &field in fields {
+        let inverted = segment.inverted_index(field)?;
+        for (term, _) in &word.alternatives {
+            let term = Term::from_field_text(field, term);
+            if postings_at(&inverted, &term, IndexRecordOption::Basic, doc)?.is_some() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// The postings of `term` standing on document `doc`, if the document has the term.
