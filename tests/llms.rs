@@ -67,6 +67,14 @@ fn llms_txt_and_markdown_copies_follow_the_convention_and_hide_what_is_private()
         );
         // Drafts never appear.
         assert!(!index.contains("two-factor"), "{index}");
+        // The list speaks its own language, like the site (the summary line).
+        let summary = index.lines().find(|l| l.starts_with("> ")).unwrap();
+        let own = if lang == "en" {
+            "articles in English"
+        } else {
+            "篇"
+        };
+        assert!(summary.contains(own), "{summary}");
         for url in links(&index) {
             let path = url.strip_prefix(base).expect(&url);
             let r = server.request("GET", path, &[], None);

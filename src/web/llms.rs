@@ -215,6 +215,28 @@ fn tagline<'a>(state: &'a AppState, lang: &str) -> &'a str {
         .unwrap_or("Answers to your questions.")
 }
 
+/// The `llms.{key}` text in `lang`'s interface language (its plural form for `count`, which
+/// also fills `{count}`), with `args` filled in.
+fn say(
+    state: &AppState,
+    lang: &str,
+    key: &str,
+    count: Option<usize>,
+    args: &[(&str, String)],
+) -> String {
+    let ui = state.locales.best(lang);
+    let key = format!("llms.{key}");
+    let text = match count {
+        Some(n) => state.locales.plural(&ui, &key, n as u64),
+        None => state.locales.text(&ui, &key),
+    };
+    let mut args = args.to_vec();
+    if let Some(n) = count {
+        args.push(("count", n.to_string()));
+    }
+    crate::i18n::fill(text.unwrap_or_default(), &args)
+}
+
 /// Published articles of `lang`, by category (articles without one last), then title.
 fn published<'a>(catalog: &'a Catalog, lang: &str) -> Vec<&'a Entry> {
     let mut list: Vec<&Entry> = catalog
@@ -252,13 +274,24 @@ pub async fn root(
     let mut out = format!("# {}\n\n", site_name(&state, &ui));
     let tagline = tagline(&state, &ui);
     out.push_str(&format!(
-        "> {tagline} Every article has a Markdown copy at its address plus `.md`; each language has its own index below.\n\n## Languages\n\n"
+        "> {tagline} {}\n\n## {}\n\n",
+        say(&state, &ui, "intro", None, &[]),
+        say(&state, &ui, "languages", None, &[]),
     ));
     for (lang, _) in catalog.languages(false) {
         let name = super::layout::language_name(&state, &lang);
-        out.push_str(&format!(
-            "- [{name}]({base}/{lang}/llms.txt): articles in {name} ({lang}); all of them in one file: {base}/{lang}/llms-full.txt\n"
-        ));
+        let line = say(
+            &state,
+            &ui,
+            "language",
+            None,
+            &[
+                ("language", name.clone()),
+                ("lang", lang.clone()),
+                ("full", format!("{base}/{lang}/llms-full.txt")),
+            ],
+        );
+        out.push_str(&format!("- [{name}]({base}/{lang}/llms.txt): {line}\n"));
     }
     markdown_response(&site, out)
 }
@@ -285,12 +318,24 @@ pub async fn for_language(
     let site = site_base(state, headers, client);
     let base = &site.url;
     let tagline = tagline(state, lang);
+    let language = super::layout::language_name(state, lang);
     let mut out = format!(
-        "# {}\n\n> {tagline} {} articles in {lang}; each link is the article's Markdown copy.\n\n",
+        "# {}\n\n> {tagline} {}\n\n",
         site_name(state, lang),
-        list.len()
+        say(
+            state,
+            lang,
+            "summary",
+            Some(list.len()),
+            &[("language", language)]
+        )
     );
     if !full {
+        let other = state
+            .locales
+            .text(&state.locales.best(lang), "home.uncategorized")
+            .unwrap_or_default()
+            .to_string();
         let mut category: Option<Option<&str>> = None;
         for e in &list {
             if category != Some(e.category.as_deref()) {
@@ -298,7 +343,7 @@ pub async fn for_language(
                 out.push_str(&format!(
                     "{}## {}\n\n",
                     if out.ends_with("\n\n") { "" } else { "\n" },
-                    e.category.as_deref().unwrap_or("Other")
+                    e.category.as_deref().unwrap_or(&other)
                 ));
             }
             out.push_str(&format!(
@@ -313,10 +358,9 @@ pub async fn for_language(
         }
         return Some(markdown_response(&site, out));
     }
-    out.push_str(&format!(
-        "This file holds at most {} KiB: articles past that are left out whole, and listed at the end with their Markdown copies.\n\n",
-        FULL_CAP / 1024
-    ));
+    let kib = || ("kib", (FULL_CAP / 1024).to_string());
+    out.push_str(&say(state, lang, "cap", None, &[kib()]));
+    out.push_str("\n\n");
     let mut left_out: Vec<&Entry> = Vec::new();
     for e in &list {
         if !left_out.is_empty() {
@@ -333,9 +377,15 @@ pub async fn for_language(
     }
     if !left_out.is_empty() {
         out.push_str(&format!(
-            "## Left out\n\n{} articles did not fit in {} KiB:\n\n",
-            left_out.len(),
-            FULL_CAP / 1024
+            "## {}\n\n{}\n\n",
+            say(state, lang, "left_out", None, &[]),
+            say(
+                state,
+                lang,
+                "left_out_count",
+                Some(left_out.len()),
+                &[kib()]
+            ),
         ));
         for e in left_out {
             out.push_str(&format!(

@@ -176,9 +176,14 @@ impl VisitorKey {
             f.write_all(format!("{hex}\n").as_bytes())?;
             f.sync_all()?;
             match std::fs::hard_link(&temp, &file) {
-                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-                _ => Ok(()),
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
             }
+            // The link is a change to the folder: without syncing it, a power cut could forget
+            // the key and the next start would make another, voiding every reader's cookie.
+            #[cfg(unix)]
+            std::fs::File::open(data)?.sync_all()?;
+            Ok(())
         })();
         let _ = std::fs::remove_file(&temp);
         written.map_err(create)?;
