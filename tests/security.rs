@@ -688,6 +688,72 @@ fn connections_beyond_the_cap_wait_their_turn() {
 }
 
 #[test]
+fn one_address_cannot_take_every_connection() {
+    let dir = Dir::fixture("help-center");
+    let s = Server::start(&dir, &["--max-connections-per-address", "2"]);
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    // A connection from `from`, with a request sent on it, kept open (keep-alive).
+    let open = |from: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let stream = runtime
+            .block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(format!("{from}:0").parse().unwrap())?;
+                socket.connect(addr).await?.into_std()
+            })
+            .unwrap();
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut writer = &stream;
+        // (Fails when the server has closed the connection already: the read then says so.)
+        let _ = write!(writer, "GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+        stream
+    };
+    // The answer's first line; empty when the server closed the connection (a reset, as the
+    // request it never read was still waiting, or an orderly close).
+    let first_line = |stream: &TcpStream| {
+        let mut line = String::new();
+        match BufReader::new(stream).read_line(&mut line) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => String::new(),
+            r => {
+                r.unwrap();
+                line
+            }
+        }
+    };
+    // (Not 127.0.0.1: the test harness's own client holds a connection from there.)
+    let held = [open("127.0.0.5"), open("127.0.0.5")];
+    for stream in &held {
+        assert!(first_line(stream).starts_with("HTTP/1.1 200"));
+    }
+    // A third from the same address is closed unanswered …
+    assert_eq!(
+        first_line(&open("127.0.0.5")),
+        "",
+        "served beyond its share"
+    );
+    // … while another address is served.
+    assert!(first_line(&open("127.0.0.6")).starts_with("HTTP/1.1 200"));
+    // Once one closes, the address has room again.
+    drop(held);
+    let again = (0..50).find_map(|_| {
+        let line = first_line(&open("127.0.0.5"));
+        if line.is_empty() {
+            std::thread::sleep(Duration::from_millis(20));
+            None
+        } else {
+            Some(line)
+        }
+    });
+    assert!(again.is_some_and(|l| l.starts_with("HTTP/1.1 200")));
+}
+
+#[test]
 fn no_request_header_decides_a_cached_absolute_link() {
     let dir = Dir::fixture("help-center");
     let forged = [

@@ -276,6 +276,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", env = "KB_MAX_CONNECTIONS", default_value_t = kb::web::server::MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub max_connections: usize,
+    /// Most connections one client address (an IPv6 /64) may hold open; more from it are
+    /// closed at once. `--trust-proxy` addresses are not limited.
+    #[arg(long, value_name = "N", env = "KB_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = kb::web::server::MAX_PER_ADDRESS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections_per_address: usize,
     /// File holding the bearer token AI agents must send to `POST /mcp` (32 characters or
     /// more); default: `KB_MCP_TOKEN`; without either the MCP server is open, like the API.
     #[arg(long, value_name = "FILE", env = "KB_MCP_TOKEN_FILE")]

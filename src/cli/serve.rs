@@ -67,7 +67,7 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
                 cors_origins: args.cors_origins.clone(),
                 admin_token: security.admin_token,
                 visitor_key: security.visitor_key,
-                trusted_proxies: security.trusted_proxies,
+                trusted_proxies: security.trusted_proxies.clone(),
                 frame_ancestors: security.frame_ancestors,
                 mcp_token: security.mcp_token,
                 limits: args.folders.limits.limits(),
@@ -163,6 +163,8 @@ async fn serve(args: ServeArgs, security: Security, metrics: ServerMetrics) -> R
     };
     let limits = web::server::Limits {
         max_connections: args.max_connections,
+        per_address: args.max_connections_per_address,
+        proxies: security.trusted_proxies,
         ..Default::default()
     };
     let metrics_server = metrics_listener.map(|l| {

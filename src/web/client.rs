@@ -51,7 +51,7 @@ impl TrustedProxies {
         self.0.is_empty()
     }
 
-    fn contains(&self, ip: IpAddr) -> bool {
+    pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|n| n.contains(&ip))
     }
@@ -120,10 +120,15 @@ impl Client {
     /// The key of this client's rate-limit buckets: the address, or for IPv6 its /64 (one
     /// household or machine gets a whole /64, so single addresses cost nothing to change).
     pub fn key(&self) -> String {
-        match self.addr {
-            None => "unknown".to_string(),
-            Some(IpAddr::V4(v4)) => v4.to_string(),
-            Some(IpAddr::V6(v6)) => {
+        self.addr
+            .map_or_else(|| "unknown".to_string(), Client::bucket)
+    }
+
+    /// The bucket an address falls in: the address, or for IPv6 its /64.
+    pub fn bucket(ip: IpAddr) -> String {
+        match canonical(ip) {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
                 let net = ipnet::Ipv6Net::new(v6, 64)
                     .map(|n| n.trunc())
                     .unwrap_or_else(|_| v6.into());
