@@ -423,6 +423,25 @@ fn r11_nothing_outside_the_articles_folder_is_served() {
     assert!(log.contains("articles/en/p.md:1: a symbolic link"), "{log}");
     assert!(log.contains("articles/en/big.md:1: the file is"), "{log}");
 
+    // A link beside the articles, named like an image, to an article source (its private
+    // front matter, a draft) is refused like the source; so is a FIFO, without hanging.
+    let img = dir.articles().join("en/billing/img");
+    dir.write("en/billing/img/form.png", b"\x89PNG fake");
+    std::os::unix::fs::symlink("../refunds.md", img.join("source.png")).unwrap();
+    let fifo = std::ffi::CString::new(img.join("pipe.png").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    for path in ["/en/billing/img/source.png", "/en/billing/img/pipe.png"] {
+        assert_eq!(s.get(path).0, 404, "{path}");
+    }
+    // A real file there is served, whole, with its length.
+    let r = s.request("GET", "/en/billing/img/form.png", &[], None);
+    assert_eq!(r.status, 200);
+    let on_disk = std::fs::metadata(img.join("form.png")).unwrap().len();
+    assert_eq!(
+        r.header("content-length"),
+        Some(on_disk.to_string().as_str())
+    );
+
     // An article that becomes a link after it was indexed is not served either.
     let refunds = dir.articles().join("en/billing/refunds.md");
     assert_eq!(s.get("/en/billing/refunds").0, 200);

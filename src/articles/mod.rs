@@ -143,6 +143,64 @@ pub fn real_path(dir: &Path, rel: &Path) -> std::io::Result<RealPath> {
     })
 }
 
+/// A file of the articles folder, opened.
+#[derive(Debug)]
+pub struct Opened {
+    pub file: std::fs::File,
+    /// Of the open file itself (not of a path looked up again).
+    pub meta: std::fs::Metadata,
+    /// Where it really is, links followed: its name, not the link's, says what it is.
+    pub real: PathBuf,
+}
+
+/// Why [`open_inside`] opened nothing.
+#[derive(Debug)]
+pub enum NotOpened {
+    /// A symbolic link leads outside the folder (to this file).
+    Outside(PathBuf),
+    /// A folder, a FIFO, a device: nothing to read.
+    NotAFile,
+    Io(std::io::Error),
+}
+
+/// Opens `rel` (relative to the articles folder `dir`) for reading, only if it is a regular
+/// file inside the folder once links are followed.
+///
+/// The path is resolved first, then opened without following a link in its last part and
+/// without waiting (a FIFO would block an open); the checks are then made on the open file
+/// itself, and on Linux its real place is read back from the descriptor. So swapping the file
+/// or a folder on its way for a link between the check and the read cannot lead outside.
+pub fn open_inside(dir: &Path, rel: &Path) -> Result<Opened, NotOpened> {
+    let root = dir.canonicalize().map_err(NotOpened::Io)?;
+    let real = dir.join(rel).canonicalize().map_err(NotOpened::Io)?;
+    if !real.starts_with(&root) {
+        return Err(NotOpened::Outside(real));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let file = options.open(&real).map_err(NotOpened::Io)?;
+    #[cfg(target_os = "linux")]
+    let real = {
+        use std::os::fd::AsRawFd;
+        let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .map_err(NotOpened::Io)?;
+        if !opened.starts_with(&root) {
+            return Err(NotOpened::Outside(opened));
+        }
+        opened
+    };
+    let meta = file.metadata().map_err(NotOpened::Io)?;
+    if !meta.is_file() {
+        return Err(NotOpened::NotAFile);
+    }
+    Ok(Opened { file, meta, real })
+}
+
 /// The problem of a link that leads outside the articles folder.
 fn outside(shown: &str, real: &Path) -> Problem {
     Problem::error(
@@ -277,15 +335,18 @@ pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
 }
 
 /// Reads the article at `path` (relative to `dir`): only if it really is inside the folder
-/// (checked again here, as a file can become a link after a scan), and only up to
+/// (checked again here, as a file can become a link after a scan: [`open_inside`]), and only up to
 /// `limits.max_article_size` bytes.
 pub fn read(dir: &Path, path: &str, limits: &Limits) -> std::result::Result<Vec<u8>, Problem> {
     use std::io::Read;
     let shown = shown_path(dir, path);
     let cannot = |e: std::io::Error| Problem::error(&shown, 1, format!("cannot read: {e}"));
-    let real = match real_path(dir, Path::new(path)).map_err(cannot)? {
-        RealPath::Inside(real) => real,
-        RealPath::Outside(real) => return Err(outside(&shown, &real)),
+    let Opened { file, meta, .. } = match open_inside(dir, Path::new(path)) {
+        Ok(opened) => opened,
+        Err(NotOpened::Outside(real)) => return Err(outside(&shown, &real)),
+        // Not a FIFO or a device, whose reading would never end.
+        Err(NotOpened::NotAFile) => return Err(Problem::error(&shown, 1, "not a regular file")),
+        Err(NotOpened::Io(e)) => return Err(cannot(e)),
     };
     let max = limits.max_article_size;
     let too_large = |size: u64| {
@@ -299,15 +360,9 @@ pub fn read(dir: &Path, path: &str, limits: &Limits) -> std::result::Result<Vec<
             ),
         )
     };
-    // Not a FIFO or a device, whose opening or reading would never end.
-    let meta = std::fs::metadata(&real).map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(Problem::error(&shown, 1, "not a regular file"));
-    }
     if meta.len() > max {
         return Err(too_large(meta.len()));
     }
-    let file = std::fs::File::open(&real).map_err(cannot)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // A file that grows after the check is still cut at the limit.
     file.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;

@@ -7,6 +7,7 @@
 //! elsewhere, the reader's `Accept-Language`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -146,13 +147,20 @@ fn article_file(state: &AppState, path: &str) -> Option<Response> {
     {
         return None;
     }
-    let root = state.config.articles.canonicalize().ok()?;
-    let file = root.join(rel.as_ref()).canonicalize().ok()?;
-    if !file.starts_with(&root) || !file.is_file() {
+    let opened =
+        crate::articles::open_inside(&state.config.articles, Path::new(rel.as_ref())).ok()?;
+    // A link to an article source or a hidden file is refused like the file itself.
+    let name = opened.real.file_name()?.to_str()?;
+    if name.ends_with(".md") || name.starts_with('.') {
         return None;
     }
-    let body = std::fs::read(&file).ok()?;
-    let ext = file
+    // Streamed: a large video costs a buffer per reader, not its size.
+    let length = opened.meta.len();
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(
+        tokio::fs::File::from_std(opened.file),
+    ));
+    let ext = opened
+        .real
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
@@ -168,6 +176,7 @@ fn article_file(state: &AppState, path: &str) -> Option<Response> {
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
