@@ -1,6 +1,6 @@
 //! Recording what readers do, against a real `kb serve`, read back with `kb export`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -438,91 +438,23 @@ fn export_writes_jsonl_and_csv_for_a_period(backend: Backend) {
 }
 
 fn acknowledged_votes_survive_kill_9(backend: Backend) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
-
     let dir = Dir::fixture("help-center").on(backend);
     // Readers reach the server through a proxy (this test), each with their own address, so
     // that the per-visitor and per-address limits stay out of the way.
     let server = Server::start(&dir, &["--trust-proxy", "127.0.0.1"]);
-    let base = server.base.clone();
-    let paths = [
+    const PATHS: &[&str] = &[
         "en/billing/refunds.md",
         "en/billing/invoices.md",
         "en/account/reset-password.md",
         "uk/account/reset-password.md",
         "zh-tw/account/reset-password.md",
     ];
-    let stop = Arc::new(AtomicBool::new(false));
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let last_visitor: Arc<Mutex<String>> = Arc::default();
-    let clients: Vec<_> = (0..16u64)
-        .map(|t| {
-            let (base, stop, acked) = (base.clone(), stop.clone(), acked.clone());
-            let last_visitor = last_visitor.clone();
-            std::thread::spawn(move || {
-                let agent = crate::util::agent();
-                let mut visitor = (String::new(), String::new());
-                for seq in 0u64.. {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    // A new reader (address and visitor id from a page) every 10 votes.
-                    if seq % 10 == 0 {
-                        let address = format!("10.{t}.{}.{}", seq / 2560, seq / 10 % 256);
-                        let page = match agent
-                            .get(format!("{base}/search"))
-                            .header("x-forwarded-for", &address)
-                            .call()
-                        {
-                            Ok(p) => p,
-                            Err(_) => break,
-                        };
-                        let cookie = page
-                            .headers()
-                            .get_all("set-cookie")
-                            .iter()
-                            .filter_map(|v| v.to_str().ok())
-                            .find(|c| c.starts_with("kb_visitor="))
-                            .map(|c| c.split(';').next().unwrap().to_string())
-                            .expect("a page issues a visitor id");
-                        *last_visitor.lock().unwrap() = cookie.clone();
-                        visitor = (address, cookie);
-                    }
-                    let (address, cookie) = &visitor;
-                    let comment = format!("client {t} vote {seq}");
-                    let body = json!({
-                        "path": paths[(seq % 5) as usize],
-                        "helpful": seq % 2 == 0,
-                        "comment": comment,
-                    });
-                    match agent
-                        .post(format!("{base}/api/feedback"))
-                        .header("cookie", cookie)
-                        .header("x-forwarded-for", address)
-                        .header("content-type", "application/json")
-                        .send(body.to_string())
-                    {
-                        Ok(r) if r.status().as_u16() == 204 => acked.lock().unwrap().push(comment),
-                        Ok(r) => panic!("vote refused: {}", r.status()),
-                        // The server is gone: what was not answered was not promised.
-                        Err(_) => break,
-                    }
-                }
-            })
-        })
-        .collect();
+    let load = crate::util::VoteLoad::start(std::slice::from_ref(&server.base), 16, PATHS);
     // Let votes flow, then pull the plug mid-stream.
-    let started = Instant::now();
-    while acked.lock().unwrap().len() < 300 && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    load.wait_for(300);
     server.kill();
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.join().unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
+    let last_visitor = load.last_visitor();
+    let acked = load.stop();
     assert!(
         acked.len() >= 300,
         "only {} votes before the kill",
@@ -555,7 +487,7 @@ fn acknowledged_votes_survive_kill_9(backend: Backend) {
     );
     // And the server takes new votes, from the visitors it issued before (the key that signs
     // their ids is kept in the data folder, or in the database).
-    let cookie = last_visitor.lock().unwrap().clone();
+    let cookie = last_visitor;
     let r = restarted.post(
         "/api/feedback",
         &[("cookie", &cookie)],

@@ -4,14 +4,12 @@
 //! searches; `kb migrate-data` moves a SQLite history across.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::monitoring::{scrape, value};
-use crate::util::{BROWSER, Backend, Dir, Server, exported, wait_for};
+use crate::util::{BROWSER, Backend, Dir, Server, VoteLoad, exported, wait_for};
 use kb::metrics::postgres::cluster::Cluster;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -43,27 +41,11 @@ fn replica(dir: &Dir, n: usize) -> Server {
     )
 }
 
-/// A reader's cookie, from a page of `base` seen from `address`.
-fn visitor(agent: &ureq::Agent, base: &str, address: &str) -> Option<String> {
-    let page = agent
-        .get(format!("{base}/search"))
-        .header("x-forwarded-for", address)
-        .header(BROWSER.0, BROWSER.1)
-        .call()
-        .ok()?;
-    page.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("kb_visitor="))
-        .map(|c| c.split(';').next().unwrap_or("").to_string())
-}
-
 #[test]
 fn replicas_store_every_acknowledged_vote_and_agree_on_the_report() {
     let dir = Dir::fixture("help-center").on(Backend::Postgres);
     let replicas: Vec<Server> = (0..3).map(|n| replica(&dir, n)).collect();
-    let bases: Arc<Vec<String>> = Arc::new(replicas.iter().map(|s| s.base.clone()).collect());
+    let bases: Vec<String> = replicas.iter().map(|s| s.base.clone()).collect();
 
     // A cookie issued by one replica is good on the others: they share the key.
     let (id, cookie) = replicas[0].new_visitor();
@@ -83,75 +65,14 @@ fn replicas_store_every_acknowledged_vote_and_agree_on_the_report() {
     );
 
     // Many readers vote, each request to the next replica in turn; replica 2 dies mid-load.
-    let stop = Arc::new(AtomicBool::new(false));
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let dead = Arc::new(AtomicUsize::new(usize::MAX));
-    let clients: Vec<_> = (0..12usize)
-        .map(|t| {
-            let (bases, stop, acked, dead) =
-                (bases.clone(), stop.clone(), acked.clone(), dead.clone());
-            std::thread::spawn(move || {
-                let agent = crate::util::agent();
-                let mut reader = (String::new(), None);
-                for seq in 0usize.. {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let n = (t + seq) % 3;
-                    if n == dead.load(Ordering::Relaxed) {
-                        continue;
-                    }
-                    let base = &bases[n];
-                    if seq % 5 == 0 {
-                        let address = format!("10.{t}.{}.{}", seq / 1280, seq / 5 % 256);
-                        reader = (address.clone(), visitor(&agent, base, &address));
-                        if reader.1.is_none() {
-                            continue;
-                        }
-                    }
-                    let (address, Some(cookie)) = &reader else {
-                        continue;
-                    };
-                    let comment = format!("client {t} vote {seq}");
-                    let body = json!({
-                        "path": PATHS[seq % PATHS.len()],
-                        // Readers find the refunds article unhelpful, the others helpful.
-                        "helpful": seq % PATHS.len() != 0,
-                        "comment": comment,
-                    });
-                    match agent
-                        .post(format!("{base}/api/feedback"))
-                        .header("cookie", cookie)
-                        .header("x-forwarded-for", address)
-                        .header("content-type", "application/json")
-                        .send(body.to_string())
-                    {
-                        Ok(r) if r.status().as_u16() == 204 => acked.lock().unwrap().push(comment),
-                        Ok(r) => panic!("vote refused by replica {n}: {}", r.status()),
-                        // The replica is gone: what it did not answer it did not promise.
-                        Err(_) => {}
-                    }
-                }
-            })
-        })
-        .collect();
-    let wait_for_acks = |n: usize| {
-        let started = Instant::now();
-        while acked.lock().unwrap().len() < n && started.elapsed() < Duration::from_secs(60) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    wait_for_acks(200);
+    let load = VoteLoad::start(&bases, 12, &PATHS);
+    load.wait_for(200);
     let mut replicas = replicas;
-    dead.store(2, Ordering::Relaxed);
+    load.mark_dead(2);
     replicas.pop().unwrap().kill();
-    let killed_at = acked.lock().unwrap().len();
-    wait_for_acks(killed_at + 200);
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.join().unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
+    let killed_at = load.acked();
+    load.wait_for(killed_at + 200);
+    let acked = load.stop();
     assert!(acked.len() >= killed_at + 200, "only {} votes", acked.len());
 
     // Every acknowledged vote is in the export.

@@ -564,3 +564,136 @@ pub fn spawn_owned(mut cmd: Command) -> Child {
     SPAWNER.lock().unwrap().send((cmd, reply)).unwrap();
     child.recv().unwrap().expect("the process starts")
 }
+
+/// Votes posted as fast as the servers take them by many readers at once, each request to
+/// the next server of `bases` in turn, for the kill and replica tests: which votes were
+/// acknowledged (by their comment) is what the store must hold afterwards.
+///
+/// The servers must trust `127.0.0.1` as a proxy: every few votes a new reader (its own
+/// address in `X-Forwarded-For`, a visitor id from a page) starts, so that per-visitor and
+/// per-address limits stay out of the way.
+pub struct VoteLoad {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    dead: Arc<std::sync::atomic::AtomicUsize>,
+    acked: Arc<Mutex<Vec<String>>>,
+    last_visitor: Arc<Mutex<String>>,
+    clients: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl VoteLoad {
+    /// Readers vote on `paths` in turn: unhelpful on the first, helpful on the others.
+    pub fn start(bases: &[String], clients: usize, paths: &'static [&'static str]) -> VoteLoad {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let stop = Arc::new(AtomicBool::new(false));
+        let dead = Arc::new(AtomicUsize::new(usize::MAX));
+        let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let last_visitor: Arc<Mutex<String>> = Arc::default();
+        let bases: Arc<Vec<String>> = Arc::new(bases.to_vec());
+        let clients = (0..clients)
+            .map(|t| {
+                let (bases, stop, dead) = (bases.clone(), stop.clone(), dead.clone());
+                let (acked, last_visitor) = (acked.clone(), last_visitor.clone());
+                std::thread::spawn(move || {
+                    let agent = agent();
+                    let mut reader: (String, Option<String>) = (String::new(), None);
+                    for seq in 0usize.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let n = (t + seq) % bases.len();
+                        if n == dead.load(Ordering::Relaxed) {
+                            continue;
+                        }
+                        let base = &bases[n];
+                        if seq % 5 == 0 {
+                            let address = format!("10.{t}.{}.{}", seq / 1280, seq / 5 % 256);
+                            reader = (address.clone(), page_visitor(&agent, base, &address));
+                            if let Some(cookie) = &reader.1 {
+                                *last_visitor.lock().unwrap() = cookie.clone();
+                            }
+                        }
+                        let (address, Some(cookie)) = &reader else {
+                            // The server is gone (killed, or stopping): try the next.
+                            continue;
+                        };
+                        let comment = format!("client {t} vote {seq}");
+                        let body = serde_json::json!({
+                            "path": paths[seq % paths.len()],
+                            "helpful": seq % paths.len() != 0,
+                            "comment": comment,
+                        });
+                        match agent
+                            .post(format!("{base}/api/feedback"))
+                            .header("cookie", cookie)
+                            .header("x-forwarded-for", address)
+                            .header("content-type", "application/json")
+                            .send(body.to_string())
+                        {
+                            Ok(r) if r.status().as_u16() == 204 => {
+                                acked.lock().unwrap().push(comment)
+                            }
+                            Ok(r) => panic!("vote refused by server {n}: {}", r.status()),
+                            // The server is gone: what it did not answer it did not promise.
+                            Err(_) => {}
+                        }
+                    }
+                })
+            })
+            .collect();
+        VoteLoad {
+            stop,
+            dead,
+            acked,
+            last_visitor,
+            clients,
+        }
+    }
+
+    /// Waits (up to a minute) until `n` votes in all were acknowledged.
+    pub fn wait_for(&self, n: usize) {
+        let started = Instant::now();
+        while self.acked() < n && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Votes acknowledged so far.
+    pub fn acked(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// Server `n` of `bases` is gone: no more requests to it.
+    pub fn mark_dead(&self, n: usize) {
+        self.dead.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The cookie of the last reader that started.
+    pub fn last_visitor(&self) -> String {
+        self.last_visitor.lock().unwrap().clone()
+    }
+
+    /// Stops the readers; the comments of the votes acknowledged.
+    pub fn stop(self) -> Vec<String> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for c in self.clients {
+            c.join().unwrap();
+        }
+        self.acked.lock().unwrap().clone()
+    }
+}
+
+/// A reader's cookie, from a page of `base` seen from `address` (through a trusted proxy).
+pub fn page_visitor(agent: &ureq::Agent, base: &str, address: &str) -> Option<String> {
+    let page = agent
+        .get(format!("{base}/search"))
+        .header("x-forwarded-for", address)
+        .header(BROWSER.0, BROWSER.1)
+        .call()
+        .ok()?;
+    page.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("kb_visitor="))
+        .map(|c| c.split(';').next().unwrap_or("").to_string())
+}
