@@ -75,6 +75,9 @@ pub struct Ranking {
     pub phrase_slop: u32,
     /// Bonus when the query, analyzed, is exactly an article's title.
     pub title_match: f32,
+    /// Weight of the length prior: this × ln(1 + the body's words) is added to the score of
+    /// every match, so of pages matching alike the one treating the subject at length wins.
+    pub length_prior: f32,
 }
 
 impl Default for Ranking {
@@ -101,6 +104,7 @@ impl Default for Ranking {
             phrase_title: 2.0,
             phrase_slop: 2,
             title_match: 20.0,
+            length_prior: 2.5,
         }
     }
 }
@@ -148,6 +152,7 @@ impl Ranking {
                 "phrase_title" => r.phrase_title = v,
                 "phrase_slop" => r.phrase_slop = v as u32,
                 "title_match" => r.title_match = v,
+                "length_prior" => r.length_prior = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
