@@ -383,6 +383,7 @@ impl Engine {
             f.queries,
             f.body,
             f.code,
+            f.anchors,
         ];
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut out = Vec::with_capacity(found.results.len());
@@ -733,6 +734,7 @@ impl Engine {
                 f.tags,
                 f.queries,
                 f.code,
+                f.anchors,
             ];
             if matches.iter().any(|m| m.word == i)
                 || has_word(segment, &others, &plan.words[i], address.doc_id)?

@@ -45,6 +45,9 @@ pub struct Ranking {
     pub body: f32,
     pub code: f32,
     pub location: f32,
+    /// The words of headings' anchors that the headings do not say (a translation's anchors
+    /// in the original language).
+    pub anchors: f32,
     /// Bonus weight of the unstemmed form of a word.
     pub exact: f32,
     /// Weight of a spelling correction of an unknown word.
@@ -91,6 +94,7 @@ impl Default for Ranking {
             body: 1.0,
             code: 0.5,
             location: 1.2,
+            anchors: 1.5,
             exact: 0.3,
             correction: 0.8,
             rare_correction: 0.4,
@@ -139,6 +143,7 @@ impl Ranking {
                 "body" => r.body = v,
                 "code" => r.code = v,
                 "location" => r.location = v,
+                "anchors" => r.anchors = v,
                 "exact" => r.exact = v,
                 "correction" => r.correction = v,
                 "rare_correction" => r.rare_correction = v,
@@ -170,6 +175,7 @@ impl Ranking {
             (f.body, self.body),
             (f.code, self.code),
             (f.location, self.location),
+            (f.anchors, self.anchors),
         ]
         .into_iter()
         .filter(|(_, b)| *b > 0.0)
@@ -254,6 +260,7 @@ pub fn plan(
         fields.body,
         fields.code,
         fields.location,
+        fields.anchors,
     ];
 
     let mut words: Vec<PlannedWord> = Vec::new();
