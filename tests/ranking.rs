@@ -191,3 +191,35 @@ fn a_whole_last_word_is_completed_only_while_typing() {
     // A word the index does not know is completed either way.
     assert_eq!(search(&e, "passw")[0], "password.md");
 }
+
+#[test]
+fn a_translated_heading_is_found_by_its_original_anchor() {
+    let dir = Dir::new();
+    // The translation keeps the original's anchor so that links into the page still work.
+    dir.write(
+        "zh-tw/reactivity.md",
+        "# 深入響應式系統\n\n響應式的原理。\n\n## 偵聽器調試 {#watcher-debugging}\n\n偵聽器的回調。",
+    );
+    dir.write("zh-tw/other.md", "# 其他\n\nWatcher 是什麼。");
+    let e = engine(&dir);
+    let r = search(&e, "Watcher Debugging");
+    assert_eq!(r, ["zh-tw/reactivity.md", "zh-tw/other.md"]);
+}
+
+#[test]
+fn of_two_pages_matching_alike_the_longer_ranks_first() {
+    let dir = Dir::new();
+    // A glossary-like stub and the article that treats the subject, each naming it once in
+    // its title and once in its text.
+    dir.write("glossary-eviction.md", "# Eviction\n\nEviction ends a Pod.");
+    dir.write(
+        "eviction-guide.md",
+        "# Eviction\n\nEviction ends a Pod when a node runs short of memory or disk. The \
+         kubelet watches the node's resources, picks the Pods to stop by their priority and \
+         use, and reports what it did in the node's conditions and in events, so that the \
+         scheduler places new Pods elsewhere until the pressure is gone.",
+    );
+    let e = engine(&dir);
+    let r = search(&e, "eviction");
+    assert_eq!(r, ["eviction-guide.md", "glossary-eviction.md"]);
+}

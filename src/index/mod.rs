@@ -27,7 +27,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 13;
+pub const FORMAT_VERSION: u32 = 14;
 
 /// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
 /// article): a few megabytes that spare re-decompressing popular articles for every snippet.
@@ -73,6 +73,9 @@ pub struct Fields {
     pub queries: Field,
     /// The words of the article's location: its folders and file name (a breadcrumb).
     pub location: Field,
+    /// The words of the headings' anchors that the headings do not say: a translated page's
+    /// anchors keep the original's words ([`writer`]'s `anchor_words`).
+    pub anchors: Field,
     /// The visible text, indexed from tokens kb analyzes itself (see [`offsets`]).
     pub body: Field,
     /// The text of code blocks: searchable, with less weight than prose.
@@ -125,6 +128,7 @@ pub fn schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", stored_text),
         queries: b.add_text_field("queries", text.clone()),
         location: b.add_text_field("location", text.clone()),
+        anchors: b.add_text_field("anchors", text.clone()),
         body: b.add_text_field("body", positioned),
         code: b.add_text_field("code", text),
         body_text: b.add_bytes_field("body_text", STORED),

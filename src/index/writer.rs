@@ -378,6 +378,12 @@ pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
         d.add_text(f.queries, q);
     }
     d.add_text(f.location, location_words(&a.path));
+    for h in &a.headings {
+        let other = anchor_words(h);
+        if !other.is_empty() {
+            d.add_text(f.anchors, other);
+        }
+    }
     let (tokens, spans) = analyze_body(&a.text);
     d.add_pre_tokenized_text(
         f.body,
@@ -395,6 +401,28 @@ pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
     );
     d.add_bytes(f.source, source);
     d
+}
+
+/// The words of a heading's anchor that its text does not have: a translated page keeps the
+/// original's anchors (`## 偵聽器調試 {#watcher-debugging}`) so that links into it still work,
+/// and they name the section in the original language, which readers search in too. Empty
+/// for anchors made from the text.
+fn anchor_words(h: &articles::Heading) -> String {
+    // Every term of the text counts, parts of identifiers too: `__VUE_PROD_DEVTOOLS__`'s
+    // anchor `vue-prod-devtools` says nothing new.
+    let said: HashSet<String> = analysis::analyze_to_vec(&h.text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    h.id.split(['-', '_', '.'])
+        .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| {
+            analysis::analyze_to_vec(w)
+                .iter()
+                .any(|t| t.kind == TokenKind::Word && !said.contains(&t.text))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The words of an article's path: `en/billing/refund-policy.md` → `billing refund policy`
@@ -589,6 +617,34 @@ mod tests {
         let mut w = open_writer(&idx).unwrap();
         let r = sync(&idx, &mut w, articles.path(), &Limits::default()).unwrap();
         assert_eq!((r.added, r.unchanged), (0, 1));
+    }
+
+    #[test]
+    fn anchors_add_only_the_words_their_heading_does_not_say() {
+        let heading = |text: &str, id: &str| articles::Heading {
+            level: 2,
+            text: text.into(),
+            id: id.into(),
+            at: 0,
+        };
+        assert_eq!(
+            anchor_words(&heading("偵聽器調試", "watcher-debugging")),
+            "watcher debugging"
+        );
+        assert_eq!(
+            anchor_words(&heading("Watcher Debugging", "watcher-debugging")),
+            ""
+        );
+        // An identifier's parts, numbered repeats and stems count as said.
+        assert_eq!(
+            anchor_words(&heading("__VUE_PROD_DEVTOOLS__", "vue-prod-devtools")),
+            ""
+        );
+        assert_eq!(anchor_words(&heading("Examples", "example-2")), "");
+        assert_eq!(
+            anchor_words(&heading("Політика виселення", "eviction-policy")),
+            "eviction policy"
+        );
     }
 
     #[test]

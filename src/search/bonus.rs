@@ -1,31 +1,68 @@
-//! A query that adds a constant to the score of every document its inner query matches.
+//! A query that adds to the score of every document its inner query matches: a constant,
+//! or a prior that grows with the document's length.
 //!
 //! Coverage (a bonus for each of the query's words a document holds) used to be a second
 //! union of the same terms, wrapped in a constant score: every term of every field looked up,
 //! weighed and read twice. Adding the bonus to the word's own scoring union gives the same
 //! matches and the same scores from one copy.
+//!
+//! The length prior ([`Bonus::length_prior`]) adds weight × ln(1 + the number of words of a
+//! field): of two pages matching a query alike, the longer one, which treats the subject at
+//! length, ranks first (BM25 alone favours short pages that mention a word in passing: a
+//! glossary entry, a feature flag, a tutorial step).
 
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::Field;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
-/// `inner`'s score, plus `bonus` wherever `inner` matches.
+/// What a [`Bonus`] adds.
+#[derive(Debug, Clone, Copy)]
+enum Extra {
+    Constant(Score),
+    /// `weight` × ln(1 + words of `field`).
+    Length {
+        field: Field,
+        weight: Score,
+    },
+}
+
+/// `inner`'s score, plus the bonus wherever `inner` matches.
 #[derive(Debug)]
 pub struct Bonus {
     inner: Box<dyn Query>,
-    bonus: Score,
+    extra: Extra,
 }
 
 impl Bonus {
+    /// Adds `bonus` to every match.
     pub fn new(inner: Box<dyn Query>, bonus: Score) -> Self {
-        Bonus { inner, bonus }
+        Bonus {
+            inner,
+            extra: Extra::Constant(bonus),
+        }
     }
+
+    /// Adds [`length_prior`]`(weight, …)` of the document's `field` to every match.
+    pub fn length_prior(inner: Box<dyn Query>, field: Field, weight: Score) -> Self {
+        Bonus {
+            inner,
+            extra: Extra::Length { field, weight },
+        }
+    }
+}
+
+/// The length prior of a document whose field has the length code `fieldnorm_id` (tantivy
+/// stores one per document and field), at weight `weight`.
+pub fn length_prior(weight: Score, fieldnorm_id: u8) -> Score {
+    weight * (FieldNormReader::id_to_fieldnorm(fieldnorm_id) as Score).ln_1p()
 }
 
 impl Clone for Bonus {
     fn clone(&self) -> Self {
         Bonus {
             inner: self.inner.box_clone(),
-            bonus: self.bonus,
+            extra: self.extra,
         }
     }
 }
@@ -34,7 +71,7 @@ impl Query for Bonus {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(BonusWeight {
             inner: self.inner.weight(enable_scoring)?,
-            bonus: self.bonus,
+            extra: self.extra,
         }))
     }
 
@@ -45,23 +82,48 @@ impl Query for Bonus {
 
 struct BonusWeight {
     inner: Box<dyn Weight>,
-    bonus: Score,
+    extra: Extra,
+}
+
+/// A bonus per length code, and where each document's code is.
+type Lengths = (FieldNormReader, Box<[Score; 256]>);
+
+impl BonusWeight {
+    /// The constant part and the length part of the bonus in a segment.
+    fn parts(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<(Score, Option<Lengths>)> {
+        Ok(match self.extra {
+            Extra::Constant(bonus) => (bonus * boost, None),
+            Extra::Length { field, weight } => {
+                let mut table = Box::new([0.0; 256]);
+                for (id, prior) in table.iter_mut().enumerate() {
+                    *prior = length_prior(weight * boost, id as u8);
+                }
+                (0.0, Some((reader.get_fieldnorms_reader(field)?, table)))
+            }
+        })
+    }
 }
 
 impl Weight for BonusWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let (constant, lengths) = self.parts(reader, boost)?;
         Ok(Box::new(BonusScorer {
             inner: self.inner.scorer(reader, boost)?,
-            bonus: self.bonus * boost,
+            constant,
+            lengths,
         }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let inner = self.inner.explain(reader, doc)?;
-        let mut explanation = Explanation::new_with_string(
-            format!("{} + ...", self.bonus),
-            inner.value() + self.bonus,
-        );
+        let (constant, lengths) = self.parts(reader, 1.0)?;
+        let bonus = constant + extra_of(&lengths, doc);
+        let mut explanation =
+            Explanation::new_with_string(format!("{bonus} + ..."), inner.value() + bonus);
         explanation.add_detail(inner);
         Ok(explanation)
     }
@@ -71,9 +133,16 @@ impl Weight for BonusWeight {
     }
 }
 
+fn extra_of(lengths: &Option<Lengths>, doc: DocId) -> Score {
+    lengths.as_ref().map_or(0.0, |(norms, table)| {
+        table[norms.fieldnorm_id(doc) as usize]
+    })
+}
+
 struct BonusScorer {
     inner: Box<dyn Scorer>,
-    bonus: Score,
+    constant: Score,
+    lengths: Option<Lengths>,
 }
 
 impl DocSet for BonusScorer {
@@ -100,7 +169,7 @@ impl DocSet for BonusScorer {
 
 impl Scorer for BonusScorer {
     fn score(&mut self) -> Score {
-        self.inner.score() + self.bonus
+        self.inner.score() + self.constant + extra_of(&self.lengths, self.inner.doc())
     }
 }
 
@@ -109,30 +178,55 @@ mod tests {
     use super::*;
     use tantivy::collector::TopDocs;
     use tantivy::query::{ConstScoreQuery, TermQuery};
-    use tantivy::schema::{IndexRecordOption, STRING, Schema};
-    use tantivy::{Index, TantivyDocument};
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::{Index, Searcher, TantivyDocument};
 
-    #[test]
-    fn adds_the_bonus_where_the_inner_query_matches() {
+    /// A searcher over one document per text, its field, and a query worth 1 wherever
+    /// `word` is.
+    fn index(texts: &[&str], word: &str) -> (Searcher, Field, Box<dyn Query>) {
         let mut schema = Schema::builder();
-        let word = schema.add_text_field("word", STRING);
+        let body = schema.add_text_field("body", TEXT);
         let index = Index::create_in_ram(schema.build());
         let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for w in ["a", "b", "a"] {
+        for text in texts {
             let mut doc = TantivyDocument::new();
-            doc.add_text(word, w);
+            doc.add_text(body, text);
             writer.add_document(doc).unwrap();
         }
         writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let a = TermQuery::new(Term::from_field_text(word, "a"), IndexRecordOption::Basic);
-        let query = Bonus::new(Box::new(ConstScoreQuery::new(Box::new(a), 2.0)), 3.0);
+        let term = TermQuery::new(Term::from_field_text(body, word), IndexRecordOption::Basic);
+        let query = Box::new(ConstScoreQuery::new(Box::new(term), 1.0));
+        (index.reader().unwrap().searcher(), body, query)
+    }
+
+    #[test]
+    fn adds_the_bonus_where_the_inner_query_matches() {
+        let (searcher, _, matches) = index(&["a", "b", "a"], "a");
+        let query = Bonus::new(matches, 3.0);
         let top = searcher
             .search(&query, &TopDocs::with_limit(10).order_by_score())
             .unwrap();
         assert_eq!(top.len(), 2);
-        assert!(top.iter().all(|(score, _)| *score == 5.0), "{top:?}");
+        assert!(top.iter().all(|(score, _)| *score == 4.0), "{top:?}");
         let explained = query.explain(&searcher, top[0].1).unwrap();
-        assert_eq!(explained.value(), 5.0);
+        assert_eq!(explained.value(), 4.0);
+    }
+
+    #[test]
+    fn the_longer_of_two_equal_matches_ranks_first() {
+        let texts = ["refund", "refund policy and how to ask for one", "shipping"];
+        let (searcher, body, matches) = index(&texts, "refund");
+        let query = Bonus::length_prior(matches, body, 2.0);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(10).order_by_score())
+            .unwrap();
+        assert_eq!(top.len(), 2, "only matches get the prior: {top:?}");
+        assert_eq!(top[0].1.doc_id, 1, "{top:?}");
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
+        // Eight words against one.
+        assert!(close(top[0].0, 1.0 + 2.0 * 8f32.ln_1p()), "{top:?}");
+        assert!(close(top[1].0, 1.0 + 2.0 * 1f32.ln_1p()), "{top:?}");
+        let explained = query.explain(&searcher, top[0].1).unwrap();
+        assert!(close(explained.value(), top[0].0));
     }
 }

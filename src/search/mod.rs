@@ -9,7 +9,9 @@
 //!    not a tier: a page matching the query's rare words strongly (its title is the query's
 //!    subject) may beat a page that mentions every word in passing;
 //! 3. a **phrase/proximity** bonus when the words appear close together in order, and one
-//!    when the query is an article's title.
+//!    when the query is an article's title;
+//! 4. a **length prior**, ln(1 + the body's words) at a small weight: of pages matching
+//!    alike, the one that treats the subject at length ranks first ([`bonus`]).
 //!
 //! Any query text is valid: it is analyzed, never parsed as query syntax, so `"`, `*`, `:` or
 //! `AND` are plain text.
@@ -148,16 +150,16 @@ pub const WEAK_BELOW: f32 = 1.0 / 3.0;
 /// that mention coffee and taste.
 pub const COVERED_AT_LEAST: f32 = 0.5;
 
-/// How many of `results` (best first) are strong matches: those scoring at least
-/// [`WEAK_BELOW`] of the first one's score and holding at least [`COVERED_AT_LEAST`] of the
-/// query. 0 when even the best matches only part of the query.
+/// How many of `results` (best first) are strong matches: those whose words match at least
+/// [`WEAK_BELOW`] as well as the first one's ([`Hit::matched`]) and holding at least
+/// [`COVERED_AT_LEAST`] of the query. 0 when even the best matches only part of the query.
 pub fn strong_count(results: &[Hit]) -> usize {
-    let Some(best) = results.first().map(|h| h.score) else {
+    let Some(best) = results.first().map(|h| h.matched) else {
         return 0;
     };
     results
         .iter()
-        .take_while(|h| h.score >= best * WEAK_BELOW && h.coverage >= COVERED_AT_LEAST)
+        .take_while(|h| h.matched >= best * WEAK_BELOW && h.coverage >= COVERED_AT_LEAST)
         .count()
 }
 
@@ -171,6 +173,11 @@ pub struct Hit {
     /// HTML-safe: escaped text, matched words in `<mark>`.
     pub snippet: String,
     pub score: f32,
+    /// How well the query's words match: `score` without the length prior, which ranks
+    /// pages that match alike but says nothing of how well they match. For the pages'
+    /// weak-match rule ([`strong_count`]); not part of the API.
+    #[serde(skip)]
+    pub matched: f32,
     /// The share of the query the article holds: the required words it has in any field,
     /// each weighed by its rarity in the help center (1 when it has them all). For the pages'
     /// weak-match rule ([`strong_count`]); not part of the API.
@@ -376,6 +383,7 @@ impl Engine {
             f.queries,
             f.body,
             f.code,
+            f.anchors,
         ];
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut out = Vec::with_capacity(found.results.len());
@@ -509,18 +517,23 @@ impl Engine {
                 )),
             ));
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = if content.is_empty() {
+        let (matched, rest): (Box<dyn Query>, _) = if content.is_empty() {
             if should.is_empty() {
                 return Box::new(EmptyQuery);
             }
             // Only function words: any of them will do.
-            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))]
+            (Box::new(BooleanQuery::new(should)), Vec::new())
         } else {
-            let mut c: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, Box::new(BooleanQuery::new(content)))];
-            c.extend(should);
-            c
+            (Box::new(BooleanQuery::new(content)), should)
         };
+        // Every match gets the length prior once (`Hit::matched` takes it off again).
+        let matched: Box<dyn Query> = if r.length_prior > 0.0 {
+            Box::new(bonus::Bonus::length_prior(matched, f.body, r.length_prior))
+        } else {
+            matched
+        };
+        let mut clauses = vec![(Occur::Must, matched)];
+        clauses.extend(rest);
         clauses.extend(self.filters(lang, drafts));
         Box::new(BooleanQuery::new(clauses))
     }
@@ -628,6 +641,13 @@ impl Engine {
         let table = doc.bytes(f.body_offsets);
         let mut matches = places.matches(searcher, address, &body, table)?;
         let coverage = self.coverage(searcher, address, plan, places, &matches)?;
+        let prior = bonus::length_prior(
+            self.ranking.length_prior,
+            searcher
+                .segment_reader(address.segment_ord)
+                .get_fieldnorms_reader(f.body)?
+                .fieldnorm_id(address.doc_id),
+        );
         let section = if params.sections {
             self.section(
                 searcher,
@@ -673,6 +693,7 @@ impl Engine {
             lang: text(f.lang),
             snippet,
             score,
+            matched: score - prior,
             coverage,
             summary,
             reply,
@@ -713,6 +734,7 @@ impl Engine {
                 f.tags,
                 f.queries,
                 f.code,
+                f.anchors,
             ];
             if matches.iter().any(|m| m.word == i)
                 || has_word(segment, &others, &plan.words[i], address.doc_id)?

@@ -45,6 +45,9 @@ pub struct Ranking {
     pub body: f32,
     pub code: f32,
     pub location: f32,
+    /// The words of headings' anchors that the headings do not say (a translation's anchors
+    /// in the original language).
+    pub anchors: f32,
     /// Bonus weight of the unstemmed form of a word.
     pub exact: f32,
     /// Weight of a spelling correction of an unknown word.
@@ -75,6 +78,9 @@ pub struct Ranking {
     pub phrase_slop: u32,
     /// Bonus when the query, analyzed, is exactly an article's title.
     pub title_match: f32,
+    /// Weight of the length prior: this × ln(1 + the body's words) is added to the score of
+    /// every match, so of pages matching alike the one treating the subject at length wins.
+    pub length_prior: f32,
 }
 
 impl Default for Ranking {
@@ -88,6 +94,7 @@ impl Default for Ranking {
             body: 1.0,
             code: 0.5,
             location: 1.2,
+            anchors: 1.5,
             exact: 0.3,
             correction: 0.8,
             rare_correction: 0.4,
@@ -101,6 +108,7 @@ impl Default for Ranking {
             phrase_title: 2.0,
             phrase_slop: 2,
             title_match: 20.0,
+            length_prior: 2.5,
         }
     }
 }
@@ -135,6 +143,7 @@ impl Ranking {
                 "body" => r.body = v,
                 "code" => r.code = v,
                 "location" => r.location = v,
+                "anchors" => r.anchors = v,
                 "exact" => r.exact = v,
                 "correction" => r.correction = v,
                 "rare_correction" => r.rare_correction = v,
@@ -148,6 +157,7 @@ impl Ranking {
                 "phrase_title" => r.phrase_title = v,
                 "phrase_slop" => r.phrase_slop = v as u32,
                 "title_match" => r.title_match = v,
+                "length_prior" => r.length_prior = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
@@ -165,6 +175,7 @@ impl Ranking {
             (f.body, self.body),
             (f.code, self.code),
             (f.location, self.location),
+            (f.anchors, self.anchors),
         ]
         .into_iter()
         .filter(|(_, b)| *b > 0.0)
@@ -249,6 +260,7 @@ pub fn plan(
         fields.body,
         fields.code,
         fields.location,
+        fields.anchors,
     ];
 
     let mut words: Vec<PlannedWord> = Vec::new();
