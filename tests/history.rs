@@ -38,7 +38,9 @@ pub mod planted {
         ("student discont", 3),
     ];
     pub const NO_RESULTS_CONTACTS: usize = 8;
-    /// The same need in Simplified and Traditional Chinese: one cluster.
+    /// The same need in Simplified and Traditional Chinese: one cluster; and, since the
+    /// student discount articles being written (drafts) name "student discount" in English
+    /// and 学生折扣 in Chinese, one need with the English searches.
     pub const NO_RESULTS_ZH: &[(&str, &str, usize)] =
         &[("学生折扣", "zh-cn", 12), ("學生折扣", "zh-tw", 9)];
     /// Searches with results nobody opens: the closest article lacks one word.
@@ -753,6 +755,15 @@ fn plant(g: &mut Gen<'_>, opts: Options) {
             None,
         );
     }
+}
+
+/// The help center the history is made for, in `dir`: the sample articles (the repository's
+/// `articles/`) and the report's own (`tests/fixtures/gap-report`: drafts the planted gaps
+/// need, and articles only the planted history reads).
+pub fn help_center(dir: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join("articles"), dir);
+    copy_dir(&root.join("tests/fixtures/gap-report"), dir);
 }
 
 /// Copies a folder and everything in it.

@@ -188,6 +188,8 @@ pub struct ArticleInfo {
     pub added: Option<Millis>,
     /// Translations share a group.
     pub translation: String,
+    /// Front matter `queries`: what the writer says it answers, in its language.
+    pub queries: Vec<String>,
 }
 
 impl ArticleInfo {
@@ -222,6 +224,7 @@ impl ArticleInfo {
                     reviewed: updated.or(last_change),
                     added: dates.map(|d| d.added * 1000),
                     translation: e.translation.clone(),
+                    queries: e.queries.clone(),
                 }
             })
             .collect()
@@ -703,6 +706,11 @@ struct Catalog<'a> {
     groups: HashMap<&'a str, Vec<&'a ArticleInfo>>,
     /// The language articles are written in first.
     source: Option<String>,
+    articles: &'a [ArticleInfo],
+    /// Normalized phrasing → the translation groups (and the language family of the article)
+    /// that name it ([`Catalog::answering`]), made on first use.
+    /// (Owned: a cell of borrowed strings would tie the catalog to one lifetime.)
+    answers: std::cell::OnceCell<HashMap<String, Vec<(String, String)>>>,
 }
 
 impl<'a> Catalog<'a> {
@@ -730,7 +738,32 @@ impl<'a> Catalog<'a> {
                 .collect(),
             groups,
             source,
+            articles,
+            answers: Default::default(),
         }
+    }
+
+    /// The translation groups whose articles name a phrasing of these normalized words
+    /// ([`crate::search::normalize_query`]) in their title or front matter `queries`, each
+    /// with the language family of the article that names it. Drafts too: a translation being
+    /// written already says what it answers.
+    fn answering(&self, key: &str) -> &[(String, String)] {
+        let answers = self.answers.get_or_init(|| {
+            let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+            for a in self.articles {
+                for phrasing in std::iter::once(&a.title).chain(&a.queries) {
+                    let e = map
+                        .entry(crate::search::normalize_query(phrasing))
+                        .or_default();
+                    let named = (a.translation.clone(), family(&a.lang));
+                    if !e.contains(&named) {
+                        e.push(named);
+                    }
+                }
+            }
+            map
+        });
+        answers.get(key).map_or(&[], Vec::as_slice)
     }
 
     /// The article of `path`'s translation group in a language family, if published.
@@ -1080,6 +1113,7 @@ mod tests {
             reviewed: Some(changed),
             added: Some(0),
             translation: path.split_once('/').map_or(path, |(_, r)| r).to_string(),
+            queries: Vec::new(),
         }
     }
 
