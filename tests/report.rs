@@ -47,7 +47,8 @@ on_both_backends!(
 /// phrasings: precision, the share of pairs listed on one line that are one need; recall, the
 /// share of pairs that are one need listed on one line. The needs: the student discount in
 /// English and in Chinese (one need, two languages), the paraphrase family, the vacation
-/// pause, and each phrasing of the distractor pair alone.
+/// pause, cancelling an order in English and Ukrainian, and each phrasing of the distractor
+/// pairs alone ("cancel subscription" apart from "cancel order").
 fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
     let mut student: Vec<&str> = planted::NO_RESULTS.iter().map(|p| p.0).collect();
     student.extend(planted::NO_RESULTS_ZH.iter().map(|p| p.0));
@@ -55,6 +56,8 @@ fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
         student,
         planted::PARAPHRASES_ZH.iter().map(|p| p.0).collect(),
         planted::NO_CLICKS.iter().map(|p| p.0).collect(),
+        planted::ORDERS.iter().map(|p| p.0).collect(),
+        vec![planted::CANCEL_SUBSCRIPTION.0],
     ];
     needs.extend(planted::DISTRACTORS.iter().map(|p| vec![p.0]));
     // Each phrasing → (its need, the line that lists it).
@@ -107,6 +110,8 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     out.assert_ok();
     let r: Value = serde_json::from_str(&out.stdout).unwrap();
     let dump = || serde_json::to_string_pretty(&r).unwrap();
+    let (precision, recall) = merging_precision_recall(&r["to_write"]);
+    eprintln!("merging of the planted phrasings: precision {precision:.2}, recall {recall:.2}");
 
     // To write: searches that find nothing, one line per need whatever its spelling, script
     // or language: the English and Chinese phrasings are one need, since the articles being
@@ -161,7 +166,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
 
     // Searches whose results nobody opens: the closest article lacks one word.
     let unopened = items(&r["to_write"], "no_clicks");
-    assert_eq!(unopened.len(), 2 + planted::DISTRACTORS.len(), "{}", dump());
+    assert_eq!(unopened.len(), 4 + planted::DISTRACTORS.len(), "{}", dump());
     // The paraphrase family is one need, its people counted once.
     let family = unopened
         .iter()
@@ -183,8 +188,36 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         assert_eq!(line[0]["searches"], times, "{:#}", line[0]);
         assert_eq!(line[0]["closest"][0]["path"], first, "{:#}", line[0]);
     }
-    let (precision, recall) = merging_precision_recall(&r["to_write"]);
-    eprintln!("merging of the planted phrasings: precision {precision:.2}, recall {recall:.2}");
+    // Cancelling an order, in English and Ukrainian, answered by one translation group:
+    // one line in both languages; cancelling a subscription, a line of its own.
+    let orders = unopened
+        .iter()
+        .find(|i| i["query"] == planted::ORDERS[0].0)
+        .unwrap_or_else(|| panic!("{}", dump()));
+    let order_searches: usize = planted::ORDERS.iter().map(|p| p.2).sum();
+    let order_opened = order_searches.div_ceil(4);
+    assert_eq!(orders["searches"], order_searches, "{orders:#}");
+    assert_eq!(orders["visitors"], order_searches, "{orders:#}");
+    assert_eq!(
+        orders["no_clicks"],
+        order_searches - order_opened,
+        "{orders:#}"
+    );
+    assert_eq!(orders["languages"], serde_json::json!(["en", "uk"]));
+    let order_typed: Vec<&str> = orders["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["text"].as_str().unwrap())
+        .collect();
+    for (q, _, _) in planted::ORDERS {
+        assert!(order_typed.contains(q), "{q}: {orders:#}");
+    }
+    let (cancel, cancel_first, cancel_times) = planted::CANCEL_SUBSCRIPTION;
+    let line: Vec<&&Value> = unopened.iter().filter(|i| i["query"] == cancel).collect();
+    assert_eq!(line.len(), 1, "{cancel}: {}", dump());
+    assert_eq!(line[0]["searches"], cancel_times, "{:#}", line[0]);
+    assert_eq!(line[0]["closest"][0]["path"], cancel_first, "{:#}", line[0]);
     assert_eq!((precision, recall), (1.0, 1.0), "{}", dump());
     let unopened: Vec<&Value> = unopened
         .into_iter()
@@ -231,7 +264,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
             .ends_with("into uk")
     );
     assert_eq!(translate[1]["languages"], serde_json::json!(["zh-tw"]));
-    assert_eq!(r["to_write"].as_array().unwrap().len(), 7, "{}", dump());
+    assert_eq!(r["to_write"].as_array().unwrap().len(), 9, "{}", dump());
 
     // To update, one list per kind, each planted article on top and nothing else.
     let update = &r["to_update"];
@@ -373,7 +406,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(reader.headers().unwrap().get(0), Some("section"));
     let to_write_rows = rows.iter().filter(|r| &r[0] == "to_write").count();
-    assert_eq!(to_write_rows, 7);
+    assert_eq!(to_write_rows, 9);
     let family_rows: Vec<&csv::StringRecord> = rows
         .iter()
         .filter(|r| {
@@ -417,7 +450,37 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     let zh = planted::NO_RESULTS_ZH[0].0;
     assert!(!rows.iter().any(|r| &r[0] == "to_write" && &r[2] == zh));
     assert!(!md.stdout.contains(&format!("people for “{zh}”")));
-    // Each phrasing of the distractor pair is a line of its own in every format.
+    // Cancelling an order is one line in both languages in every format, with the JSON's
+    // figures; cancelling a subscription is another.
+    let order_why = format!(
+        "{order_searches} searches by {order_searches} people for “{}” (in en, uk): {} showed results nobody opened",
+        planted::ORDERS[0].0,
+        order_searches - order_opened
+    );
+    assert_eq!(md.stdout.matches(&order_why).count(), 1, "{}", md.stdout);
+    assert_eq!(html.stdout.matches(&order_why).count(), 1);
+    let order_rows: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| &r[0] == "to_write" && r.iter().any(|f| f.contains(&order_why)))
+        .collect();
+    assert_eq!(order_rows.len(), 1, "{rows:?}");
+    for (q, _, _) in &planted::ORDERS[1..] {
+        assert!(!rows.iter().any(|r| &r[0] == "to_write" && &r[2] == *q));
+        assert!(!md.stdout.contains(&format!("people for “{q}”")));
+        assert!(!html.stdout.contains(&format!("people for “{q}”")));
+    }
+    // Each phrasing of the distractor pairs is a line of its own in every format.
+    let cancel_why = format!(
+        "{cancel_times} searches by {cancel_times} people for “{cancel}” (in en) showed results nobody opened"
+    );
+    assert_eq!(md.stdout.matches(&cancel_why).count(), 1, "{}", md.stdout);
+    assert_eq!(html.stdout.matches(&cancel_why).count(), 1);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| &r[0] == "to_write" && r.iter().any(|f| f.contains(&cancel_why)))
+            .count(),
+        1
+    );
     for &(q, _, times) in planted::DISTRACTORS {
         let why = format!(
             "{times} searches by {times} people for “{q}” (in en) showed results nobody opened"
