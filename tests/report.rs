@@ -62,15 +62,13 @@ fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
     needs.extend(planted::DISTRACTORS.iter().map(|p| vec![p.0]));
     // Each phrasing → (its need, the line that lists it).
     let mut placed: Vec<(usize, Option<usize>)> = Vec::new();
-    for (need, phrasings) in needs.iter().enumerate() {
-        for q in phrasings {
-            let line = to_write.as_array().unwrap().iter().position(|i| {
-                i["queries"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|t| t["text"] == *q)
-            });
+    for (need, planted_phrasings) in needs.iter().enumerate() {
+        for q in planted_phrasings {
+            let line = to_write
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|i| phrasings(i).contains(q));
             placed.push((need, line));
         }
     }
@@ -97,6 +95,16 @@ fn items<'a>(list: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The phrasings a need lists (its `queries`' texts).
+fn phrasings(item: &Value) -> Vec<&str> {
+    item["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["text"].as_str().unwrap())
+        .collect()
+}
+
 fn field<'a>(items: &[&'a Value], name: &str) -> Vec<&'a str> {
     items
         .iter()
@@ -120,12 +128,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     assert_eq!(none.len(), 1, "{}", dump());
     let student = none[0];
     assert_eq!(student["query"], "student discount");
-    let typed: Vec<&str> = student["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["text"].as_str().unwrap())
-        .collect();
+    let typed = phrasings(student);
     let zh_phrasings = planted::NO_RESULTS_ZH.iter().map(|(q, _, _)| q);
     for q in planted::NO_RESULTS
         .iter()
@@ -204,12 +207,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         "{orders:#}"
     );
     assert_eq!(orders["languages"], serde_json::json!(["en", "uk"]));
-    let order_typed: Vec<&str> = orders["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["text"].as_str().unwrap())
-        .collect();
+    let order_typed = phrasings(orders);
     for (q, _, _) in planted::ORDERS {
         assert!(order_typed.contains(q), "{q}: {orders:#}");
     }
