@@ -41,6 +41,7 @@ on_both_backends!(
     the_report_finds_every_planted_gap_and_nothing_else,
     report_command_errors_say_what_to_do,
     admin_routes_need_the_token,
+    advice_says_what_the_article_was_when_readers_searched,
 );
 
 /// How well the report merges the planted phrasings into needs, counted over pairs of
@@ -787,4 +788,164 @@ fn admin_routes_need_the_token(backend: Backend) {
         })
         .collect();
     assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+/// The grinder article: what it says throughout, then a section that changed.
+const GRINDER: &str = "---
+title: Grinder settings
+description: Choose the grind size and keep the burrs of your Brightbox Grinder clean.
+---
+
+Set the grind size with the dial on top of the grinder: finer for espresso, coarser for a
+cafetière. Clean the burr every month with the brush in the box.
+";
+/// Its last section as it was (committed 60 days ago), and as it is (2 days ago): the
+/// filter's name added, descaling moved out.
+const GRINDER_OLD: &str = "## Descale the grinder
+
+Descale the grinder every three months with the descaling tablets from the shop.
+";
+const GRINDER_NEW: &str = "## The Zorblatt filter
+
+The Zorblatt filter under the hopper keeps chaff out of the grinder: rinse it every week.
+";
+
+/// Issue 16: advice about an article's words says whether the article had them when readers
+/// searched (its git history) and has them now. A real repository, with dated commits.
+fn advice_says_what_the_article_was_when_readers_searched(backend: Backend) {
+    use kb::metrics::{Event, Search, Source};
+    let dir = Dir::new().on(backend);
+    let articles = dir.articles();
+    let path = "en/brew/grinder-settings.md";
+    dir.write(path, format!("{GRINDER}\n{GRINDER_OLD}"));
+    dir.write(
+        "en/billing/invoices.md",
+        "---\ntitle: Understand your invoice\n---\n\nEach line of the invoice is a box, its delivery and any credit used.\n",
+    );
+    let now = kb::metrics::now();
+    let commit = |message: &str, days_ago: i64| {
+        let date = format!("@{} +0000", (now - days_ago * history::DAY) / 1000);
+        let mut cmd = history::writer_git(&articles);
+        cmd.env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        history::run_git(cmd, &["commit", "-qam", message]);
+    };
+    history::run_git(
+        history::writer_git(&articles),
+        &["init", "-q", "-b", "main"],
+    );
+    history::run_git(history::writer_git(&articles), &["add", "."]);
+    commit("Grinder settings", 60);
+    dir.write(path, format!("{GRINDER}\n{GRINDER_NEW}"));
+    commit(
+        "Grinder: the Zorblatt filter; descaling has its own article",
+        2,
+    );
+    let changed = kb::report::date(now - 2 * history::DAY);
+
+    // Six readers each, over the weeks before the last commit, see the article first and
+    // do not open it.
+    let mut events = Vec::new();
+    for (n, query) in [
+        "zorblatt grinder",
+        "burr grinder",
+        "descale grinder",
+        "warranty grinder",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for i in 0..6 {
+            events.push(Event::Search(Search {
+                id: format!("s{n}{i:029}"),
+                at: now - (25 - 3 * i as i64) * history::DAY,
+                visitor: Some(format!("reader-{n}-{i}")),
+                query: query.to_string(),
+                normalized: kb::search::normalize_query(query),
+                lang: None,
+                total: 1,
+                source: Source::Customer,
+                results: vec![path.to_string()],
+                partial: false,
+                ui: Some("en".into()),
+            }));
+        }
+    }
+    dir.store().append(&events).unwrap();
+
+    let out = dir.run(&["report", "--format", "json"]);
+    out.assert_ok();
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    let md = dir.run(&["report"]);
+    md.assert_ok();
+    let html = dir.run(&["report", "--format", "html"]);
+    html.assert_ok();
+    let csv = dir.run(&["report", "--format", "csv"]);
+    csv.assert_ok();
+    for (query, advice, then, said) in [
+        // Has the word now, but gained it after these searches.
+        (
+            "zorblatt grinder",
+            "retitle",
+            serde_json::json!({"state": "added_since", "changed": changed}),
+            format!(
+                "(it has had these words only since {changed}: searches before then could not find them there)"
+            ),
+        ),
+        // Had it all along.
+        (
+            "burr grinder",
+            "retitle",
+            serde_json::json!({"state": "had_then_and_now"}),
+            "(it had these words when readers searched, and has them now)".to_string(),
+        ),
+        // Had it when readers searched, lost it since.
+        (
+            "descale grinder",
+            "add_words",
+            serde_json::json!({"state": "removed_since", "changed": changed}),
+            format!("(it had these words when readers searched, and lost them on {changed})"),
+        ),
+        // Never had it.
+        (
+            "warranty grinder",
+            "add_words",
+            serde_json::json!({"state": "missing_then_and_now"}),
+            "(it lacked these words when readers searched, and lacks them now)".to_string(),
+        ),
+    ] {
+        let item = r["to_write"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["query"] == query)
+            .unwrap_or_else(|| panic!("{query}: {r:#}"));
+        assert_eq!(item["advice"], advice, "{item:#}");
+        assert_eq!(item["then"], then, "{item:#}");
+        assert!(
+            item["action"].as_str().unwrap().ends_with(&said),
+            "{item:#}"
+        );
+        // Said in words, in every format, on the line of its need.
+        let line = md
+            .stdout
+            .lines()
+            .find(|l| {
+                l.contains(&format!("searching “{query}”"))
+                    || l.contains(&format!("rest of “{query}”"))
+            })
+            .unwrap_or_else(|| panic!("{query}: {}", md.stdout));
+        assert!(line.contains(&said), "{line}");
+        assert!(html.stdout.contains(&said), "{query}: {}", html.stdout);
+        assert!(csv.stdout.contains(&said), "{query}: {}", csv.stdout);
+    }
+    let uk = dir.run(&["report", "--lang", "uk"]);
+    uk.assert_ok();
+    assert!(
+        uk.stdout.contains(&format!(
+            "(ці слова є в ній лише з {changed}: пошуки до того"
+        )),
+        "{}",
+        uk.stdout
+    );
 }

@@ -355,29 +355,37 @@ pub struct GitDates {
     pub changed: i64,
 }
 
+/// What `git -C dir ARGS` prints, when `dir` is in a git repository and git succeeds.
+fn git_output(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
 /// The times of the first and last git commits touching each file below `dir`, by path
 /// relative to `dir`: one `git log` pass over the history, not one call per file. Empty when
 /// `dir` is not in a git repository.
 pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, GitDates> {
     let mut out = std::collections::HashMap::new();
-    let log = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
+    let log = git_output(
+        dir,
+        &[
             "log",
             "--relative",
             "--format=%x00%ct",
             "--name-only",
             "--",
             ".",
-        ])
-        .stderr(std::process::Stdio::null())
-        .output();
-    let Ok(log) = log else { return out };
-    if !log.status.success() {
-        return out;
-    }
-    let text = String::from_utf8_lossy(&log.stdout);
+        ],
+    );
+    let Some(log) = log else { return out };
+    let text = String::from_utf8_lossy(&log);
     // Newest commit first: the first time a path appears is its last change, the last time
     // its addition.
     for commit in text.split('\0').skip(1) {
@@ -395,6 +403,39 @@ pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, GitDates> {
         }
     }
     out
+}
+
+/// The versions git has of the article at `path` (relative to `dir`) from the one in effect
+/// at `since` (seconds since the epoch) on, oldest first: each commit's time and the file as
+/// it committed it (a commit that deleted the file has none). Empty when the file is not in
+/// git.
+pub fn versions(dir: &Path, path: &str, since: i64) -> Vec<(i64, Vec<u8>)> {
+    let Some(log) = git_output(dir, &["log", "--format=%H %ct", "--", path]) else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&log);
+    let mut commits: Vec<(&str, i64)> = Vec::new();
+    // Newest first: every commit from `since` on, and the last one before it.
+    for line in text.lines() {
+        let Some((hash, time)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(time) = time.trim().parse::<i64>() else {
+            continue;
+        };
+        commits.push((hash, time));
+        if time < since {
+            break;
+        }
+    }
+    commits
+        .into_iter()
+        .rev()
+        .filter_map(|(hash, time)| {
+            let bytes = git_output(dir, &["show", &format!("{hash}:./{path}")])?;
+            Some((time, bytes))
+        })
+        .collect()
 }
 
 /// Hash of a file's bytes, stable across runs and versions of kb.

@@ -253,11 +253,73 @@ pub struct Closest {
 /// Finds the articles closest to a query (in a language, or all).
 pub type Finder<'a> = &'a dyn Fn(&str, Option<&str>) -> Vec<Closest>;
 
+/// One version of an article in git: when it was committed, and which of a need's words (as
+/// typed, as [`Closest::has`] names them) it had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub at: Millis,
+    pub has: Vec<String>,
+}
+
+/// The versions git has of an article (its path, a need's query, from the version in effect
+/// at a time on), oldest first; none when the article is not in git. What
+/// [`Context::history`] is in kb: [`versions`].
+pub type History<'a> = &'a dyn Fn(&str, &str, Millis) -> Vec<Version>;
+
+/// No history: articles not in git.
+pub fn no_history(_: &str, _: &str, _: Millis) -> Vec<Version> {
+    Vec::new()
+}
+
+/// The versions of the article at `path` in the git history of `dir` from the one in effect
+/// at `since`, oldest first, each with the words of `query` it had, judged as `engine` judges
+/// the article now ([`crate::search::Engine::words_in`]). A version that does not parse is
+/// left out.
+pub fn versions(
+    engine: &crate::search::Engine,
+    dir: &std::path::Path,
+    path: &str,
+    query: &str,
+    since: Millis,
+) -> Vec<Version> {
+    crate::articles::versions(dir, path, since.div_euclid(1000))
+        .into_iter()
+        .filter_map(|(at, bytes)| {
+            let article = crate::articles::parse(path, path, &bytes).ok()?;
+            Some(Version {
+                at: at * 1000,
+                has: engine.words_in(query, &article).0,
+            })
+        })
+        .collect()
+}
+
+/// Whether the article an advice is about had the words in question when readers searched
+/// (the versions of its file in effect during the period, by git) and has them now: the
+/// words it has, for [`Advice::Retitle`]; those it lacks, for [`Advice::AddWords`] and
+/// [`Advice::AddWordsToTranslation`]. In JSON, `{"state": "added_since", "changed": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WordsThen {
+    /// It had them throughout the period, and has them now.
+    HadThenAndNow,
+    /// It lacked them in a version readers searched (or did not exist yet), and has them
+    /// since `changed` (the commit from which every version has them; today when only the
+    /// file as it is now has them).
+    AddedSince { changed: Date },
+    /// It lacked them throughout the period, and lacks them now.
+    MissingThenAndNow,
+    /// It had them in a version readers searched, and lacks them since `changed`.
+    RemovedSince { changed: Date },
+}
+
 /// What [`build`] needs besides the facts.
 pub struct Context<'a> {
     pub now: Millis,
     pub articles: &'a [ArticleInfo],
     pub finder: Finder<'a>,
+    /// The git history of an article, for advice about its words ([`WordsThen`]).
+    pub history: History<'a>,
     /// The language articles are written in first (translations follow it); by default the
     /// language with most articles.
     pub source_lang: Option<String>,
@@ -405,6 +467,10 @@ pub struct WriteItem {
     /// For a missing translation: the article to translate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// For advice about the words of the first closest article: whether it had them when
+    /// readers searched, and has them now (when the article is in git).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub then: Option<WordsThen>,
     #[serde(skip)]
     priority: f64,
 }
@@ -603,10 +669,13 @@ pub fn generate(
     let known: Vec<String> = languages_of(articles);
     let facts = facts::gather(store, now - period, now, &last_change, &known, cancel)?;
     let finder = |q: &str, lang: Option<&str>| closest(engine, q, lang);
+    let history =
+        |path: &str, q: &str, since: Millis| versions(engine, articles_dir, path, q, since);
     let ctx = Context {
         now,
         articles,
         finder: &finder,
+        history: &history,
         source_lang: None,
         cancel: cancel.clone(),
     };
@@ -835,7 +904,7 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
     let mut clusters = needs::merge(&facts.clusters, &catalog, &closest, &ctx.cancel);
     clusters.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.key.cmp(&b.key)));
 
-    let mut to_write = write::unmet_needs(&clusters, ctx, &catalog);
+    let mut to_write = write::unmet_needs(&clusters, ctx, &catalog, facts.since..facts.until);
     to_write.extend(write::translations_wanted(facts, &catalog));
     to_write.sort_by(|a, b| {
         a.kind
@@ -1126,6 +1195,7 @@ mod tests {
             now,
             articles,
             finder,
+            history: &no_history,
             source_lang: None,
             cancel: Cancel::default(),
         }
