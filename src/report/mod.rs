@@ -261,35 +261,44 @@ pub struct Version {
     pub has: Vec<String>,
 }
 
-/// The versions git has of an article (its path, a need's query, from the version in effect
-/// at a time on), oldest first; none when the article is not in git. What
-/// [`Context::history`] is in kb: [`versions`].
-pub type History<'a> = &'a dyn Fn(&str, &str, Millis) -> Vec<Version>;
+/// The versions git has of articles, for a need's query each ((path, query) pairs), from the
+/// version in effect at a time on, oldest first: a list per pair, in order (empty for an
+/// article not in git). What [`Context::history`] is in kb: [`versions`].
+pub type History<'a> = &'a dyn Fn(&[(&str, &str)], Millis) -> Vec<Vec<Version>>;
 
 /// No history: articles not in git.
-pub fn no_history(_: &str, _: &str, _: Millis) -> Vec<Version> {
-    Vec::new()
+pub fn no_history(asked: &[(&str, &str)], _: Millis) -> Vec<Vec<Version>> {
+    vec![Vec::new(); asked.len()]
 }
 
-/// The versions of the article at `path` in the git history of `dir` from the one in effect
-/// at `since`, oldest first, each with the words of `query` it had, judged as `engine` judges
-/// the article now ([`crate::search::Engine::words_in`]). A version that does not parse is
-/// left out.
+/// The versions of the articles asked for ((path, query) pairs) in the git history of `dir`
+/// from the one in effect at `since`, oldest first, each with the words of its query it
+/// had, judged as `engine` judges the article now ([`crate::search::Engine::words_in`]). A
+/// version that does not parse is left out.
 pub fn versions(
     engine: &crate::search::Engine,
     dir: &std::path::Path,
-    path: &str,
-    query: &str,
+    asked: &[(&str, &str)],
     since: Millis,
-) -> Vec<Version> {
-    crate::articles::versions(dir, path, since.div_euclid(1000))
-        .into_iter()
-        .filter_map(|(at, bytes)| {
-            let article = crate::articles::parse(path, path, &bytes).ok()?;
-            Some(Version {
-                at: at * 1000,
-                has: engine.words_in(query, &article).0,
-            })
+) -> Vec<Vec<Version>> {
+    let paths: Vec<&str> = asked.iter().map(|(p, _)| *p).collect();
+    let found = crate::articles::versions(dir, &paths, since.div_euclid(1000));
+    asked
+        .iter()
+        .map(|(path, query)| {
+            found
+                .get(*path)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|(at, bytes)| {
+                    let article = crate::articles::parse(path, path, bytes).ok()?;
+                    Some(Version {
+                        at: at * 1000,
+                        has: engine.words_in(query, &article).0,
+                    })
+                })
+                .collect()
         })
         .collect()
 }
@@ -670,7 +679,7 @@ pub fn generate(
     let facts = facts::gather(store, now - period, now, &last_change, &known, cancel)?;
     let finder = |q: &str, lang: Option<&str>| closest(engine, q, lang);
     let history =
-        |path: &str, q: &str, since: Millis| versions(engine, articles_dir, path, q, since);
+        |asked: &[(&str, &str)], since: Millis| versions(engine, articles_dir, asked, since);
     let ctx = Context {
         now,
         articles,

@@ -163,18 +163,6 @@ pub(super) fn unmet_needs(
         } else {
             advice(&closest, elsewhere)
         };
-        // Advice about the first article's words: were they there when readers searched?
-        let then = match (advice, closest.first()) {
-            (Advice::Retitle | Advice::AddWords | Advice::AddWordsToTranslation, Some(best))
-                if look_up =>
-            {
-                let now_has = advice == Advice::Retitle;
-                let words = if now_has { &best.has } else { &best.missing };
-                let versions = (ctx.history)(&best.path, &query, period.start);
-                then_and_now(&versions, words, now_has, &period, ctx.now)
-            }
-            _ => None,
-        };
         out.push(WriteItem {
             kind: if c.no_results >= c.no_clicks {
                 WriteKind::NoResults
@@ -195,11 +183,44 @@ pub(super) fn unmet_needs(
             covered: closest.first().is_some_and(|c| c.missing.is_empty()),
             closest,
             path: None,
-            then,
+            then: None,
             priority: priority(c),
         });
     }
+    with_history(&mut out, ctx, &period);
     out
+}
+
+/// Advice about the first closest article's words: were they there when readers searched?
+/// The git history of every such article, asked for at once.
+fn with_history(items: &mut [WriteItem], ctx: &Context<'_>, period: &std::ops::Range<Millis>) {
+    let about_words = |i: &WriteItem| {
+        matches!(
+            i.advice,
+            Advice::Retitle | Advice::AddWords | Advice::AddWordsToTranslation
+        )
+    };
+    let asked: Vec<(usize, &str, &str)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| about_words(i))
+        .filter_map(|(n, i)| Some((n, i.closest.first()?.path.as_str(), i.query.as_str())))
+        .collect();
+    if asked.is_empty() || ctx.cancel.is_cancelled() {
+        return;
+    }
+    let pairs: Vec<(&str, &str)> = asked.iter().map(|(_, p, q)| (*p, *q)).collect();
+    let versions = (ctx.history)(&pairs, period.start);
+    let at: Vec<usize> = asked.iter().map(|(n, _, _)| *n).collect();
+    for (n, versions) in at.into_iter().zip(versions) {
+        let item = &mut items[n];
+        let Some(best) = item.closest.first() else {
+            continue;
+        };
+        let now_has = item.advice == Advice::Retitle;
+        let words = if now_has { &best.has } else { &best.missing };
+        item.then = then_and_now(&versions, words, now_has, period, ctx.now);
+    }
 }
 
 /// Translation groups that searches in a language end on, with no translation into it
