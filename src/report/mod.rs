@@ -281,22 +281,35 @@ pub fn versions(
     asked: &[(&str, &str)],
     since: Millis,
 ) -> Vec<Vec<Version>> {
-    let paths: Vec<&str> = asked.iter().map(|(p, _)| *p).collect();
-    let found = crate::articles::versions(dir, &paths, since.div_euclid(1000));
+    let mut paths: Vec<&str> = asked.iter().map(|(p, _)| *p).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    // Each version read and analyzed once, however many needs name its article.
+    let terms: HashMap<String, Vec<(Millis, crate::search::Terms)>> =
+        crate::articles::versions(dir, &paths, since.div_euclid(1000))
+            .into_iter()
+            .map(|(path, list)| {
+                let analyzed = list
+                    .iter()
+                    .filter_map(|(at, bytes)| {
+                        let article = crate::articles::parse(&path, &path, bytes).ok()?;
+                        Some((at * 1000, crate::search::terms(&article)))
+                    })
+                    .collect();
+                (path, analyzed)
+            })
+            .collect();
     asked
         .iter()
         .map(|(path, query)| {
-            found
+            terms
                 .get(*path)
                 .map(Vec::as_slice)
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|(at, bytes)| {
-                    let article = crate::articles::parse(path, path, bytes).ok()?;
-                    Some(Version {
-                        at: at * 1000,
-                        has: engine.words_in(query, &article).0,
-                    })
+                .map(|(at, terms)| Version {
+                    at: *at,
+                    has: engine.words_in(query, terms).0,
                 })
                 .collect()
         })

@@ -391,36 +391,15 @@ impl Engine {
         Ok(out)
     }
 
-    /// Which of `query`'s words (as typed) `article` has and which it lacks, as
+    /// Which of `query`'s words (as typed) an article has and which it lacks, as
     /// [`Engine::closest`] says of an indexed article, said of any version of one (a file
-    /// read from git): the same fields, the same forms of each word.
-    pub fn words_in(
-        &self,
-        query: &str,
-        article: &crate::articles::Article,
-    ) -> (Vec<String>, Vec<String>) {
+    /// read from git) by its [`terms`]: the same fields, the same forms of each word.
+    pub fn words_in(&self, query: &str, terms: &Terms) -> (Vec<String>, Vec<String>) {
         let query = format!("{} ", query.trim());
         let searcher = self.index.reader.searcher();
         let plan = plan::plan(&query, false, &searcher, &self.index.fields, &self.ranking);
-        let texts = [
-            &article.title,
-            &article.description,
-            &article.text,
-            &article.code,
-        ]
-        .into_iter()
-        .chain(article.headings.iter().map(|h| &h.text))
-        .chain(&article.tags)
-        .chain(&article.category)
-        .chain(&article.queries);
-        let mut terms: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for text in texts {
-            crate::analysis::analyze(text, &mut |t| {
-                terms.insert(t.text);
-            });
-        }
         let present = |word: &PlannedWord| -> Result<bool, SearchError> {
-            Ok(word.alternatives.iter().any(|(t, _)| terms.contains(t)))
+            Ok(word.alternatives.iter().any(|(t, _)| terms.0.contains(t)))
         };
         split_words(&plan, &query, present).unwrap_or_default()
     }
@@ -937,6 +916,33 @@ fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
             lang::normalize_tag(l).ok_or_else(|| SearchError::BadLang(l.into()))?,
         )),
     }
+}
+
+/// The analyzed terms of an article's fields that [`Engine::closest`] looks words up in.
+#[derive(Debug, Clone, Default)]
+pub struct Terms(std::collections::HashSet<String>);
+
+/// The terms of `article` (any version of one, such as a file read from git), for
+/// [`Engine::words_in`].
+pub fn terms(article: &crate::articles::Article) -> Terms {
+    let texts = [
+        &article.title,
+        &article.description,
+        &article.text,
+        &article.code,
+    ]
+    .into_iter()
+    .chain(article.headings.iter().map(|h| &h.text))
+    .chain(&article.tags)
+    .chain(&article.category)
+    .chain(&article.queries);
+    let mut terms = std::collections::HashSet::new();
+    for text in texts {
+        crate::analysis::analyze(text, &mut |t| {
+            terms.insert(t.text);
+        });
+    }
+    Terms(terms)
 }
 
 /// The words of `query` (as typed, each once) that count for coverage, split by `present`
