@@ -10,7 +10,7 @@
 //! ```
 //!
 //! *uniform* makes the synthetic history the report's tests use (`tests/history.rs`: the
-//! sample articles in a backdated git repository, 60 days of searches, clicks, views, votes,
+//! sample articles and the report's fixture articles in a backdated git repository, 60 days of searches, clicks, views, votes,
 //! contact clicks and agents' links in five languages, with planted gaps), scaled to the
 //! number of events asked for, stores it in a fresh metrics database, then times building
 //! the 30-day report (every query, the closest-article lookups, the rules) and writing it as
@@ -69,10 +69,7 @@ fn main() {
         .map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
     let articles = root.join("articles");
     if !articles.exists() {
-        history::copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("articles"),
-            &articles,
-        );
+        history::help_center(&articles);
     }
     let now = kb::metrics::now();
     if !articles.join(".git").exists() {

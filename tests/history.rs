@@ -38,7 +38,9 @@ pub mod planted {
         ("student discont", 3),
     ];
     pub const NO_RESULTS_CONTACTS: usize = 8;
-    /// The same need in Simplified and Traditional Chinese: one cluster.
+    /// The same need in Simplified and Traditional Chinese: one cluster; and, since the
+    /// student discount articles being written (drafts) name "student discount" in English
+    /// and 学生折扣 in Chinese, one need with the English searches.
     pub const NO_RESULTS_ZH: &[(&str, &str, usize)] =
         &[("学生折扣", "zh-cn", 12), ("學生折扣", "zh-tw", 9)];
     /// Searches with results nobody opens: the closest article lacks one word.
@@ -68,6 +70,27 @@ pub mod planted {
             7,
         ),
     ];
+    /// One need in two languages answered by one translation group (cancelling a one-off
+    /// order, `tests/fixtures/gap-report`): every fourth reader opens the article in their
+    /// language, the others do not: one line, in en and uk. (phrasing, language, searches.)
+    pub const ORDERS: &[(&str, &str, usize)] = &[
+        ("cancel order", "en", 10),
+        ("cancel my order", "en", 4),
+        ("скасувати замовлення", "uk", 8),
+    ];
+    /// The translation group that answers [`ORDERS`], by language; only the planted history
+    /// reads it.
+    pub const ORDERS_ARTICLES: &[(&str, &str)] = &[
+        ("en", "en/shipping/cancel-or-change-an-order.md"),
+        ("uk", "uk/shipping/cancel-or-change-an-order.md"),
+    ];
+    /// The distractor of "cancel order": the same verb, another need, another article
+    /// first, and nobody opens it: a line of its own.
+    pub const CANCEL_SUBSCRIPTION: (&str, &str, usize) = (
+        "cancel subscription",
+        "en/billing/pause-or-cancel-subscription.md",
+        9,
+    );
     pub const NO_CLICKS_ARTICLE: &str = "en/billing/pause-or-cancel-subscription.md";
     pub const NO_CLICKS_MISSING: &str = "vacation";
     /// Ukrainian readers who end on an English article that has no Ukrainian translation.
@@ -442,11 +465,13 @@ pub fn events(
     let now = opts.now;
     let scale = u64::from(opts.scale.max(1));
 
-    // Background: every published article but the unread one, with a popularity that falls
-    // off like real help centers' (a few articles get most views).
+    // Background: every published article but the unread one and those only planted needs
+    // read, with a popularity that falls off like real help centers' (a few articles get
+    // most views).
     let mut read: Vec<&ArticleInfo> = articles
         .iter()
         .filter(|a| !a.draft && a.path != planted::UNREAD)
+        .filter(|a| !planted::ORDERS_ARTICLES.iter().any(|(_, p)| *p == a.path))
         .collect();
     read.sort_by(|a, b| a.path.cmp(&b.path));
     for i in (1..read.len()).rev() {
@@ -659,6 +684,30 @@ fn plant(g: &mut Gen<'_>, opts: Options) {
             assert_eq!(s.1.1.first().map(String::as_str), Some(first), "{q:?}");
         }
     }
+    // One need in two languages, answered by one translation group: a quarter open it.
+    let mut n = 0;
+    for &(q, ui, times) in planted::ORDERS {
+        let (_, path) = planted::ORDERS_ARTICLES
+            .iter()
+            .find(|(l, _)| *l == ui)
+            .unwrap();
+        for i in 0..times {
+            let at = g.recent(now, 28);
+            let v = format!("order-{ui}-{q}-{i}");
+            let s = g.search(at, Some(&v), q, None, Some(ui), Source::Customer);
+            if n % 4 == 0 {
+                g.click(at + 5_000, Some(&v), &s, path);
+            }
+            n += 1;
+        }
+    }
+    let (q, first, times) = planted::CANCEL_SUBSCRIPTION;
+    for i in 0..times {
+        let at = g.recent(now, 28);
+        let v = format!("cancel-subscription-{i}");
+        let s = g.search(at, Some(&v), q, None, Some("en"), Source::Customer);
+        assert_eq!(s.1.1.first().map(String::as_str), Some(first), "{q:?}");
+    }
     // Readers of one language ending on an article of another.
     for (list, ui, path) in [
         (planted::TRANSLATE_UK, "uk", planted::TRANSLATE_UK_ARTICLE),
@@ -753,6 +802,15 @@ fn plant(g: &mut Gen<'_>, opts: Options) {
             None,
         );
     }
+}
+
+/// The help center the history is made for, in `dir`: the sample articles (the repository's
+/// `articles/`) and the report's own (`tests/fixtures/gap-report`: drafts the planted gaps
+/// need, and articles only the planted history reads).
+pub fn help_center(dir: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join("articles"), dir);
+    copy_dir(&root.join("tests/fixtures/gap-report"), dir);
 }
 
 /// Copies a folder and everything in it.

@@ -11,10 +11,11 @@ use kb::index::{SearchIndex, writer};
 use kb::report::ArticleInfo;
 use kb::search::{Engine, Ranking};
 
-/// The sample help center in a git repository with a backdated history, and 60 days of
+/// The sample help center (and the report's fixture articles) in a git repository with a backdated history, and 60 days of
 /// events in its metrics database.
 pub fn help_center_with_history(backend: Backend) -> Dir {
-    let dir = Dir::sample().on(backend);
+    let dir = Dir::new().on(backend);
+    history::help_center(&dir.articles());
     let now = kb::metrics::now();
     history::git_history(&dir.articles(), now);
     let idx = SearchIndex::in_memory().unwrap();
@@ -40,13 +41,15 @@ on_both_backends!(
     the_report_finds_every_planted_gap_and_nothing_else,
     report_command_errors_say_what_to_do,
     admin_routes_need_the_token,
+    advice_says_what_the_article_was_when_readers_searched,
 );
 
 /// How well the report merges the planted phrasings into needs, counted over pairs of
 /// phrasings: precision, the share of pairs listed on one line that are one need; recall, the
 /// share of pairs that are one need listed on one line. The needs: the student discount in
 /// English and in Chinese (one need, two languages), the paraphrase family, the vacation
-/// pause, and each phrasing of the distractor pair alone.
+/// pause, cancelling an order in English and Ukrainian, and each phrasing of the distractor
+/// pairs alone ("cancel subscription" apart from "cancel order").
 fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
     let mut student: Vec<&str> = planted::NO_RESULTS.iter().map(|p| p.0).collect();
     student.extend(planted::NO_RESULTS_ZH.iter().map(|p| p.0));
@@ -54,19 +57,19 @@ fn merging_precision_recall(to_write: &Value) -> (f64, f64) {
         student,
         planted::PARAPHRASES_ZH.iter().map(|p| p.0).collect(),
         planted::NO_CLICKS.iter().map(|p| p.0).collect(),
+        planted::ORDERS.iter().map(|p| p.0).collect(),
+        vec![planted::CANCEL_SUBSCRIPTION.0],
     ];
     needs.extend(planted::DISTRACTORS.iter().map(|p| vec![p.0]));
     // Each phrasing → (its need, the line that lists it).
     let mut placed: Vec<(usize, Option<usize>)> = Vec::new();
-    for (need, phrasings) in needs.iter().enumerate() {
-        for q in phrasings {
-            let line = to_write.as_array().unwrap().iter().position(|i| {
-                i["queries"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|t| t["text"] == *q)
-            });
+    for (need, planted_phrasings) in needs.iter().enumerate() {
+        for q in planted_phrasings {
+            let line = to_write
+                .as_array()
+                .unwrap()
+                .iter()
+                .position(|i| phrasings(i).contains(q));
             placed.push((need, line));
         }
     }
@@ -93,6 +96,16 @@ fn items<'a>(list: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The phrasings a need lists (its `queries`' texts).
+fn phrasings(item: &Value) -> Vec<&str> {
+    item["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["text"].as_str().unwrap())
+        .collect()
+}
+
 fn field<'a>(items: &[&'a Value], name: &str) -> Vec<&'a str> {
     items
         .iter()
@@ -106,27 +119,37 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     out.assert_ok();
     let r: Value = serde_json::from_str(&out.stdout).unwrap();
     let dump = || serde_json::to_string_pretty(&r).unwrap();
+    let (precision, recall) = merging_precision_recall(&r["to_write"]);
+    eprintln!("merging of the planted phrasings: precision {precision:.2}, recall {recall:.2}");
 
-    // To write: searches that find nothing, one cluster per need whatever its spelling.
+    // To write: searches that find nothing, one line per need whatever its spelling, script
+    // or language: the English and Chinese phrasings are one need, since the articles being
+    // written name both.
     let none = items(&r["to_write"], "no_results");
-    assert_eq!(none.len(), 2, "{}", dump());
+    assert_eq!(none.len(), 1, "{}", dump());
     let student = none[0];
     assert_eq!(student["query"], "student discount");
-    let typed: Vec<&str> = student["queries"]
-        .as_array()
-        .unwrap()
+    let typed = phrasings(student);
+    let zh_phrasings = planted::NO_RESULTS_ZH.iter().map(|(q, _, _)| q);
+    for q in planted::NO_RESULTS
         .iter()
-        .map(|q| q["text"].as_str().unwrap())
-        .collect();
-    for (q, _) in planted::NO_RESULTS {
-        assert!(typed.contains(q), "{q} is in the cluster: {typed:?}");
+        .map(|(q, _)| q)
+        .chain(zh_phrasings)
+    {
+        assert!(typed.contains(q), "{q} is in the need: {typed:?}");
     }
-    let planted_searches: usize = planted::NO_RESULTS.iter().map(|(_, n)| n).sum();
-    assert_eq!(student["searches"], planted_searches);
-    assert_eq!(student["visitors"], planted_searches);
+    let student_searches: usize = planted::NO_RESULTS.iter().map(|(_, n)| n).sum::<usize>()
+        + planted::NO_RESULTS_ZH.iter().map(|p| p.2).sum::<usize>();
+    assert_eq!(student["searches"], student_searches);
+    assert_eq!(student["no_results"], student_searches);
+    assert_eq!(student["visitors"], student_searches);
     assert_eq!(student["contacts"], planted::NO_RESULTS_CONTACTS);
     assert_eq!(student["previous"], 5);
     assert_eq!(student["covered"], false);
+    assert_eq!(
+        student["languages"],
+        serde_json::json!(["en", "zh-cn", "zh-tw"])
+    );
     assert!(
         student["action"]
             .as_str()
@@ -135,20 +158,19 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         "{}",
         student["action"]
     );
-    assert!(
-        student["why"]
-            .as_str()
-            .unwrap()
-            .contains("8 then contacted support")
+    let student_why = format!(
+        "{student_searches} searches by {student_searches} people for “student discount” (in en, zh-cn, zh-tw) found nothing; {} then contacted support",
+        planted::NO_RESULTS_CONTACTS
     );
-    // Simplified and Traditional Chinese are one need.
-    let zh = none[1];
-    assert_eq!(zh["searches"], 21, "{zh:#}");
-    assert_eq!(zh["languages"], serde_json::json!(["zh-cn", "zh-tw"]));
+    assert!(
+        student["why"].as_str().unwrap().contains(&student_why),
+        "{}",
+        student["why"]
+    );
 
     // Searches whose results nobody opens: the closest article lacks one word.
     let unopened = items(&r["to_write"], "no_clicks");
-    assert_eq!(unopened.len(), 2 + planted::DISTRACTORS.len(), "{}", dump());
+    assert_eq!(unopened.len(), 4 + planted::DISTRACTORS.len(), "{}", dump());
     // The paraphrase family is one need, its people counted once.
     let family = unopened
         .iter()
@@ -170,9 +192,32 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         assert_eq!(line[0]["searches"], times, "{:#}", line[0]);
         assert_eq!(line[0]["closest"][0]["path"], first, "{:#}", line[0]);
     }
-    let (precision, recall) = merging_precision_recall(&r["to_write"]);
-    eprintln!("merging of the planted phrasings: precision {precision:.2}, recall {recall:.2}");
-    assert_eq!((precision, recall), (1.0, 20.0 / 30.0), "{}", dump());
+    // Cancelling an order, in English and Ukrainian, answered by one translation group:
+    // one line in both languages; cancelling a subscription, a line of its own.
+    let orders = unopened
+        .iter()
+        .find(|i| i["query"] == planted::ORDERS[0].0)
+        .unwrap_or_else(|| panic!("{}", dump()));
+    let order_searches: usize = planted::ORDERS.iter().map(|p| p.2).sum();
+    let order_opened = order_searches.div_ceil(4);
+    assert_eq!(orders["searches"], order_searches, "{orders:#}");
+    assert_eq!(orders["visitors"], order_searches, "{orders:#}");
+    assert_eq!(
+        orders["no_clicks"],
+        order_searches - order_opened,
+        "{orders:#}"
+    );
+    assert_eq!(orders["languages"], serde_json::json!(["en", "uk"]));
+    let order_typed = phrasings(orders);
+    for (q, _, _) in planted::ORDERS {
+        assert!(order_typed.contains(q), "{q}: {orders:#}");
+    }
+    let (cancel, cancel_first, cancel_times) = planted::CANCEL_SUBSCRIPTION;
+    let line: Vec<&&Value> = unopened.iter().filter(|i| i["query"] == cancel).collect();
+    assert_eq!(line.len(), 1, "{cancel}: {}", dump());
+    assert_eq!(line[0]["searches"], cancel_times, "{:#}", line[0]);
+    assert_eq!(line[0]["closest"][0]["path"], cancel_first, "{:#}", line[0]);
+    assert_eq!((precision, recall), (1.0, 1.0), "{}", dump());
     let unopened: Vec<&Value> = unopened
         .into_iter()
         .filter(|i| i["query"] == "pause for vacation")
@@ -218,7 +263,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
             .ends_with("into uk")
     );
     assert_eq!(translate[1]["languages"], serde_json::json!(["zh-tw"]));
-    assert_eq!(r["to_write"].as_array().unwrap().len(), 8, "{}", dump());
+    assert_eq!(r["to_write"].as_array().unwrap().len(), 9, "{}", dump());
 
     // To update, one list per kind, each planted article on top and nothing else.
     let update = &r["to_update"];
@@ -302,7 +347,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     // Every search that found nothing is in its top list, a need of one person too.
     let failed = r["top_no_results"].as_array().unwrap();
     assert_eq!(failed[0]["label"], "student discount");
-    assert_eq!(failed[0]["count"], 41);
+    assert_eq!(failed[0]["count"], student_searches);
     assert!(
         failed
             .iter()
@@ -360,7 +405,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(reader.headers().unwrap().get(0), Some("section"));
     let to_write_rows = rows.iter().filter(|r| &r[0] == "to_write").count();
-    assert_eq!(to_write_rows, 8);
+    assert_eq!(to_write_rows, 9);
     let family_rows: Vec<&csv::StringRecord> = rows
         .iter()
         .filter(|r| {
@@ -391,7 +436,50 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
     assert!(html.stdout.contains("Add the word “vacation”"));
     assert_eq!(html.stdout.matches(&family_why).count(), 1);
     assert!(!html.stdout.contains(&shorter_why));
-    // Each phrasing of the distractor pair is a line of its own in every format.
+    // The student discount is one line in English and Chinese in every format, with the
+    // JSON's figures.
+    assert_eq!(md.stdout.matches(&student_why).count(), 1, "{}", md.stdout);
+    assert_eq!(html.stdout.matches(&student_why).count(), 1);
+    let student_rows: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| &r[0] == "to_write" && r.iter().any(|f| f.contains("student discount")))
+        .collect();
+    assert_eq!(student_rows.len(), 1, "{rows:?}");
+    assert!(student_rows[0].iter().any(|f| f.contains(&student_why)));
+    let zh = planted::NO_RESULTS_ZH[0].0;
+    assert!(!rows.iter().any(|r| &r[0] == "to_write" && &r[2] == zh));
+    assert!(!md.stdout.contains(&format!("people for “{zh}”")));
+    // Cancelling an order is one line in both languages in every format, with the JSON's
+    // figures; cancelling a subscription is another.
+    let order_why = format!(
+        "{order_searches} searches by {order_searches} people for “{}” (in en, uk): {} showed results nobody opened",
+        planted::ORDERS[0].0,
+        order_searches - order_opened
+    );
+    assert_eq!(md.stdout.matches(&order_why).count(), 1, "{}", md.stdout);
+    assert_eq!(html.stdout.matches(&order_why).count(), 1);
+    let order_rows: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| &r[0] == "to_write" && r.iter().any(|f| f.contains(&order_why)))
+        .collect();
+    assert_eq!(order_rows.len(), 1, "{rows:?}");
+    for (q, _, _) in &planted::ORDERS[1..] {
+        assert!(!rows.iter().any(|r| &r[0] == "to_write" && &r[2] == *q));
+        assert!(!md.stdout.contains(&format!("people for “{q}”")));
+        assert!(!html.stdout.contains(&format!("people for “{q}”")));
+    }
+    // Each phrasing of the distractor pairs is a line of its own in every format.
+    let cancel_why = format!(
+        "{cancel_times} searches by {cancel_times} people for “{cancel}” (in en) showed results nobody opened"
+    );
+    assert_eq!(md.stdout.matches(&cancel_why).count(), 1, "{}", md.stdout);
+    assert_eq!(html.stdout.matches(&cancel_why).count(), 1);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| &r[0] == "to_write" && r.iter().any(|f| f.contains(&cancel_why)))
+            .count(),
+        1
+    );
     for &(q, _, times) in planted::DISTRACTORS {
         let why = format!(
             "{times} searches by {times} people for “{q}” (in en) showed results nobody opened"
@@ -700,4 +788,164 @@ fn admin_routes_need_the_token(backend: Backend) {
         })
         .collect();
     assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+/// The grinder article: what it says throughout, then a section that changed.
+const GRINDER: &str = "---
+title: Grinder settings
+description: Choose the grind size and keep the burrs of your Brightbox Grinder clean.
+---
+
+Set the grind size with the dial on top of the grinder: finer for espresso, coarser for a
+cafetière. Clean the burr every month with the brush in the box.
+";
+/// Its last section as it was (committed 60 days ago), and as it is (2 days ago): the
+/// filter's name added, descaling moved out.
+const GRINDER_OLD: &str = "## Descale the grinder
+
+Descale the grinder every three months with the descaling tablets from the shop.
+";
+const GRINDER_NEW: &str = "## The Zorblatt filter
+
+The Zorblatt filter under the hopper keeps chaff out of the grinder: rinse it every week.
+";
+
+/// Issue 16: advice about an article's words says whether the article had them when readers
+/// searched (its git history) and has them now. A real repository, with dated commits.
+fn advice_says_what_the_article_was_when_readers_searched(backend: Backend) {
+    use kb::metrics::{Event, Search, Source};
+    let dir = Dir::new().on(backend);
+    let articles = dir.articles();
+    let path = "en/brew/grinder-settings.md";
+    dir.write(path, format!("{GRINDER}\n{GRINDER_OLD}"));
+    dir.write(
+        "en/billing/invoices.md",
+        "---\ntitle: Understand your invoice\n---\n\nEach line of the invoice is a box, its delivery and any credit used.\n",
+    );
+    let now = kb::metrics::now();
+    let commit = |message: &str, days_ago: i64| {
+        let date = format!("@{} +0000", (now - days_ago * history::DAY) / 1000);
+        let mut cmd = history::writer_git(&articles);
+        cmd.env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        history::run_git(cmd, &["commit", "-qam", message]);
+    };
+    history::run_git(
+        history::writer_git(&articles),
+        &["init", "-q", "-b", "main"],
+    );
+    history::run_git(history::writer_git(&articles), &["add", "."]);
+    commit("Grinder settings", 60);
+    dir.write(path, format!("{GRINDER}\n{GRINDER_NEW}"));
+    commit(
+        "Grinder: the Zorblatt filter; descaling has its own article",
+        2,
+    );
+    let changed = kb::report::date(now - 2 * history::DAY);
+
+    // Six readers each, over the weeks before the last commit, see the article first and
+    // do not open it.
+    let mut events = Vec::new();
+    for (n, query) in [
+        "zorblatt grinder",
+        "burr grinder",
+        "descale grinder",
+        "warranty grinder",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for i in 0..6 {
+            events.push(Event::Search(Search {
+                id: format!("s{n}{i:029}"),
+                at: now - (25 - 3 * i as i64) * history::DAY,
+                visitor: Some(format!("reader-{n}-{i}")),
+                query: query.to_string(),
+                normalized: kb::search::normalize_query(query),
+                lang: None,
+                total: 1,
+                source: Source::Customer,
+                results: vec![path.to_string()],
+                partial: false,
+                ui: Some("en".into()),
+            }));
+        }
+    }
+    dir.store().append(&events).unwrap();
+
+    let out = dir.run(&["report", "--format", "json"]);
+    out.assert_ok();
+    let r: Value = serde_json::from_str(&out.stdout).unwrap();
+    let md = dir.run(&["report"]);
+    md.assert_ok();
+    let html = dir.run(&["report", "--format", "html"]);
+    html.assert_ok();
+    let csv = dir.run(&["report", "--format", "csv"]);
+    csv.assert_ok();
+    for (query, advice, then, said) in [
+        // Has the word now, but gained it after these searches.
+        (
+            "zorblatt grinder",
+            "retitle",
+            serde_json::json!({"state": "added_since", "changed": changed}),
+            format!(
+                "(it has had these words only since {changed}: searches before then could not find them there)"
+            ),
+        ),
+        // Had it all along.
+        (
+            "burr grinder",
+            "retitle",
+            serde_json::json!({"state": "had_then_and_now"}),
+            "(it had these words when readers searched, and has them now)".to_string(),
+        ),
+        // Had it when readers searched, lost it since.
+        (
+            "descale grinder",
+            "add_words",
+            serde_json::json!({"state": "removed_since", "changed": changed}),
+            format!("(it had these words when readers searched, and lost them on {changed})"),
+        ),
+        // Never had it.
+        (
+            "warranty grinder",
+            "add_words",
+            serde_json::json!({"state": "missing_then_and_now"}),
+            "(it lacked these words when readers searched, and lacks them now)".to_string(),
+        ),
+    ] {
+        let item = r["to_write"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["query"] == query)
+            .unwrap_or_else(|| panic!("{query}: {r:#}"));
+        assert_eq!(item["advice"], advice, "{item:#}");
+        assert_eq!(item["then"], then, "{item:#}");
+        assert!(
+            item["action"].as_str().unwrap().ends_with(&said),
+            "{item:#}"
+        );
+        // Said in words, in every format, on the line of its need.
+        let line = md
+            .stdout
+            .lines()
+            .find(|l| {
+                l.contains(&format!("searching “{query}”"))
+                    || l.contains(&format!("rest of “{query}”"))
+            })
+            .unwrap_or_else(|| panic!("{query}: {}", md.stdout));
+        assert!(line.contains(&said), "{line}");
+        assert!(html.stdout.contains(&said), "{query}: {}", html.stdout);
+        assert!(csv.stdout.contains(&said), "{query}: {}", csv.stdout);
+    }
+    let uk = dir.run(&["report", "--lang", "uk"]);
+    uk.assert_ok();
+    assert!(
+        uk.stdout.contains(&format!(
+            "(ці слова є в ній лише з {changed}: пошуки до того"
+        )),
+        "{}",
+        uk.stdout
+    );
 }

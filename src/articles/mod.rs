@@ -410,29 +410,37 @@ pub struct GitDates {
     pub changed: i64,
 }
 
+/// What `git -C dir ARGS` prints, when `dir` is in a git repository and git succeeds.
+fn git_output(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
 /// The times of the first and last git commits touching each file below `dir`, by path
 /// relative to `dir`: one `git log` pass over the history, not one call per file. Empty when
 /// `dir` is not in a git repository.
 pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, GitDates> {
     let mut out = std::collections::HashMap::new();
-    let log = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
+    let log = git_output(
+        dir,
+        &[
             "log",
             "--relative",
             "--format=%x00%ct",
             "--name-only",
             "--",
             ".",
-        ])
-        .stderr(std::process::Stdio::null())
-        .output();
-    let Ok(log) = log else { return out };
-    if !log.status.success() {
-        return out;
-    }
-    let text = String::from_utf8_lossy(&log.stdout);
+        ],
+    );
+    let Some(log) = log else { return out };
+    let text = String::from_utf8_lossy(&log);
     // Newest commit first: the first time a path appears is its last change, the last time
     // its addition.
     for commit in text.split('\0').skip(1) {
@@ -449,6 +457,129 @@ pub fn last_changes(dir: &Path) -> std::collections::HashMap<String, GitDates> {
                 });
         }
     }
+    out
+}
+
+/// The versions git has of the articles at `paths` (relative to `dir`) from the one in
+/// effect at `since` (seconds since the epoch) on, oldest first, by path: each commit's time
+/// and the file as it committed it (a commit that deleted the file has none). A path not in
+/// git has none. Two git processes whatever the number of paths: one `git log` over them all,
+/// one `git cat-file --batch` for every version.
+pub fn versions(
+    dir: &Path,
+    paths: &[&str],
+    since: i64,
+) -> std::collections::HashMap<String, Vec<(i64, Vec<u8>)>> {
+    let mut out: std::collections::HashMap<String, Vec<(i64, Vec<u8>)>> = Default::default();
+    if paths.is_empty() {
+        return out;
+    }
+    let mut args = vec![
+        "log",
+        "--relative",
+        "--format=%x00%H %ct",
+        "--name-only",
+        "--",
+    ];
+    args.extend(paths);
+    let Some(log) = git_output(dir, &args) else {
+        return out;
+    };
+    let text = String::from_utf8_lossy(&log);
+    // Newest commit first: for each path, every commit from `since` on and the last one
+    // before it.
+    let mut wanted: Vec<(String, i64, String)> = Vec::new();
+    let mut done: std::collections::HashSet<String> = Default::default();
+    for commit in text.split('\0').skip(1) {
+        let mut lines = commit.lines();
+        let Some((hash, time)) = lines.next().and_then(|l| l.trim().split_once(' ')) else {
+            continue;
+        };
+        let Ok(time) = time.parse::<i64>() else {
+            continue;
+        };
+        for path in lines.map(str::trim).filter(|l| !l.is_empty()) {
+            if done.contains(path) {
+                continue;
+            }
+            wanted.push((path.to_string(), time, hash.to_string()));
+            if time < since {
+                done.insert(path.to_string());
+            }
+        }
+    }
+    let names: String = wanted
+        .iter()
+        .map(|(path, _, hash)| format!("{hash}:./{path}\n"))
+        .collect();
+    let blobs = cat_files(dir, names);
+    for ((path, time, _), blob) in wanted.into_iter().zip(blobs) {
+        if let Some(bytes) = blob {
+            out.entry(path).or_default().push((time, bytes));
+        }
+    }
+    for list in out.values_mut() {
+        list.reverse();
+    }
+    out
+}
+
+/// The objects `names` (one `rev:path` a line) asks for, in order, through one
+/// `git cat-file --batch` in `dir`: `None` for one git does not have.
+fn cat_files(dir: &Path, names: String) -> Vec<Option<Vec<u8>>> {
+    use std::io::{BufRead, Read, Write};
+    let count = names.lines().count();
+    let child = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return vec![None; count];
+    };
+    // Written from a thread: git answers as it reads, and a full pipe either way must not
+    // stop both.
+    let mut stdin = child.stdin.take();
+    let writer = std::thread::spawn(move || {
+        if let Some(stdin) = stdin.as_mut() {
+            let _ = stdin.write_all(names.as_bytes());
+        }
+    });
+    let mut out = Vec::with_capacity(count);
+    if let Some(stdout) = child.stdout.take() {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut header = String::new();
+        while out.len() < count {
+            header.clear();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                break;
+            }
+            // `<oid> blob <size>`, then the bytes and a newline; or `<name> missing`.
+            let size = header
+                .trim_end()
+                .rsplit_once(' ')
+                .filter(|_| header.contains(" blob "))
+                .and_then(|(_, n)| n.parse::<usize>().ok());
+            let Some(size) = size else {
+                out.push(None);
+                continue;
+            };
+            let mut bytes = vec![0; size + 1];
+            if reader.read_exact(&mut bytes).is_err() {
+                break;
+            }
+            bytes.truncate(size);
+            out.push(Some(bytes));
+        }
+    }
+    let _ = writer.join();
+    // Done with it, whatever it still has to say.
+    let _ = child.kill();
+    let _ = child.wait();
+    out.resize(count, None);
     out
 }
 
@@ -627,6 +758,61 @@ fn percent_encode_into(text: &str, keep: &[u8], out: &mut String) {
 mod tests {
     use super::*;
     use crate::error::Severity;
+
+    #[test]
+    fn versions_of_files_from_the_one_in_effect_on() {
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path().join("articles");
+        std::fs::create_dir_all(dir.join("en")).unwrap();
+        let git = |args: &[&str], at: i64| {
+            let date = format!("@{at} +0000");
+            let out = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&dir)
+                .args(args)
+                .env("GIT_AUTHOR_NAME", "W")
+                .env("GIT_AUTHOR_EMAIL", "w@example.com")
+                .env("GIT_COMMITTER_NAME", "W")
+                .env("GIT_COMMITTER_EMAIL", "w@example.com")
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{args:?}: {out:?}");
+        };
+        let write = |path: &str, text: &str| std::fs::write(dir.join(path), text).unwrap();
+        // Not in a repository yet: nothing.
+        write("en/a.md", "one");
+        assert!(versions(&dir, &["en/a.md"], 0).is_empty());
+        git(&["init", "-q", "-b", "main"], 0);
+        write("en/b.md", "gone");
+        git(&["add", "."], 0);
+        git(&["commit", "-qm", "1"], 1_000);
+        write("en/a.md", "two");
+        git(&["commit", "-qam", "2"], 2_000);
+        std::fs::remove_file(dir.join("en/b.md")).unwrap();
+        write("en/a.md", "three");
+        git(&["commit", "-qam", "3"], 3_000);
+        let got = |since| versions(&dir, &["en/a.md", "en/b.md", "en/none.md"], since);
+        let a = |list: &[(i64, Vec<u8>)]| {
+            list.iter()
+                .map(|(t, b)| (*t, String::from_utf8_lossy(b).into_owned()))
+                .collect::<Vec<_>>()
+        };
+        // From the version in effect at 2 500 (committed at 2 000) on.
+        let v = got(2_500);
+        assert_eq!(
+            a(&v["en/a.md"]),
+            [(2_000, "two".into()), (3_000, "three".into())]
+        );
+        // The commit that deleted b has no version of it; the one before is in effect.
+        assert_eq!(a(&v["en/b.md"]), [(1_000, "gone".to_string())]);
+        assert!(!v.contains_key("en/none.md"));
+        let v = got(0);
+        assert_eq!(v["en/a.md"].len(), 3);
+    }
 
     fn article(path: &str, text: &str) -> Article {
         parse(path, path, text.as_bytes()).unwrap()

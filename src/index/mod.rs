@@ -69,7 +69,8 @@ pub struct Fields {
     pub reply: Field,
     /// Tags and the category, searchable.
     pub tags: Field,
-    /// The questions the article says it answers.
+    /// The questions the article says it answers (a raw fast column too: the catalog's
+    /// [`Entry::queries`]).
     pub queries: Field,
     /// The words of the article's location: its folders and file name (a breadcrumb).
     pub location: Field,
@@ -126,7 +127,7 @@ pub fn schema() -> (Schema, Fields) {
         summary: b.add_text_field("summary", STORED),
         reply: b.add_text_field("reply", STORED),
         tags: b.add_text_field("tags", stored_text),
-        queries: b.add_text_field("queries", text.clone()),
+        queries: b.add_text_field("queries", text.clone().set_fast("raw")),
         location: b.add_text_field("location", text.clone()),
         anchors: b.add_text_field("anchors", text.clone()),
         body: b.add_text_field("body", positioned),
@@ -195,6 +196,10 @@ pub struct Entry {
     pub aliases: Vec<String>,
     pub owner: Option<String>,
     pub review_every_days: Option<u32>,
+    /// Front matter `queries`: what the writer says the article answers, in its language
+    /// (in byte order, each once). Private, like the front matter: never serialized.
+    #[serde(skip)]
+    pub queries: Vec<String>,
 }
 
 /// The articles an index holds: what the pages list (home, categories, language switcher,
@@ -548,6 +553,7 @@ impl SearchIndex {
             let drafts = fast.bool("draft")?;
             let owners = strings(fast.str("owner")?)?;
             let review_every = fast.u64("review_every").ok();
+            let queries = strings(fast.str("queries")?)?;
             for doc in segment.doc_ids_alive() {
                 let Some(path) = first(&paths, doc) else {
                     continue;
@@ -570,6 +576,7 @@ impl SearchIndex {
                         .as_ref()
                         .and_then(|c| c.first(doc))
                         .and_then(|d| u32::try_from(d).ok()),
+                    queries: all(&queries, doc),
                     path,
                 });
             }

@@ -677,7 +677,7 @@ mod tests {
     use super::*;
     use crate::metrics::{FlagReason, Reason};
     use crate::report::facts::{Day, Week};
-    use crate::report::{Advice, Change, Closest, Count, Finding, FlagNote};
+    use crate::report::{Advice, Change, Closest, Count, Finding, FlagNote, WordsThen};
 
     #[test]
     fn markdown_escapes_what_readers_typed() {
@@ -723,6 +723,7 @@ mod tests {
             covered: false,
             closest,
             path: (kind == WriteKind::Translation).then(|| "el/άρθρο.md".into()),
+            then: None,
             priority: 1.0,
         }
     }
@@ -831,6 +832,43 @@ mod tests {
                     Advice::AddWordsToTranslation,
                     vec![closest(&[], &["έκπτωση"]), closest(&["έκπτωση"], &[])],
                 ),
+                // What git says of the article's words, each way.
+                WriteItem {
+                    then: Some(WordsThen::HadThenAndNow),
+                    ..need(
+                        WriteKind::NoClicks,
+                        Advice::Retitle,
+                        vec![closest(&["έκπτωση"], &[])],
+                    )
+                },
+                WriteItem {
+                    then: Some(WordsThen::AddedSince {
+                        changed: Date(20_031),
+                    }),
+                    ..need(
+                        WriteKind::NoClicks,
+                        Advice::Retitle,
+                        vec![closest(&["έκπτωση"], &[])],
+                    )
+                },
+                WriteItem {
+                    then: Some(WordsThen::MissingThenAndNow),
+                    ..need(
+                        WriteKind::NoClicks,
+                        Advice::AddWords,
+                        vec![closest(&["έκπτωση"], &["φοιτητών"])],
+                    )
+                },
+                WriteItem {
+                    then: Some(WordsThen::RemovedSince {
+                        changed: Date(20_025),
+                    }),
+                    ..need(
+                        WriteKind::NoClicks,
+                        Advice::AddWords,
+                        vec![closest(&["έκπτωση"], &["φοιτητών"])],
+                    )
+                },
             ],
             to_update: vec![
                 article(Finding::Flagged, None),
@@ -1085,6 +1123,34 @@ mod tests {
         );
         assert!(actions[3].starts_with("Add the word “φοιτητών” to “Άρθρο” (el/άρθρο.md)"));
         assert!(actions[4].starts_with("Add the words “φοιτητών”, “κάρτα” to"));
+        // What git says of the article's words, after the advice.
+        assert!(
+            actions[9].ends_with(
+                "or write the article they expect (it had these words when readers searched, and has them now)"
+            ),
+            "{}",
+            actions[9]
+        );
+        assert!(
+            actions[10].ends_with(
+                "(it has had these words only since 2024-11-04: searches before then could not find them there)"
+            ),
+            "{}",
+            actions[10]
+        );
+        assert!(actions[11].ends_with(
+            "or write an article about it (it lacked these words when readers searched, and lacks them now)"
+        ));
+        assert!(
+            actions[12].ends_with(
+                "(it had these words when readers searched, and lost them on 2024-10-29)"
+            )
+        );
+        let json = serde_json::to_value(&r.to_write[10]).unwrap();
+        assert_eq!(
+            json["then"],
+            serde_json::json!({"state": "added_since", "changed": "2024-11-04"})
+        );
         assert_eq!(
             w.write_why(&r.to_write[0]),
             "21 searches by 21 people for “έκπτωση φοιτητών” (in el) found nothing; 1 then contacted support"

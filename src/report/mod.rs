@@ -188,6 +188,8 @@ pub struct ArticleInfo {
     pub added: Option<Millis>,
     /// Translations share a group.
     pub translation: String,
+    /// Front matter `queries`: what the writer says it answers, in its language.
+    pub queries: Vec<String>,
 }
 
 impl ArticleInfo {
@@ -222,6 +224,7 @@ impl ArticleInfo {
                     reviewed: updated.or(last_change),
                     added: dates.map(|d| d.added * 1000),
                     translation: e.translation.clone(),
+                    queries: e.queries.clone(),
                 }
             })
             .collect()
@@ -250,11 +253,95 @@ pub struct Closest {
 /// Finds the articles closest to a query (in a language, or all).
 pub type Finder<'a> = &'a dyn Fn(&str, Option<&str>) -> Vec<Closest>;
 
+/// One version of an article in git: when it was committed, and which of a need's words (as
+/// typed, as [`Closest::has`] names them) it had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Version {
+    pub at: Millis,
+    pub has: Vec<String>,
+}
+
+/// The versions git has of articles, for a need's query each ((path, query) pairs), from the
+/// version in effect at a time on, oldest first: a list per pair, in order (empty for an
+/// article not in git). What [`Context::history`] is in kb: [`versions`].
+pub type History<'a> = &'a dyn Fn(&[(&str, &str)], Millis) -> Vec<Vec<Version>>;
+
+/// No history: articles not in git.
+pub fn no_history(asked: &[(&str, &str)], _: Millis) -> Vec<Vec<Version>> {
+    vec![Vec::new(); asked.len()]
+}
+
+/// The versions of the articles asked for ((path, query) pairs) in the git history of `dir`
+/// from the one in effect at `since`, oldest first, each with the words of its query it
+/// had, judged as `engine` judges the article now ([`crate::search::Engine::words_in`]). A
+/// version that does not parse is left out.
+pub fn versions(
+    engine: &crate::search::Engine,
+    dir: &std::path::Path,
+    asked: &[(&str, &str)],
+    since: Millis,
+) -> Vec<Vec<Version>> {
+    let mut paths: Vec<&str> = asked.iter().map(|(p, _)| *p).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    // Each version read and analyzed once, however many needs name its article.
+    let terms: HashMap<String, Vec<(Millis, crate::search::Terms)>> =
+        crate::articles::versions(dir, &paths, since.div_euclid(1000))
+            .into_iter()
+            .map(|(path, list)| {
+                let analyzed = list
+                    .iter()
+                    .filter_map(|(at, bytes)| {
+                        let article = crate::articles::parse(&path, &path, bytes).ok()?;
+                        Some((at * 1000, crate::search::terms(&article)))
+                    })
+                    .collect();
+                (path, analyzed)
+            })
+            .collect();
+    asked
+        .iter()
+        .map(|(path, query)| {
+            terms
+                .get(*path)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|(at, terms)| Version {
+                    at: *at,
+                    has: engine.words_in(query, terms).0,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether the article an advice is about had the words in question when readers searched
+/// (the versions of its file in effect during the period, by git) and has them now: the
+/// words it has, for [`Advice::Retitle`]; those it lacks, for [`Advice::AddWords`] and
+/// [`Advice::AddWordsToTranslation`]. In JSON, `{"state": "added_since", "changed": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WordsThen {
+    /// It had them throughout the period, and has them now.
+    HadThenAndNow,
+    /// It lacked them in a version readers searched (or did not exist yet), and has them
+    /// since `changed` (the commit from which every version has them; today when only the
+    /// file as it is now has them).
+    AddedSince { changed: Date },
+    /// It lacked them throughout the period, and lacks them now.
+    MissingThenAndNow,
+    /// It had them in a version readers searched, and lacks them since `changed`.
+    RemovedSince { changed: Date },
+}
+
 /// What [`build`] needs besides the facts.
 pub struct Context<'a> {
     pub now: Millis,
     pub articles: &'a [ArticleInfo],
     pub finder: Finder<'a>,
+    /// The git history of an article, for advice about its words ([`WordsThen`]).
+    pub history: History<'a>,
     /// The language articles are written in first (translations follow it); by default the
     /// language with most articles.
     pub source_lang: Option<String>,
@@ -402,6 +489,10 @@ pub struct WriteItem {
     /// For a missing translation: the article to translate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// For advice about the words of the first closest article: whether it had them when
+    /// readers searched, and has them now (when the article is in git).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub then: Option<WordsThen>,
     #[serde(skip)]
     priority: f64,
 }
@@ -600,10 +691,13 @@ pub fn generate(
     let known: Vec<String> = languages_of(articles);
     let facts = facts::gather(store, now - period, now, &last_change, &known, cancel)?;
     let finder = |q: &str, lang: Option<&str>| closest(engine, q, lang);
+    let history =
+        |asked: &[(&str, &str)], since: Millis| versions(engine, articles_dir, asked, since);
     let ctx = Context {
         now,
         articles,
         finder: &finder,
+        history: &history,
         source_lang: None,
         cancel: cancel.clone(),
     };
@@ -703,6 +797,11 @@ struct Catalog<'a> {
     groups: HashMap<&'a str, Vec<&'a ArticleInfo>>,
     /// The language articles are written in first.
     source: Option<String>,
+    articles: &'a [ArticleInfo],
+    /// Normalized phrasing → the translation groups (and the language family of the article)
+    /// that name it ([`Catalog::answering`]), made on first use.
+    /// (Owned: a cell of borrowed strings would tie the catalog to one lifetime.)
+    answers: std::cell::OnceCell<HashMap<String, Vec<(String, String)>>>,
 }
 
 impl<'a> Catalog<'a> {
@@ -730,7 +829,32 @@ impl<'a> Catalog<'a> {
                 .collect(),
             groups,
             source,
+            articles,
+            answers: Default::default(),
         }
+    }
+
+    /// The translation groups whose articles name a phrasing of these normalized words
+    /// ([`crate::search::normalize_query`]) in their title or front matter `queries`, each
+    /// with the language family of the article that names it. Drafts too: a translation being
+    /// written already says what it answers.
+    fn answering(&self, key: &str) -> &[(String, String)] {
+        let answers = self.answers.get_or_init(|| {
+            let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+            for a in self.articles {
+                for phrasing in std::iter::once(&a.title).chain(&a.queries) {
+                    let e = map
+                        .entry(crate::search::normalize_query(phrasing))
+                        .or_default();
+                    let named = (a.translation.clone(), family(&a.lang));
+                    if !e.contains(&named) {
+                        e.push(named);
+                    }
+                }
+            }
+            map
+        });
+        answers.get(key).map_or(&[], Vec::as_slice)
     }
 
     /// The article of `path`'s translation group in a language family, if published.
@@ -802,7 +926,7 @@ pub fn build(facts: &Facts, ctx: &Context<'_>) -> Report {
     let mut clusters = needs::merge(&facts.clusters, &catalog, &closest, &ctx.cancel);
     clusters.sort_by(|a, b| b.searches.cmp(&a.searches).then_with(|| a.key.cmp(&b.key)));
 
-    let mut to_write = write::unmet_needs(&clusters, ctx, &catalog);
+    let mut to_write = write::unmet_needs(&clusters, ctx, &catalog, facts.since..facts.until);
     to_write.extend(write::translations_wanted(facts, &catalog));
     to_write.sort_by(|a, b| {
         a.kind
@@ -1080,6 +1204,7 @@ mod tests {
             reviewed: Some(changed),
             added: Some(0),
             translation: path.split_once('/').map_or(path, |(_, r)| r).to_string(),
+            queries: Vec::new(),
         }
     }
 
@@ -1092,6 +1217,7 @@ mod tests {
             now,
             articles,
             finder,
+            history: &no_history,
             source_lang: None,
             cancel: Cancel::default(),
         }

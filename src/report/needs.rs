@@ -13,8 +13,11 @@
 //!   met stays apart from the met need whose article happens to come first).
 //!
 //! Articles are compared by translation group ([`group`]), so a need asked in two languages
-//! and answered by one article and its translation is one need with both languages. Clusters
-//! whose articles differ stay apart however alike their words. People are counted once per
+//! and answered by one article and its translation is one need with both languages. Needs
+//! that found nothing in two languages are one need when one translation group names a
+//! phrasing of each in its articles' titles or front matter `queries`, in each language
+//! ([`translated`]): the writers' own translation of what was asked. Clusters whose articles
+//! differ stay apart however alike their words. People are counted once per
 //! need (the union of the clusters' visitor hashes).
 //!
 //! Cost: each cluster is compared only with the needs that share one of its words or its main
@@ -115,6 +118,22 @@ struct Need {
     opened: BTreeMap<String, u64>,
     /// The closest article's group, for needs that found nothing (looked up once).
     closest: Option<Option<String>>,
+    /// For members that found nothing: the translation groups naming their phrasing, with
+    /// the language family of the article that names it ([`Catalog::answering`]).
+    named: Vec<(String, String)>,
+}
+
+/// Whether two needs' phrasings are named by one translation group in two languages: a
+/// phrasing of each in the title or `queries` of that group's article in its language, where
+/// neither need has one in the other's (two phrasings one article names in one language are
+/// two questions it answers, not translations of each other).
+fn translated(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    let has =
+        |list: &[(String, String)], g: &str, l: &str| list.iter().any(|(h, m)| h == g && m == l);
+    a.iter().any(|(g, la)| {
+        b.iter()
+            .any(|(h, lb)| g == h && la != lb && !has(a, g, lb) && !has(b, g, la))
+    })
 }
 
 fn words_of(s: &str) -> Vec<String> {
@@ -149,6 +168,7 @@ pub(super) fn merge(
     let mut needs: Vec<Need> = Vec::new();
     let mut by_word: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_group: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_named: HashMap<String, Vec<usize>> = HashMap::new();
     for c in clusters.iter().take(MERGE_AT_MOST) {
         if cancel.is_cancelled() {
             break;
@@ -173,14 +193,21 @@ pub(super) fn merge(
             .iter()
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
             .map(|(g, _)| g.clone());
+        let named: Vec<(String, String)> = if groups.is_empty() {
+            catalog.answering(&c.key).to_vec()
+        } else {
+            Vec::new()
+        };
 
-        // Candidates: needs sharing a word or the main article; the typo test on all.
+        // Candidates: needs sharing a word, the main article or a group naming the
+        // phrasing; the typo test on all.
         let mut candidates: Vec<usize> = normalized
             .iter()
             .chain(&typed)
             .filter_map(|w| by_word.get(w))
             .flatten()
             .chain(main.iter().filter_map(|g| by_group.get(g)).flatten())
+            .chain(named.iter().filter_map(|(g, _)| by_named.get(g)).flatten())
             .copied()
             .collect();
         candidates.sort_unstable();
@@ -231,7 +258,9 @@ pub(super) fn merge(
             };
             let strong =
                 !mine_opened.is_empty() && overlap(&mine_opened, &theirs_opened) >= STRONG_OVERLAP;
-            if (alike && same) || strong {
+            // Neither found anything, in two languages the articles translate between.
+            let named_both = mine.is_empty() && theirs.is_empty() && translated(&named, &n.named);
+            if (alike && same) || strong || named_both {
                 found = Some(i);
                 break;
             }
@@ -246,6 +275,11 @@ pub(super) fn merge(
                 for (g, k) in opened {
                     *needs[i].opened.entry(g).or_default() += k;
                 }
+                for n in &named {
+                    if !needs[i].named.contains(n) {
+                        needs[i].named.push(n.clone());
+                    }
+                }
                 i
             }
             None => {
@@ -256,6 +290,7 @@ pub(super) fn merge(
                     groups,
                     opened,
                     closest: mine_closest,
+                    named: named.clone(),
                 });
                 needs.len() - 1
             }
@@ -266,11 +301,17 @@ pub(super) fn merge(
                 e.push(at);
             }
         }
-        if let Some(g) = main {
-            let e = by_group.entry(g).or_default();
+        let note = |index: &mut HashMap<String, Vec<usize>>, g: String| {
+            let e = index.entry(g).or_default();
             if !e.contains(&at) {
                 e.push(at);
             }
+        };
+        if let Some(g) = main {
+            note(&mut by_group, g);
+        }
+        for (g, _) in named {
+            note(&mut by_named, g);
         }
     }
     let mut out: Vec<Cluster> = needs.into_iter().map(|n| n.cluster).collect();
@@ -345,6 +386,7 @@ mod tests {
             reviewed: None,
             added: None,
             translation: translation.into(),
+            queries: Vec::new(),
         }
     }
 
@@ -440,6 +482,50 @@ mod tests {
         assert_eq!(out[0].langs, ["en", "zh-hans"]);
         assert_eq!(out[0].visitors, 45);
         assert_eq!(out[0].queries[0].0, "student discount");
+    }
+
+    #[test]
+    fn no_result_phrasings_join_through_the_articles_own_translations() {
+        // A translation group being written (drafts: searches cannot find it yet) whose
+        // English article names "student discount" and whose Chinese one names 学生折扣.
+        let mut en_draft = info("en/billing/student-discount.md", "en", "student-discount");
+        en_draft.draft = true;
+        en_draft.title = "Student discount".into();
+        en_draft.queries = vec!["discount for teachers".into()];
+        let mut zh_draft = info(
+            "zh-cn/billing/student-discount.md",
+            "zh-cn",
+            "student-discount",
+        );
+        zh_draft.draft = true;
+        zh_draft.title = "学生与教师优惠".into();
+        zh_draft.queries = vec!["学生折扣".into()];
+        let articles = [en_draft, zh_draft];
+        let lang = |mut c: Cluster, l: &str| {
+            c.langs = vec![l.into()];
+            c
+        };
+        let clusters = [
+            lang(cluster("student discount", 41, 0..41, &[]), "en"),
+            lang(cluster("学生折扣", 21, 41..62, &[]), "zh-hans"),
+            lang(cluster("discount for teachers", 5, 62..67, &[]), "en"),
+        ];
+        let out = needs(&clusters, &articles, "");
+        assert_eq!(out.len(), 2, "{out:#?}");
+        assert_eq!(out[0].searches, 62);
+        assert_eq!(out[0].langs, ["en", "zh-hans"]);
+        assert_eq!(out[0].visitors, 62);
+        // Two phrasings one article names in one language are not a translation: the
+        // teachers' need stays apart from the students'.
+        assert_eq!(out[1].queries[0].0, "discount for teachers");
+        // Without the Chinese phrasing in the articles, nothing says they are one need.
+        let mut untranslated = articles.clone();
+        untranslated[1].queries.clear();
+        assert_eq!(needs(&clusters, &untranslated, "").len(), 3);
+        // Searches that found something are judged by what they found, not by phrasings.
+        let mut found = clusters.clone();
+        found[1].articles = vec![("zh-cn/billing/refunds.md".into(), 21)];
+        assert_eq!(needs(&found, &articles, "").len(), 3);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 
 use std::sync::Arc;
 
-use super::{Advice, Change, Finding, Report, UpdateItem, UpdateKind, WriteItem, WriteKind};
+use super::{
+    Advice, Change, Finding, Report, UpdateItem, UpdateKind, WordsThen, WriteItem, WriteKind,
+};
 use crate::i18n::{self, Locales};
 use crate::metrics::{FlagReason, Reason};
 
@@ -168,8 +170,26 @@ impl Words {
         self.t(&format!("why.{}{some}", w.kind.name()), &args)
     }
 
-    /// What to do about a need.
+    /// What to do about a need, and, for advice about an article's words, whether it had
+    /// them when readers searched and has them now.
     pub fn write_action(&self, w: &WriteItem) -> String {
+        let action = self.advice_action(w);
+        match w.then {
+            None => action,
+            Some(then) => {
+                let (key, changed) = match then {
+                    WordsThen::HadThenAndNow => ("had_then_and_now", None),
+                    WordsThen::AddedSince { changed } => ("added_since", Some(changed)),
+                    WordsThen::MissingThenAndNow => ("missing_then_and_now", None),
+                    WordsThen::RemovedSince { changed } => ("removed_since", Some(changed)),
+                };
+                let date = changed.map(|d| d.to_string()).unwrap_or_default();
+                action + &self.t(&format!("then.{key}"), &[("date", date)])
+            }
+        }
+    }
+
+    fn advice_action(&self, w: &WriteItem) -> String {
         let best = w.closest.first();
         let of_best = |f: fn(&super::Closest) -> &String| best.map(f).cloned().unwrap_or_default();
         let mut args = vec![

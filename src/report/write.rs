@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use super::facts::{Cluster, Facts};
 use super::{
-    Advice, Catalog, Change, Closest, Context, Count, WriteItem, WriteKind, family, wilson_lower,
+    Advice, Catalog, Change, Closest, Context, Count, Date, Version, WordsThen, WriteItem,
+    WriteKind, family, wilson_lower,
 };
 use super::{CLOSEST_FOR, MIN_SEARCHES, MIN_VISITORS, TRANSLATION_MIN_CLICKS, UNMET_FROM};
+use crate::metrics::Millis;
 
 /// The ways a need was typed, most frequent first (the first eight).
 fn typed(queries: &[(String, u64)]) -> Vec<Count> {
@@ -37,6 +39,56 @@ fn advice(closest: &[Closest], elsewhere: bool) -> Advice {
     }
 }
 
+/// Whether an article had `words` when readers searched (`period`) and has them now: `now_has`
+/// says whether it has them all now (else it lacks them all), `versions` what git had of it
+/// from the version in effect at the period's start, oldest first. `None` when git has no
+/// version of it.
+fn then_and_now(
+    versions: &[Version],
+    words: &[String],
+    now_has: bool,
+    period: &std::ops::Range<Millis>,
+    now: Millis,
+) -> Option<WordsThen> {
+    if versions.is_empty() || words.is_empty() {
+        return None;
+    }
+    // A version as the article is now, for these words.
+    let as_now = |v: &Version| {
+        if now_has {
+            words.iter().all(|w| v.has.contains(w))
+        } else {
+            !words.iter().any(|w| v.has.contains(w))
+        }
+    };
+    // The versions readers searched: the first one in effect before the period ended, and
+    // those committed up to its end. An article added later was not there: it lacked them.
+    let searched: Vec<&Version> = versions.iter().filter(|v| v.at < period.end).collect();
+    let unchanged = if searched.is_empty() {
+        !now_has
+    } else {
+        searched.iter().all(|v| as_now(v))
+    };
+    if unchanged {
+        return Some(if now_has {
+            WordsThen::HadThenAndNow
+        } else {
+            WordsThen::MissingThenAndNow
+        });
+    }
+    // Since the first commit from which every version is as the article is now.
+    let from = versions
+        .iter()
+        .rposition(|v| !as_now(v))
+        .map_or(0, |i| i + 1);
+    let changed = Date::of(versions.get(from).map_or(now, |v| v.at));
+    Some(if now_has {
+        WordsThen::AddedSince { changed }
+    } else {
+        WordsThen::RemovedSince { changed }
+    })
+}
+
 /// Needs at least two people searched for three times or more, where (with 95 %
 /// confidence) at least 40 % of the searches found or opened nothing; with the closest
 /// articles, looked up for the most pressing needs first.
@@ -44,6 +96,7 @@ pub(super) fn unmet_needs(
     clusters: &[Cluster],
     ctx: &Context<'_>,
     catalog: &Catalog<'_>,
+    period: std::ops::Range<Millis>,
 ) -> Vec<WriteItem> {
     let priority = |c: &Cluster| (c.no_results + c.no_clicks) as f64 + 2.0 * c.contacts as f64;
     let mut unmet: Vec<&Cluster> = clusters
@@ -105,17 +158,18 @@ pub(super) fn unmet_needs(
                 }
             }
         }
+        let advice = if translated {
+            Advice::AddWordsToTranslation
+        } else {
+            advice(&closest, elsewhere)
+        };
         out.push(WriteItem {
             kind: if c.no_results >= c.no_clicks {
                 WriteKind::NoResults
             } else {
                 WriteKind::NoClicks
             },
-            advice: if translated {
-                Advice::AddWordsToTranslation
-            } else {
-                advice(&closest, elsewhere)
-            },
+            advice,
             query,
             queries: typed(&c.queries),
             languages: langs,
@@ -129,10 +183,44 @@ pub(super) fn unmet_needs(
             covered: closest.first().is_some_and(|c| c.missing.is_empty()),
             closest,
             path: None,
+            then: None,
             priority: priority(c),
         });
     }
+    with_history(&mut out, ctx, &period);
     out
+}
+
+/// Advice about the first closest article's words: were they there when readers searched?
+/// The git history of every such article, asked for at once.
+fn with_history(items: &mut [WriteItem], ctx: &Context<'_>, period: &std::ops::Range<Millis>) {
+    let about_words = |i: &WriteItem| {
+        matches!(
+            i.advice,
+            Advice::Retitle | Advice::AddWords | Advice::AddWordsToTranslation
+        )
+    };
+    let asked: Vec<(usize, &str, &str)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| about_words(i))
+        .filter_map(|(n, i)| Some((n, i.closest.first()?.path.as_str(), i.query.as_str())))
+        .collect();
+    if asked.is_empty() || ctx.cancel.is_cancelled() {
+        return;
+    }
+    let pairs: Vec<(&str, &str)> = asked.iter().map(|(_, p, q)| (*p, *q)).collect();
+    let versions = (ctx.history)(&pairs, period.start);
+    let at: Vec<usize> = asked.iter().map(|(n, _, _)| *n).collect();
+    for (n, versions) in at.into_iter().zip(versions) {
+        let item = &mut items[n];
+        let Some(best) = item.closest.first() else {
+            continue;
+        };
+        let now_has = item.advice == Advice::Retitle;
+        let words = if now_has { &best.has } else { &best.missing };
+        item.then = then_and_now(&versions, words, now_has, period, ctx.now);
+    }
 }
 
 /// Translation groups that searches in a language end on, with no translation into it
@@ -210,6 +298,7 @@ pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<W
             }],
             covered: true,
             path: Some(a.path.clone()),
+            then: None,
             priority: w.clicks as f64,
         });
     }
@@ -219,6 +308,59 @@ pub(super) fn translations_wanted(facts: &Facts, catalog: &Catalog<'_>) -> Vec<W
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_then_and_now() {
+        use crate::metrics::DAY;
+        let v = |day: i64, has: &[&str]| Version {
+            at: day * DAY,
+            has: has.iter().map(|w| w.to_string()).collect(),
+        };
+        let words = ["zorblatt".to_string()];
+        let period = 30 * DAY..60 * DAY;
+        let now = 70 * DAY;
+        let judge =
+            |versions: &[Version], now_has| then_and_now(versions, &words, now_has, &period, now);
+        // Had it from before the period on.
+        let always = [v(10, &["zorblatt"]), v(40, &["zorblatt"])];
+        assert_eq!(judge(&always, true), Some(WordsThen::HadThenAndNow));
+        // Gained it after the searches: the advice points at what readers could not see.
+        let added = [v(10, &[]), v(45, &[]), v(65, &["zorblatt"])];
+        assert_eq!(
+            judge(&added, true),
+            Some(WordsThen::AddedSince { changed: Date(65) })
+        );
+        // Gained, lost, gained again: since the last time.
+        let again = [v(10, &["zorblatt"]), v(40, &[]), v(50, &["zorblatt"])];
+        assert_eq!(
+            judge(&again, true),
+            Some(WordsThen::AddedSince { changed: Date(50) })
+        );
+        // Only the file as it is now has it (not committed yet): since today.
+        assert_eq!(
+            judge(&[v(10, &[])], true),
+            Some(WordsThen::AddedSince { changed: Date(70) })
+        );
+        // Added to git after the period: readers searched before it existed.
+        assert_eq!(
+            judge(&[v(65, &["zorblatt"])], true),
+            Some(WordsThen::AddedSince { changed: Date(65) })
+        );
+        assert_eq!(
+            judge(&[v(65, &[])], false),
+            Some(WordsThen::MissingThenAndNow)
+        );
+        // Lacks it now: lacked it then too, or lost it.
+        let never = [v(10, &[]), v(40, &[])];
+        assert_eq!(judge(&never, false), Some(WordsThen::MissingThenAndNow));
+        let lost = [v(10, &["zorblatt"]), v(62, &[])];
+        assert_eq!(
+            judge(&lost, false),
+            Some(WordsThen::RemovedSince { changed: Date(62) })
+        );
+        // Not in git: nothing to say.
+        assert_eq!(judge(&[], true), None);
+    }
 
     #[test]
     fn advice_follows_the_closest_article() {

@@ -471,6 +471,7 @@ mod tests {
             aliases: Vec::new(),
             owner: None,
             review_every_days: None,
+            queries: Vec::new(),
         }
     }
 

@@ -385,29 +385,31 @@ impl Engine {
             f.code,
             f.anchors,
         ];
-        let only_stop = plan.words.iter().all(|w| !w.required);
         let mut out = Vec::with_capacity(found.results.len());
         for hit in found.results {
             let Some(address) = address_of(&searcher, self.index.fields.path, &hit.path)? else {
                 continue;
             };
             let segment = searcher.segment_reader(address.segment_ord);
-            let (mut has, mut lacks): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-            for word in plan
-                .words
-                .iter()
-                .filter(|w| w.whole && (w.required || only_stop))
-            {
-                let present = has_word(segment, &fields, word, address.doc_id)?;
-                let typed = query[word.from..word.to].to_string();
-                let list = if present { &mut has } else { &mut lacks };
-                if !list.contains(&typed) {
-                    list.push(typed);
-                }
-            }
+            let (has, lacks) = split_words(&plan, &query, |word| {
+                has_word(segment, &fields, word, address.doc_id)
+            })?;
             out.push(Nearby { hit, has, lacks });
         }
         Ok(out)
+    }
+
+    /// Which of `query`'s words (as typed) an article has and which it lacks, as
+    /// [`Engine::closest`] says of an indexed article, said of any version of one (a file
+    /// read from git) by its [`terms`]: the same fields, the same forms of each word.
+    pub fn words_in(&self, query: &str, terms: &Terms) -> (Vec<String>, Vec<String>) {
+        let query = format!("{} ", query.trim());
+        let searcher = self.index.reader.searcher();
+        let plan = plan::plan(&query, false, &searcher, &self.index.fields, &self.ranking);
+        let present = |word: &PlannedWord| -> Result<bool, SearchError> {
+            Ok(word.alternatives.iter().any(|(t, _)| terms.0.contains(t)))
+        };
+        split_words(&plan, &query, present).unwrap_or_default()
     }
 
     /// A spelling correction for a query that found nothing ("Did you mean …?"): each word the
@@ -936,6 +938,57 @@ fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
             lang::normalize_tag(l).ok_or_else(|| SearchError::BadLang(l.into()))?,
         )),
     }
+}
+
+/// The analyzed terms of an article's fields that [`Engine::closest`] looks words up in.
+#[derive(Debug, Clone, Default)]
+pub struct Terms(std::collections::HashSet<String>);
+
+/// The terms of `article` (any version of one, such as a file read from git), for
+/// [`Engine::words_in`].
+pub fn terms(article: &crate::articles::Article) -> Terms {
+    let texts = [
+        &article.title,
+        &article.description,
+        &article.text,
+        &article.code,
+    ]
+    .into_iter()
+    .chain(article.headings.iter().map(|h| &h.text))
+    .chain(&article.tags)
+    .chain(&article.category)
+    .chain(&article.queries);
+    let mut terms = std::collections::HashSet::new();
+    for text in texts {
+        crate::analysis::analyze(text, &mut |t| {
+            terms.insert(t.text);
+        });
+    }
+    Terms(terms)
+}
+
+/// The words of `query` (as typed, each once) that count for coverage, split by `present`
+/// into those a document has and those it lacks: the whole words a match requires (every
+/// whole word, when all are function words).
+fn split_words(
+    plan: &Plan,
+    query: &str,
+    mut present: impl FnMut(&PlannedWord) -> Result<bool, SearchError>,
+) -> Result<(Vec<String>, Vec<String>), SearchError> {
+    let only_stop = plan.words.iter().all(|w| !w.required);
+    let (mut has, mut lacks): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for word in plan
+        .words
+        .iter()
+        .filter(|w| w.whole && (w.required || only_stop))
+    {
+        let typed = query[word.from..word.to].to_string();
+        let list = if present(word)? { &mut has } else { &mut lacks };
+        if !list.contains(&typed) {
+            list.push(typed);
+        }
+    }
+    Ok((has, lacks))
 }
 
 /// Whether document `doc` of `segment` has any form the search accepts of `word` in any of
