@@ -295,39 +295,33 @@ impl Engine {
         } else {
             &*self.ranking
         };
+        let mut clock = Clock::start(started);
         let plan = plan::plan(&params.query, params.typing, &searcher, fields, ranking);
-        let t1 = Instant::now();
+        clock.lap(Stage::Plan);
         let query = self.query(&plan, lang.as_deref(), params.drafts);
-        let t2 = Instant::now();
+        clock.lap(Stage::Query);
 
         let catalog = self.index.catalog();
         let reader = group::Reader::of_query(params.hl.as_deref(), &params.query, &catalog);
+        let found = group::collect(&searcher, &*query, &catalog, params)?;
+        clock.lap(Stage::Collect);
         let (top, total) = group::page(
             &searcher,
-            &*query,
+            found,
             &catalog,
             fields.path,
             params,
             lang.as_deref(),
             &reader,
         )?;
-        let t3 = Instant::now();
-        let results = self.hits(&searcher, top, &plan, params, &catalog)?;
-        let t4 = Instant::now();
-        let took_ms = (t4 - started).as_secs_f64() * 1000.0;
-        let ms = |from: Instant, to: Instant| (to - from).as_secs_f64() * 1000.0;
-        // Where a search's time goes (`KB_LOG=kb::search=debug`), for profiling.
-        tracing::debug!(
-            plan_ms = ms(started, t1),
-            query_ms = ms(t1, t2),
-            search_ms = ms(t2, t3),
-            hits_ms = ms(t3, t4),
-            terms = plan
-                .words
+        clock.lap(Stage::Choose);
+        let results = self.hits(&searcher, top, &plan, params, &catalog, &mut clock)?;
+        let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        clock.log(
+            plan.words
                 .iter()
                 .map(|w| w.alternatives.len())
                 .sum::<usize>(),
-            "search stages"
         );
         Ok(SearchResponse {
             query: params.query.clone(),
@@ -600,12 +594,14 @@ impl Engine {
         plan: &Plan,
         params: &SearchParams,
         catalog: &crate::index::Catalog,
+        clock: &mut Clock,
     ) -> Result<Vec<Hit>, SearchError> {
         let mut places = BodyTerms::new(searcher, self.index.fields.body, plan);
         let mut out = Vec::with_capacity(top.len());
         for p in top {
-            let mut hit = self.hit(searcher, p.address, p.score, plan, &mut places, params)?;
+            let mut hit = self.hit(searcher, &p, plan, &mut places, params, clock)?;
             group::dress(&mut hit, p.fallback, catalog, params.drafts);
+            clock.lap(Stage::Dress);
             out.push(hit);
         }
         Ok(out)
@@ -614,20 +610,24 @@ impl Engine {
     fn hit(
         &self,
         searcher: &Searcher,
-        address: DocAddress,
-        score: f32,
+        picked: &group::Picked,
         plan: &Plan,
         places: &mut BodyTerms,
         params: &SearchParams,
+        clock: &mut Clock,
     ) -> Result<Hit, SearchError> {
+        let address = picked.address;
         let details = params.details;
         let f = &self.index.fields;
         let mut doc: stored::Stored = searcher.doc(address)?;
         let body = doc.take_bytes(f.body_text);
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
+        clock.lap(Stage::Store);
         let mut matches = places.matches(searcher, address, &body, table)?;
+        clock.lap(Stage::Places);
         let coverage = self.coverage(searcher, address, plan, places, &matches)?;
+        clock.lap(Stage::Coverage);
         let section = if params.sections {
             self.section(
                 searcher,
@@ -640,6 +640,7 @@ impl Engine {
         } else {
             None
         };
+        clock.lap(Stage::Section);
         let shown = section.as_ref().map_or(body.as_slice(), |s| &body[..s.end]);
         let snippet = match snippet::best_window(shown, &mut matches) {
             Some(range) => snippet::render(shown, range, &matches),
@@ -663,6 +664,7 @@ impl Engine {
             (None, None)
         };
         let url = text(f.url);
+        clock.lap(Stage::Snippet);
         Ok(Hit {
             path: text(f.path),
             url: match &section {
@@ -672,7 +674,7 @@ impl Engine {
             title: text(f.title),
             lang: text(f.lang),
             snippet,
-            score,
+            score: picked.score,
             coverage,
             summary,
             reply,
@@ -757,6 +759,103 @@ impl Engine {
             matches.retain(|m| m.offset >= s.start && m.offset + m.len <= s.end);
         }
         Ok(picked)
+    }
+}
+
+/// A stage of a search, as [`Clock`] times it.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Analysis, corrections, completions and the other alternatives ([`plan`]).
+    Plan,
+    /// Building the tantivy query.
+    Query,
+    /// Running it: every matching document scored and gathered ([`group::page`]).
+    Collect,
+    /// Ranking groups and choosing each one's member to show.
+    Choose,
+    /// Reading a result's stored fields.
+    Store,
+    /// Where the query's words are in a result's body (positions, word spans).
+    Places,
+    /// How much of the query a result holds ([`Hit::coverage`]).
+    Coverage,
+    /// The section a result points at.
+    Section,
+    /// The snippet.
+    Snippet,
+    /// A result's translations.
+    Dress,
+}
+
+impl Stage {
+    const ALL: [Stage; 10] = [
+        Stage::Plan,
+        Stage::Query,
+        Stage::Collect,
+        Stage::Choose,
+        Stage::Store,
+        Stage::Places,
+        Stage::Coverage,
+        Stage::Section,
+        Stage::Snippet,
+        Stage::Dress,
+    ];
+}
+
+/// Where a search's time goes, stage by stage (`KB_LOG=kb::search=debug` logs it, for
+/// profiling); it reads no clock when that log is off.
+pub(crate) struct Clock {
+    last: Option<Instant>,
+    ms: [f64; Stage::ALL.len()],
+}
+
+impl Clock {
+    pub(crate) fn start(started: Instant) -> Clock {
+        Clock {
+            last: tracing::enabled!(tracing::Level::DEBUG).then_some(started),
+            ms: [0.0; Stage::ALL.len()],
+        }
+    }
+
+    /// Charges the time since the last lap to `stage`.
+    fn lap(&mut self, stage: Stage) {
+        if let Some(last) = self.last {
+            let now = Instant::now();
+            self.ms[stage as usize] += (now - last).as_secs_f64() * 1000.0;
+            self.last = Some(now);
+        }
+    }
+
+    fn log(&self, terms: usize) {
+        if self.last.is_none() {
+            return;
+        }
+        let [
+            plan,
+            query,
+            collect,
+            choose,
+            store,
+            places,
+            coverage,
+            section,
+            snippet,
+            dress,
+        ] = self.ms;
+        tracing::debug!(
+            plan,
+            query,
+            collect,
+            choose,
+            store,
+            places,
+            coverage,
+            section,
+            snippet,
+            dress,
+            terms,
+            "search stages (ms)"
+        );
     }
 }
 
