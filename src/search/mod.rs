@@ -597,9 +597,12 @@ impl Engine {
         clock: &mut Clock,
     ) -> Result<Vec<Hit>, SearchError> {
         let mut places = BodyTerms::new(searcher, self.index.fields.body, plan);
+        let stores = self.index.doc_stores(searcher)?;
         let mut out = Vec::with_capacity(top.len());
         for p in top {
-            let mut hit = self.hit(searcher, &p, plan, &mut places, params, clock)?;
+            let doc =
+                stored::Stored::read(&stores[p.address.segment_ord as usize], p.address.doc_id)?;
+            let mut hit = self.hit(searcher, &p, &doc, &mut places, params, clock)?;
             group::dress(&mut hit, p.fallback, catalog, params.drafts);
             clock.lap(Stage::Dress);
             out.push(hit);
@@ -611,20 +614,20 @@ impl Engine {
         &self,
         searcher: &Searcher,
         picked: &group::Picked,
-        plan: &Plan,
+        doc: &stored::Stored,
         places: &mut BodyTerms,
         params: &SearchParams,
         clock: &mut Clock,
     ) -> Result<Hit, SearchError> {
         let address = picked.address;
+        let plan = places.plan;
         let details = params.details;
         let f = &self.index.fields;
-        let mut doc: stored::Stored = searcher.doc(address)?;
-        let body = doc.take_bytes(f.body_text);
+        let body = doc.bytes(f.body_text);
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
         clock.lap(Stage::Store);
-        let mut matches = places.matches(searcher, address, &body, table)?;
+        let mut matches = places.matches(searcher, address, body, table)?;
         clock.lap(Stage::Places);
         let coverage = self.coverage(searcher, address, plan, places, &matches)?;
         clock.lap(Stage::Coverage);
@@ -641,13 +644,13 @@ impl Engine {
             None
         };
         clock.lap(Stage::Section);
-        let shown = section.as_ref().map_or(body.as_slice(), |s| &body[..s.end]);
+        let shown = section.as_ref().map_or(body, |s| &body[..s.end]);
         let snippet = match snippet::best_window(shown, &mut matches) {
             Some(range) => snippet::render(shown, range, &matches),
             None => {
                 let description = text(f.description);
                 let summary = text(f.summary);
-                let body = snippet::lead_of(&body);
+                let body = snippet::lead_of(body);
                 let lead = [description.as_str(), summary.as_str(), body]
                     .into_iter()
                     .find(|t| !t.trim().is_empty())
@@ -862,7 +865,8 @@ impl Clock {
 /// The body terms of a query whose places a snippet shows (every alternative of its words,
 /// function words aside), each with its word and weight, looked up in the term dictionary
 /// once per segment rather than once per result.
-struct BodyTerms {
+struct BodyTerms<'p> {
+    plan: &'p Plan,
     body: tantivy::schema::Field,
     /// (query word, weight, term) for every alternative.
     terms: Vec<(usize, f32, Term)>,
@@ -875,8 +879,8 @@ struct BodyTerms {
 
 type SegmentTerms = (Arc<tantivy::InvertedIndexReader>, Vec<Option<TermInfo>>);
 
-impl BodyTerms {
-    fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &Plan) -> Self {
+impl<'p> BodyTerms<'p> {
+    fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &'p Plan) -> Self {
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut terms = Vec::new();
         let mut weights = vec![0.0; plan.words.len()];
@@ -895,6 +899,7 @@ impl BodyTerms {
             }
         }
         BodyTerms {
+            plan,
             body,
             terms,
             segments: HashMap::new(),
