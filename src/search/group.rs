@@ -317,7 +317,17 @@ fn rank_groups(
         }
     }
     let total = best.len();
-    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    // Only the groups up to the page's end are put in order (a common word matches most
+    // of the help center); the order is total, so the page is the one a full sort gives.
+    let order = |a: &(Key, Score, DocAddress), b: &(Key, Score, DocAddress)| {
+        b.1.total_cmp(&a.1).then(a.2.cmp(&b.2))
+    };
+    let end = offset.saturating_add(limit).min(total);
+    if end > 0 && end < total {
+        best.select_nth_unstable_by(end - 1, order);
+        best.truncate(end);
+    }
+    best.sort_by(order);
     let mut page: Vec<(Key, Vec<(Score, DocAddress)>)> = best
         .into_iter()
         .skip(offset)
