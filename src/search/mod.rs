@@ -833,32 +833,12 @@ impl Clock {
         if self.last.is_none() {
             return;
         }
-        let [
-            plan,
-            query,
-            collect,
-            choose,
-            store,
-            places,
-            coverage,
-            section,
-            snippet,
-            dress,
-        ] = self.ms;
-        tracing::debug!(
-            plan,
-            query,
-            collect,
-            choose,
-            store,
-            places,
-            coverage,
-            section,
-            snippet,
-            dress,
-            terms,
-            "search stages (ms)"
-        );
+        let stages: Vec<String> = Stage::ALL
+            .iter()
+            .zip(self.ms)
+            .map(|(stage, ms)| format!("{}={ms:.3}", format!("{stage:?}").to_lowercase()))
+            .collect();
+        tracing::debug!(terms, "search stages (ms): {}", stages.join(" "));
     }
 }
 
