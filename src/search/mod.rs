@@ -298,7 +298,7 @@ impl Engine {
         let mut clock = Clock::start(started);
         let plan = plan::plan(&params.query, params.typing, &searcher, fields, ranking);
         clock.lap(Stage::Plan);
-        let query = self.query(&plan, lang.as_deref(), params.drafts);
+        let query = self.query(&searcher, &plan, lang.as_deref(), params.drafts);
         clock.lap(Stage::Query);
 
         let catalog = self.index.catalog();
@@ -459,7 +459,13 @@ impl Engine {
     /// (or a part of one), so "discount for students" finds nothing rather than every article
     /// with "for" in it. Each content word's union of terms scores BM25 plus the coverage
     /// bonus where it matches ([`bonus`]); function words and phrases only add to the score.
-    fn query(&self, plan: &Plan, lang: Option<&str>, drafts: bool) -> Box<dyn Query> {
+    fn query(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        lang: Option<&str>,
+        drafts: bool,
+    ) -> Box<dyn Query> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
@@ -470,6 +476,11 @@ impl Engine {
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
                     let t = Term::from_field_text(field, term);
+                    // A term no document has in this field would score nothing; weighing
+                    // it and opening its scorer cost a second dictionary look-up.
+                    if searcher.doc_freq(&t).is_ok_and(|n| n == 0) {
+                        continue;
+                    }
                     scoring.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(
