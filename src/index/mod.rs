@@ -12,6 +12,7 @@
 
 pub mod groups;
 pub mod offsets;
+pub mod store;
 pub mod writer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,8 +30,9 @@ use crate::error::{Error, Problem, Result};
 /// Bumped when the schema or what is stored in it changes.
 pub const FORMAT_VERSION: u32 = 15;
 
-/// Decompressed doc-store blocks cached per segment (about 16 kB each, more for one long
-/// article): a few megabytes that spare re-decompressing popular articles for every snippet.
+/// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
+/// about 16 kB each, more for one long article): a few megabytes that spare
+/// re-decompressing popular articles for every snippet.
 const DOC_STORE_CACHE_BLOCKS: usize = 400;
 
 /// The fields of a kb index.
@@ -410,6 +412,8 @@ pub struct SearchIndex {
     catalog: RwLock<Arc<Catalog>>,
     /// What the last sync reported.
     reported: std::sync::Mutex<writer::Reported>,
+    /// The segments' doc stores results read from.
+    stores: store::DocStores,
 }
 
 impl SearchIndex {
@@ -434,12 +438,11 @@ impl SearchIndex {
             }
         };
         analysis::register(&index);
+        // The searcher's own doc stores serve only the rare reads of whole documents (an
+        // article's last good source): results read from `stores`.
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
-            // Decompressed blocks of stored text kept per segment, for snippets of the
-            // articles searched most (tantivy's default is 100).
-            .doc_store_cache_num_blocks(DOC_STORE_CACHE_BLOCKS)
             .try_into()
             .map_err(|source| Error::Index {
                 path: dir.to_path_buf(),
@@ -453,6 +456,7 @@ impl SearchIndex {
             fresh,
             catalog: RwLock::default(),
             reported: Default::default(),
+            stores: store::DocStores::new(DOC_STORE_CACHE_BLOCKS),
         };
         idx.refresh_catalog(BTreeMap::new())
             .map_err(|source| Error::Index {
@@ -484,6 +488,7 @@ impl SearchIndex {
             fresh: None,
             catalog: RwLock::default(),
             reported: Default::default(),
+            stores: store::DocStores::new(DOC_STORE_CACHE_BLOCKS),
         })
     }
 
@@ -653,6 +658,15 @@ impl SearchIndex {
             .ok()?
             .modified()
             .ok()
+    }
+
+    /// The doc store of each of `searcher`'s segments, by segment ordinal, for reading
+    /// results' stored fields.
+    pub fn doc_stores(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> tantivy::Result<Vec<Arc<tantivy::store::StoreReader>>> {
+        self.stores.of(searcher)
     }
 
     /// The bytes of the article file at `path` as the index last took them: the last good

@@ -141,17 +141,21 @@ pub(super) struct Picked {
     pub fallback: bool,
 }
 
-/// The results of `query` for one page of `params` (one per group unless
-/// `params.grouped` is off), and how many there are in all.
-pub(super) fn page(
+/// The documents matching a query: a page of them when results are not grouped, else
+/// every one with its group, for [`page`].
+pub(super) enum Found {
+    Page(Vec<Picked>, usize),
+    Grouped(Vec<(Key, Score, DocAddress)>),
+}
+
+/// Runs `query`: the page of `params` when it wants one result per document, else every
+/// matching document by its group.
+pub(super) fn collect(
     searcher: &Searcher,
     query: &dyn Query,
     catalog: &Arc<Catalog>,
-    path_field: Field,
     params: &SearchParams,
-    filter: Option<&str>,
-    reader: &Reader,
-) -> tantivy::Result<(Vec<Picked>, usize)> {
+) -> tantivy::Result<Found> {
     if !params.grouped {
         let (top, total) = if params.limit == 0 {
             (Vec::new(), searcher.search(query, &Count)?)
@@ -169,7 +173,7 @@ pub(super) fn page(
                 fallback: false,
             })
             .collect();
-        return Ok((picked, total));
+        return Ok(Found::Page(picked, total));
     }
     let found = searcher.search(
         query,
@@ -177,6 +181,24 @@ pub(super) fn page(
             catalog: catalog.clone(),
         },
     )?;
+    Ok(Found::Grouped(found))
+}
+
+/// The results [`collect`]ed for one page of `params` (one per group unless
+/// `params.grouped` is off), and how many there are in all.
+pub(super) fn page(
+    searcher: &Searcher,
+    found: Found,
+    catalog: &Catalog,
+    path_field: Field,
+    params: &SearchParams,
+    filter: Option<&str>,
+    reader: &Reader,
+) -> tantivy::Result<(Vec<Picked>, usize)> {
+    let found = match found {
+        Found::Page(picked, total) => return Ok((picked, total)),
+        Found::Grouped(found) => found,
+    };
     let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
     let total = groups.total;
     let source = catalog
@@ -295,7 +317,17 @@ fn rank_groups(
         }
     }
     let total = best.len();
-    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    // Only the groups up to the page's end are put in order (a common word matches most
+    // of the help center); the order is total, so the page is the one a full sort gives.
+    let order = |a: &(Key, Score, DocAddress), b: &(Key, Score, DocAddress)| {
+        b.1.total_cmp(&a.1).then(a.2.cmp(&b.2))
+    };
+    let end = offset.saturating_add(limit).min(total);
+    if end > 0 && end < total {
+        best.select_nth_unstable_by(end - 1, order);
+        best.truncate(end);
+    }
+    best.sort_by(order);
     let mut page: Vec<(Key, Vec<(Score, DocAddress)>)> = best
         .into_iter()
         .skip(offset)
@@ -363,7 +395,7 @@ fn path_of(searcher: &Searcher, address: DocAddress) -> Option<String> {
 /// What matching documents are gathered by: their translation group, or, for a document
 /// the catalog does not know (a searcher newer than the catalog), the document alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Key {
+pub(super) enum Key {
     Group(GroupNo),
     Alone(DocAddress),
 }

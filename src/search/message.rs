@@ -105,16 +105,18 @@ impl Engine {
         };
         if !telling.is_empty() {
             let query = self.telling_query(&telling, &pairs, lang.as_deref(), params.drafts);
+            let mut clock = super::Clock::start(started);
+            let found = super::group::collect(&searcher, &*query, &catalog, params)?;
             let (top, total) = super::group::page(
                 &searcher,
-                &*query,
+                found,
                 &catalog,
                 self.index.fields.path,
                 params,
                 lang.as_deref(),
                 &reader,
             )?;
-            response.results = self.hits(&searcher, top, &plan, params, &catalog)?;
+            response.results = self.hits(&searcher, top, &plan, params, &catalog, &mut clock)?;
             response.total = total;
         }
         response.took_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -302,39 +302,33 @@ impl Engine {
         } else {
             &*self.ranking
         };
+        let mut clock = Clock::start(started);
         let plan = plan::plan(&params.query, params.typing, &searcher, fields, ranking);
-        let t1 = Instant::now();
-        let query = self.query(&plan, lang.as_deref(), params.drafts);
-        let t2 = Instant::now();
+        clock.lap(Stage::Plan);
+        let query = self.query(&searcher, &plan, lang.as_deref(), params.drafts);
+        clock.lap(Stage::Query);
 
         let catalog = self.index.catalog();
         let reader = group::Reader::of_query(params.hl.as_deref(), &params.query, &catalog);
+        let found = group::collect(&searcher, &*query, &catalog, params)?;
+        clock.lap(Stage::Collect);
         let (top, total) = group::page(
             &searcher,
-            &*query,
+            found,
             &catalog,
             fields.path,
             params,
             lang.as_deref(),
             &reader,
         )?;
-        let t3 = Instant::now();
-        let results = self.hits(&searcher, top, &plan, params, &catalog)?;
-        let t4 = Instant::now();
-        let took_ms = (t4 - started).as_secs_f64() * 1000.0;
-        let ms = |from: Instant, to: Instant| (to - from).as_secs_f64() * 1000.0;
-        // Where a search's time goes (`KB_LOG=kb::search=debug`), for profiling.
-        tracing::debug!(
-            plan_ms = ms(started, t1),
-            query_ms = ms(t1, t2),
-            search_ms = ms(t2, t3),
-            hits_ms = ms(t3, t4),
-            terms = plan
-                .words
+        clock.lap(Stage::Choose);
+        let results = self.hits(&searcher, top, &plan, params, &catalog, &mut clock)?;
+        let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        clock.log(
+            plan.words
                 .iter()
                 .map(|w| w.alternatives.len())
                 .sum::<usize>(),
-            "search stages"
         );
         Ok(SearchResponse {
             query: params.query.clone(),
@@ -475,7 +469,13 @@ impl Engine {
     /// (or a part of one), so "discount for students" finds nothing rather than every article
     /// with "for" in it. Each content word's union of terms scores BM25 plus the coverage
     /// bonus where it matches ([`bonus`]); function words and phrases only add to the score.
-    fn query(&self, plan: &Plan, lang: Option<&str>, drafts: bool) -> Box<dyn Query> {
+    fn query(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        lang: Option<&str>,
+        drafts: bool,
+    ) -> Box<dyn Query> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
@@ -486,6 +486,11 @@ impl Engine {
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
                     let t = Term::from_field_text(field, term);
+                    // A term no document has in this field would score nothing; weighing
+                    // it and opening its scorer cost a second dictionary look-up.
+                    if searcher.doc_freq(&t).is_ok_and(|n| n == 0) {
+                        continue;
+                    }
                     scoring.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(
@@ -615,12 +620,17 @@ impl Engine {
         plan: &Plan,
         params: &SearchParams,
         catalog: &crate::index::Catalog,
+        clock: &mut Clock,
     ) -> Result<Vec<Hit>, SearchError> {
         let mut places = BodyTerms::new(searcher, self.index.fields.body, plan);
+        let stores = self.index.doc_stores(searcher)?;
         let mut out = Vec::with_capacity(top.len());
         for p in top {
-            let mut hit = self.hit(searcher, p.address, p.score, plan, &mut places, params)?;
+            let doc =
+                stored::Stored::read(&stores[p.address.segment_ord as usize], p.address.doc_id)?;
+            let mut hit = self.hit(searcher, &p, &doc, &mut places, params, clock)?;
             group::dress(&mut hit, p.fallback, catalog, params.drafts);
+            clock.lap(Stage::Dress);
             out.push(hit);
         }
         Ok(out)
@@ -629,19 +639,22 @@ impl Engine {
     fn hit(
         &self,
         searcher: &Searcher,
-        address: DocAddress,
-        score: f32,
-        plan: &Plan,
+        picked: &group::Picked,
+        doc: &stored::Stored,
         places: &mut BodyTerms,
         params: &SearchParams,
+        clock: &mut Clock,
     ) -> Result<Hit, SearchError> {
+        let address = picked.address;
+        let plan = places.plan;
         let details = params.details;
         let f = &self.index.fields;
-        let mut doc: stored::Stored = searcher.doc(address)?;
-        let body = doc.take_bytes(f.body_text);
+        let body = doc.bytes(f.body_text);
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
-        let mut matches = places.matches(searcher, address, &body, table)?;
+        clock.lap(Stage::Store);
+        let mut matches = places.matches(searcher, address, body, table)?;
+        clock.lap(Stage::Places);
         let coverage = self.coverage(searcher, address, plan, places, &matches)?;
         let prior = bonus::length_prior(
             self.ranking.length_prior,
@@ -650,6 +663,7 @@ impl Engine {
                 .get_fieldnorms_reader(f.body)?
                 .fieldnorm_id(address.doc_id),
         );
+        clock.lap(Stage::Coverage);
         let section = if params.sections {
             self.section(
                 searcher,
@@ -662,13 +676,14 @@ impl Engine {
         } else {
             None
         };
-        let shown = section.as_ref().map_or(body.as_slice(), |s| &body[..s.end]);
+        clock.lap(Stage::Section);
+        let shown = section.as_ref().map_or(body, |s| &body[..s.end]);
         let snippet = match snippet::best_window(shown, &mut matches) {
             Some(range) => snippet::render(shown, range, &matches),
             None => {
                 let description = text(f.description);
                 let summary = text(f.summary);
-                let body = snippet::lead_of(&body);
+                let body = snippet::lead_of(body);
                 let lead = [description.as_str(), summary.as_str(), body]
                     .into_iter()
                     .find(|t| !t.trim().is_empty())
@@ -685,6 +700,7 @@ impl Engine {
             (None, None)
         };
         let url = text(f.url);
+        clock.lap(Stage::Snippet);
         Ok(Hit {
             path: text(f.path),
             url: match &section {
@@ -694,8 +710,8 @@ impl Engine {
             title: text(f.title),
             lang: text(f.lang),
             snippet,
-            score,
-            matched: score - prior,
+            score: picked.score,
+            matched: picked.score - prior,
             coverage,
             summary,
             reply,
@@ -784,10 +800,88 @@ impl Engine {
     }
 }
 
+/// A stage of a search, as [`Clock`] times it.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Analysis, corrections, completions and the other alternatives ([`plan`]).
+    Plan,
+    /// Building the tantivy query.
+    Query,
+    /// Running it: every matching document scored and gathered ([`group::page`]).
+    Collect,
+    /// Ranking groups and choosing each one's member to show.
+    Choose,
+    /// Reading a result's stored fields.
+    Store,
+    /// Where the query's words are in a result's body (positions, word spans).
+    Places,
+    /// How much of the query a result holds ([`Hit::coverage`]).
+    Coverage,
+    /// The section a result points at.
+    Section,
+    /// The snippet.
+    Snippet,
+    /// A result's translations.
+    Dress,
+}
+
+impl Stage {
+    const ALL: [Stage; 10] = [
+        Stage::Plan,
+        Stage::Query,
+        Stage::Collect,
+        Stage::Choose,
+        Stage::Store,
+        Stage::Places,
+        Stage::Coverage,
+        Stage::Section,
+        Stage::Snippet,
+        Stage::Dress,
+    ];
+}
+
+/// Where a search's time goes, stage by stage (`KB_LOG=kb::search=debug` logs it, for
+/// profiling); it reads no clock when that log is off.
+pub(crate) struct Clock {
+    last: Option<Instant>,
+    ms: [f64; Stage::ALL.len()],
+}
+
+impl Clock {
+    pub(crate) fn start(started: Instant) -> Clock {
+        Clock {
+            last: tracing::enabled!(tracing::Level::DEBUG).then_some(started),
+            ms: [0.0; Stage::ALL.len()],
+        }
+    }
+
+    /// Charges the time since the last lap to `stage`.
+    fn lap(&mut self, stage: Stage) {
+        if let Some(last) = self.last {
+            let now = Instant::now();
+            self.ms[stage as usize] += (now - last).as_secs_f64() * 1000.0;
+            self.last = Some(now);
+        }
+    }
+
+    fn log(&self, terms: usize) {
+        if self.last.is_none() {
+            return;
+        }
+        let stages: Vec<String> = Stage::ALL
+            .iter()
+            .zip(self.ms)
+            .map(|(stage, ms)| format!("{}={ms:.3}", format!("{stage:?}").to_lowercase()))
+            .collect();
+        tracing::debug!(terms, "search stages (ms): {}", stages.join(" "));
+    }
+}
+
 /// The body terms of a query whose places a snippet shows (every alternative of its words,
 /// function words aside), each with its word and weight, looked up in the term dictionary
 /// once per segment rather than once per result.
-struct BodyTerms {
+struct BodyTerms<'p> {
+    plan: &'p Plan,
     body: tantivy::schema::Field,
     /// (query word, weight, term) for every alternative.
     terms: Vec<(usize, f32, Term)>,
@@ -800,8 +894,8 @@ struct BodyTerms {
 
 type SegmentTerms = (Arc<tantivy::InvertedIndexReader>, Vec<Option<TermInfo>>);
 
-impl BodyTerms {
-    fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &Plan) -> Self {
+impl<'p> BodyTerms<'p> {
+    fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &'p Plan) -> Self {
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut terms = Vec::new();
         let mut weights = vec![0.0; plan.words.len()];
@@ -820,6 +914,7 @@ impl BodyTerms {
             }
         }
         BodyTerms {
+            plan,
             body,
             terms,
             segments: HashMap::new(),

@@ -9,8 +9,6 @@
 //! The heading ids are the ones the article page renders ([`crate::articles::markdown`]), so
 //! the anchor exists on the page.
 
-use std::collections::HashMap;
-
 use super::snippet::Match;
 use crate::articles::Heading;
 
@@ -43,13 +41,19 @@ pub fn pick(
     if matches.is_empty() || title_has_all {
         return None;
     }
-    let mut weight: HashMap<usize, f32> = HashMap::new();
+    // Which query words the body has. Per word, by its index: a query has few words, and
+    // summing them in word order keeps a section's score the same from run to run (a hash
+    // map's order changed which of two equal sections won).
+    let words = matches.iter().map(|m| m.word).max().map_or(0, |w| w + 1);
+    let mut in_body = vec![false; words];
     for m in matches {
-        let w = weight.entry(m.word).or_insert(0.0);
-        *w = w.max(m.weight);
+        in_body[m.word] = true;
     }
+    let wanted = in_body.iter().filter(|&&b| b).count();
     let total_occurrences: f32 = matches.iter().map(|m| m.weight).sum();
     let mut best: Option<(f32, usize, Section)> = None;
+    // Per word inside a section: its best weight, and whether the heading names it.
+    let mut covered: Vec<Option<(f32, bool)>> = vec![None; words];
     for (i, h) in headings.iter().enumerate() {
         // An opening `# Title` is the article's title, not a section of it.
         if h.level == 1 && h.at == 0 || h.at >= len {
@@ -60,31 +64,32 @@ pub fn pick(
             .find(|n| n.level <= h.level)
             .map_or(len, |n| n.at.min(len))
             .max(h.at);
-        let inside: Vec<&Match> = matches
+        covered.fill(None);
+        let heading_end = h.at + h.text.len();
+        let (mut inside, mut occurrences) = (0usize, 0f32);
+        for m in matches
             .iter()
             .filter(|m| m.offset >= h.at && m.offset < end)
-            .collect();
-        let mut covered: HashMap<usize, (f32, bool)> = HashMap::new();
-        let heading_end = h.at + h.text.len();
-        for m in &inside {
-            let in_heading = m.offset < heading_end;
-            let c = covered.entry(m.word).or_insert((0.0, false));
+        {
+            inside += 1;
+            occurrences += m.weight;
+            let c = covered[m.word].get_or_insert((0.0, false));
             c.0 = c.0.max(m.weight);
-            c.1 |= in_heading;
+            c.1 |= m.offset < heading_end;
         }
-        if covered.len() < weight.len() {
+        if covered.iter().flatten().count() < wanted {
             continue;
         }
-        let named = covered.values().any(|c| c.1);
-        let occurrences: f32 = inside.iter().map(|m| m.weight).sum();
+        let named = covered.iter().flatten().any(|c| c.1);
         if !named && occurrences < CONCENTRATION * total_occurrences {
             continue;
         }
         let score: f32 = covered
-            .values()
+            .iter()
+            .flatten()
             .map(|(w, in_heading)| if *in_heading { w * HEADING_WEIGHT } else { *w })
             .sum::<f32>()
-            + 0.05 * inside.len() as f32;
+            + 0.05 * inside as f32;
         let span = end - h.at;
         let better = match &best {
             None => true,
