@@ -1134,8 +1134,12 @@ fn r14_edit_links_and_the_report_controls_in_two_languages() {
             b.open(&server.base, &format!("/admin/report?hl={hl}"))
                 .await;
             if hl == "en" {
-                let src = b.c().source().await.unwrap();
-                assert!(src.contains("id=\"token\""), "{src}");
+                // (Polled: on a loaded machine the document was once read before it was
+                // there, as an empty page.)
+                b.until("the sign-in form", async |c| {
+                    c.source().await.is_ok_and(|s| s.contains("id=\"token\""))
+                })
+                .await;
                 b.type_in("#token", TOKEN).await;
                 b.click("button[type=submit]").await;
             }
