@@ -118,6 +118,9 @@ pub mod planted {
     pub const TRANSLATION_SOURCE: &str = "en/billing/refunds.md";
     /// Nobody reads it.
     pub const UNREAD: &str = "en/account/create-account.md";
+    /// Read every other day through links (`tests/fixtures/gap-report`), never listed by a
+    /// search.
+    pub const UNFOUND: &str = "en/company/press-kit.md";
     /// Due for review (owner, path), most overdue first.
     pub const REVIEW_DUE: &[(&str, &str)] = &[
         ("maria@brightbox.example", "en/account/reset-password.md"),
@@ -470,7 +473,7 @@ pub fn events(
     // most views).
     let mut read: Vec<&ArticleInfo> = articles
         .iter()
-        .filter(|a| !a.draft && a.path != planted::UNREAD)
+        .filter(|a| !a.draft && a.path != planted::UNREAD && a.path != planted::UNFOUND)
         .filter(|a| !planted::ORDERS_ARTICLES.iter().any(|(_, p)| *p == a.path))
         .collect();
     read.sort_by(|a, b| a.path.cmp(&b.path));
@@ -548,6 +551,12 @@ pub fn events(
                     );
                 }
             }
+        }
+        // The press kit, opened from the press page's link every other day (late, by a
+        // reader of its own: the random stream of the rest stays as it was).
+        if day % 2 == 0 {
+            let v = format!("v{:07}", 9_000_000 + day);
+            g.view(start + DAY - 30 * MINUTE, Some(&v), planted::UNFOUND, None);
         }
         // Readers who arrive from elsewhere (a link in an email, a search engine).
         for _ in 0..(50 * scale) {

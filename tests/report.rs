@@ -309,6 +309,7 @@ fn the_report_finds_every_planted_gap_and_nothing_else(backend: Backend) {
         planted::TRANSLATION_SOURCE
     );
     assert_eq!(paths("unread"), [planted::UNREAD], "{}", dump());
+    assert_eq!(paths("unfound"), [planted::UNFOUND], "{}", dump());
     let due: Vec<&str> = planted::REVIEW_DUE.iter().map(|(_, p)| *p).collect();
     assert_eq!(paths("review_due"), due);
     for (owner, path) in planted::REVIEW_DUE {

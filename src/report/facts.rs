@@ -58,6 +58,9 @@ pub struct Cluster {
 pub struct ArticleFacts {
     pub views: u64,
     pub previous_views: u64,
+    /// Customers' searches of the period that showed it among their first
+    /// [`FIRST_RESULTS`] results, or led to it (a click).
+    pub shown: u64,
     /// Views followed by a contact click (the same visitor within [`FOLLOW_WINDOW`]).
     pub contacts_after: u64,
     pub links: u64,
@@ -72,6 +75,10 @@ pub struct ArticleFacts {
     /// first.
     pub flags: Vec<Flag>,
 }
+
+/// The results of a search a reader is taken to have seen: a page of ten lists anything that
+/// shares a word with a long query ("and", "keep"), which does not make an article found.
+pub const FIRST_RESULTS: usize = 3;
 
 /// Searches of one language that ended on one article.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +114,8 @@ pub struct Week {
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Totals {
     pub searches: u64,
+    /// Searches whose results are known (recorded with the paths they listed).
+    pub listed: u64,
     pub previous_searches: u64,
     pub no_results: u64,
     pub no_clicks: u64,
@@ -287,6 +296,19 @@ pub fn gather(
         facts.totals.searches += 1;
         facts.totals.no_results += u64::from(s.total == 0);
         facts.totals.no_clicks += u64::from(s.total > 0 && !clicked);
+        if !s.results.is_empty() {
+            facts.totals.listed += 1;
+            let opened = clicked_at.into_iter().flatten().map(|&i| &clicks[i].path);
+            let mut shown: Vec<&String> = s.results.iter().take(FIRST_RESULTS).collect();
+            for path in opened {
+                if !shown.contains(&path) {
+                    shown.push(path);
+                }
+            }
+            for path in shown {
+                facts.articles.entry(path.clone()).or_default().shown += 1;
+            }
+        }
         if s.normalized.is_empty() {
             return Ok(());
         }

@@ -61,6 +61,9 @@ const CONTACT_RATE: f64 = 0.1;
 /// An article unchanged this long and still read is stale.
 const STALE_DAYS: i64 = 365;
 const STALE_MIN_VIEWS: u64 = 10;
+/// Views of an article no search listed, before it is said to be found only through links:
+/// fewer could be one reader's bookmark.
+const UNFOUND_MIN_VIEWS: u64 = 10;
 /// Clicks from one language on an article of another, to ask for a translation.
 const TRANSLATION_MIN_CLICKS: u64 = 3;
 
@@ -435,6 +438,8 @@ pub enum UpdateKind {
     Stale,
     TranslationBehind,
     Unread,
+    /// Read, but only through links: no customer's search listed it.
+    Unfound,
     ReviewDue,
 }
 
@@ -449,6 +454,7 @@ impl UpdateKind {
             Self::Stale => "stale",
             Self::TranslationBehind => "translation_behind",
             Self::Unread => "unread",
+            Self::Unfound => "unfound",
             Self::ReviewDue => "review_due",
         }
     }
@@ -529,6 +535,10 @@ pub enum Finding {
     },
     /// Nobody read it in the period; this many did in the period before.
     Unread { previous_views: u64 },
+    /// Read in the period ([`UpdateItem::views`]), but no customer's search listed it among
+    /// its results: readers arrive through links only, and search does not show it to those
+    /// who look for it.
+    Unfound,
     /// Its review (front matter `review_every`, counted from `reviewed`) fell due.
     ReviewDue {
         every_days: u32,
@@ -547,6 +557,7 @@ impl Finding {
             Finding::Stale { .. } => UpdateKind::Stale,
             Finding::TranslationBehind { .. } => UpdateKind::TranslationBehind,
             Finding::Unread { .. } => UpdateKind::Unread,
+            Finding::Unfound => UpdateKind::Unfound,
             Finding::ReviewDue { .. } => UpdateKind::ReviewDue,
         }
     }
@@ -1272,6 +1283,55 @@ mod tests {
             }
         );
         assert_eq!(of(UpdateKind::Unread), ["en/a.md", "en/c.md"]);
+    }
+
+    #[test]
+    fn articles_read_only_through_links_are_said_to_be_unfound() {
+        let articles = [
+            article("en/linked.md", "en", 10 * DAY),
+            article("en/searched.md", "en", 10 * DAY),
+            article("en/bookmark.md", "en", 10 * DAY),
+        ];
+        let mut facts = Facts {
+            since: 90 * DAY,
+            until: 120 * DAY,
+            ..Facts::default()
+        };
+        let read = |views, shown| facts::ArticleFacts {
+            views,
+            shown,
+            ..facts::ArticleFacts::default()
+        };
+        facts.articles.insert("en/linked.md".into(), read(12, 0));
+        facts.articles.insert("en/searched.md".into(), read(12, 3));
+        facts
+            .articles
+            .insert("en/bookmark.md".into(), read(UNFOUND_MIN_VIEWS - 1, 0));
+        facts.totals.views = 12 + 12 + UNFOUND_MIN_VIEWS - 1;
+        let none = |_: &str, _: Option<&str>| Vec::new();
+        let unfound = |facts: &Facts| -> Vec<String> {
+            build(facts, &ctx(&articles, &none, 120 * DAY))
+                .to_update
+                .into_iter()
+                .filter(|i| i.kind() == UpdateKind::Unfound)
+                .map(|i| i.path)
+                .collect()
+        };
+        // No search recorded what it listed: nothing can be said.
+        assert!(unfound(&facts).is_empty());
+        facts.totals.listed = 40;
+        assert_eq!(unfound(&facts), ["en/linked.md"]);
+        let r = build(&facts, &ctx(&articles, &none, 120 * DAY));
+        let item = r
+            .to_update
+            .iter()
+            .find(|i| i.kind() == UpdateKind::Unfound)
+            .unwrap();
+        let why = Words::english().update_why(item, 30);
+        assert_eq!(
+            why,
+            "read 12 times in 30 days, always through a link: no reader's search showed it among its first results"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::facts::{ArticleFacts, Facts};
 use super::{ArticleInfo, Context, Date, Finding, FlagNote, UpdateItem, wilson_lower};
 use super::{
     CONTACT_MIN_VIEWS, CONTACT_RATE, MIN_VOTES, OUTDATED_MIN, OUTDATED_SHARE, STALE_DAYS,
-    STALE_MIN_VIEWS, UNHELPFUL_FROM,
+    STALE_MIN_VIEWS, UNFOUND_MIN_VIEWS, UNHELPFUL_FROM,
 };
 use crate::metrics::{DAY, Millis, Reason};
 
@@ -48,12 +48,13 @@ pub(super) fn articles_to_update(facts: &Facts, ctx: &Context<'_>) -> Vec<Update
         source_lang,
         sources,
     };
-    let rules: [Rule; 7] = [
+    let rules: [Rule; 8] = [
         flagged,
         verdict,
         contact_after_view,
         stale,
         unread,
+        unfound,
         review_due,
         translation_behind,
     ];
@@ -171,6 +172,13 @@ fn unread(a: &ArticleInfo, f: &ArticleFacts, s: &Setting<'_>) -> Option<(Finding
             f.previous_views as f64 + a.added.map_or(0.0, |t| (s.facts.since - t) as f64 / 1e12),
         )
     })
+}
+
+/// Read, but never shown near the top of a customer's search of the period nor opened from
+/// one (when searches' results are known at all): it is reached only through links.
+fn unfound(_: &ArticleInfo, f: &ArticleFacts, s: &Setting<'_>) -> Option<(Finding, f64)> {
+    (f.views >= UNFOUND_MIN_VIEWS && f.shown == 0 && s.facts.totals.listed > 0)
+        .then_some((Finding::Unfound, f.views as f64))
 }
 
 /// Its review fell due: front matter `review_every`, counted from `updated`, else the last

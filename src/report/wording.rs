@@ -308,6 +308,7 @@ impl Words {
             Finding::Unread { previous_views } => {
                 self.n("why.unread_before", *previous_views, &args)
             }
+            Finding::Unfound => self.n("why.unfound", u.views, &args),
             Finding::ReviewDue {
                 every_days,
                 reviewed,
@@ -366,6 +367,7 @@ impl Words {
             Finding::ContactAfterView { .. } => self.t("action.contact_after_view", &args),
             Finding::Stale { .. } => self.t("action.stale", &args),
             Finding::Unread { .. } => self.t("action.unread", &args),
+            Finding::Unfound => self.t("action.unfound", &args),
             Finding::ReviewDue { .. } => self.t("action.review_due", &args),
             Finding::TranslationBehind {
                 source,
