@@ -8,11 +8,15 @@ use kb::search::{Engine, Ranking, SearchParams};
 use crate::util::Dir;
 
 fn engine(dir: &Dir) -> Engine {
+    engine_with(dir, Ranking::default())
+}
+
+fn engine_with(dir: &Dir, ranking: Ranking) -> Engine {
     let idx = SearchIndex::open_or_create(&dir.index()).unwrap();
     let mut w = writer::open_writer(&idx).unwrap();
     let report = writer::sync(&idx, &mut w, &dir.articles(), &Default::default()).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    Engine::new(Arc::new(idx), Ranking::default())
+    Engine::new(Arc::new(idx), ranking)
 }
 
 fn search(engine: &Engine, q: &str) -> Vec<String> {
@@ -222,4 +226,31 @@ fn of_two_pages_matching_alike_the_longer_ranks_first() {
     let e = engine(&dir);
     let r = search(&e, "eviction");
     assert_eq!(r, ["eviction-guide.md", "glossary-eviction.md"]);
+}
+
+#[test]
+fn a_misspelled_title_is_still_the_title() {
+    let dir = Dir::new();
+    dir.write(
+        "kubectl-certificate.md",
+        "# kubectl certificate\n\nApprove or deny a request.",
+    );
+    dir.write(
+        "signing.md",
+        "# Certificates in kubectl\n\nA kubectl certificate request is signed by the \
+         cluster. Run kubectl certificate approve to sign it, kubectl certificate deny to \
+         refuse it; the certificate is then issued to the kubelet or the user who asked for \
+         it, and kubectl shows its state with the other requests of the cluster and their \
+         conditions.\n\n## kubectl certificate approve\n\nSigns the certificate.",
+    );
+    let q = "kubectl certificane";
+    // Without the corrected title match the page that says the corrected words most ranks
+    // first; with it, the page titled with the query, as for the query spelled right.
+    let plain = engine_with(&dir, Ranking::with_overrides("title_corrected=0"));
+    assert_eq!(search(&plain, q)[0], "signing.md");
+    assert_eq!(search(&engine(&dir), q)[0], "kubectl-certificate.md");
+    assert_eq!(
+        search(&engine(&dir), "kubectl certificate")[0],
+        "kubectl-certificate.md"
+    );
 }

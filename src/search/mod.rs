@@ -9,7 +9,8 @@
 //!    not a tier: a page matching the query's rare words strongly (its title is the query's
 //!    subject) may beat a page that mentions every word in passing;
 //! 3. a **phrase/proximity** bonus when the words appear close together in order, and one
-//!    when the query is an article's title;
+//!    when the query is an article's title (or would be, with its misspelled words
+//!    corrected);
 //! 4. a **length prior**, ln(1 + the body's words) at a small weight: of pages matching
 //!    alike, the one that treats the subject at length ranks first ([`bonus`]).
 //!
@@ -512,15 +513,25 @@ impl Engine {
             }
         }
         should.extend(self.phrases(plan));
-        if r.title_match > 0.0 && !plan.title_key.is_empty() {
+        let corrected = plan
+            .corrected_title_key
+            .as_ref()
+            .map(|key| (key, r.title_match * r.title_corrected));
+        for (key, bonus) in [(&plan.title_key, r.title_match)]
+            .into_iter()
+            .chain(corrected)
+        {
+            if bonus <= 0.0 || key.is_empty() {
+                continue;
+            }
             should.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(
                     Box::new(TermQuery::new(
-                        Term::from_field_text(f.title_key, &plan.title_key),
+                        Term::from_field_text(f.title_key, key),
                         IndexRecordOption::Basic,
                     )),
-                    r.title_match,
+                    bonus,
                 )),
             ));
         }

@@ -81,6 +81,9 @@ pub struct Ranking {
     /// Weight of the length prior: this × ln(1 + the body's words) is added to the score of
     /// every match, so of pages matching alike the one treating the subject at length wins.
     pub length_prior: f32,
+    /// Weight of the title match when the query is a title once its words the index does not
+    /// know are replaced by their corrections ("kubectl certificane"), next to `title_match`.
+    pub title_corrected: f32,
 }
 
 impl Default for Ranking {
@@ -109,6 +112,7 @@ impl Default for Ranking {
             phrase_slop: 2,
             title_match: 20.0,
             length_prior: 2.5,
+            title_corrected: 1.0,
         }
     }
 }
@@ -158,6 +162,7 @@ impl Ranking {
                 "phrase_slop" => r.phrase_slop = v as u32,
                 "title_match" => r.title_match = v,
                 "length_prior" => r.length_prior = v,
+                "title_corrected" => r.title_corrected = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
@@ -205,6 +210,9 @@ pub struct PlannedWord {
     /// The index's closest word, searched in its place, when the index does not know this
     /// one: what "Showing results for …" says.
     pub correction: Option<String>,
+    /// That correction analyzed: the term the corrected title match uses in this word's
+    /// place.
+    pub corrected_term: Option<String>,
 }
 
 /// The analyzed query.
@@ -213,6 +221,9 @@ pub struct Plan {
     pub words: Vec<PlannedWord>,
     /// The query's words in order, as [`title_key`] writes a title.
     pub title_key: String,
+    /// The same with each word the index does not know replaced by its correction, when
+    /// one is.
+    pub corrected_title_key: Option<String>,
 }
 
 pub use crate::analysis::title_key;
@@ -344,6 +355,12 @@ pub fn plan(
             known: docs > 0,
             term: t.text.clone(),
             alternatives,
+            corrected_term: correction.as_deref().and_then(|c| {
+                analysis::analyze_to_vec(c)
+                    .into_iter()
+                    .find(|t| t.kind == TokenKind::Word)
+                    .map(|t| t.text)
+            }),
             correction,
         });
     }
@@ -370,9 +387,24 @@ pub fn plan(
             w.required = false;
         }
     }
+    let corrected_title_key = words.iter().any(|w| w.corrected_term.is_some()).then(|| {
+        tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| {
+                words
+                    .iter()
+                    .find(|w| w.term == t.text)
+                    .and_then(|w| w.corrected_term.as_deref())
+                    .unwrap_or(&t.text)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     Plan {
         words,
         title_key: title_key(query),
+        corrected_title_key,
     }
 }
 
