@@ -254,3 +254,32 @@ fn a_misspelled_title_is_still_the_title() {
         "kubectl-certificate.md"
     );
 }
+
+#[test]
+fn words_together_in_one_heading_rank_above_words_in_several() {
+    let dir = Dir::new();
+    dir.write(
+        "together.md",
+        "# Deployments\n\nRolling out an app.\n\n## Rolling update strategy\n\nPods are \
+         replaced a few at a time, so an update never stops the app.",
+    );
+    dir.write(
+        "apart.md",
+        "# DaemonSet strategies\n\nHow a DaemonSet replaces its Pods when its template changes: \
+         a rolling one, node by node, or only when a Pod is deleted; watch the rollout while \
+         it runs.\n\n## Rolling back an update\n\nThe previous version.",
+    );
+    // Other pages, so that the query's words are rare enough to weigh.
+    for i in 0..8 {
+        dir.write(
+            &format!("other-{i}.md"),
+            "# Services\n\nA stable address for Pods.",
+        );
+    }
+    let q = "rolling update strategy";
+    // Without the heading phrase the page with the words apart (one in its title) ranks
+    // first; with it, the page with a section named like the query.
+    let apart = engine_with(&dir, Ranking::with_overrides("phrase_headings=0"));
+    assert_eq!(search(&apart, q)[0], "apart.md");
+    assert_eq!(search(&engine(&dir), q)[0], "together.md");
+}

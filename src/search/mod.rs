@@ -8,9 +8,9 @@
 //!    contains, so an article with every word usually beats one with some; it is a bonus,
 //!    not a tier: a page matching the query's rare words strongly (its title is the query's
 //!    subject) may beat a page that mentions every word in passing;
-//! 3. a **phrase/proximity** bonus when the words appear close together in order, and one
-//!    when the query is an article's title (or would be, with its misspelled words
-//!    corrected);
+//! 3. a **phrase/proximity** bonus when the words appear close together in order (in the
+//!    body, the title, or one heading), and one when the query is an article's title (or
+//!    would be, with its misspelled words corrected);
 //! 4. a **length prior**, ln(1 + the body's words) at a small weight: of pages matching
 //!    alike, the one that treats the subject at length ranks first ([`bonus`]).
 //!
@@ -604,6 +604,7 @@ impl Engine {
         for (field, slop, boost) in [
             (f.body, r.phrase_slop, r.phrase_body),
             (f.title, 0, r.phrase_title),
+            (f.headings, r.heading_slop, r.phrase_headings),
         ] {
             if boost <= 0.0 {
                 continue;

@@ -76,6 +76,10 @@ pub struct Ranking {
     pub phrase_body: f32,
     pub phrase_title: f32,
     pub phrase_slop: u32,
+    /// Bonus when the query's words stand together in one heading (a section named like the
+    /// query), within `heading_slop` positions.
+    pub phrase_headings: f32,
+    pub heading_slop: u32,
     /// Bonus when the query, analyzed, is exactly an article's title.
     pub title_match: f32,
     /// Weight of the length prior: this × ln(1 + the body's words) is added to the score of
@@ -110,6 +114,8 @@ impl Default for Ranking {
             phrase_body: 1.0,
             phrase_title: 2.0,
             phrase_slop: 2,
+            phrase_headings: 1.25,
+            heading_slop: 0,
             title_match: 20.0,
             length_prior: 2.5,
             title_corrected: 1.0,
@@ -160,6 +166,8 @@ impl Ranking {
                 "phrase_body" => r.phrase_body = v,
                 "phrase_title" => r.phrase_title = v,
                 "phrase_slop" => r.phrase_slop = v as u32,
+                "phrase_headings" => r.phrase_headings = v,
+                "heading_slop" => r.heading_slop = v as u32,
                 "title_match" => r.title_match = v,
                 "length_prior" => r.length_prior = v,
                 "title_corrected" => r.title_corrected = v,
