@@ -283,3 +283,20 @@ fn words_together_in_one_heading_rank_above_words_in_several() {
     assert_eq!(search(&apart, q)[0], "apart.md");
     assert_eq!(search(&engine(&dir), q)[0], "together.md");
 }
+
+#[test]
+fn a_chinese_compound_counts_once_not_once_per_part() {
+    let dir = Dir::new();
+    // 应用程序 (application) is one word of the query; its parts 应用 (to apply) and 程序
+    // (program) are searched too, so that a page saying them apart is found, but they are
+    // not two more words of the query.
+    dir.write("parts.md", "# 退款\n\n每个应用都可以退款。我们的程序很快。");
+    dir.write("component.md", "# 组件\n\n组件是可以替换的部分。");
+    for i in 0..6 {
+        dir.write(&format!("other-{i}.md"), "# 服务\n\n稳定的地址。");
+    }
+    let q = "应用程序 组件";
+    let per_part = engine_with(&dir, Ranking::with_overrides("part=1"));
+    assert_eq!(search(&per_part, q)[0], "parts.md");
+    assert_eq!(search(&engine(&dir), q)[0], "component.md");
+}

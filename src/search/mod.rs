@@ -483,6 +483,12 @@ impl Engine {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &plan.words {
+            // A part of a Chinese compound (an identifier's parts are optional already).
+            let part = if !word.whole && word.required {
+                r.part
+            } else {
+                1.0
+            };
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
@@ -496,7 +502,7 @@ impl Engine {
                         Occur::Should,
                         Box::new(BoostQuery::new(
                             Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)),
-                            boost * weight,
+                            boost * weight * part,
                         )),
                     ));
                 }
@@ -505,7 +511,11 @@ impl Engine {
             if crate::analysis::stopwords::is_stop_word(&word.term) {
                 should.push((Occur::Should, scoring));
             } else {
-                let coverage = if word.required { r.coverage } else { 0.0 };
+                let coverage = if word.required {
+                    r.coverage * part
+                } else {
+                    0.0
+                };
                 content.push((
                     Occur::Should,
                     Box::new(bonus::Bonus::new(scoring, coverage)),

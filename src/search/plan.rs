@@ -85,6 +85,9 @@ pub struct Ranking {
     /// Weight of the length prior: this × ln(1 + the body's words) is added to the score of
     /// every match, so of pages matching alike the one treating the subject at length wins.
     pub length_prior: f32,
+    /// Weight of the parts of a Chinese compound (应用 and 程序 of 应用程序), in BM25 and coverage:
+    /// each part is a word of its own, so without it a compound counts two or three times.
+    pub part: f32,
     /// Weight of the title match when the query is a title once its words the index does not
     /// know are replaced by their corrections ("kubectl certificane"), next to `title_match`.
     pub title_corrected: f32,
@@ -119,6 +122,7 @@ impl Default for Ranking {
             title_match: 20.0,
             length_prior: 2.5,
             title_corrected: 1.0,
+            part: 0.25,
         }
     }
 }
@@ -171,6 +175,7 @@ impl Ranking {
                 "title_match" => r.title_match = v,
                 "length_prior" => r.length_prior = v,
                 "title_corrected" => r.title_corrected = v,
+                "part" => r.part = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
