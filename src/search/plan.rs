@@ -62,9 +62,10 @@ pub struct Ranking {
     /// to `container`) when the client does not say the person is still typing; 0 completes
     /// only words the index does not know.
     pub completion_known: f32,
-    /// Weight of the other region's idiom for a Chinese phrase (軟體 and 软件): below 1,
-    /// because each region also uses some of the other's forms with other meanings (物件
-    /// "thing" for 对象 "object").
+    /// Weight of the other region's idiom for a Chinese phrase (軟體 and 软件). Each region
+    /// also uses some of the other's forms with other meanings (物件 "thing" for 对象
+    /// "object"), but in documentation the shared meaning wins: 1 ranked better than 0.8 on
+    /// both dev corpora.
     pub idiom: f32,
     /// Weight of a derivative: an index term sharing all but the last few letters of a
     /// word's stem (клієнт for клієнтськ).
@@ -111,7 +112,7 @@ impl Default for Ranking {
             rare_docs: 2,
             completion: 0.5,
             completion_known: 0.0,
-            idiom: 0.8,
+            idiom: 1.0,
             derivative: 0.2,
             coverage: 8.0,
             phrase_body: 1.0,
