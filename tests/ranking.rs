@@ -8,11 +8,15 @@ use kb::search::{Engine, Ranking, SearchParams};
 use crate::util::Dir;
 
 fn engine(dir: &Dir) -> Engine {
+    engine_with(dir, Ranking::default())
+}
+
+fn engine_with(dir: &Dir, ranking: Ranking) -> Engine {
     let idx = SearchIndex::open_or_create(&dir.index()).unwrap();
     let mut w = writer::open_writer(&idx).unwrap();
     let report = writer::sync(&idx, &mut w, &dir.articles(), &Default::default()).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    Engine::new(Arc::new(idx), Ranking::default())
+    Engine::new(Arc::new(idx), ranking)
 }
 
 fn search(engine: &Engine, q: &str) -> Vec<String> {
@@ -222,4 +226,77 @@ fn of_two_pages_matching_alike_the_longer_ranks_first() {
     let e = engine(&dir);
     let r = search(&e, "eviction");
     assert_eq!(r, ["eviction-guide.md", "glossary-eviction.md"]);
+}
+
+#[test]
+fn a_misspelled_title_is_still_the_title() {
+    let dir = Dir::new();
+    dir.write(
+        "kubectl-certificate.md",
+        "# kubectl certificate\n\nApprove or deny a request.",
+    );
+    dir.write(
+        "signing.md",
+        "# Certificates in kubectl\n\nA kubectl certificate request is signed by the \
+         cluster. Run kubectl certificate approve to sign it, kubectl certificate deny to \
+         refuse it; the certificate is then issued to the kubelet or the user who asked for \
+         it, and kubectl shows its state with the other requests of the cluster and their \
+         conditions.\n\n## kubectl certificate approve\n\nSigns the certificate.",
+    );
+    let q = "kubectl certificane";
+    // Without the corrected title match the page that says the corrected words most ranks
+    // first; with it, the page titled with the query, as for the query spelled right.
+    let plain = engine_with(&dir, Ranking::with_overrides("title_corrected=0"));
+    assert_eq!(search(&plain, q)[0], "signing.md");
+    assert_eq!(search(&engine(&dir), q)[0], "kubectl-certificate.md");
+    assert_eq!(
+        search(&engine(&dir), "kubectl certificate")[0],
+        "kubectl-certificate.md"
+    );
+}
+
+#[test]
+fn words_together_in_one_heading_rank_above_words_in_several() {
+    let dir = Dir::new();
+    dir.write(
+        "together.md",
+        "# Deployments\n\nRolling out an app.\n\n## Rolling update strategy\n\nPods are \
+         replaced a few at a time, so an update never stops the app.",
+    );
+    dir.write(
+        "apart.md",
+        "# DaemonSet strategies\n\nHow a DaemonSet replaces its Pods when its template changes: \
+         a rolling one, node by node, or only when a Pod is deleted; watch the rollout while \
+         it runs.\n\n## Rolling back an update\n\nThe previous version.",
+    );
+    // Other pages, so that the query's words are rare enough to weigh.
+    for i in 0..8 {
+        dir.write(
+            &format!("other-{i}.md"),
+            "# Services\n\nA stable address for Pods.",
+        );
+    }
+    let q = "rolling update strategy";
+    // Without the heading phrase the page with the words apart (one in its title) ranks
+    // first; with it, the page with a section named like the query.
+    let apart = engine_with(&dir, Ranking::with_overrides("phrase_headings=0"));
+    assert_eq!(search(&apart, q)[0], "apart.md");
+    assert_eq!(search(&engine(&dir), q)[0], "together.md");
+}
+
+#[test]
+fn a_chinese_compound_counts_once_not_once_per_part() {
+    let dir = Dir::new();
+    // 应用程序 (application) is one word of the query; its parts 应用 (to apply) and 程序
+    // (program) are searched too, so that a page saying them apart is found, but they are
+    // not two more words of the query.
+    dir.write("parts.md", "# 退款\n\n每个应用都可以退款。我们的程序很快。");
+    dir.write("component.md", "# 组件\n\n组件是可以替换的部分。");
+    for i in 0..6 {
+        dir.write(&format!("other-{i}.md"), "# 服务\n\n稳定的地址。");
+    }
+    let q = "应用程序 组件";
+    let per_part = engine_with(&dir, Ranking::with_overrides("part=1"));
+    assert_eq!(search(&per_part, q)[0], "parts.md");
+    assert_eq!(search(&engine(&dir), q)[0], "component.md");
 }

@@ -28,7 +28,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 15;
+pub const FORMAT_VERSION: u32 = 16;
 
 /// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
 /// about 16 kB each, more for one long article): a few megabytes that spare
@@ -100,7 +100,7 @@ pub struct Fields {
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let indexing = TextFieldIndexing::default().set_tokenizer(analysis::TOKENIZER_NAME);
-    // Positions only where they are used: phrases (title, body) and snippets (body).
+    // Positions only where they are used: phrases (title, headings, body) and snippets (body).
     let text = TextOptions::default().set_indexing_options(
         indexing
             .clone()
@@ -124,7 +124,7 @@ pub fn schema() -> (Schema, Fields) {
         review_every: b.add_u64_field("review_every", FAST),
         title: b.add_text_field("title", positioned.clone().set_stored().set_fast("raw")),
         title_key: b.add_text_field("title_key", STRING),
-        headings: b.add_text_field("headings", text.clone()),
+        headings: b.add_text_field("headings", positioned.clone()),
         description: b.add_text_field("description", stored_text.clone().set_fast("raw")),
         summary: b.add_text_field("summary", STORED),
         reply: b.add_text_field("reply", STORED),

@@ -88,9 +88,11 @@ impl Engine {
                     known: true,
                     alternatives: vec![(term.clone(), 1.0)],
                     correction: None,
+                    corrected_term: None,
                 })
                 .collect(),
             title_key: String::new(),
+            corrected_title_key: None,
         };
         let catalog = self.index.catalog();
         let reader = super::group::Reader::of_message(params.hl.as_deref(), &text, &catalog);

@@ -8,8 +8,9 @@
 //!    contains, so an article with every word usually beats one with some; it is a bonus,
 //!    not a tier: a page matching the query's rare words strongly (its title is the query's
 //!    subject) may beat a page that mentions every word in passing;
-//! 3. a **phrase/proximity** bonus when the words appear close together in order, and one
-//!    when the query is an article's title;
+//! 3. a **phrase/proximity** bonus when the words appear close together in order (in the
+//!    body, the title, or one heading), and one when the query is an article's title (or
+//!    would be, with its misspelled words corrected);
 //! 4. a **length prior**, ln(1 + the body's words) at a small weight: of pages matching
 //!    alike, the one that treats the subject at length ranks first ([`bonus`]).
 //!
@@ -482,6 +483,12 @@ impl Engine {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &plan.words {
+            // A part of a Chinese compound (an identifier's parts are optional already).
+            let part = if !word.whole && word.required {
+                r.part
+            } else {
+                1.0
+            };
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
@@ -495,7 +502,7 @@ impl Engine {
                         Occur::Should,
                         Box::new(BoostQuery::new(
                             Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)),
-                            boost * weight,
+                            boost * weight * part,
                         )),
                     ));
                 }
@@ -504,7 +511,11 @@ impl Engine {
             if crate::analysis::stopwords::is_stop_word(&word.term) {
                 should.push((Occur::Should, scoring));
             } else {
-                let coverage = if word.required { r.coverage } else { 0.0 };
+                let coverage = if word.required {
+                    r.coverage * part
+                } else {
+                    0.0
+                };
                 content.push((
                     Occur::Should,
                     Box::new(bonus::Bonus::new(scoring, coverage)),
@@ -512,15 +523,25 @@ impl Engine {
             }
         }
         should.extend(self.phrases(plan));
-        if r.title_match > 0.0 && !plan.title_key.is_empty() {
+        let corrected = plan
+            .corrected_title_key
+            .as_ref()
+            .map(|key| (key, r.title_match * r.title_corrected));
+        for (key, bonus) in [(&plan.title_key, r.title_match)]
+            .into_iter()
+            .chain(corrected)
+        {
+            if bonus <= 0.0 || key.is_empty() {
+                continue;
+            }
             should.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(
                     Box::new(TermQuery::new(
-                        Term::from_field_text(f.title_key, &plan.title_key),
+                        Term::from_field_text(f.title_key, key),
                         IndexRecordOption::Basic,
                     )),
-                    r.title_match,
+                    bonus,
                 )),
             ));
         }
@@ -593,6 +614,7 @@ impl Engine {
         for (field, slop, boost) in [
             (f.body, r.phrase_slop, r.phrase_body),
             (f.title, 0, r.phrase_title),
+            (f.headings, r.heading_slop, r.phrase_headings),
         ] {
             if boost <= 0.0 {
                 continue;
