@@ -395,10 +395,7 @@ pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
     d.add_bytes(f.body_text, a.text.as_bytes());
     d.add_text(f.code, &a.code);
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
-    d.add_text(
-        f.sections,
-        serde_json::to_string(&a.headings).expect("headings serialize"),
-    );
+    d.add_bytes(f.sections, &super::headings::encode(&a.headings));
     d.add_bytes(f.source, source);
     d
 }

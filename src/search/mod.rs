@@ -644,7 +644,10 @@ impl Engine {
         catalog: &crate::index::Catalog,
         clock: &mut Clock,
     ) -> Result<Vec<Hit>, SearchError> {
-        let mut places = BodyTerms::new(searcher, self.index.fields.body, plan);
+        let mut places = BodyTerms::new(searcher, &self.index.fields, plan);
+        let page: Vec<DocAddress> = top.iter().map(|p| p.address).collect();
+        places.read_page(searcher, &page)?;
+        clock.lap(Stage::Places);
         let stores = self.index.doc_stores(searcher)?;
         let mut out = Vec::with_capacity(top.len());
         for p in top {
@@ -677,7 +680,7 @@ impl Engine {
         clock.lap(Stage::Store);
         let mut matches = places.matches(searcher, address, body, table)?;
         clock.lap(Stage::Places);
-        let coverage = self.coverage(searcher, address, plan, places, &matches)?;
+        let coverage = self.coverage(searcher, address, places, &matches)?;
         let prior = bonus::length_prior(
             self.ranking.length_prior,
             searcher
@@ -690,8 +693,8 @@ impl Engine {
             self.section(
                 searcher,
                 address,
-                plan,
-                doc.text(f.sections),
+                places,
+                doc.bytes(f.sections),
                 body.len(),
                 &mut matches,
             )?
@@ -752,32 +755,22 @@ impl Engine {
         &self,
         searcher: &Searcher,
         address: DocAddress,
-        plan: &Plan,
-        places: &BodyTerms,
+        places: &mut BodyTerms,
         matches: &[snippet::Match],
     ) -> Result<f32, SearchError> {
-        let f = &self.index.fields;
         let total: f32 = places.weights.iter().sum();
         if total <= 0.0 {
             return Ok(1.0);
         }
         let mut held = 0.0;
-        let segment = searcher.segment_reader(address.segment_ord);
-        for (i, &weight) in places.weights.iter().enumerate() {
+        let others = places.others;
+        for i in 0..places.weights.len() {
+            let weight = places.weights[i];
             if weight <= 0.0 {
                 continue;
             }
-            let others = [
-                f.title,
-                f.headings,
-                f.description,
-                f.tags,
-                f.queries,
-                f.code,
-                f.anchors,
-            ];
             if matches.iter().any(|m| m.word == i)
-                || has_word(segment, &others, &plan.words[i], address.doc_id)?
+                || places.has_word(searcher, address, i, &others)?
             {
                 held += weight;
             }
@@ -786,35 +779,35 @@ impl Engine {
     }
 
     /// The section of a document the matches sit in ([`section::pick`]), keeping only the
-    /// matches inside it; `headings` is the document's stored headings (JSON).
+    /// matches inside it; `headings` is the document's stored headings
+    /// ([`crate::index::headings`]).
     fn section(
         &self,
         searcher: &Searcher,
         address: DocAddress,
-        plan: &Plan,
-        headings: &str,
+        places: &mut BodyTerms,
+        headings: &[u8],
         body_len: usize,
         matches: &mut Vec<snippet::Match>,
     ) -> Result<Option<section::Section>, SearchError> {
         if matches.is_empty() {
             return Ok(None);
         }
-        let headings: Vec<crate::articles::Heading> =
-            serde_json::from_str(headings).unwrap_or_default();
-        if headings.is_empty() {
-            return Ok(None);
-        }
-        // The title holding every word the query requires: the article as a whole answers.
+        // The title holding every word the query requires: the article as a whole answers,
+        // and no section is picked (the headings need not be read).
         let title = [self.index.fields.title];
-        let segment = searcher.segment_reader(address.segment_ord);
         let mut title_has_all = true;
-        for word in plan.words.iter().filter(|w| w.required) {
-            if !has_word(segment, &title, word, address.doc_id)? {
+        for (i, word) in places.plan.words.iter().enumerate() {
+            if word.required && !places.has_word(searcher, address, i, &title)? {
                 title_has_all = false;
                 break;
             }
         }
-        let picked = section::pick(&headings, body_len, matches, title_has_all);
+        if title_has_all {
+            return Ok(None);
+        }
+        let headings = crate::index::headings::decode(headings);
+        let picked = section::pick(&headings, body_len, matches, false);
         if let Some(s) = &picked {
             matches.retain(|m| m.offset >= s.start && m.offset + m.len <= s.end);
         }
@@ -899,25 +892,42 @@ impl Clock {
     }
 }
 
-/// The body terms of a query whose places a snippet shows (every alternative of its words,
-/// function words aside), each with its word and weight, looked up in the term dictionary
-/// once per segment rather than once per result.
+/// The terms of a query that a result's places, coverage and section look for, looked up
+/// in the term dictionaries once per segment rather than once per result: the body terms
+/// whose places a snippet shows (every alternative of its words, function words aside),
+/// each with its word and weight, and where the same words' forms are in the other fields.
 struct BodyTerms<'p> {
     plan: &'p Plan,
     body: tantivy::schema::Field,
+    /// The fields other than the body that a word may be found in.
+    others: [tantivy::schema::Field; 7],
     /// (query word, weight, term) for every alternative.
     terms: Vec<(usize, f32, Term)>,
-    /// Per segment: its body index and where each term's postings are.
+    /// Per segment: its term look-ups.
     segments: HashMap<u32, SegmentTerms>,
+    /// The body positions of the page's documents ([`BodyTerms::read_page`]): (position,
+    /// query word, weight), term by term.
+    positions: HashMap<DocAddress, Vec<(u32, usize, f32)>>,
     /// Each query word's rarity in the help center (0 for words left out: function words
     /// beside others), what [`Hit::coverage`] weighs words by.
     weights: Vec<f32>,
 }
 
-type SegmentTerms = (Arc<tantivy::InvertedIndexReader>, Vec<Option<TermInfo>>);
+/// One segment's look-ups of a query's terms.
+struct SegmentTerms {
+    body: Arc<tantivy::InvertedIndexReader>,
+    /// Where each of [`BodyTerms::terms`]' postings are in the body.
+    infos: Vec<Option<TermInfo>>,
+    /// The other fields' indexes, in [`BodyTerms::others`]' order.
+    others: Vec<Arc<tantivy::InvertedIndexReader>>,
+    /// Per query word, once a result asks: the other fields that have a form of it, and
+    /// where its postings are there.
+    elsewhere: Vec<Option<Vec<(tantivy::schema::Field, usize, TermInfo)>>>,
+}
 
 impl<'p> BodyTerms<'p> {
-    fn new(searcher: &Searcher, body: tantivy::schema::Field, plan: &'p Plan) -> Self {
+    fn new(searcher: &Searcher, f: &crate::index::Fields, plan: &'p Plan) -> Self {
+        let body = f.body;
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut terms = Vec::new();
         let mut weights = vec![0.0; plan.words.len()];
@@ -938,14 +948,137 @@ impl<'p> BodyTerms<'p> {
         BodyTerms {
             plan,
             body,
+            others: [
+                f.title,
+                f.headings,
+                f.description,
+                f.tags,
+                f.queries,
+                f.code,
+                f.anchors,
+            ],
             terms,
             segments: HashMap::new(),
+            positions: HashMap::new(),
             weights,
         }
     }
 
-    /// Where the query's words occur in a document's body, from the postings; `table` is the
-    /// document's encoded word spans ([`offsets`]), decoded only as far as the last match.
+    /// Reads where the query's body terms are in each of `page`'s documents: each term's
+    /// postings opened once per segment and moved forward from document to document in
+    /// order, rather than opened again for every result.
+    fn read_page(&mut self, searcher: &Searcher, page: &[DocAddress]) -> Result<(), SearchError> {
+        let mut page = page.to_vec();
+        page.sort();
+        page.dedup();
+        let mut positions = Vec::new();
+        for docs in page.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
+            self.segment(searcher, docs[0])?;
+            let segment = &self.segments[&docs[0].segment_ord];
+            for address in docs {
+                self.positions.entry(*address).or_default();
+            }
+            for ((word, weight, _), info) in self.terms.iter().zip(&segment.infos) {
+                let Some(info) = info else { continue };
+                let mut postings = segment
+                    .body
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)
+                    .map_err(tantivy::TantivyError::from)?;
+                for address in docs {
+                    if !stands_on(&mut postings, address.doc_id) {
+                        continue;
+                    }
+                    positions.clear();
+                    postings.positions(&mut positions);
+                    if let Some(found) = self.positions.get_mut(address) {
+                        found.extend(positions.iter().map(|&p| (p, *word, *weight)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The look-ups of the segment of `address`, made on its first result.
+    fn segment(
+        &mut self,
+        searcher: &Searcher,
+        address: DocAddress,
+    ) -> Result<&mut SegmentTerms, SearchError> {
+        use std::collections::hash_map::Entry;
+        Ok(match self.segments.entry(address.segment_ord) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let segment = searcher.segment_reader(address.segment_ord);
+                let body = segment.inverted_index(self.body)?;
+                let infos = self
+                    .terms
+                    .iter()
+                    .map(|(_, _, t)| body.get_term_info(t))
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map_err(tantivy::TantivyError::from)?;
+                let others = self
+                    .others
+                    .iter()
+                    .map(|&field| segment.inverted_index(field))
+                    .collect::<tantivy::Result<Vec<_>>>()?;
+                e.insert(SegmentTerms {
+                    body,
+                    infos,
+                    others,
+                    elsewhere: vec![None; self.plan.words.len()],
+                })
+            }
+        })
+    }
+
+    /// Whether the document at `address` has a form of query word `word` in one of
+    /// `fields` (some of [`BodyTerms::others`]): [`has_word`] with the dictionary looked up
+    /// once per segment.
+    fn has_word(
+        &mut self,
+        searcher: &Searcher,
+        address: DocAddress,
+        word: usize,
+        fields: &[tantivy::schema::Field],
+    ) -> Result<bool, SearchError> {
+        let (plan, others) = (self.plan, self.others);
+        let segment = self.segment(searcher, address)?;
+        let found = match &mut segment.elsewhere[word] {
+            Some(found) => found,
+            slot => {
+                let mut found = Vec::new();
+                for (k, &field) in others.iter().enumerate() {
+                    for (term, _) in &plan.words[word].alternatives {
+                        let term = Term::from_field_text(field, term);
+                        if let Some(info) = segment.others[k]
+                            .get_term_info(&term)
+                            .map_err(tantivy::TantivyError::from)?
+                        {
+                            found.push((field, k, info));
+                        }
+                    }
+                }
+                slot.insert(found)
+            }
+        };
+        for (field, k, info) in found.iter() {
+            if !fields.contains(field) {
+                continue;
+            }
+            let mut postings = segment.others[*k]
+                .read_postings_from_terminfo(info, IndexRecordOption::Basic)
+                .map_err(tantivy::TantivyError::from)?;
+            if stands_on(&mut postings, address.doc_id) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Where the query's words occur in a document's body, from the postings (read with its
+    /// page, [`BodyTerms::read_page`]); `table` is the document's encoded word spans
+    /// ([`offsets`]), of which only the matched ones are decoded.
     fn matches(
         &mut self,
         searcher: &Searcher,
@@ -953,44 +1086,22 @@ impl<'p> BodyTerms<'p> {
         body: &[u8],
         table: &[u8],
     ) -> Result<Vec<snippet::Match>, SearchError> {
-        let (inverted, infos) = match self.segments.entry(address.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let inverted = searcher
-                    .segment_reader(address.segment_ord)
-                    .inverted_index(self.body)?;
-                let infos = self
-                    .terms
-                    .iter()
-                    .map(|(_, _, t)| inverted.get_term_info(t))
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(tantivy::TantivyError::from)?;
-                e.insert((inverted, infos))
-            }
-        };
-        let mut found: Vec<(u32, usize, f32)> = Vec::new();
-        let mut positions = Vec::new();
-        for ((word, weight, _), info) in self.terms.iter().zip(infos.iter()) {
-            let Some(info) = info else { continue };
-            let mut postings = inverted
-                .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)
-                .map_err(tantivy::TantivyError::from)?;
-            if !stands_on(&mut postings, address.doc_id) {
-                continue;
-            }
-            positions.clear();
-            postings.positions(&mut positions);
-            found.extend(positions.iter().map(|&p| (p, *word, *weight)));
+        if !self.positions.contains_key(&address) {
+            self.read_page(searcher, &[address])?;
         }
-        let Some(last) = found.iter().map(|m| m.0).max() else {
+        let found = self.positions.remove(&address).unwrap_or_default();
+        if found.is_empty() {
             return Ok(Vec::new());
-        };
-        let spans = offsets::decode_first(table, last as usize + 1);
+        }
+        let mut wanted: Vec<u32> = found.iter().map(|m| m.0).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let spans = offsets::spans_at(table, &wanted);
         Ok(found
             .into_iter()
             .filter_map(|(p, word, weight)| {
-                let span = spans.get(p as usize)?;
-                ((span.start + span.len) as usize <= body.len()).then_some(snippet::Match {
+                let span = spans[wanted.binary_search(&p).ok()?]?;
+                (span.start as usize + span.len as usize <= body.len()).then_some(snippet::Match {
                     offset: span.start as usize,
                     len: span.len as usize,
                     word,
@@ -1144,10 +1255,10 @@ fn postings_at(
     Ok(stands_on(&mut postings, doc).then_some(postings))
 }
 
-/// Moves fresh postings to `doc`; whether the document has the term.
+/// Moves postings forward to `doc` (unless they are past it: seeking backwards is not
+/// allowed); whether the document has the term.
 fn stands_on(postings: &mut tantivy::postings::SegmentPostings, doc: tantivy::DocId) -> bool {
-    // A fresh postings list already stands on its first document, which may be past ours;
-    // seeking backwards is not allowed.
+    // A fresh postings list already stands on its first document, which may be past ours.
     let mut at = postings.doc();
     if at < doc {
         at = postings.seek(doc);

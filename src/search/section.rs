@@ -10,7 +10,7 @@
 //! the anchor exists on the page.
 
 use super::snippet::Match;
-use crate::articles::Heading;
+use crate::index::headings::HeadingRef;
 
 /// Share of the body's matches a section must hold when its heading names no query word.
 const CONCENTRATION: f32 = 0.5;
@@ -33,7 +33,7 @@ pub struct Section {
 /// the module's documentation); `None` when the match is spread over the article, or when
 /// `title_has_all` (the title has every query word).
 pub fn pick(
-    headings: &[Heading],
+    headings: &[HeadingRef],
     len: usize,
     matches: &[Match],
     title_has_all: bool,
@@ -51,26 +51,36 @@ pub fn pick(
     }
     let wanted = in_body.iter().filter(|&&b| b).count();
     let total_occurrences: f32 = matches.iter().map(|m| m.weight).sum();
-    let mut best: Option<(f32, usize, Section)> = None;
+    let mut best: Option<(f32, usize, usize)> = None;
     // Per word inside a section: its best weight, and whether the heading names it.
     let mut covered: Vec<Option<(f32, bool)>> = vec![None; words];
+    // The matches as runs in offset order (the postings give each term's in order): a
+    // section's matches are a stretch of each run, found by binary search, and taken run
+    // by run they come in the matches' own order, so sums add up exactly as in one pass.
+    let mut runs: Vec<&[Match]> = Vec::new();
+    let mut from = 0;
+    for i in 1..=matches.len() {
+        if i == matches.len() || matches[i].offset < matches[i - 1].offset {
+            runs.push(&matches[from..i]);
+            from = i;
+        }
+    }
+    let ends = ends(headings, len);
     for (i, h) in headings.iter().enumerate() {
         // An opening `# Title` is the article's title, not a section of it.
         if h.level == 1 && h.at == 0 || h.at >= len {
             continue;
         }
-        let end = headings[i + 1..]
-            .iter()
-            .find(|n| n.level <= h.level)
-            .map_or(len, |n| n.at.min(len))
-            .max(h.at);
+        let end = ends[i].max(h.at);
         covered.fill(None);
         let heading_end = h.at + h.text.len();
         let (mut inside, mut occurrences) = (0usize, 0f32);
-        for m in matches
-            .iter()
-            .filter(|m| m.offset >= h.at && m.offset < end)
-        {
+        let within = runs.iter().flat_map(|run| {
+            let first = run.partition_point(|m| m.offset < h.at);
+            let after = first + run[first..].partition_point(|m| m.offset < end);
+            &run[first..after]
+        });
+        for m in within {
             inside += 1;
             occurrences += m.weight;
             let c = covered[m.word].get_or_insert((0.0, false));
@@ -96,19 +106,31 @@ pub fn pick(
             Some((s, len, _)) => score > *s + 1e-6 || ((score - *s).abs() <= 1e-6 && span < *len),
         };
         if better {
-            best = Some((
-                score,
-                span,
-                Section {
-                    anchor: h.id.clone(),
-                    heading: h.text.clone(),
-                    start: h.at,
-                    end,
-                },
-            ));
+            best = Some((score, span, i));
         }
     }
-    best.map(|(_, _, s)| s)
+    best.map(|(_, span, i)| Section {
+        anchor: headings[i].id.to_string(),
+        heading: headings[i].text.to_string(),
+        start: headings[i].at,
+        end: headings[i].at + span,
+    })
+}
+
+/// Where each heading's section ends in a body of `len` bytes: at the next heading of its
+/// level or above, or at the end. One pass with a stack of the sections still open, not a
+/// search after each heading (reference pages have hundreds).
+fn ends(headings: &[HeadingRef], len: usize) -> Vec<usize> {
+    let mut ends = vec![len; headings.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for (i, h) in headings.iter().enumerate() {
+        while let Some(&k) = open.last().filter(|&&k| headings[k].level >= h.level) {
+            ends[k] = h.at.min(len);
+            open.pop();
+        }
+        open.push(i);
+    }
+    ends
 }
 
 #[cfg(test)]
@@ -141,8 +163,9 @@ mod tests {
 
     fn pick_for(words: &[&str], title_has_all: bool) -> Option<Section> {
         let e = extract(ARTICLE, 1);
+        let headings: Vec<HeadingRef> = e.headings.iter().map(HeadingRef::from).collect();
         pick(
-            &e.headings,
+            &headings,
             e.text.len(),
             &matches_of(&e.text, words),
             title_has_all,
@@ -167,6 +190,41 @@ mod tests {
             pick_for(&["update", "fails"], false).unwrap().anchor,
             "if-the-update-fails"
         );
+    }
+
+    #[test]
+    fn sections_end_at_the_next_heading_of_their_level_or_above() {
+        let mut seed = 0x9e37_79b9_u32;
+        for n in 0..60usize {
+            let levels: Vec<u8> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    1 + (seed % 6) as u8
+                })
+                .collect();
+            let headings: Vec<HeadingRef> = levels
+                .iter()
+                .enumerate()
+                .map(|(i, &level)| HeadingRef {
+                    level,
+                    at: i * 10,
+                    text: "",
+                    id: "",
+                })
+                .collect();
+            let len = (n * 10usize).saturating_sub(5);
+            let naive: Vec<usize> = (0..n)
+                .map(|i| {
+                    headings[i + 1..]
+                        .iter()
+                        .find(|h| h.level <= headings[i].level)
+                        .map_or(len, |h| h.at.min(len))
+                })
+                .collect();
+            assert_eq!(ends(&headings, len), naive, "{levels:?}");
+        }
     }
 
     #[test]

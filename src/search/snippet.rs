@@ -9,7 +9,7 @@
 //! at query time, and the body (stored as UTF-8 bytes) is validated only where a snippet
 //! reads it, not as a whole.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::analysis;
 
@@ -57,26 +57,42 @@ pub fn best_window(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usiz
     let matches = &matches[..];
     // Bytes per column, from a sample around the first match (an article keeps its script).
     let from = floor_boundary(text, matches[0].offset);
-    let sample = str_of(text, from, from + 2048);
-    let cols: usize = sample.chars().map(columns).sum::<usize>().max(1);
-    let width = (SNIPPET_COLUMNS * sample.len().max(1))
+    let (sample_len, cols) = sample_columns(text, from, from + 2048);
+    let cols = cols.max(1);
+    let width = (SNIPPET_COLUMNS * sample_len.max(1))
         .div_ceil(cols)
         .max(SNIPPET_COLUMNS / 2);
     let span = width * 3 / 4;
 
+    // Windows start at each match and reach as far as `span` allows. Each query word's best
+    // weight inside the window is the front of its queue of matches (by descending weight,
+    // later ones kept only when heavier than all after them): one pass over the matches,
+    // not a rescan of every window.
     let mut best = (f32::MIN, 0usize);
     let mut j = 0;
-    // The best weight of each query word inside the window (a query has few words).
     let words = matches.iter().map(|m| m.word).max().unwrap_or(0) + 1;
+    let mut queues: Vec<VecDeque<usize>> = vec![VecDeque::new(); words];
     let mut per_word = vec![0f32; words];
+    let mut pushed = 0;
     for i in 0..matches.len() {
         j = j.max(i);
         while j + 1 < matches.len() && matches[j + 1].offset - matches[i].offset <= span {
             j += 1;
         }
-        per_word.iter_mut().for_each(|w| *w = 0.0);
-        for m in &matches[i..=j] {
-            per_word[m.word] = per_word[m.word].max(m.weight);
+        while pushed <= j {
+            let m = &matches[pushed];
+            let queue = &mut queues[m.word];
+            while queue.back().is_some_and(|&k| matches[k].weight <= m.weight) {
+                queue.pop_back();
+            }
+            queue.push_back(pushed);
+            pushed += 1;
+        }
+        for (w, queue) in per_word.iter_mut().zip(&mut queues) {
+            while queue.front().is_some_and(|&k| k < i) {
+                queue.pop_front();
+            }
+            *w = queue.front().map_or(0.0, |&k| 0f32.max(matches[k].weight));
         }
         let score = per_word.iter().sum::<f32>() + 0.05 * (j - i) as f32;
         if score > best.0 + 1e-6 {
@@ -127,6 +143,64 @@ fn floor_boundary(text: &[u8], i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// The length in bytes and in columns of `text[from..to]` (both ends moved back to char
+/// boundaries), as [`str_of`] and [`columns`] would count them, without validating the
+/// whole stretch first.
+fn sample_columns(text: &[u8], from: usize, to: usize) -> (usize, usize) {
+    let from = floor_boundary(text, from);
+    let to = floor_boundary(text, to).max(from);
+    let bytes = &text[from..to];
+    let mut cols = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        // Eight ASCII letters at a time: one column each.
+        if let Some(eight) = bytes.get(at..at + 8)
+            && u64::from_le_bytes(eight.try_into().expect("eight bytes")) & 0x8080_8080_8080_8080
+                == 0
+        {
+            cols += 8;
+            at += 8;
+            continue;
+        }
+        let b = bytes[at];
+        if b < 0x80 {
+            cols += 1;
+            at += 1;
+            continue;
+        }
+        // A multi-byte character: decoded from at most four bytes; anything that is not
+        // UTF-8 is left to `str_of`, which reads it as empty.
+        let Some((c, len)) = decode_char(&bytes[at..]) else {
+            let sample = str_of(text, from, to);
+            return (sample.len(), sample.chars().map(columns).sum());
+        };
+        cols += columns(c);
+        at += len;
+    }
+    (bytes.len(), cols)
+}
+
+/// The character a non-ASCII UTF-8 sequence at the start of `bytes` encodes, and its
+/// length; `None` when it is not UTF-8 (a bad lead or continuation byte, an overlong form,
+/// a surrogate, past U+10FFFF).
+fn decode_char(bytes: &[u8]) -> Option<(char, usize)> {
+    let (len, lead, min) = match bytes.first()? {
+        b @ 0xC2..=0xDF => (2, u32::from(b & 0x1f), 0x80),
+        b @ 0xE0..=0xEF => (3, u32::from(b & 0x0f), 0x800),
+        b @ 0xF0..=0xF4 => (4, u32::from(b & 0x07), 0x1_0000),
+        _ => return None,
+    };
+    let mut cp = lead;
+    for &b in bytes.get(1..len)? {
+        if b & 0xC0 != 0x80 {
+            return None;
+        }
+        cp = cp << 6 | u32::from(b & 0x3f);
+    }
+    let c = char::from_u32(cp).filter(|_| cp >= min)?;
+    Some((c, len))
 }
 
 /// `text[from..to]` as a string, both ends moved back to char boundaries; empty if the bytes
@@ -406,6 +480,111 @@ mod tests {
             let html = render(text.as_bytes(), range, &matches);
             assert!(!html.contains('<') || html.contains("<mark>"), "{html}");
             leading(&text, &highlight);
+        }
+    }
+
+    /// The window [`best_window`] chose before it was one pass: every window's matches
+    /// rescanned. The same bytes, words and weights must give the same window.
+    fn best_window_by_rescanning(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usize)> {
+        matches.sort_by_key(|m| m.offset);
+        matches.truncate(MAX_MATCHES);
+        let from = floor_boundary(text, matches.first()?.offset);
+        let sample = str_of(text, from, from + 2048);
+        let cols: usize = sample.chars().map(columns).sum::<usize>().max(1);
+        let width = (SNIPPET_COLUMNS * sample.len().max(1))
+            .div_ceil(cols)
+            .max(SNIPPET_COLUMNS / 2);
+        let span = width * 3 / 4;
+        let (mut best, mut j) = ((f32::MIN, 0usize), 0);
+        let words = matches.iter().map(|m| m.word).max().unwrap_or(0) + 1;
+        let mut per_word = vec![0f32; words];
+        for i in 0..matches.len() {
+            j = j.max(i);
+            while j + 1 < matches.len() && matches[j + 1].offset - matches[i].offset <= span {
+                j += 1;
+            }
+            per_word.iter_mut().for_each(|w| *w = 0.0);
+            for m in &matches[i..=j] {
+                per_word[m.word] = per_word[m.word].max(m.weight);
+            }
+            let score = per_word.iter().sum::<f32>() + 0.05 * (j - i) as f32;
+            if score > best.0 + 1e-6 {
+                best = (score, i);
+            }
+        }
+        Some(expand(text, matches[best.1].offset.min(text.len()), width))
+    }
+
+    #[test]
+    fn one_pass_windows_are_the_rescanned_ones() {
+        let pieces = [
+            "word ",
+            "пароль ",
+            "重设密码",
+            "。",
+            "\n",
+            "a",
+            "🙂",
+            "\u{3000}",
+        ];
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for case in 0..400 {
+            let n = 1 + rng.next() as usize % 600;
+            let mut text: Vec<u8> = (0..n)
+                .flat_map(|_| pieces[rng.next() as usize % pieces.len()].bytes())
+                .collect();
+            // Now and then a damaged body: not UTF-8 somewhere.
+            if case % 7 == 0 {
+                let at = rng.next() as usize % text.len();
+                text[at] = 0xff;
+            }
+            let words = 1 + rng.next() as usize % 5;
+            let matches: Vec<Match> = (0..rng.next() % 300)
+                .map(|_| Match {
+                    offset: rng.next() as usize % text.len(),
+                    len: 1 + rng.next() as usize % 7,
+                    word: rng.next() as usize % words,
+                    // Few distinct weights, so that ties and equal maxima happen.
+                    weight: [0.5, 1.0, 1.0, 2.25, 3.0][rng.next() as usize % 5],
+                })
+                .collect();
+            let (mut a, mut b) = (matches.clone(), matches);
+            assert_eq!(
+                best_window(&text, &mut a),
+                best_window_by_rescanning(&text, &mut b),
+                "case {case}"
+            );
+            assert_eq!(a, b);
+            let (from, to) = (rng.next() as usize % text.len(), rng.next() as usize % 3000);
+            let sample = str_of(&text, from, from + to);
+            assert_eq!(
+                sample_columns(&text, from, from + to),
+                (sample.len(), sample.chars().map(columns).sum()),
+                "case {case}"
+            );
+        }
+    }
+
+    #[test]
+    fn characters_decode_as_the_standard_library_decodes_them() {
+        for bytes in [
+            &[0xC3, 0xA9][..],
+            &[0xE9, 0x87, 0x8D],
+            &[0xF0, 0x9F, 0x99, 0x82],
+            &[0xC0, 0x80],
+            &[0xE0, 0x80, 0x80],
+            &[0xED, 0xA0, 0x80],
+            &[0xF4, 0x90, 0x80, 0x80],
+            &[0xF0, 0x80, 0x80, 0x80],
+            &[0xE9, 0x87],
+            &[0x80],
+            &[0xE9, 0x41, 0x8D],
+        ] {
+            let std = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| s.chars().next())
+                .map(|c| (c, bytes.len()));
+            assert_eq!(decode_char(bytes), std, "{bytes:x?}");
         }
     }
 
