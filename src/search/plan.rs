@@ -21,6 +21,7 @@ use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
+use super::lookup::Lookup;
 use crate::analysis::{self, TokenKind, chinese, stopwords};
 use crate::index::Fields;
 
@@ -242,6 +243,18 @@ pub fn plan(
     fields: &Fields,
     ranking: &Ranking,
 ) -> Plan {
+    plan_with(query, typing, &Lookup::new(searcher), fields, ranking)
+}
+
+/// [`plan`], looking terms up through a search's [`Lookup`] (which the query then reuses).
+pub fn plan_with(
+    query: &str,
+    typing: bool,
+    lookup: &Lookup<'_>,
+    fields: &Fields,
+    ranking: &Ranking,
+) -> Plan {
+    let searcher = lookup.searcher();
     let tokens = analysis::analyze_to_vec(query);
     // The last word is still being typed when nothing follows it.
     let typing_end = query.trim_end().len() == query.len();
@@ -277,7 +290,7 @@ pub fn plan(
             continue;
         }
         let typed = exact.clone().unwrap_or_else(|| t.text.clone());
-        let docs = doc_freq(searcher, &all_fields, &t.text);
+        let docs = doc_freq(lookup, &all_fields, &t.text);
         let mut alternatives = vec![(t.text.clone(), 1.0f32)];
         if let Some(e) = &exact {
             alternatives.push((e.clone(), ranking.exact));
@@ -297,7 +310,7 @@ pub fn plan(
             }
         }
         if ranking.derivative > 0.0 && t.kind == TokenKind::Word && !han {
-            for d in derivatives(searcher, &vocab_fields, &t.text) {
+            for d in derivatives(lookup, &vocab_fields, &t.text) {
                 push_alt(&mut alternatives, d, ranking.derivative);
             }
         }
@@ -388,14 +401,10 @@ fn is_han(c: char) -> bool {
     c.script() == Script::Han
 }
 
-fn doc_freq(searcher: &Searcher, fields: &[Field], term: &str) -> u64 {
+fn doc_freq(lookup: &Lookup<'_>, fields: &[Field], term: &str) -> u64 {
     fields
         .iter()
-        .map(|&f| {
-            searcher
-                .doc_freq(&Term::from_field_text(f, term))
-                .unwrap_or(0)
-        })
+        .map(|&f| lookup.doc_freq(f, term))
         .max()
         .unwrap_or(0)
 }
@@ -486,7 +495,7 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
 
 /// Index terms that share a stem's first letters: its shorter forms down to three letters
 /// less (at least five), and longer terms that extend it by at most three.
-fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String> {
+fn derivatives(lookup: &Lookup<'_>, fields: &[Field], stem: &str) -> Vec<String> {
     let chars: Vec<char> = stem.chars().collect();
     if chars.len() < 5 || !chars.iter().all(|c| c.is_alphabetic()) {
         return Vec::new();
@@ -494,11 +503,11 @@ fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String>
     let mut out = Vec::new();
     for k in chars.len().saturating_sub(3).max(5)..chars.len() {
         let prefix: String = chars[..k].iter().collect();
-        if doc_freq(searcher, fields, &prefix) > 0 {
+        if doc_freq(lookup, fields, &prefix) > 0 {
             out.push(prefix);
         }
     }
-    for longer in completions(searcher, fields, stem) {
+    for longer in completions(lookup.searcher(), fields, stem) {
         if longer.chars().count() <= chars.len() + 3 {
             out.push(longer);
         }
