@@ -409,24 +409,34 @@ fn doc_freq(lookup: &Lookup<'_>, fields: &[Field], term: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The terms of `fields` that `automaton` (built per field) accepts and `keep` wants, with
-/// their document counts summed over fields and segments.
+/// The terms of `fields` beginning with `prefix` that `automaton` accepts and `keep` wants,
+/// with their document counts summed over fields and segments. Only the dictionary's range
+/// of the prefix is walked (the automaton alone would try every first letter).
 fn scan_terms(
     searcher: &Searcher,
     fields: &[Field],
-    automaton: impl Fn(Field) -> Option<DfaWrapper>,
+    automaton: &DfaWrapper,
+    prefix: &str,
     keep: impl Fn(&str) -> bool,
 ) -> HashMap<String, u64> {
     let mut found: HashMap<String, u64> = HashMap::new();
+    // The first key after every key that starts with the prefix: its last byte plus one
+    // (the last byte of a UTF-8 character is below 0xF5, so this never overflows).
+    let end = prefix.as_bytes().split_last().map(|(last, head)| {
+        let mut end = head.to_vec();
+        end.push(last + 1);
+        end
+    });
     for &field in fields {
-        let Some(automaton) = automaton(field) else {
-            continue;
-        };
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(field) else {
                 continue;
             };
-            let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
+            let mut range = inverted.terms().search(automaton).ge(prefix);
+            if let Some(end) = &end {
+                range = range.lt(end);
+            }
+            let Ok(mut stream) = range.into_stream() else {
                 continue;
             };
             while stream.advance() {
@@ -519,17 +529,17 @@ fn derivatives(lookup: &Lookup<'_>, fields: &[Field], stem: &str) -> Vec<String>
 /// letter, fewest edits, then most documents.
 pub fn corrections(searcher: &Searcher, fields: &[Field], word: &str) -> Vec<String> {
     let distance = if word.chars().count() >= 9 { 2 } else { 1 };
-    let first = word.chars().next();
-    let found = scan_terms(
-        searcher,
-        fields,
-        |field| {
-            FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true)
-                .automaton()
-                .ok()
-        },
-        |term| term != word && term.chars().next() == first,
-    );
+    let (Some(first), Some(&field)) = (word.chars().next(), fields.first()) else {
+        return Vec::new();
+    };
+    // The automaton depends on the word only, not on the field of the term it is built from.
+    let Ok(automaton) =
+        FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true).automaton()
+    else {
+        return Vec::new();
+    };
+    let first = first.to_string();
+    let found = scan_terms(searcher, fields, &automaton, &first, |term| term != word);
     let mut v: Vec<(usize, u64, String)> = found
         .into_iter()
         .map(|(t, df)| (edit_distance(word, &t), df, t))
