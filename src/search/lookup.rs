@@ -253,3 +253,103 @@ impl Scorer for Term1 {
         self.bm25.score(id, self.postings.term_freq())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, BoostQuery, Occur};
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{Index, TantivyDocument};
+
+    /// Two segments (the second with a deletion), two fields.
+    fn index() -> (Index, Field, Field) {
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let batches: [&[(&str, &str)]; 2] = [
+            &[
+                ("refund policy", "how to ask for a refund refund"),
+                ("shipping", "parcels and a refund when lost"),
+                ("пароль", "як змінити пароль пароль"),
+            ],
+            &[
+                (
+                    "refunds",
+                    "refund window of thirty days and more words here",
+                ),
+                ("gone", "refund"),
+                ("password", "change the password"),
+            ],
+        ];
+        for batch in batches {
+            for (t, b) in batch {
+                let mut doc = TantivyDocument::new();
+                doc.add_text(title, t);
+                doc.add_text(body, b);
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        writer.delete_term(Term::from_field_text(title, "gone"));
+        writer.commit().unwrap();
+        (index, title, body)
+    }
+
+    #[test]
+    fn scores_exactly_as_a_boosted_term_query() {
+        let (index, title, body) = index();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let lookup = Lookup::new(&searcher);
+        let words = ["refund", "пароль", "password", "nowhere"];
+        let boosts = [(title, 3.0f32), (body, 1.0)];
+        let mut ours: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut theirs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in words {
+            for (field, boost) in boosts {
+                let boost = boost * 0.8;
+                if let Some(q) = lookup.term_query(field, w, boost) {
+                    ours.push((Occur::Should, Box::new(q)));
+                }
+                let t = Term::from_field_text(field, w);
+                theirs.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(TermQuery::new(t, OPTION)), boost)),
+                ));
+            }
+        }
+        // An unknown term is left out; the others are found in both segments' counts.
+        assert!(lookup.term_query(body, "nowhere", 1.0).is_none());
+        assert_eq!(
+            lookup.doc_freq(body, "refund"),
+            4,
+            "deleted documents count"
+        );
+        let top = TopDocs::with_limit(10).order_by_score();
+        let ours = searcher.search(&BooleanQuery::new(ours), &top).unwrap();
+        let theirs = searcher.search(&BooleanQuery::new(theirs), &top).unwrap();
+        assert_eq!(ours.len(), 5, "{ours:?}");
+        let bits = |v: &[(Score, tantivy::DocAddress)]| -> Vec<(u32, tantivy::DocAddress)> {
+            v.iter().map(|(s, a)| (s.to_bits(), *a)).collect()
+        };
+        assert_eq!(bits(&ours), bits(&theirs));
+        // One term alone, and its explanation, score as tantivy's.
+        let q = lookup.term_query(body, "refund", 0.8).unwrap();
+        let theirs = BoostQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(body, "refund"),
+                OPTION,
+            )),
+            0.8,
+        );
+        let ours = searcher.search(&q, &top).unwrap();
+        assert_eq!(ours.len(), 3, "{ours:?}");
+        assert_eq!(bits(&ours), bits(&searcher.search(&theirs, &top).unwrap()));
+        for (score, address) in ours {
+            assert_eq!(Query::explain(&q, &searcher, address).unwrap().value(), score);
+        }
+    }
+}

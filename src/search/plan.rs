@@ -595,6 +595,37 @@ mod tests {
     }
 
     #[test]
+    fn corrections_keep_the_first_letter_in_any_script() {
+        use tantivy::schema::{Schema, TEXT};
+        use tantivy::{Index, TantivyDocument};
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for (t, b) in [
+            ("refund", "refunds and refund"),
+            ("пароль", "змінити пароль"),
+            ("ярлик", "ясний"),
+        ] {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(title, t);
+            doc.add_text(body, b);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let fields = [body, title];
+        assert_eq!(corrections(&searcher, &fields, "refnud"), ["refund"]);
+        assert_eq!(corrections(&searcher, &fields, "паролт"), ["пароль"]);
+        // The last letter of the script's range (я) bounds the range without overflow.
+        assert_eq!(corrections(&searcher, &fields, "ярлак"), ["ярлик"]);
+        // One edit away, but not with the same first letter.
+        assert!(corrections(&searcher, &fields, "xefund").is_empty());
+        assert!(corrections(&searcher, &fields, "").is_empty());
+    }
+
+    #[test]
     fn ranking_overrides_are_parsed() {
         let r = Ranking::with_overrides("title=7, body=0.5,bogus");
         assert_eq!(r.title, 7.0);
