@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--stages", action="store_true")
     ap.add_argument("--shared", default=os.path.normpath(os.path.join(ROOT, "..", "shared")))
     args = ap.parse_args()
+    args.kb = os.path.abspath(args.kb)
     queries = [json.loads(l) for l in open(os.path.join(args.shared, "eval", "k8s-dev.jsonl"), encoding="utf-8")]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
