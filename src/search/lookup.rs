@@ -349,7 +349,10 @@ mod tests {
         assert_eq!(ours.len(), 3, "{ours:?}");
         assert_eq!(bits(&ours), bits(&searcher.search(&theirs, &top).unwrap()));
         for (score, address) in ours {
-            assert_eq!(Query::explain(&q, &searcher, address).unwrap().value(), score);
+            assert_eq!(
+                Query::explain(&q, &searcher, address).unwrap().value(),
+                score
+            );
         }
     }
 }
