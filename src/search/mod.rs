@@ -19,6 +19,7 @@
 
 mod bonus;
 pub mod group;
+mod lookup;
 pub mod message;
 pub mod plan;
 pub mod queries;
@@ -304,9 +305,10 @@ impl Engine {
             &*self.ranking
         };
         let mut clock = Clock::start(started);
-        let plan = plan::plan(&params.query, params.typing, &searcher, fields, ranking);
+        let lookup = lookup::Lookup::new(&searcher);
+        let plan = plan::plan_with(&params.query, params.typing, &lookup, fields, ranking);
         clock.lap(Stage::Plan);
-        let query = self.query(&searcher, &plan, lang.as_deref(), params.drafts);
+        let query = self.query(&lookup, &plan, lang.as_deref(), params.drafts);
         clock.lap(Stage::Query);
 
         let catalog = self.index.catalog();
@@ -472,7 +474,7 @@ impl Engine {
     /// bonus where it matches ([`bonus`]); function words and phrases only add to the score.
     fn query(
         &self,
-        searcher: &Searcher,
+        lookup: &lookup::Lookup<'_>,
         plan: &Plan,
         lang: Option<&str>,
         drafts: bool,
@@ -492,19 +494,10 @@ impl Engine {
             let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
-                    let t = Term::from_field_text(field, term);
-                    // A term no document has in this field would score nothing; weighing
-                    // it and opening its scorer cost a second dictionary look-up.
-                    if searcher.doc_freq(&t).is_ok_and(|n| n == 0) {
-                        continue;
+                    // A term no document has in this field would score nothing: left out.
+                    if let Some(q) = lookup.term_query(field, term, boost * weight * part) {
+                        scoring.push((Occur::Should, Box::new(q)));
                     }
-                    scoring.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)),
-                            boost * weight * part,
-                        )),
-                    ));
                 }
             }
             let scoring = Box::new(BooleanQuery::new(scoring));

@@ -21,6 +21,7 @@ use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
+use super::lookup::Lookup;
 use crate::analysis::{self, TokenKind, chinese, stopwords};
 use crate::index::Fields;
 
@@ -267,6 +268,18 @@ pub fn plan(
     fields: &Fields,
     ranking: &Ranking,
 ) -> Plan {
+    plan_with(query, typing, &Lookup::new(searcher), fields, ranking)
+}
+
+/// [`plan`], looking terms up through a search's [`Lookup`] (which the query then reuses).
+pub fn plan_with(
+    query: &str,
+    typing: bool,
+    lookup: &Lookup<'_>,
+    fields: &Fields,
+    ranking: &Ranking,
+) -> Plan {
+    let searcher = lookup.searcher();
     let tokens = analysis::analyze_to_vec(query);
     // The last word is still being typed when nothing follows it.
     let typing_end = query.trim_end().len() == query.len();
@@ -302,7 +315,7 @@ pub fn plan(
             continue;
         }
         let typed = exact.clone().unwrap_or_else(|| t.text.clone());
-        let docs = doc_freq(searcher, &all_fields, &t.text);
+        let docs = doc_freq(lookup, &all_fields, &t.text);
         let mut alternatives = vec![(t.text.clone(), 1.0f32)];
         if let Some(e) = &exact {
             alternatives.push((e.clone(), ranking.exact));
@@ -322,7 +335,7 @@ pub fn plan(
             }
         }
         if ranking.derivative > 0.0 && t.kind == TokenKind::Word && !han {
-            for d in derivatives(searcher, &vocab_fields, &t.text) {
+            for d in derivatives(lookup, &vocab_fields, &t.text) {
                 push_alt(&mut alternatives, d, ranking.derivative);
             }
         }
@@ -434,36 +447,42 @@ fn is_han(c: char) -> bool {
     c.script() == Script::Han
 }
 
-fn doc_freq(searcher: &Searcher, fields: &[Field], term: &str) -> u64 {
+fn doc_freq(lookup: &Lookup<'_>, fields: &[Field], term: &str) -> u64 {
     fields
         .iter()
-        .map(|&f| {
-            searcher
-                .doc_freq(&Term::from_field_text(f, term))
-                .unwrap_or(0)
-        })
+        .map(|&f| lookup.doc_freq(f, term))
         .max()
         .unwrap_or(0)
 }
 
-/// The terms of `fields` that `automaton` (built per field) accepts and `keep` wants, with
-/// their document counts summed over fields and segments.
+/// The terms of `fields` beginning with `prefix` that `automaton` accepts and `keep` wants,
+/// with their document counts summed over fields and segments. Only the dictionary's range
+/// of the prefix is walked (the automaton alone would try every first letter).
 fn scan_terms(
     searcher: &Searcher,
     fields: &[Field],
-    automaton: impl Fn(Field) -> Option<DfaWrapper>,
+    automaton: &DfaWrapper,
+    prefix: &str,
     keep: impl Fn(&str) -> bool,
 ) -> HashMap<String, u64> {
     let mut found: HashMap<String, u64> = HashMap::new();
+    // The first key after every key that starts with the prefix: its last byte plus one
+    // (the last byte of a UTF-8 character is below 0xF5, so this never overflows).
+    let end = prefix.as_bytes().split_last().map(|(last, head)| {
+        let mut end = head.to_vec();
+        end.push(last + 1);
+        end
+    });
     for &field in fields {
-        let Some(automaton) = automaton(field) else {
-            continue;
-        };
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(field) else {
                 continue;
             };
-            let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
+            let mut range = inverted.terms().search(automaton).ge(prefix);
+            if let Some(end) = &end {
+                range = range.lt(end);
+            }
+            let Ok(mut stream) = range.into_stream() else {
                 continue;
             };
             while stream.advance() {
@@ -532,7 +551,7 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
 
 /// Index terms that share a stem's first letters: its shorter forms down to three letters
 /// less (at least five), and longer terms that extend it by at most three.
-fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String> {
+fn derivatives(lookup: &Lookup<'_>, fields: &[Field], stem: &str) -> Vec<String> {
     let chars: Vec<char> = stem.chars().collect();
     if chars.len() < 5 || !chars.iter().all(|c| c.is_alphabetic()) {
         return Vec::new();
@@ -540,11 +559,11 @@ fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String>
     let mut out = Vec::new();
     for k in chars.len().saturating_sub(3).max(5)..chars.len() {
         let prefix: String = chars[..k].iter().collect();
-        if doc_freq(searcher, fields, &prefix) > 0 {
+        if doc_freq(lookup, fields, &prefix) > 0 {
             out.push(prefix);
         }
     }
-    for longer in completions(searcher, fields, stem) {
+    for longer in completions(lookup.searcher(), fields, stem) {
         if longer.chars().count() <= chars.len() + 3 {
             out.push(longer);
         }
@@ -556,17 +575,17 @@ fn derivatives(searcher: &Searcher, fields: &[Field], stem: &str) -> Vec<String>
 /// letter, fewest edits, then most documents.
 pub fn corrections(searcher: &Searcher, fields: &[Field], word: &str) -> Vec<String> {
     let distance = if word.chars().count() >= 9 { 2 } else { 1 };
-    let first = word.chars().next();
-    let found = scan_terms(
-        searcher,
-        fields,
-        |field| {
-            FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true)
-                .automaton()
-                .ok()
-        },
-        |term| term != word && term.chars().next() == first,
-    );
+    let (Some(first), Some(&field)) = (word.chars().next(), fields.first()) else {
+        return Vec::new();
+    };
+    // The automaton depends on the word only, not on the field of the term it is built from.
+    let Ok(automaton) =
+        FuzzyTermQuery::new(Term::from_field_text(field, word), distance, true).automaton()
+    else {
+        return Vec::new();
+    };
+    let first = first.to_string();
+    let found = scan_terms(searcher, fields, &automaton, &first, |term| term != word);
     let mut v: Vec<(usize, u64, String)> = found
         .into_iter()
         .map(|(t, df)| (edit_distance(word, &t), df, t))
@@ -619,6 +638,37 @@ mod tests {
         assert_eq!(edit_distance("abc", "abc"), 0);
         assert_eq!(edit_distance("", "ab"), 2);
         assert_eq!(edit_distance("пароль", "пароль"), 0);
+    }
+
+    #[test]
+    fn corrections_keep_the_first_letter_in_any_script() {
+        use tantivy::schema::{Schema, TEXT};
+        use tantivy::{Index, TantivyDocument};
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for (t, b) in [
+            ("refund", "refunds and refund"),
+            ("пароль", "змінити пароль"),
+            ("ярлик", "ясний"),
+        ] {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(title, t);
+            doc.add_text(body, b);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let fields = [body, title];
+        assert_eq!(corrections(&searcher, &fields, "refnud"), ["refund"]);
+        assert_eq!(corrections(&searcher, &fields, "паролт"), ["пароль"]);
+        // The last letter of the script's range (я) bounds the range without overflow.
+        assert_eq!(corrections(&searcher, &fields, "ярлак"), ["ярлик"]);
+        // One edit away, but not with the same first letter.
+        assert!(corrections(&searcher, &fields, "xefund").is_empty());
+        assert!(corrections(&searcher, &fields, "").is_empty());
     }
 
     #[test]

@@ -1,0 +1,358 @@
+//! The term look-ups of one search: each (field, term) is looked up in each segment's term
+//! dictionary once, whoever asks (planning's document counts, the query's weights and
+//! scorers), and BM25's statistics are computed once per field and document count rather
+//! than once per term.
+//!
+//! tantivy's `TermQuery` looks a term up three times (its document count when it is weighed,
+//! again to open its postings, and the search asked first whether to weigh it at all), sums
+//! the field's tokens over the segments and builds a 256-entry length table for every term
+//! of every field. [`KnownTerm`] scores exactly as a boosted `TermQuery` does (the same
+//! BM25 weight, the same arithmetic, the same order of additions in the union above it) from
+//! what the look-up found.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::query::{
+    Bm25StatisticsProvider, Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query, Scorer,
+    TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TantivyError, Term};
+
+/// A term as the searcher's segments have it.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Documents holding it, over every segment (deleted ones too, as tantivy counts).
+    pub doc_freq: u64,
+    /// Where its postings are in each segment of the searcher (`None`: not there).
+    infos: Vec<(SegmentId, Option<TermInfo>)>,
+}
+
+/// The look-ups of one search over one searcher.
+pub struct Lookup<'s> {
+    searcher: &'s Searcher,
+    found: RefCell<HashMap<Term, Arc<Found>>>,
+    /// BM25 weights by field and document count: terms with as many documents in one field
+    /// weigh the same, and share the length table.
+    weights: RefCell<HashMap<(Field, u64), Bm25Weight>>,
+    /// Each field's average length, over the searcher's documents.
+    averages: RefCell<HashMap<Field, Score>>,
+}
+
+impl<'s> Lookup<'s> {
+    pub fn new(searcher: &'s Searcher) -> Self {
+        Lookup {
+            searcher,
+            found: RefCell::default(),
+            weights: RefCell::default(),
+            averages: RefCell::default(),
+        }
+    }
+
+    pub fn searcher(&self) -> &'s Searcher {
+        self.searcher
+    }
+
+    /// `text` in `field`: looked up in every segment the first time it is asked for.
+    pub fn find(&self, field: Field, text: &str) -> Arc<Found> {
+        let term = Term::from_field_text(field, text);
+        if let Some(found) = self.found.borrow().get(&term) {
+            return found.clone();
+        }
+        let mut found = Found::default();
+        for segment in self.searcher.segment_readers() {
+            // A segment whose dictionary cannot be read has no terms, as `Searcher::doc_freq`
+            // would have failed for it (and counted none).
+            let info = segment
+                .inverted_index(field)
+                .and_then(|i| i.get_term_info(&term).map_err(TantivyError::from))
+                .ok()
+                .flatten();
+            found.doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+            found.infos.push((segment.segment_id(), info));
+        }
+        let found = Arc::new(found);
+        self.found.borrow_mut().insert(term, found.clone());
+        found
+    }
+
+    /// Documents holding `text` in `field`.
+    pub fn doc_freq(&self, field: Field, text: &str) -> u64 {
+        self.find(field, text).doc_freq
+    }
+
+    /// A scoring query for `text` in `field` at `boost`, as a boosted `TermQuery` with
+    /// frequencies scores it; `None` when no document has the term there (it would score
+    /// nothing).
+    pub fn term_query(&self, field: Field, text: &str, boost: Score) -> Option<KnownTerm> {
+        let found = self.find(field, text);
+        if found.doc_freq == 0 {
+            return None;
+        }
+        let bm25 = self.bm25(field, found.doc_freq).ok()?;
+        Some(KnownTerm {
+            term: Term::from_field_text(field, text),
+            found,
+            bm25,
+            boost,
+        })
+    }
+
+    /// The BM25 weight of a term of `field` held by `doc_freq` documents, as
+    /// `Bm25Weight::for_terms` computes it from the searcher's statistics.
+    fn bm25(&self, field: Field, doc_freq: u64) -> tantivy::Result<Bm25Weight> {
+        if let Some(w) = self.weights.borrow().get(&(field, doc_freq)) {
+            return Ok(w.clone());
+        }
+        let total_num_docs = self.searcher.total_num_docs()?;
+        let average = match self.averages.borrow().get(&field) {
+            Some(a) => *a,
+            None => self.searcher.total_num_tokens(field)? as Score / total_num_docs as Score,
+        };
+        self.averages.borrow_mut().insert(field, average);
+        let w = Bm25Weight::for_one_term_without_explain(doc_freq, total_num_docs, average);
+        self.weights
+            .borrow_mut()
+            .insert((field, doc_freq), w.clone());
+        Ok(w)
+    }
+}
+
+/// A term of one field, scored by BM25 at a boost from what a [`Lookup`] found: the
+/// searcher's statistics at the time, and where the term's postings are.
+#[derive(Clone)]
+pub struct KnownTerm {
+    term: Term,
+    found: Arc<Found>,
+    bm25: Bm25Weight,
+    boost: Score,
+}
+
+impl std::fmt::Debug for KnownTerm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownTerm")
+            .field("term", &self.term)
+            .field("doc_freq", &self.found.doc_freq)
+            .field("boost", &self.boost)
+            .finish()
+    }
+}
+
+const OPTION: IndexRecordOption = IndexRecordOption::WithFreqs;
+
+impl Query for KnownTerm {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        if !enable_scoring.is_scoring_enabled() {
+            // Matching only: tantivy's own term query knows the shortcuts.
+            return TermQuery::new(self.term.clone(), OPTION).weight(enable_scoring);
+        }
+        Ok(Box::new(self.clone()))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        visitor(&self.term, false);
+    }
+}
+
+impl KnownTerm {
+    fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Term1>> {
+        let field = self.term.field();
+        let inverted = reader.inverted_index(field)?;
+        let info = match self
+            .found
+            .infos
+            .iter()
+            .find(|(s, _)| *s == reader.segment_id())
+        {
+            Some((_, info)) => info.clone(),
+            // Not a segment of the looked-up searcher (none is, in practice): look it up.
+            None => inverted.get_term_info(&self.term)?,
+        };
+        let Some(info) = info else {
+            return Ok(None);
+        };
+        let postings = inverted.read_postings_from_terminfo(&info, OPTION)?;
+        let norms = match reader.fieldnorms_readers().get_field(field)? {
+            Some(norms) => norms,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        // `BoostQuery` multiplies the boost it is given by its own, and the term's weight
+        // is then boosted by that: the same product here.
+        Ok(Some(Term1 {
+            postings,
+            norms,
+            bm25: self.bm25.boost_by(boost * self.boost),
+        }))
+    }
+}
+
+impl Weight for KnownTerm {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(match self.term_scorer(reader, boost)? {
+            Some(s) => Box::new(s),
+            None => Box::new(EmptyScorer),
+        })
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let Some(mut s) = self.term_scorer(reader, 1.0)? else {
+            return Err(TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        };
+        if s.doc() > doc || s.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        let mut e = s
+            .bm25
+            .explain(s.norms.fieldnorm_id(doc), s.postings.term_freq());
+        e.add_context(format!("Term={:?}", self.term));
+        Ok(e)
+    }
+}
+
+/// The scorer of one term in one segment: tantivy's `TermScorer`, which is not public.
+struct Term1 {
+    postings: SegmentPostings,
+    norms: FieldNormReader,
+    bm25: Bm25Weight,
+}
+
+impl DocSet for Term1 {
+    #[inline]
+    fn advance(&mut self) -> DocId {
+        self.postings.advance()
+    }
+
+    #[inline]
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.postings.seek(target)
+    }
+
+    #[inline]
+    fn doc(&self) -> DocId {
+        self.postings.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.postings.size_hint()
+    }
+}
+
+impl Scorer for Term1 {
+    #[inline]
+    fn score(&mut self) -> Score {
+        let id = self.norms.fieldnorm_id(self.postings.doc());
+        self.bm25.score(id, self.postings.term_freq())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, BoostQuery, Occur};
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{Index, TantivyDocument};
+
+    /// Two segments (the second with a deletion), two fields.
+    fn index() -> (Index, Field, Field) {
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let batches: [&[(&str, &str)]; 2] = [
+            &[
+                ("refund policy", "how to ask for a refund refund"),
+                ("shipping", "parcels and a refund when lost"),
+                ("пароль", "як змінити пароль пароль"),
+            ],
+            &[
+                (
+                    "refunds",
+                    "refund window of thirty days and more words here",
+                ),
+                ("gone", "refund"),
+                ("password", "change the password"),
+            ],
+        ];
+        for batch in batches {
+            for (t, b) in batch {
+                let mut doc = TantivyDocument::new();
+                doc.add_text(title, t);
+                doc.add_text(body, b);
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        writer.delete_term(Term::from_field_text(title, "gone"));
+        writer.commit().unwrap();
+        (index, title, body)
+    }
+
+    #[test]
+    fn scores_exactly_as_a_boosted_term_query() {
+        let (index, title, body) = index();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let lookup = Lookup::new(&searcher);
+        let words = ["refund", "пароль", "password", "nowhere"];
+        let boosts = [(title, 3.0f32), (body, 1.0)];
+        let mut ours: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut theirs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in words {
+            for (field, boost) in boosts {
+                let boost = boost * 0.8;
+                if let Some(q) = lookup.term_query(field, w, boost) {
+                    ours.push((Occur::Should, Box::new(q)));
+                }
+                let t = Term::from_field_text(field, w);
+                theirs.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(TermQuery::new(t, OPTION)), boost)),
+                ));
+            }
+        }
+        // An unknown term is left out; the others are found in both segments' counts.
+        assert!(lookup.term_query(body, "nowhere", 1.0).is_none());
+        assert_eq!(
+            lookup.doc_freq(body, "refund"),
+            4,
+            "deleted documents count"
+        );
+        let top = TopDocs::with_limit(10).order_by_score();
+        let ours = searcher.search(&BooleanQuery::new(ours), &top).unwrap();
+        let theirs = searcher.search(&BooleanQuery::new(theirs), &top).unwrap();
+        assert_eq!(ours.len(), 5, "{ours:?}");
+        let bits = |v: &[(Score, tantivy::DocAddress)]| -> Vec<(u32, tantivy::DocAddress)> {
+            v.iter().map(|(s, a)| (s.to_bits(), *a)).collect()
+        };
+        assert_eq!(bits(&ours), bits(&theirs));
+        // One term alone, and its explanation, score as tantivy's.
+        let q = lookup.term_query(body, "refund", 0.8).unwrap();
+        let theirs = BoostQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(body, "refund"),
+                OPTION,
+            )),
+            0.8,
+        );
+        let ours = searcher.search(&q, &top).unwrap();
+        assert_eq!(ours.len(), 3, "{ours:?}");
+        assert_eq!(bits(&ours), bits(&searcher.search(&theirs, &top).unwrap()));
+        for (score, address) in ours {
+            assert_eq!(
+                Query::explain(&q, &searcher, address).unwrap().value(),
+                score
+            );
+        }
+    }
+}
