@@ -22,7 +22,7 @@ use tantivy::query::{
     TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TantivyError, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyError, Term};
 
 /// A term as the searcher's segments have it.
 #[derive(Debug, Default)]
@@ -79,6 +79,16 @@ impl<'s> Lookup<'s> {
         let found = Arc::new(found);
         self.found.borrow_mut().insert(term, found.clone());
         found
+    }
+
+    /// Where `text`'s postings are in `field` of the searcher's segment `segment` (`None`:
+    /// not there).
+    pub fn info(&self, field: Field, text: &str, segment: SegmentOrdinal) -> Option<TermInfo> {
+        // `find` records the segments in the searcher's order: the ordinal is the index.
+        self.find(field, text)
+            .infos
+            .get(segment as usize)
+            .and_then(|(_, info)| info.clone())
     }
 
     /// Documents holding `text` in `field`.

@@ -118,7 +118,8 @@ impl Engine {
                 lang.as_deref(),
                 &reader,
             )?;
-            response.results = self.hits(&searcher, top, &plan, params, &catalog, &mut clock)?;
+            let lookup = super::lookup::Lookup::new(&searcher);
+            response.results = self.hits(&lookup, top, &plan, params, &catalog, &mut clock)?;
             response.total = total;
         }
         response.took_ms = started.elapsed().as_secs_f64() * 1000.0;

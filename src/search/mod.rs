@@ -325,7 +325,7 @@ impl Engine {
             &reader,
         )?;
         clock.lap(Stage::Choose);
-        let results = self.hits(&searcher, top, &plan, params, &catalog, &mut clock)?;
+        let results = self.hits(&lookup, top, &plan, params, &catalog, &mut clock)?;
         let took_ms = started.elapsed().as_secs_f64() * 1000.0;
         clock.log(
             plan.words
@@ -630,14 +630,15 @@ impl Engine {
     /// snippets, sections and translations.
     fn hits(
         &self,
-        searcher: &Searcher,
+        lookup: &lookup::Lookup<'_>,
         top: Vec<group::Picked>,
         plan: &Plan,
         params: &SearchParams,
         catalog: &crate::index::Catalog,
         clock: &mut Clock,
     ) -> Result<Vec<Hit>, SearchError> {
-        let mut places = BodyTerms::new(searcher, &self.index.fields, plan);
+        let searcher = lookup.searcher();
+        let mut places = BodyTerms::new(lookup, &self.index.fields, plan);
         let page: Vec<DocAddress> = top.iter().map(|p| p.address).collect();
         places.read_page(searcher, &page)?;
         clock.lap(Stage::Places);
@@ -891,11 +892,14 @@ impl Clock {
 /// each with its word and weight, and where the same words' forms are in the other fields.
 struct BodyTerms<'p> {
     plan: &'p Plan,
+    /// The search's term look-ups ([`lookup`]): a term's place in each segment's dictionary
+    /// was found when the query was built.
+    lookup: &'p lookup::Lookup<'p>,
     body: tantivy::schema::Field,
     /// The fields other than the body that a word may be found in.
     others: [tantivy::schema::Field; 7],
-    /// (query word, weight, term) for every alternative.
-    terms: Vec<(usize, f32, Term)>,
+    /// (query word, weight, body term) for every alternative.
+    terms: Vec<(usize, f32, &'p str)>,
     /// Per segment: its term look-ups.
     segments: HashMap<u32, SegmentTerms>,
     /// The body positions of the page's documents ([`BodyTerms::read_page`]): (position,
@@ -919,7 +923,7 @@ struct SegmentTerms {
 }
 
 impl<'p> BodyTerms<'p> {
-    fn new(searcher: &Searcher, f: &crate::index::Fields, plan: &'p Plan) -> Self {
+    fn new(lookup: &'p lookup::Lookup<'p>, f: &crate::index::Fields, plan: &'p Plan) -> Self {
         let body = f.body;
         let only_stop = plan.words.iter().all(|w| !w.required);
         let mut terms = Vec::new();
@@ -928,18 +932,16 @@ impl<'p> BodyTerms<'p> {
             if !word.required && !only_stop {
                 continue;
             }
-            let df = searcher
-                .doc_freq(&Term::from_field_text(body, &word.term))
-                .unwrap_or(0)
-                .max(1);
-            let rarity = (1.0 + searcher.num_docs() as f32 / df as f32).ln();
+            let df = lookup.doc_freq(body, &word.term).max(1);
+            let rarity = (1.0 + lookup.searcher().num_docs() as f32 / df as f32).ln();
             weights[i] = rarity;
             for (term, weight) in &word.alternatives {
-                terms.push((i, rarity * weight, Term::from_field_text(body, term)));
+                terms.push((i, rarity * weight, term.as_str()));
             }
         }
         BodyTerms {
             plan,
+            lookup,
             body,
             others: [
                 f.title,
@@ -1007,9 +1009,8 @@ impl<'p> BodyTerms<'p> {
                 let infos = self
                     .terms
                     .iter()
-                    .map(|(_, _, t)| body.get_term_info(t))
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(tantivy::TantivyError::from)?;
+                    .map(|&(_, _, t)| self.lookup.info(self.body, t, address.segment_ord))
+                    .collect();
                 let others = self
                     .others
                     .iter()
@@ -1035,7 +1036,7 @@ impl<'p> BodyTerms<'p> {
         word: usize,
         fields: &[tantivy::schema::Field],
     ) -> Result<bool, SearchError> {
-        let (plan, others) = (self.plan, self.others);
+        let (plan, others, lookup) = (self.plan, self.others, self.lookup);
         let segment = self.segment(searcher, address)?;
         let found = match &mut segment.elsewhere[word] {
             Some(found) => found,
@@ -1043,11 +1044,7 @@ impl<'p> BodyTerms<'p> {
                 let mut found = Vec::new();
                 for (k, &field) in others.iter().enumerate() {
                     for (term, _) in &plan.words[word].alternatives {
-                        let term = Term::from_field_text(field, term);
-                        if let Some(info) = segment.others[k]
-                            .get_term_info(&term)
-                            .map_err(tantivy::TantivyError::from)?
-                        {
+                        if let Some(info) = lookup.info(field, term, address.segment_ord) {
                             found.push((field, k, info));
                         }
                     }
