@@ -5,7 +5,7 @@
 //! The table: a LEB128 count, then for each heading its level (one byte), where it starts
 //! in the body text (LEB128), and its text and anchor id, each a LEB128 length and UTF-8.
 
-use super::offsets::push_varint;
+use super::offsets::{push_varint, read_varint};
 use crate::articles::Heading;
 
 /// A stored heading, borrowed from the table.
@@ -58,7 +58,7 @@ pub fn decode(bytes: &[u8]) -> Vec<HeadingRef<'_>> {
 
 fn read(bytes: &[u8]) -> Option<Vec<HeadingRef<'_>>> {
     let mut at = 0;
-    let count = varint(bytes, &mut at)?;
+    let count = read_varint(bytes, &mut at)?;
     // Each heading takes at least four bytes: a count past that is damage.
     if count > bytes.len() as u64 / 4 {
         return None;
@@ -67,9 +67,9 @@ fn read(bytes: &[u8]) -> Option<Vec<HeadingRef<'_>>> {
     for _ in 0..count {
         let level = *bytes.get(at)?;
         at += 1;
-        let start = usize::try_from(varint(bytes, &mut at)?).ok()?;
+        let start = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
         let mut string = || -> Option<&str> {
-            let len = usize::try_from(varint(bytes, &mut at)?).ok()?;
+            let len = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
             let s = std::str::from_utf8(bytes.get(at..at.checked_add(len)?)?).ok()?;
             at += len;
             Some(s)
@@ -84,20 +84,6 @@ fn read(bytes: &[u8]) -> Option<Vec<HeadingRef<'_>>> {
         });
     }
     Some(out)
-}
-
-/// A LEB128 value at `*at`, moving `at` past it.
-fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -38,6 +38,21 @@ pub(super) fn push_varint(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+/// Reads the LEB128 varint [`push_varint`] wrote at `*at` and moves `at` past it; `None` at
+/// the end of the bytes or after ten bytes without an end (damage).
+pub(super) fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
 /// Encodes word spans in position order (starts never decrease): the number of
 /// checkpoints (u32, little endian), each checkpoint as two u32 (where its word's pair is in
 /// the varints, the previous word's start), then the varint pairs.
@@ -148,19 +163,14 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn varint(&mut self) -> Option<u32> {
-        let (mut v, mut shift) = (0u32, 0u32);
-        for (i, &b) in self.pairs.iter().enumerate() {
-            if shift < 32 {
-                v |= u32::from(b & 0x7f) << shift;
-            }
-            if b & 0x80 == 0 {
-                self.pairs = &self.pairs[i + 1..];
-                return Some(v);
-            }
-            shift += 7;
-        }
-        self.pairs = &[];
-        None
+        let mut at = 0;
+        let Some(v) = read_varint(self.pairs, &mut at) else {
+            self.pairs = &[];
+            return None;
+        };
+        self.pairs = &self.pairs[at..];
+        // The encoder wrote u32s: the low 32 bits are the value.
+        Some(v as u32)
     }
 
     /// The span of the next word.
