@@ -170,6 +170,15 @@ impl Query for KnownTerm {
 }
 
 impl KnownTerm {
+    /// The term's scorer in a segment at `boost` (`None`: the segment has no such term).
+    pub(super) fn segment_scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Option<impl Scorer + use<>>> {
+        self.term_scorer(reader, boost)
+    }
+
     fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Term1>> {
         let field = self.term.field();
         let inverted = reader.inverted_index(field)?;

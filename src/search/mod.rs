@@ -18,6 +18,7 @@
 //! `AND` are plain text.
 
 mod bonus;
+mod content;
 pub mod group;
 mod lookup;
 pub mod message;
@@ -483,7 +484,7 @@ impl Engine {
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut content: Vec<content::Word> = Vec::new();
         for word in &plan.words {
             // A part of a Chinese compound (an identifier's parts are optional already).
             let part = if !word.whole && word.required {
@@ -491,28 +492,28 @@ impl Engine {
             } else {
                 1.0
             };
-            let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut terms = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
                     // A term no document has in this field would score nothing: left out.
                     if let Some(q) = lookup.term_query(field, term, boost * weight * part) {
-                        scoring.push((Occur::Should, Box::new(q)));
+                        terms.push(q);
                     }
                 }
             }
-            let scoring = Box::new(BooleanQuery::new(scoring));
             if crate::analysis::stopwords::is_stop_word(&word.term) {
-                should.push((Occur::Should, scoring));
+                let scoring = terms
+                    .into_iter()
+                    .map(|q| (Occur::Should, Box::new(q) as Box<dyn Query>))
+                    .collect();
+                should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
             } else {
-                let coverage = if word.required {
+                let bonus = if word.required {
                     r.coverage * part
                 } else {
                     0.0
                 };
-                content.push((
-                    Occur::Should,
-                    Box::new(bonus::Bonus::new(scoring, coverage)),
-                ));
+                content.push(content::Word { terms, bonus });
             }
         }
         should.extend(self.phrases(plan));
@@ -538,20 +539,24 @@ impl Engine {
                 )),
             ));
         }
+        // Every match gets the length prior once (`Hit::matched` takes it off again).
+        let prior = (r.length_prior > 0.0).then_some((f.body, r.length_prior));
         let (matched, rest): (Box<dyn Query>, _) = if content.is_empty() {
             if should.is_empty() {
                 return Box::new(EmptyQuery);
             }
             // Only function words: any of them will do.
-            (Box::new(BooleanQuery::new(should)), Vec::new())
+            let any: Box<dyn Query> = Box::new(BooleanQuery::new(should));
+            let any: Box<dyn Query> = match prior {
+                Some((field, weight)) => Box::new(bonus::Bonus::length_prior(any, field, weight)),
+                None => any,
+            };
+            (any, Vec::new())
         } else {
-            (Box::new(BooleanQuery::new(content)), should)
-        };
-        // Every match gets the length prior once (`Hit::matched` takes it off again).
-        let matched: Box<dyn Query> = if r.length_prior > 0.0 {
-            Box::new(bonus::Bonus::length_prior(matched, f.body, r.length_prior))
-        } else {
-            matched
+            // The language filter below keeps only its documents: no other is scored.
+            let only = lang.map(|l| Term::from_field_text(f.lang_prefix, l));
+            let words = content::Words::new(content, prior).only(only);
+            (Box::new(words), should)
         };
         let mut clauses = vec![(Occur::Must, matched)];
         clauses.extend(rest);
