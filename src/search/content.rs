@@ -8,10 +8,13 @@
 //! scorers one document at a time. [`Words`] computes the same scores into one array per
 //! segment, term by term: each term's postings read straight through, its scores added in
 //! the order the unions add them (the clauses' order, from 0), so every score is the same
-//! float. With a language filter ([`Words::only`]) the other languages' documents are not
-//! scored at all; the query's own filter clause still decides what matches.
+//! float. A language filter is part of it ([`Words::within`]): the other languages'
+//! documents are not scored at all, and the filter's term adds its score as a required
+//! clause beside the words would.
 
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{
+    BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, TermQuery, Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
 
@@ -26,15 +29,51 @@ pub struct Word {
     pub bonus: Score,
 }
 
+/// A clause that only adds to the score of a document the words match.
+#[derive(Debug)]
+pub enum Extra {
+    /// A function word: its terms in every field, summed as their union sums them.
+    Terms(Vec<KnownTerm>),
+    /// Any other query (a phrase, the title match).
+    Query(Box<dyn Query>),
+}
+
+impl Extra {
+    /// The clause as a query of its own.
+    pub fn into_query(self) -> Box<dyn Query> {
+        match self {
+            Extra::Terms(terms) => Box::new(BooleanQuery::new(
+                terms
+                    .into_iter()
+                    .map(|t| (Occur::Should, Box::new(t) as Box<dyn Query>))
+                    .collect(),
+            )),
+            Extra::Query(query) => query,
+        }
+    }
+}
+
+impl Clone for Extra {
+    fn clone(&self) -> Self {
+        match self {
+            Extra::Terms(terms) => Extra::Terms(terms.clone()),
+            Extra::Query(query) => Extra::Query(query.box_clone()),
+        }
+    }
+}
+
 /// The documents holding any of the words, scored as tantivy scores
-/// `Bonus::length_prior(BooleanQuery(each word's BooleanQuery(terms), plus its bonus))`.
+/// `BooleanQuery([Must(Bonus::length_prior(BooleanQuery(each word's BooleanQuery(terms),
+/// plus its bonus))), Must(TermQuery(within)), Should(extra)...])`.
 #[derive(Debug, Clone)]
 pub struct Words {
     words: Vec<Word>,
     /// The length prior's field and weight.
     prior: Option<(Field, Score)>,
-    /// Only documents with this term are scored (the others are left out).
-    only: Option<Term>,
+    /// Only documents with this term match, and it adds its score.
+    within: Option<Term>,
+    /// Clauses adding to a match's score, in order.
+    extra: Vec<Extra>,
 }
 
 impl Words {
@@ -42,70 +81,183 @@ impl Words {
         Words {
             words,
             prior,
-            only: None,
+            within: None,
+            extra: Vec::new(),
         }
     }
 
-    /// Leaves out the documents without `term`: for a query that keeps only those anyway.
-    pub fn only(mut self, term: Option<Term>) -> Self {
-        self.only = term;
+    /// Matches only the documents with `term` (a language), which adds to their score what
+    /// a required `TermQuery` of it beside this query would add: the query needs no such
+    /// clause, and the other documents are not scored.
+    pub fn within(mut self, term: Option<Term>) -> Self {
+        self.within = term;
         self
     }
 
+    /// Adds to a match's score what these optional clauses beside this query would add
+    /// (their union's sum): only the matches are scored.
+    pub fn adding(mut self, extra: Vec<Extra>) -> Self {
+        self.extra = extra;
+        self
+    }
+}
+
+impl Query for Words {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let within = match &self.within {
+            Some(term) => Some((
+                term.clone(),
+                TermQuery::new(term.clone(), IndexRecordOption::Basic).weight(enable_scoring)?,
+            )),
+            None => None,
+        };
+        let mut extra = Vec::with_capacity(self.extra.len());
+        for clause in &self.extra {
+            extra.push(match clause {
+                Extra::Terms(terms) => ExtraWeight::Terms(terms.clone()),
+                Extra::Query(query) => ExtraWeight::Weight(query.weight(enable_scoring)?),
+            });
+        }
+        Ok(Box::new(WordsWeight {
+            words: self.words.clone(),
+            prior: self.prior,
+            within,
+            extra,
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for term in self.words.iter().flat_map(|w| &w.terms) {
+            term.query_terms(visitor);
+        }
+        if let Some(term) = &self.within {
+            visitor(term, false);
+        }
+        for clause in &self.extra {
+            match clause {
+                Extra::Terms(terms) => terms.iter().for_each(|t| t.query_terms(visitor)),
+                Extra::Query(query) => query.query_terms(visitor),
+            }
+        }
+    }
+}
+
+enum ExtraWeight {
+    Terms(Vec<KnownTerm>),
+    Weight(Box<dyn Weight>),
+}
+
+struct WordsWeight {
+    words: Vec<Word>,
+    prior: Option<(Field, Score)>,
+    /// The filter's term and its weight.
+    within: Option<(Term, Box<dyn Weight>)>,
+    extra: Vec<ExtraWeight>,
+}
+
+/// A set of a segment's documents, 64 to a block.
+struct Docs(Vec<u64>);
+
+impl Docs {
+    fn new(max_doc: usize) -> Self {
+        Docs(vec![0; max_doc.div_ceil(64)])
+    }
+
+    #[inline]
+    fn has(&self, doc: DocId) -> bool {
+        self.0[doc as usize / 64] & (1 << (doc % 64)) != 0
+    }
+
+    #[inline]
+    fn add(&mut self, doc: DocId) {
+        self.0[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    /// Calls `f` with each document in order, and empties the set.
+    fn drain(&mut self, mut f: impl FnMut(usize)) {
+        for (block, bits) in self.0.iter_mut().enumerate() {
+            let mut rest = std::mem::take(bits);
+            while rest != 0 {
+                f(block * 64 + rest.trailing_zeros() as usize);
+                rest &= rest - 1;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(|b| b.count_ones() as usize).sum()
+    }
+}
+
+/// Adds the scores of `terms`, one term after another, to `score` and their documents to
+/// `found`, for the documents `keep` holds (all without it).
+fn add_terms(
+    terms: &[KnownTerm],
+    reader: &SegmentReader,
+    boost: Score,
+    keep: Option<&Docs>,
+    score: &mut [Score],
+    found: &mut Docs,
+) -> tantivy::Result<()> {
+    for term in terms {
+        let Some(mut scorer) = term.segment_scorer(reader, boost)? else {
+            continue;
+        };
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if keep.is_none_or(|k| k.has(doc)) {
+                score[doc as usize] += scorer.score();
+                found.add(doc);
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(())
+}
+
+impl WordsWeight {
     /// Every matching document of a segment and its score, in document order.
     fn score_segment(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc() as usize;
-        let blocks = max_doc.div_ceil(64);
-        let allowed = match &self.only {
-            None => None,
-            Some(term) => {
-                let mut bits = vec![0u64; blocks];
+        let (allowed, mut within) = match &self.within {
+            None => (None, None),
+            Some((term, weight)) => {
+                let mut docs = Docs::new(max_doc);
                 let postings = reader
                     .inverted_index(term.field())?
                     .read_postings(term, IndexRecordOption::Basic)?;
                 if let Some(mut postings) = postings {
                     let mut doc = postings.doc();
                     while doc != TERMINATED {
-                        bits[doc as usize / 64] |= 1 << (doc % 64);
+                        docs.add(doc);
                         doc = postings.advance();
                     }
                 }
-                Some(bits)
+                (Some(docs), Some(weight.scorer(reader, boost)?))
             }
         };
-        // The current word's score and documents, and the words' total and documents.
-        let mut word_score: Vec<Score> = vec![0.0; max_doc];
-        let mut word_docs = vec![0u64; blocks];
+        // One clause's scores and documents (a word's union), and the words' sum and
+        // documents.
+        let mut part: Vec<Score> = vec![0.0; max_doc];
+        let mut part_docs = Docs::new(max_doc);
         let mut total: Vec<Score> = vec![0.0; max_doc];
-        let mut matched = vec![0u64; blocks];
+        let mut matched = Docs::new(max_doc);
         for word in &self.words {
-            for term in &word.terms {
-                let Some(mut scorer) = term.segment_scorer(reader, boost)? else {
-                    continue;
-                };
-                let mut doc = scorer.doc();
-                while doc != TERMINATED {
-                    let (block, bit) = (doc as usize / 64, 1u64 << (doc % 64));
-                    if allowed.as_ref().is_none_or(|a| a[block] & bit != 0) {
-                        word_score[doc as usize] += scorer.score();
-                        word_docs[block] |= bit;
-                    }
-                    doc = scorer.advance();
-                }
-            }
+            add_terms(
+                &word.terms,
+                reader,
+                boost,
+                allowed.as_ref(),
+                &mut part,
+                &mut part_docs,
+            )?;
             // The word's union, plus its bonus.
             let bonus = word.bonus * boost;
-            for (block, bits) in word_docs.iter_mut().enumerate() {
-                let mut rest = *bits;
-                while rest != 0 {
-                    let doc = block * 64 + rest.trailing_zeros() as usize;
-                    rest &= rest - 1;
-                    total[doc] += word_score[doc] + bonus;
-                    word_score[doc] = 0.0;
-                }
-                matched[block] |= *bits;
-                *bits = 0;
-            }
+            part_docs.drain(|doc| {
+                total[doc] += part[doc] + bonus;
+                part[doc] = 0.0;
+                matched.add(doc as DocId);
+            });
         }
         let prior = match self.prior {
             Some((field, weight)) => {
@@ -117,42 +269,84 @@ impl Words {
             }
             None => None,
         };
-        let count = matched.iter().map(|b| b.count_ones() as usize).sum();
+        let count = matched.len();
+        let mut docs: Vec<DocId> = Vec::with_capacity(count);
+        for (block, &bits) in matched.0.iter().enumerate() {
+            let mut rest = bits;
+            while rest != 0 {
+                docs.push((block * 64) as DocId + rest.trailing_zeros());
+                rest &= rest - 1;
+            }
+        }
+        // The optional clauses' union, at the matches only: each clause's score added in
+        // turn.
+        let mut extra: Vec<Score> = vec![0.0; if self.extra.is_empty() { 0 } else { max_doc }];
+        let mut extra_docs = Docs::new(if self.extra.is_empty() { 0 } else { max_doc });
+        for clause in &self.extra {
+            match clause {
+                ExtraWeight::Terms(terms) => {
+                    add_terms(
+                        terms,
+                        reader,
+                        boost,
+                        Some(&matched),
+                        &mut part,
+                        &mut part_docs,
+                    )?;
+                    part_docs.drain(|doc| {
+                        extra[doc] += part[doc];
+                        part[doc] = 0.0;
+                        extra_docs.add(doc as DocId);
+                    });
+                }
+                ExtraWeight::Weight(weight) => {
+                    let mut scorer = weight.scorer(reader, boost)?;
+                    for &doc in &docs {
+                        let at = match scorer.doc() {
+                            d if d < doc => scorer.seek(doc),
+                            d => d,
+                        };
+                        if at == TERMINATED {
+                            break;
+                        }
+                        if at == doc {
+                            extra[doc as usize] += scorer.score();
+                            extra_docs.add(doc);
+                        }
+                    }
+                }
+            }
+        }
         let mut scored = Scored {
             docs: Vec::with_capacity(count),
             scores: Vec::with_capacity(count),
             at: 0,
         };
-        for (block, &bits) in matched.iter().enumerate() {
-            let mut rest = bits;
-            while rest != 0 {
-                let doc = (block * 64) as DocId + rest.trailing_zeros();
-                rest &= rest - 1;
-                let mut score = total[doc as usize];
-                if let Some((norms, table)) = &prior {
-                    score += table[norms.fieldnorm_id(doc) as usize];
-                }
-                scored.docs.push(doc);
-                scored.scores.push(score);
+        for doc in docs {
+            let mut score = total[doc as usize];
+            if let Some((norms, table)) = &prior {
+                score += table[norms.fieldnorm_id(doc) as usize];
             }
+            // As the intersection with the filter's clause adds it (on either side: a sum
+            // of two).
+            if let Some(within) = &mut within {
+                if within.seek(doc) != doc {
+                    continue;
+                }
+                score += within.score();
+            }
+            // As the required and the optional part add up.
+            if !self.extra.is_empty() && extra_docs.has(doc) {
+                score += extra[doc as usize];
+            }
+            scored.docs.push(doc);
+            scored.scores.push(score);
         }
         Ok(scored)
     }
 }
 
-impl Query for Words {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.clone()))
-    }
-
-    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for term in self.words.iter().flat_map(|w| &w.terms) {
-            term.query_terms(visitor);
-        }
-    }
-}
-
-impl Weight for Words {
+impl Weight for WordsWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         Ok(Box::new(self.score_segment(reader, boost)?))
     }
@@ -165,7 +359,7 @@ impl Weight for Words {
             )));
         }
         Ok(Explanation::new(
-            "content words with coverage and length prior",
+            "content words with coverage, length prior and optional clauses",
             scored.score(),
         ))
     }
@@ -185,8 +379,12 @@ impl DocSet for Scored {
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
+        // Mostly one of the next few documents: a short walk, else a binary search.
         let rest = &self.docs[self.at..];
-        self.at += rest.partition_point(|&d| d < target);
+        self.at += match rest.iter().take(8).position(|&d| d >= target) {
+            Some(i) => i,
+            None => rest.partition_point(|&d| d < target),
+        };
         self.doc()
     }
 
@@ -211,7 +409,7 @@ mod tests {
     use super::super::lookup::Lookup;
     use super::*;
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, TermQuery};
+    use tantivy::query::{BoostQuery, ConstScoreQuery, PhraseQuery};
     use tantivy::schema::{STRING, Schema, TEXT};
     use tantivy::{DocAddress, Index, TantivyDocument};
 
@@ -307,13 +505,30 @@ mod tests {
                 None => union,
             }
         };
-        let with_lang = |q: Box<dyn Query>, l: &str| -> Box<dyn Query> {
-            let filter = TermQuery::new(Term::from_field_text(lang, l), IndexRecordOption::Basic);
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Must, q),
-                (Occur::Must, Box::new(filter)),
-            ]))
-        };
+        // Clauses that only add: a function word, a phrase, a title match.
+        let extra = vec![
+            Extra::Terms(
+                ["and", "a"]
+                    .iter()
+                    .flat_map(|t| fields.iter().map(move |&(f, b)| (f, *t, b)))
+                    .filter_map(|(f, t, b)| lookup.term_query(f, t, b))
+                    .collect(),
+            ),
+            Extra::Query(Box::new(BoostQuery::new(
+                Box::new(PhraseQuery::new(vec![
+                    Term::from_field_text(body, "refund"),
+                    Term::from_field_text(body, "policy"),
+                ])),
+                1.5,
+            ))),
+            Extra::Query(Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(title, "refund"),
+                    IndexRecordOption::Basic,
+                )),
+                4.0,
+            ))),
+        ];
         let top = TopDocs::with_limit(20).order_by_score();
         let bits = |v: Vec<(Score, DocAddress)>| -> Vec<(u32, DocAddress)> {
             let mut v: Vec<_> = v.into_iter().map(|(s, a)| (s.to_bits(), a)).collect();
@@ -322,23 +537,30 @@ mod tests {
         };
         for n in 1..=words.len() {
             for prior in [None, Some(2.5)] {
-                let ours = Words::new(words[..n].to_vec(), prior.map(|p| (body, p)));
-                let theirs = tree(&words[..n], prior);
-                let a = searcher.search(&ours, &top).unwrap();
-                assert!(!a.is_empty());
-                assert_eq!(bits(a), bits(searcher.search(&*theirs, &top).unwrap()));
-                for l in ["en", "uk"] {
-                    let only = Some(Term::from_field_text(lang, l));
-                    let ours = with_lang(Box::new(ours.clone().only(only)), l);
-                    let theirs = with_lang(theirs.box_clone(), l);
-                    let a = searcher.search(&*ours, &top).unwrap();
-                    assert!(!a.is_empty());
-                    assert_eq!(bits(a), bits(searcher.search(&*theirs, &top).unwrap()));
+                for l in [None, Some("en"), Some("uk")] {
+                    for extra in [Vec::new(), extra.clone()] {
+                        let within = l.map(|l| Term::from_field_text(lang, l));
+                        let mut theirs = vec![(Occur::Must, tree(&words[..n], prior))];
+                        if let Some(term) = &within {
+                            let filter = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+                            theirs.push((Occur::Must, Box::new(filter)));
+                        }
+                        for clause in extra.clone() {
+                            theirs.push((Occur::Should, clause.into_query()));
+                        }
+                        let theirs = BooleanQuery::new(theirs);
+                        let ours = Words::new(words[..n].to_vec(), prior.map(|p| (body, p)))
+                            .within(within)
+                            .adding(extra);
+                        let a = searcher.search(&ours, &top).unwrap();
+                        assert!(!a.is_empty());
+                        assert_eq!(bits(a), bits(searcher.search(&theirs, &top).unwrap()));
+                    }
                 }
             }
         }
         // Explained as scored.
-        let ours = Words::new(words.clone(), Some((body, 2.5)));
+        let ours = Words::new(words.clone(), Some((body, 2.5))).adding(extra);
         for (score, address) in searcher.search(&ours, &top).unwrap() {
             assert_eq!(
                 Query::explain(&ours, &searcher, address).unwrap().value(),

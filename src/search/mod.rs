@@ -483,7 +483,8 @@ impl Engine {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // What only adds to a match's score: function words, phrases, the title match.
+        let mut should: Vec<content::Extra> = Vec::new();
         let mut content: Vec<content::Word> = Vec::new();
         for word in &plan.words {
             // A part of a Chinese compound (an identifier's parts are optional already).
@@ -502,11 +503,7 @@ impl Engine {
                 }
             }
             if crate::analysis::stopwords::is_stop_word(&word.term) {
-                let scoring = terms
-                    .into_iter()
-                    .map(|q| (Occur::Should, Box::new(q) as Box<dyn Query>))
-                    .collect();
-                should.push((Occur::Should, Box::new(BooleanQuery::new(scoring))));
+                should.push(content::Extra::Terms(terms));
             } else {
                 let bonus = if word.required {
                     r.coverage * part
@@ -516,7 +513,7 @@ impl Engine {
                 content.push(content::Word { terms, bonus });
             }
         }
-        should.extend(self.phrases(plan));
+        should.extend(self.phrases(plan).into_iter().map(content::Extra::Query));
         let corrected = plan
             .corrected_title_key
             .as_ref()
@@ -528,44 +525,47 @@ impl Engine {
             if bonus <= 0.0 || key.is_empty() {
                 continue;
             }
-            should.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.title_key, key),
-                        IndexRecordOption::Basic,
-                    )),
-                    bonus,
+            should.push(content::Extra::Query(Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.title_key, key),
+                    IndexRecordOption::Basic,
                 )),
-            ));
+                bonus,
+            ))));
         }
         // Every match gets the length prior once (`Hit::matched` takes it off again).
         let prior = (r.length_prior > 0.0).then_some((f.body, r.length_prior));
-        let (matched, rest): (Box<dyn Query>, _) = if content.is_empty() {
+        let (matched, words_filter): (Box<dyn Query>, _) = if content.is_empty() {
             if should.is_empty() {
                 return Box::new(EmptyQuery);
             }
             // Only function words: any of them will do.
-            let any: Box<dyn Query> = Box::new(BooleanQuery::new(should));
+            let any = should
+                .into_iter()
+                .map(|clause| (Occur::Should, clause.into_query()))
+                .collect();
+            let any: Box<dyn Query> = Box::new(BooleanQuery::new(any));
             let any: Box<dyn Query> = match prior {
                 Some((field, weight)) => Box::new(bonus::Bonus::length_prior(any, field, weight)),
                 None => any,
             };
-            (any, Vec::new())
+            (any, false)
         } else {
-            // The language filter below keeps only its documents: no other is scored.
-            let only = lang.map(|l| Term::from_field_text(f.lang_prefix, l));
-            let words = content::Words::new(content, prior).only(only);
-            (Box::new(words), should)
+            // The language filter is part of it: the other languages are not scored.
+            let within = lang.map(|l| Term::from_field_text(f.lang_prefix, l));
+            let words = content::Words::new(content, prior)
+                .within(within)
+                .adding(should);
+            (Box::new(words), true)
         };
         let mut clauses = vec![(Occur::Must, matched)];
-        clauses.extend(rest);
-        clauses.extend(self.filters(lang, drafts));
+        clauses.extend(self.filters(lang.filter(|_| !words_filter), drafts));
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The clauses that keep one language (and its subtags) and leave drafts out, and the
-    /// articles that are not served because another keeps their URL.
+    /// The clauses that keep one language (and its subtags; `None` when the query's
+    /// content words keep it) and leave drafts out, and the articles that are not served
+    /// because another keeps their URL.
     fn filters(&self, lang: Option<&str>, drafts: bool) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.index.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -600,7 +600,7 @@ impl Engine {
     }
 
     /// Bonus queries for the words appearing together, in order.
-    fn phrases(&self, plan: &Plan) -> Vec<(Occur, Box<dyn Query>)> {
+    fn phrases(&self, plan: &Plan) -> Vec<Box<dyn Query>> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let words: Vec<&PlannedWord> = plan.words.iter().filter(|w| w.whole).collect();
@@ -608,7 +608,7 @@ impl Engine {
             return Vec::new();
         }
         let first = words[0].position;
-        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
         for (field, slop, boost) in [
             (f.body, r.phrase_slop, r.phrase_body),
             (f.title, 0, r.phrase_title),
@@ -623,10 +623,7 @@ impl Engine {
                 .collect();
             let mut phrase = PhraseQuery::new_with_offset(terms);
             phrase.set_slop(slop);
-            out.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(phrase), boost)),
-            ));
+            out.push(Box::new(BoostQuery::new(Box::new(phrase), boost)));
         }
         out
     }
