@@ -39,7 +39,11 @@ impl Bonus {
 /// The length prior of a document whose field has the length code `fieldnorm_id` (tantivy
 /// stores one per document and field), at weight `weight`.
 pub fn length_prior(weight: Score, fieldnorm_id: u8) -> Score {
-    weight * (FieldNormReader::id_to_fieldnorm(fieldnorm_id) as Score).ln_1p()
+    // ln(1 + length) of each code, computed once.
+    static LN_1P: std::sync::LazyLock<[Score; 256]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|id| (FieldNormReader::id_to_fieldnorm(id as u8) as Score).ln_1p())
+    });
+    weight * LN_1P[fieldnorm_id as usize]
 }
 
 impl Clone for Bonus {
