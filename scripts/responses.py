@@ -66,7 +66,8 @@ def main():
                     if r.status == 200:
                         break
                 except OSError:
-                    time.sleep(0.1)
+                    pass
+                time.sleep(0.1)
             searches = [{"q": q["query"], "lang": q["lang"], "limit": 10} for q in queries]
             if not args.stages:
                 for q in queries:

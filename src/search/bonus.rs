@@ -1,30 +1,22 @@
-//! A query that adds to the score of every document its inner query matches: a constant,
-//! or a prior that grows with the document's length.
-//!
-//! Coverage (a bonus for each of the query's words a document holds) used to be a second
-//! union of the same terms, wrapped in a constant score: every term of every field looked up,
-//! weighed and read twice. Adding the bonus to the word's own scoring union gives the same
-//! matches and the same scores from one copy.
+//! A query that adds a prior that grows with the document's length to the score of every
+//! document its inner query matches.
 //!
 //! The length prior ([`Bonus::length_prior`]) adds weight × ln(1 + the number of words of a
 //! field): of two pages matching a query alike, the longer one, which treats the subject at
 //! length, ranks first (BM25 alone favours short pages that mention a word in passing: a
-//! glossary entry, a feature flag, a tutorial step).
+//! glossary entry, a feature flag, a tutorial step). A query of content words gets it from
+//! [`super::content`], which scores the same way; this wraps a query of function words only.
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::Field;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
-/// What a [`Bonus`] adds.
+/// What a [`Bonus`] adds: `weight` × ln(1 + words of `field`).
 #[derive(Debug, Clone, Copy)]
-enum Extra {
-    Constant(Score),
-    /// `weight` × ln(1 + words of `field`).
-    Length {
-        field: Field,
-        weight: Score,
-    },
+struct Extra {
+    field: Field,
+    weight: Score,
 }
 
 /// `inner`'s score, plus the bonus wherever `inner` matches.
@@ -35,19 +27,11 @@ pub struct Bonus {
 }
 
 impl Bonus {
-    /// Adds `bonus` to every match.
-    pub fn new(inner: Box<dyn Query>, bonus: Score) -> Self {
-        Bonus {
-            inner,
-            extra: Extra::Constant(bonus),
-        }
-    }
-
     /// Adds [`length_prior`]`(weight, …)` of the document's `field` to every match.
     pub fn length_prior(inner: Box<dyn Query>, field: Field, weight: Score) -> Self {
         Bonus {
             inner,
-            extra: Extra::Length { field, weight },
+            extra: Extra { field, weight },
         }
     }
 }
@@ -55,7 +39,11 @@ impl Bonus {
 /// The length prior of a document whose field has the length code `fieldnorm_id` (tantivy
 /// stores one per document and field), at weight `weight`.
 pub fn length_prior(weight: Score, fieldnorm_id: u8) -> Score {
-    weight * (FieldNormReader::id_to_fieldnorm(fieldnorm_id) as Score).ln_1p()
+    // ln(1 + length) of each code, computed once.
+    static LN_1P: std::sync::LazyLock<[Score; 256]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|id| (FieldNormReader::id_to_fieldnorm(id as u8) as Score).ln_1p())
+    });
+    weight * LN_1P[fieldnorm_id as usize]
 }
 
 impl Clone for Bonus {
@@ -89,39 +77,28 @@ struct BonusWeight {
 type Lengths = (FieldNormReader, Box<[Score; 256]>);
 
 impl BonusWeight {
-    /// The constant part and the length part of the bonus in a segment.
-    fn parts(
-        &self,
-        reader: &SegmentReader,
-        boost: Score,
-    ) -> tantivy::Result<(Score, Option<Lengths>)> {
-        Ok(match self.extra {
-            Extra::Constant(bonus) => (bonus * boost, None),
-            Extra::Length { field, weight } => {
-                let mut table = Box::new([0.0; 256]);
-                for (id, prior) in table.iter_mut().enumerate() {
-                    *prior = length_prior(weight * boost, id as u8);
-                }
-                (0.0, Some((reader.get_fieldnorms_reader(field)?, table)))
-            }
-        })
+    /// The bonus in a segment.
+    fn lengths(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Lengths> {
+        let Extra { field, weight } = self.extra;
+        let mut table = Box::new([0.0; 256]);
+        for (id, prior) in table.iter_mut().enumerate() {
+            *prior = length_prior(weight * boost, id as u8);
+        }
+        Ok((reader.get_fieldnorms_reader(field)?, table))
     }
 }
 
 impl Weight for BonusWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let (constant, lengths) = self.parts(reader, boost)?;
         Ok(Box::new(BonusScorer {
             inner: self.inner.scorer(reader, boost)?,
-            constant,
-            lengths,
+            lengths: self.lengths(reader, boost)?,
         }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let inner = self.inner.explain(reader, doc)?;
-        let (constant, lengths) = self.parts(reader, 1.0)?;
-        let bonus = constant + extra_of(&lengths, doc);
+        let bonus = extra_of(&self.lengths(reader, 1.0)?, doc);
         let mut explanation =
             Explanation::new_with_string(format!("{bonus} + ..."), inner.value() + bonus);
         explanation.add_detail(inner);
@@ -133,16 +110,13 @@ impl Weight for BonusWeight {
     }
 }
 
-fn extra_of(lengths: &Option<Lengths>, doc: DocId) -> Score {
-    lengths.as_ref().map_or(0.0, |(norms, table)| {
-        table[norms.fieldnorm_id(doc) as usize]
-    })
+fn extra_of((norms, table): &Lengths, doc: DocId) -> Score {
+    table[norms.fieldnorm_id(doc) as usize]
 }
 
 struct BonusScorer {
     inner: Box<dyn Scorer>,
-    constant: Score,
-    lengths: Option<Lengths>,
+    lengths: Lengths,
 }
 
 impl DocSet for BonusScorer {
@@ -169,7 +143,7 @@ impl DocSet for BonusScorer {
 
 impl Scorer for BonusScorer {
     fn score(&mut self) -> Score {
-        self.inner.score() + self.constant + extra_of(&self.lengths, self.inner.doc())
+        self.inner.score() + extra_of(&self.lengths, self.inner.doc())
     }
 }
 
@@ -197,19 +171,6 @@ mod tests {
         let term = TermQuery::new(Term::from_field_text(body, word), IndexRecordOption::Basic);
         let query = Box::new(ConstScoreQuery::new(Box::new(term), 1.0));
         (index.reader().unwrap().searcher(), body, query)
-    }
-
-    #[test]
-    fn adds_the_bonus_where_the_inner_query_matches() {
-        let (searcher, _, matches) = index(&["a", "b", "a"], "a");
-        let query = Bonus::new(matches, 3.0);
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(10).order_by_score())
-            .unwrap();
-        assert_eq!(top.len(), 2);
-        assert!(top.iter().all(|(score, _)| *score == 4.0), "{top:?}");
-        let explained = query.explain(&searcher, top[0].1).unwrap();
-        assert_eq!(explained.value(), 4.0);
     }
 
     #[test]

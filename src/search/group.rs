@@ -100,20 +100,15 @@ fn fit(lang: &str, reader: &Reader, source: Option<&str>) -> u8 {
 /// the reader's language).
 pub fn choose<'a>(
     members: &[&'a Entry],
-    scores: &HashMap<&str, Score>,
+    score_of: impl Fn(&Entry) -> Option<Score>,
     reader: &Reader,
     source: Option<&str>,
 ) -> Option<(&'a Entry, bool)> {
     // Unmatched members rank below every match.
-    let score = |e: &Entry| {
-        scores
-            .get(e.path.as_str())
-            .copied()
-            .unwrap_or(Score::NEG_INFINITY)
-    };
+    let score = |e: &Entry| score_of(e).unwrap_or(Score::NEG_INFINITY);
     let rank = |e: &Entry| {
         // Without a reader's language, the best match shows, then the source language.
-        if reader.lang.is_none() && scores.contains_key(e.path.as_str()) {
+        if reader.lang.is_none() && score_of(e).is_some() {
             0
         } else {
             fit(&e.lang, reader, source)
@@ -230,38 +225,54 @@ pub(super) fn page(
             });
             continue;
         };
-        // Each matching member's path: from the catalog's places, else read from the index
-        // (a segment newer than the catalog).
-        let mut paths: Vec<(String, Score, DocAddress)> = Vec::with_capacity(docs.len());
-        let mut placed: Vec<(&str, DocAddress)> = Vec::new();
-        for e in catalog.group_members(group) {
-            if let Some(address) = place(&e.path) {
-                placed.push((&e.path, address));
-            }
-        }
-        for &(score, address) in &docs {
-            let path = match placed.iter().find(|(_, a)| *a == address) {
-                Some((p, _)) => Some(p.to_string()),
-                None => path_of(searcher, address),
-            };
-            if let Some(path) = path {
-                paths.push((path, score, address));
-            }
-        }
-        let scores: HashMap<&str, Score> = paths.iter().map(|(p, s, _)| (p.as_str(), *s)).collect();
-        let members: Vec<&Entry> = catalog
-            .group_members(group)
+        let all: Vec<&Entry> = catalog.group_members(group).collect();
+        // Where each member is in the searcher, from the catalog's places.
+        let placed: Vec<Option<DocAddress>> = all.iter().map(|e| place(&e.path)).collect();
+        // Each matching document's path: a placed member's, else read from the index (a
+        // segment newer than the catalog).
+        let read: Vec<Option<String>> = docs
+            .iter()
+            .map(|&(_, address)| {
+                if placed.contains(&Some(address)) {
+                    None
+                } else {
+                    path_of(searcher, address)
+                }
+            })
+            .collect();
+        let paths: Vec<(&str, Score, DocAddress)> = docs
+            .iter()
+            .zip(&read)
+            .filter_map(|(&(score, address), read)| {
+                let path = match placed.iter().position(|a| *a == Some(address)) {
+                    Some(i) => Some(all[i].path.as_str()),
+                    None => read.as_deref(),
+                };
+                path.map(|p| (p, score, address))
+            })
+            .collect();
+        // A member's score: its last document's, as a map from the paths would keep.
+        let score_of = |e: &Entry| -> Option<Score> {
+            paths
+                .iter()
+                .rev()
+                .find(|(p, _, _)| *p == e.path)
+                .map(|&(_, s, _)| s)
+        };
+        let members: Vec<&Entry> = all
+            .iter()
+            .copied()
             .filter(|e| params.drafts || !e.draft)
             .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
             .collect();
-        let Some((shown, fallback)) = choose(&members, &scores, reader, source.as_deref()) else {
+        let Some((shown, fallback)) = choose(&members, score_of, reader, source.as_deref()) else {
             continue;
         };
         let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
             Some((_, _, a)) => Some(*a),
-            None => match placed.iter().find(|(p, _)| *p == shown.path) {
-                Some((_, a)) => Some(*a),
-                None => super::address_of(searcher, path_field, &shown.path)?,
+            None => match all.iter().zip(&placed).find(|(e, _)| e.path == shown.path) {
+                Some((_, Some(a))) => Some(*a),
+                _ => super::address_of(searcher, path_field, &shown.path)?,
             },
         };
         out.push(Picked {
@@ -523,7 +534,8 @@ mod tests {
         let members: Vec<&Entry> = all.iter().collect();
         let scores: HashMap<&str, Score> = [("uk/a.md", 3.0), ("zh-cn/a.md", 5.0)].into();
         let pick = |r: Reader, m: &[&Entry]| {
-            choose(m, &scores, &r, Some("en")).map(|(e, fb)| (e.path.clone(), fb))
+            let score_of = |e: &Entry| scores.get(e.path.as_str()).copied();
+            choose(m, score_of, &r, Some("en")).map(|(e, fb)| (e.path.clone(), fb))
         };
         let ok = |p: &str, fb: bool| Some((p.to_string(), fb));
         // The reader's language, matched or not.

@@ -18,6 +18,7 @@
 //! `AND` are plain text.
 
 mod bonus;
+mod content;
 pub mod group;
 mod lookup;
 pub mod message;
@@ -482,8 +483,9 @@ impl Engine {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let boosts = r.field_boosts(f);
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut content: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // What only adds to a match's score: function words, phrases, the title match.
+        let mut should: Vec<content::Extra> = Vec::new();
+        let mut content: Vec<content::Word> = Vec::new();
         for word in &plan.words {
             // A part of a Chinese compound (an identifier's parts are optional already).
             let part = if !word.whole && word.required {
@@ -491,31 +493,27 @@ impl Engine {
             } else {
                 1.0
             };
-            let mut scoring: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut terms = Vec::new();
             for (term, weight) in &word.alternatives {
                 for &(field, boost) in &boosts {
                     // A term no document has in this field would score nothing: left out.
                     if let Some(q) = lookup.term_query(field, term, boost * weight * part) {
-                        scoring.push((Occur::Should, Box::new(q)));
+                        terms.push(q);
                     }
                 }
             }
-            let scoring = Box::new(BooleanQuery::new(scoring));
             if crate::analysis::stopwords::is_stop_word(&word.term) {
-                should.push((Occur::Should, scoring));
+                should.push(content::Extra::Terms(terms));
             } else {
-                let coverage = if word.required {
+                let bonus = if word.required {
                     r.coverage * part
                 } else {
                     0.0
                 };
-                content.push((
-                    Occur::Should,
-                    Box::new(bonus::Bonus::new(scoring, coverage)),
-                ));
+                content.push(content::Word { terms, bonus });
             }
         }
-        should.extend(self.phrases(plan));
+        should.extend(self.phrases(plan).into_iter().map(content::Extra::Query));
         let corrected = plan
             .corrected_title_key
             .as_ref()
@@ -527,40 +525,47 @@ impl Engine {
             if bonus <= 0.0 || key.is_empty() {
                 continue;
             }
-            should.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.title_key, key),
-                        IndexRecordOption::Basic,
-                    )),
-                    bonus,
+            should.push(content::Extra::Query(Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.title_key, key),
+                    IndexRecordOption::Basic,
                 )),
-            ));
+                bonus,
+            ))));
         }
-        let (matched, rest): (Box<dyn Query>, _) = if content.is_empty() {
+        // Every match gets the length prior once (`Hit::matched` takes it off again).
+        let prior = (r.length_prior > 0.0).then_some((f.body, r.length_prior));
+        let (matched, words_filter): (Box<dyn Query>, _) = if content.is_empty() {
             if should.is_empty() {
                 return Box::new(EmptyQuery);
             }
             // Only function words: any of them will do.
-            (Box::new(BooleanQuery::new(should)), Vec::new())
+            let any = should
+                .into_iter()
+                .map(|clause| (Occur::Should, clause.into_query()))
+                .collect();
+            let any: Box<dyn Query> = Box::new(BooleanQuery::new(any));
+            let any: Box<dyn Query> = match prior {
+                Some((field, weight)) => Box::new(bonus::Bonus::length_prior(any, field, weight)),
+                None => any,
+            };
+            (any, false)
         } else {
-            (Box::new(BooleanQuery::new(content)), should)
-        };
-        // Every match gets the length prior once (`Hit::matched` takes it off again).
-        let matched: Box<dyn Query> = if r.length_prior > 0.0 {
-            Box::new(bonus::Bonus::length_prior(matched, f.body, r.length_prior))
-        } else {
-            matched
+            // The language filter is part of it: the other languages are not scored.
+            let within = lang.map(|l| Term::from_field_text(f.lang_prefix, l));
+            let words = content::Words::new(content, prior)
+                .within(within)
+                .adding(should);
+            (Box::new(words), true)
         };
         let mut clauses = vec![(Occur::Must, matched)];
-        clauses.extend(rest);
-        clauses.extend(self.filters(lang, drafts));
+        clauses.extend(self.filters(lang.filter(|_| !words_filter), drafts));
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The clauses that keep one language (and its subtags) and leave drafts out, and the
-    /// articles that are not served because another keeps their URL.
+    /// The clauses that keep one language (and its subtags; `None` when the query's
+    /// content words keep it) and leave drafts out, and the articles that are not served
+    /// because another keeps their URL.
     fn filters(&self, lang: Option<&str>, drafts: bool) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.index.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -595,7 +600,7 @@ impl Engine {
     }
 
     /// Bonus queries for the words appearing together, in order.
-    fn phrases(&self, plan: &Plan) -> Vec<(Occur, Box<dyn Query>)> {
+    fn phrases(&self, plan: &Plan) -> Vec<Box<dyn Query>> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let words: Vec<&PlannedWord> = plan.words.iter().filter(|w| w.whole).collect();
@@ -603,7 +608,7 @@ impl Engine {
             return Vec::new();
         }
         let first = words[0].position;
-        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
         for (field, slop, boost) in [
             (f.body, r.phrase_slop, r.phrase_body),
             (f.title, 0, r.phrase_title),
@@ -618,10 +623,7 @@ impl Engine {
                 .collect();
             let mut phrase = PhraseQuery::new_with_offset(terms);
             phrase.set_slop(slop);
-            out.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(phrase), boost)),
-            ));
+            out.push(Box::new(BoostQuery::new(Box::new(phrase), boost)));
         }
         out
     }

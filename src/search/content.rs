@@ -1,0 +1,571 @@
+//! The query's content words, scored term at a time.
+//!
+//! A search matches the documents holding one of its content words. Each word scores the sum
+//! of its terms' BM25 (every alternative in every field) plus the coverage bonus, the words'
+//! scores add up, and every match gets the length prior ([`super::bonus`]). Built of tantivy
+//! queries that is a union per word inside a union of the words inside the prior: a 16 kB
+//! score buffer per union, and every posting handed up through three layers of boxed
+//! scorers one document at a time. [`Words`] computes the same scores into one array per
+//! segment, term by term: each term's postings read straight through, its scores added in
+//! the order the unions add them (the clauses' order, from 0), so every score is the same
+//! float. A language filter is part of it ([`Words::within`]): the other languages'
+//! documents are not scored at all, and the filter's term adds its score as a required
+//! clause beside the words would.
+
+use tantivy::query::{
+    BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, TermQuery, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
+
+use super::bonus::length_prior;
+use super::lookup::KnownTerm;
+
+/// One content word: its terms in every field, and the bonus a document holding any of them
+/// gets.
+#[derive(Debug, Clone)]
+pub struct Word {
+    pub terms: Vec<KnownTerm>,
+    pub bonus: Score,
+}
+
+/// A clause that only adds to the score of a document the words match.
+#[derive(Debug)]
+pub enum Extra {
+    /// A function word: its terms in every field, summed as their union sums them.
+    Terms(Vec<KnownTerm>),
+    /// Any other query (a phrase, the title match).
+    Query(Box<dyn Query>),
+}
+
+impl Extra {
+    /// The clause as a query of its own.
+    pub fn into_query(self) -> Box<dyn Query> {
+        match self {
+            Extra::Terms(terms) => Box::new(BooleanQuery::new(
+                terms
+                    .into_iter()
+                    .map(|t| (Occur::Should, Box::new(t) as Box<dyn Query>))
+                    .collect(),
+            )),
+            Extra::Query(query) => query,
+        }
+    }
+}
+
+impl Clone for Extra {
+    fn clone(&self) -> Self {
+        match self {
+            Extra::Terms(terms) => Extra::Terms(terms.clone()),
+            Extra::Query(query) => Extra::Query(query.box_clone()),
+        }
+    }
+}
+
+/// The documents holding any of the words, scored as tantivy scores
+/// `BooleanQuery([Must(Bonus::length_prior(BooleanQuery(each word's BooleanQuery(terms),
+/// plus its bonus))), Must(TermQuery(within)), Should(extra)...])`.
+#[derive(Debug, Clone)]
+pub struct Words {
+    words: Vec<Word>,
+    /// The length prior's field and weight.
+    prior: Option<(Field, Score)>,
+    /// Only documents with this term match, and it adds its score.
+    within: Option<Term>,
+    /// Clauses adding to a match's score, in order.
+    extra: Vec<Extra>,
+}
+
+impl Words {
+    pub fn new(words: Vec<Word>, prior: Option<(Field, Score)>) -> Self {
+        Words {
+            words,
+            prior,
+            within: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Matches only the documents with `term` (a language), which adds to their score what
+    /// a required `TermQuery` of it beside this query would add: the query needs no such
+    /// clause, and the other documents are not scored.
+    pub fn within(mut self, term: Option<Term>) -> Self {
+        self.within = term;
+        self
+    }
+
+    /// Adds to a match's score what these optional clauses beside this query would add
+    /// (their union's sum): only the matches are scored.
+    pub fn adding(mut self, extra: Vec<Extra>) -> Self {
+        self.extra = extra;
+        self
+    }
+}
+
+impl Query for Words {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let within = match &self.within {
+            Some(term) => Some((
+                term.clone(),
+                TermQuery::new(term.clone(), IndexRecordOption::Basic).weight(enable_scoring)?,
+            )),
+            None => None,
+        };
+        let mut extra = Vec::with_capacity(self.extra.len());
+        for clause in &self.extra {
+            extra.push(match clause {
+                Extra::Terms(terms) => ExtraWeight::Terms(terms.clone()),
+                Extra::Query(query) => ExtraWeight::Weight(query.weight(enable_scoring)?),
+            });
+        }
+        Ok(Box::new(WordsWeight {
+            words: self.words.clone(),
+            prior: self.prior,
+            within,
+            extra,
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for term in self.words.iter().flat_map(|w| &w.terms) {
+            term.query_terms(visitor);
+        }
+        if let Some(term) = &self.within {
+            visitor(term, false);
+        }
+        for clause in &self.extra {
+            match clause {
+                Extra::Terms(terms) => terms.iter().for_each(|t| t.query_terms(visitor)),
+                Extra::Query(query) => query.query_terms(visitor),
+            }
+        }
+    }
+}
+
+enum ExtraWeight {
+    Terms(Vec<KnownTerm>),
+    Weight(Box<dyn Weight>),
+}
+
+struct WordsWeight {
+    words: Vec<Word>,
+    prior: Option<(Field, Score)>,
+    /// The filter's term and its weight.
+    within: Option<(Term, Box<dyn Weight>)>,
+    extra: Vec<ExtraWeight>,
+}
+
+/// A set of a segment's documents, 64 to a block.
+struct Docs(Vec<u64>);
+
+impl Docs {
+    fn new(max_doc: usize) -> Self {
+        Docs(vec![0; max_doc.div_ceil(64)])
+    }
+
+    #[inline]
+    fn has(&self, doc: DocId) -> bool {
+        self.0[doc as usize / 64] & (1 << (doc % 64)) != 0
+    }
+
+    #[inline]
+    fn add(&mut self, doc: DocId) {
+        self.0[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    /// Calls `f` with each document in order, and empties the set.
+    fn drain(&mut self, mut f: impl FnMut(usize)) {
+        for (block, bits) in self.0.iter_mut().enumerate() {
+            let mut rest = std::mem::take(bits);
+            while rest != 0 {
+                f(block * 64 + rest.trailing_zeros() as usize);
+                rest &= rest - 1;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.iter().map(|b| b.count_ones() as usize).sum()
+    }
+}
+
+/// Adds the scores of `terms`, one term after another, to `score` and their documents to
+/// `found`, for the documents `keep` holds (all without it).
+fn add_terms(
+    terms: &[KnownTerm],
+    reader: &SegmentReader,
+    boost: Score,
+    keep: Option<&Docs>,
+    score: &mut [Score],
+    found: &mut Docs,
+) -> tantivy::Result<()> {
+    for term in terms {
+        let Some(mut scorer) = term.segment_scorer(reader, boost)? else {
+            continue;
+        };
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if keep.is_none_or(|k| k.has(doc)) {
+                score[doc as usize] += scorer.score();
+                found.add(doc);
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(())
+}
+
+impl WordsWeight {
+    /// Every matching document of a segment and its score, in document order.
+    fn score_segment(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
+        let max_doc = reader.max_doc() as usize;
+        let (allowed, mut within) = match &self.within {
+            None => (None, None),
+            Some((term, weight)) => {
+                let mut docs = Docs::new(max_doc);
+                let postings = reader
+                    .inverted_index(term.field())?
+                    .read_postings(term, IndexRecordOption::Basic)?;
+                if let Some(mut postings) = postings {
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        docs.add(doc);
+                        doc = postings.advance();
+                    }
+                }
+                (Some(docs), Some(weight.scorer(reader, boost)?))
+            }
+        };
+        // One clause's scores and documents (a word's union), and the words' sum and
+        // documents.
+        let mut part: Vec<Score> = vec![0.0; max_doc];
+        let mut part_docs = Docs::new(max_doc);
+        let mut total: Vec<Score> = vec![0.0; max_doc];
+        let mut matched = Docs::new(max_doc);
+        for word in &self.words {
+            add_terms(
+                &word.terms,
+                reader,
+                boost,
+                allowed.as_ref(),
+                &mut part,
+                &mut part_docs,
+            )?;
+            // The word's union, plus its bonus.
+            let bonus = word.bonus * boost;
+            part_docs.drain(|doc| {
+                total[doc] += part[doc] + bonus;
+                part[doc] = 0.0;
+                matched.add(doc as DocId);
+            });
+        }
+        let prior = match self.prior {
+            Some((field, weight)) => {
+                let mut table = [0.0; 256];
+                for (id, prior) in table.iter_mut().enumerate() {
+                    *prior = length_prior(weight * boost, id as u8);
+                }
+                Some((reader.get_fieldnorms_reader(field)?, table))
+            }
+            None => None,
+        };
+        let count = matched.len();
+        let mut docs: Vec<DocId> = Vec::with_capacity(count);
+        for (block, &bits) in matched.0.iter().enumerate() {
+            let mut rest = bits;
+            while rest != 0 {
+                docs.push((block * 64) as DocId + rest.trailing_zeros());
+                rest &= rest - 1;
+            }
+        }
+        // The optional clauses' union, at the matches only: each clause's score added in
+        // turn.
+        let mut extra: Vec<Score> = vec![0.0; if self.extra.is_empty() { 0 } else { max_doc }];
+        let mut extra_docs = Docs::new(if self.extra.is_empty() { 0 } else { max_doc });
+        for clause in &self.extra {
+            match clause {
+                ExtraWeight::Terms(terms) => {
+                    add_terms(
+                        terms,
+                        reader,
+                        boost,
+                        Some(&matched),
+                        &mut part,
+                        &mut part_docs,
+                    )?;
+                    part_docs.drain(|doc| {
+                        extra[doc] += part[doc];
+                        part[doc] = 0.0;
+                        extra_docs.add(doc as DocId);
+                    });
+                }
+                ExtraWeight::Weight(weight) => {
+                    let mut scorer = weight.scorer(reader, boost)?;
+                    for &doc in &docs {
+                        let at = match scorer.doc() {
+                            d if d < doc => scorer.seek(doc),
+                            d => d,
+                        };
+                        if at == TERMINATED {
+                            break;
+                        }
+                        if at == doc {
+                            extra[doc as usize] += scorer.score();
+                            extra_docs.add(doc);
+                        }
+                    }
+                }
+            }
+        }
+        let mut scored = Scored {
+            docs: Vec::with_capacity(count),
+            scores: Vec::with_capacity(count),
+            at: 0,
+        };
+        for doc in docs {
+            let mut score = total[doc as usize];
+            if let Some((norms, table)) = &prior {
+                score += table[norms.fieldnorm_id(doc) as usize];
+            }
+            // As the intersection with the filter's clause adds it (on either side: a sum
+            // of two).
+            if let Some(within) = &mut within {
+                if within.seek(doc) != doc {
+                    continue;
+                }
+                score += within.score();
+            }
+            // As the required and the optional part add up.
+            if !self.extra.is_empty() && extra_docs.has(doc) {
+                score += extra[doc as usize];
+            }
+            scored.docs.push(doc);
+            scored.scores.push(score);
+        }
+        Ok(scored)
+    }
+}
+
+impl Weight for WordsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(self.score_segment(reader, boost)?))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scored = self.score_segment(reader, 1.0)?;
+        if scored.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        Ok(Explanation::new(
+            "content words with coverage, length prior and optional clauses",
+            scored.score(),
+        ))
+    }
+}
+
+/// A segment's matching documents, scored.
+struct Scored {
+    docs: Vec<DocId>,
+    scores: Vec<Score>,
+    at: usize,
+}
+
+impl DocSet for Scored {
+    fn advance(&mut self) -> DocId {
+        self.at = (self.at + 1).min(self.docs.len());
+        self.doc()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        // Mostly one of the next few documents: a short walk, else a binary search.
+        let rest = &self.docs[self.at..];
+        self.at += match rest.iter().take(8).position(|&d| d >= target) {
+            Some(i) => i,
+            None => rest.partition_point(|&d| d < target),
+        };
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs.get(self.at).copied().unwrap_or(TERMINATED)
+    }
+
+    fn size_hint(&self) -> u32 {
+        (self.docs.len() - self.at) as u32
+    }
+}
+
+impl Scorer for Scored {
+    fn score(&mut self) -> Score {
+        self.scores.get(self.at).copied().unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bonus::Bonus;
+    use super::super::lookup::Lookup;
+    use super::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BoostQuery, ConstScoreQuery, PhraseQuery};
+    use tantivy::schema::{STRING, Schema, TEXT};
+    use tantivy::{DocAddress, Index, TantivyDocument};
+
+    /// Two segments (the second with a deletion): title, body and language.
+    fn index() -> (Index, Field, Field, Field) {
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let lang = schema.add_text_field("lang", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let batches: [&[(&str, &str, &str)]; 2] = [
+            &[
+                ("refund policy", "how to ask for a refund refund", "en"),
+                (
+                    "shipping",
+                    "parcels and a refund when lost in shipping",
+                    "en",
+                ),
+                ("refund", "refund повернення refund policy", "uk"),
+                ("пароль", "як змінити пароль пароль", "uk"),
+            ],
+            &[
+                (
+                    "refunds",
+                    "refund window of thirty days and more words here policy",
+                    "en",
+                ),
+                ("gone", "refund policy", "en"),
+                ("password", "change the password and the refund", "en"),
+                ("policy", "a policy", "uk"),
+            ],
+        ];
+        for batch in batches {
+            for (t, b, l) in batch {
+                let mut doc = TantivyDocument::new();
+                doc.add_text(title, t);
+                doc.add_text(body, b);
+                doc.add_text(lang, l);
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        writer.delete_term(Term::from_field_text(title, "gone"));
+        writer.commit().unwrap();
+        (index, title, body, lang)
+    }
+
+    #[test]
+    fn scores_exactly_as_the_unions_it_replaces() {
+        let (index, title, body, lang) = index();
+        let searcher = index.reader().unwrap().searcher();
+        let lookup = Lookup::new(&searcher);
+        let spec: [(&[&str], Score); 3] = [
+            (&["refund", "refunds"], 7.0),
+            (&["policy"], 0.0),
+            (&["nowhere", "пароль"], 7.0),
+        ];
+        let fields = [(title, 3.1f32), (body, 1.0)];
+        let words: Vec<Word> = spec
+            .iter()
+            .map(|(terms, bonus)| Word {
+                terms: terms
+                    .iter()
+                    .flat_map(|t| fields.iter().map(move |&(f, b)| (f, *t, b)))
+                    .filter_map(|(f, t, b)| lookup.term_query(f, t, b * 0.8))
+                    .collect(),
+                bonus: *bonus,
+            })
+            .collect();
+        let tree = |words: &[Word], prior: Option<Score>| -> Box<dyn Query> {
+            let union: Vec<(Occur, Box<dyn Query>)> = words
+                .iter()
+                .map(|w| {
+                    let terms: Vec<(Occur, Box<dyn Query>)> = w
+                        .terms
+                        .iter()
+                        .map(|t| (Occur::Should, Box::new(t.clone()) as Box<dyn Query>))
+                        .collect();
+                    // The bonus wherever the word is: a constant-score copy of it.
+                    let word = Box::new(BooleanQuery::new(terms));
+                    let bonus = Box::new(ConstScoreQuery::new(Box::new((*word).clone()), w.bonus));
+                    let word: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, word as Box<dyn Query>),
+                        (Occur::Should, bonus),
+                    ]));
+                    (Occur::Should, word)
+                })
+                .collect();
+            let union = Box::new(BooleanQuery::new(union));
+            match prior {
+                Some(p) => Box::new(Bonus::length_prior(union, body, p)),
+                None => union,
+            }
+        };
+        // Clauses that only add: a function word, a phrase, a title match.
+        let extra = vec![
+            Extra::Terms(
+                ["and", "a"]
+                    .iter()
+                    .flat_map(|t| fields.iter().map(move |&(f, b)| (f, *t, b)))
+                    .filter_map(|(f, t, b)| lookup.term_query(f, t, b))
+                    .collect(),
+            ),
+            Extra::Query(Box::new(BoostQuery::new(
+                Box::new(PhraseQuery::new(vec![
+                    Term::from_field_text(body, "refund"),
+                    Term::from_field_text(body, "policy"),
+                ])),
+                1.5,
+            ))),
+            Extra::Query(Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(title, "refund"),
+                    IndexRecordOption::Basic,
+                )),
+                4.0,
+            ))),
+        ];
+        let top = TopDocs::with_limit(20).order_by_score();
+        let bits = |v: Vec<(Score, DocAddress)>| -> Vec<(u32, DocAddress)> {
+            let mut v: Vec<_> = v.into_iter().map(|(s, a)| (s.to_bits(), a)).collect();
+            v.sort_by_key(|&(_, a)| a);
+            v
+        };
+        for n in 1..=words.len() {
+            for prior in [None, Some(2.5)] {
+                for l in [None, Some("en"), Some("uk")] {
+                    for extra in [Vec::new(), extra.clone()] {
+                        let within = l.map(|l| Term::from_field_text(lang, l));
+                        let mut theirs = vec![(Occur::Must, tree(&words[..n], prior))];
+                        if let Some(term) = &within {
+                            let filter = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+                            theirs.push((Occur::Must, Box::new(filter)));
+                        }
+                        for clause in extra.clone() {
+                            theirs.push((Occur::Should, clause.into_query()));
+                        }
+                        let theirs = BooleanQuery::new(theirs);
+                        let ours = Words::new(words[..n].to_vec(), prior.map(|p| (body, p)))
+                            .within(within)
+                            .adding(extra);
+                        let a = searcher.search(&ours, &top).unwrap();
+                        assert!(!a.is_empty());
+                        assert_eq!(bits(a), bits(searcher.search(&theirs, &top).unwrap()));
+                    }
+                }
+            }
+        }
+        // Explained as scored.
+        let ours = Words::new(words.clone(), Some((body, 2.5))).adding(extra);
+        for (score, address) in searcher.search(&ours, &top).unwrap() {
+            assert_eq!(
+                Query::explain(&ours, &searcher, address).unwrap().value(),
+                score
+            );
+        }
+    }
+}
