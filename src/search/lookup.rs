@@ -11,7 +11,6 @@
 //! what the look-up found.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
@@ -33,44 +32,10 @@ pub struct Found {
     infos: Vec<(SegmentId, Option<TermInfo>)>,
 }
 
-/// A hasher for the short keys of one search's look-ups (a term's bytes): FxHash's
-/// multiply-and-rotate, 8 bytes at a time. SipHash, the default, was a fifth of a look-up's
-/// time; no key here comes from a client who could aim at collisions it would need to
-/// matter (a query has at most a few hundred terms).
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+/// The maps of one search's look-ups, keyed by short terms: FxHash (rustc-hash), as SipHash,
+/// the default, was a fifth of a look-up's time. A query has at most a few hundred terms, too
+/// few for colliding keys to cost anything.
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// The look-ups of one search over one searcher.
 pub struct Lookup<'s> {
