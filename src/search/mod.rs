@@ -594,16 +594,33 @@ impl Engine {
         clauses
     }
 
-    /// Bonus queries for the words appearing together, in order.
+    /// Bonus queries for the words appearing together, in order: the whole query's, and
+    /// each punctuated chunk's when there are several (at `phrase_chunk` of the weight).
     fn phrases(&self, plan: &Plan) -> Vec<(Occur, Box<dyn Query>)> {
-        let f = &self.index.fields;
         let r = &*self.ranking;
         let words: Vec<&PlannedWord> = plan.words.iter().filter(|w| w.whole).collect();
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        self.phrase(&words, 1.0, &mut out);
+        let chunks = words.last().map_or(0, |w| w.chunk + 1);
+        if chunks > 1 && r.phrase_chunk > 0.0 {
+            for chunk in 0..chunks {
+                let inside: Vec<&PlannedWord> =
+                    words.iter().copied().filter(|w| w.chunk == chunk).collect();
+                self.phrase(&inside, r.phrase_chunk, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The phrase bonus of `words` (two or more, all known to the index) in body, title and
+    /// headings, each field's weight times `weight`.
+    fn phrase(&self, words: &[&PlannedWord], weight: f32, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+        let f = &self.index.fields;
+        let r = &*self.ranking;
         if words.len() < 2 || words.iter().any(|w| !w.known) {
-            return Vec::new();
+            return;
         }
         let first = words[0].position;
-        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, slop, boost) in [
             (f.body, r.phrase_slop, r.phrase_body),
             (f.title, 0, r.phrase_title),
@@ -620,10 +637,9 @@ impl Engine {
             phrase.set_slop(slop);
             out.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(Box::new(phrase), boost)),
+                Box::new(BoostQuery::new(Box::new(phrase), boost * weight)),
             ));
         }
-        out
     }
 
     /// The results for the documents picked for a page ([`group::page`]), with their
