@@ -293,14 +293,23 @@ impl Engine {
         let lang = checked(params)?;
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let exact;
-        let ranking = if params.exact {
-            exact = Ranking {
-                correction: 0.0,
-                rare_correction: 0.0,
-                ..(*self.ranking).clone()
+        let adjusted;
+        let same_script = lang
+            .as_deref()
+            .is_some_and(|l| in_own_script(l, &params.query));
+        let ranking = if params.exact || same_script {
+            let r = &*self.ranking;
+            adjusted = Ranking {
+                correction: if params.exact { 0.0 } else { r.correction },
+                rare_correction: if params.exact { 0.0 } else { r.rare_correction },
+                idiom: if same_script {
+                    r.idiom_same_script
+                } else {
+                    r.idiom
+                },
+                ..r.clone()
             };
-            &exact
+            &adjusted
         } else {
             &*self.ranking
         };
@@ -1158,6 +1167,17 @@ fn corrected_query(query: &str, plan: &Plan) -> Option<String> {
     Some(out)
 }
 
+/// Whether `query` is written in the script of the Chinese language `lang` (Traditional
+/// characters for `zh-tw`, `zh-hk`, `zh-hant`; Simplified for `zh-cn`, `zh-hans`).
+fn in_own_script(lang: &str, query: &str) -> bool {
+    use crate::analysis::chinese::{HanScript, script_of};
+    match lang::family(lang).as_str() {
+        "zh-hant" => script_of(query) == HanScript::Traditional,
+        "zh-hans" => script_of(query) == HanScript::Simplified,
+        _ => false,
+    }
+}
+
 /// Checks a request's limit and offset; its language filter, normalized.
 fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
     if params.limit > MAX_LIMIT {
@@ -1270,4 +1290,21 @@ fn stands_on(postings: &mut tantivy::postings::SegmentPostings, doc: tantivy::Do
         at = postings.seek(doc);
     }
     at == doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_own_script;
+
+    #[test]
+    fn a_query_in_its_chinese_languages_script() {
+        assert!(in_own_script("zh-tw", "偵聽器調試"));
+        assert!(in_own_script("zh-hk", "偵聽器調試"));
+        assert!(in_own_script("zh-cn", "侦听器调试"));
+        assert!(!in_own_script("zh-cn", "偵聽器調試"));
+        assert!(!in_own_script("zh-tw", "侦听器调试"));
+        // Characters both scripts write alike tell nothing; other languages never are.
+        assert!(!in_own_script("zh-tw", "插槽"));
+        assert!(!in_own_script("en", "偵聽器"));
+    }
 }

@@ -68,6 +68,11 @@ pub struct Ranking {
     /// "object"), but in documentation the shared meaning wins: 1 ranked better than 0.8 on
     /// both dev corpora.
     pub idiom: f32,
+    /// Weight of the other region's idiom when the query is written in the script of the
+    /// Chinese articles searched (Traditional with a `zh-tw` filter, Simplified with
+    /// `zh-cn`): asked in the articles' own script, the query is in their region's words,
+    /// and the other region's form mostly matches its other senses (物件 "thing" for 对象).
+    pub idiom_same_script: f32,
     /// Weight of a derivative: an index term sharing all but the last few letters of a
     /// word's stem (клієнт for клієнтськ).
     pub derivative: f32,
@@ -118,6 +123,7 @@ impl Default for Ranking {
             completion: 0.5,
             completion_known: 0.0,
             idiom: 1.0,
+            idiom_same_script: 0.0,
             derivative: 0.2,
             coverage: 8.0,
             phrase_body: 1.0,
@@ -172,6 +178,7 @@ impl Ranking {
                 "completion" => r.completion = v,
                 "completion_known" => r.completion_known = v,
                 "idiom" => r.idiom = v,
+                "idiom_same_script" => r.idiom_same_script = v,
                 "derivative" => r.derivative = v,
                 "coverage" => r.coverage = v,
                 "phrase_body" => r.phrase_body = v,
