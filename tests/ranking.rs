@@ -300,3 +300,28 @@ fn a_chinese_compound_counts_once_not_once_per_part() {
     assert_eq!(search(&per_part, q)[0], "parts.md");
     assert_eq!(search(&engine(&dir), q)[0], "component.md");
 }
+
+#[test]
+fn each_punctuated_chunk_of_a_query_is_a_phrase() {
+    let dir = Dir::new();
+    dir.write(
+        "together.md",
+        "# Reactivity\n\nA guide to how it works.\n\n## Computed debugging\n\nUse the hooks.",
+    );
+    dir.write(
+        "apart.md",
+        "# Computed values\n\nA guide to computed values and their caching. For debugging, \
+         see the guide on tools.",
+    );
+    for i in 0..8 {
+        dir.write(
+            &format!("other-{i}.md"),
+            "# Services\n\nA stable address for Pods.",
+        );
+    }
+    // "Guide" is a breadcrumb: the whole query is no page's phrase, its last chunk is.
+    let q = "Guide - Computed Debugging";
+    let whole_only = engine_with(&dir, Ranking::with_overrides("phrase_chunk=0"));
+    assert_eq!(search(&whole_only, q)[0], "apart.md");
+    assert_eq!(search(&engine(&dir), q)[0], "together.md");
+}

@@ -83,6 +83,7 @@ impl Engine {
                     required: true,
                     position: i,
                     whole: true,
+                    chunk: 0,
                     from: 0,
                     to: 0,
                     known: true,

@@ -294,14 +294,23 @@ impl Engine {
         let lang = checked(params)?;
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
-        let exact;
-        let ranking = if params.exact {
-            exact = Ranking {
-                correction: 0.0,
-                rare_correction: 0.0,
-                ..(*self.ranking).clone()
+        let adjusted;
+        let same_script = lang
+            .as_deref()
+            .is_some_and(|l| in_own_script(l, &params.query));
+        let ranking = if params.exact || same_script {
+            let r = &*self.ranking;
+            adjusted = Ranking {
+                correction: if params.exact { 0.0 } else { r.correction },
+                rare_correction: if params.exact { 0.0 } else { r.rare_correction },
+                idiom: if same_script {
+                    r.idiom_same_script
+                } else {
+                    r.idiom
+                },
+                ..r.clone()
             };
-            &exact
+            &adjusted
         } else {
             &*self.ranking
         };
@@ -599,16 +608,33 @@ impl Engine {
         clauses
     }
 
-    /// Bonus queries for the words appearing together, in order.
+    /// Bonus queries for the words appearing together, in order: the whole query's, and
+    /// each punctuated chunk's when there are several (at `phrase_chunk` of the weight).
     fn phrases(&self, plan: &Plan) -> Vec<Box<dyn Query>> {
-        let f = &self.index.fields;
         let r = &*self.ranking;
         let words: Vec<&PlannedWord> = plan.words.iter().filter(|w| w.whole).collect();
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        self.phrase(&words, 1.0, &mut out);
+        let chunks = words.last().map_or(0, |w| w.chunk + 1);
+        if chunks > 1 && r.phrase_chunk > 0.0 {
+            for chunk in 0..chunks {
+                let inside: Vec<&PlannedWord> =
+                    words.iter().copied().filter(|w| w.chunk == chunk).collect();
+                self.phrase(&inside, r.phrase_chunk, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The phrase bonus of `words` (two or more, all known to the index) in body, title and
+    /// headings, each field's weight times `weight`.
+    fn phrase(&self, words: &[&PlannedWord], weight: f32, out: &mut Vec<Box<dyn Query>>) {
+        let f = &self.index.fields;
+        let r = &*self.ranking;
         if words.len() < 2 || words.iter().any(|w| !w.known) {
-            return Vec::new();
+            return;
         }
         let first = words[0].position;
-        let mut out: Vec<Box<dyn Query>> = Vec::new();
         for (field, slop, boost) in [
             (f.body, r.phrase_slop, r.phrase_body),
             (f.title, 0, r.phrase_title),
@@ -623,9 +649,8 @@ impl Engine {
                 .collect();
             let mut phrase = PhraseQuery::new_with_offset(terms);
             phrase.set_slop(slop);
-            out.push(Box::new(BoostQuery::new(Box::new(phrase), boost)));
+            out.push(Box::new(BoostQuery::new(Box::new(phrase), boost * weight)));
         }
-        out
     }
 
     /// The results for the documents picked for a page ([`group::page`]), with their
@@ -1144,6 +1169,17 @@ fn corrected_query(query: &str, plan: &Plan) -> Option<String> {
     Some(out)
 }
 
+/// Whether `query` is written in the script of the Chinese language `lang` (Traditional
+/// characters for `zh-tw`, `zh-hk`, `zh-hant`; Simplified for `zh-cn`, `zh-hans`).
+fn in_own_script(lang: &str, query: &str) -> bool {
+    use crate::analysis::chinese::{HanScript, script_of};
+    match lang::family(lang).as_str() {
+        "zh-hant" => script_of(query) == HanScript::Traditional,
+        "zh-hans" => script_of(query) == HanScript::Simplified,
+        _ => false,
+    }
+}
+
 /// Checks a request's limit and offset; its language filter, normalized.
 fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
     if params.limit > MAX_LIMIT {
@@ -1256,4 +1292,21 @@ fn stands_on(postings: &mut tantivy::postings::SegmentPostings, doc: tantivy::Do
         at = postings.seek(doc);
     }
     at == doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_own_script;
+
+    #[test]
+    fn a_query_in_its_chinese_languages_script() {
+        assert!(in_own_script("zh-tw", "偵聽器調試"));
+        assert!(in_own_script("zh-hk", "偵聽器調試"));
+        assert!(in_own_script("zh-cn", "侦听器调试"));
+        assert!(!in_own_script("zh-cn", "偵聽器調試"));
+        assert!(!in_own_script("zh-tw", "侦听器调试"));
+        // Characters both scripts write alike tell nothing; other languages never are.
+        assert!(!in_own_script("zh-tw", "插槽"));
+        assert!(!in_own_script("en", "偵聽器"));
+    }
 }

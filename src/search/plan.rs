@@ -68,6 +68,11 @@ pub struct Ranking {
     /// "object"), but in documentation the shared meaning wins: 1 ranked better than 0.8 on
     /// both dev corpora.
     pub idiom: f32,
+    /// Weight of the other region's idiom when the query is written in the script of the
+    /// Chinese articles searched (Traditional with a `zh-tw` filter, Simplified with
+    /// `zh-cn`): asked in the articles' own script, the query is in their region's words,
+    /// and the other region's form mostly matches its other senses (物件 "thing" for 对象).
+    pub idiom_same_script: f32,
     /// Weight of a derivative: an index term sharing all but the last few letters of a
     /// word's stem (клієнт for клієнтськ).
     pub derivative: f32,
@@ -93,6 +98,10 @@ pub struct Ranking {
     /// Weight of the title match when the query is a title once its words the index does not
     /// know are replaced by their corrections ("kubectl certificane"), next to `title_match`.
     pub title_corrected: f32,
+    /// Weight of a chunk's phrase bonus (`指南 - 计算属性调试`, `Guide - Typing Computed
+    /// Properties`: the words after the dash are a phrase, the whole query is not) against
+    /// the whole query's, in each field that has one.
+    pub phrase_chunk: f32,
 }
 
 impl Default for Ranking {
@@ -114,6 +123,7 @@ impl Default for Ranking {
             completion: 0.5,
             completion_known: 0.0,
             idiom: 1.0,
+            idiom_same_script: 0.0,
             derivative: 0.2,
             coverage: 8.0,
             phrase_body: 1.0,
@@ -125,6 +135,7 @@ impl Default for Ranking {
             length_prior: 2.5,
             title_corrected: 1.0,
             part: 0.25,
+            phrase_chunk: 1.0,
         }
     }
 }
@@ -167,6 +178,7 @@ impl Ranking {
                 "completion" => r.completion = v,
                 "completion_known" => r.completion_known = v,
                 "idiom" => r.idiom = v,
+                "idiom_same_script" => r.idiom_same_script = v,
                 "derivative" => r.derivative = v,
                 "coverage" => r.coverage = v,
                 "phrase_body" => r.phrase_body = v,
@@ -178,6 +190,7 @@ impl Ranking {
                 "length_prior" => r.length_prior = v,
                 "title_corrected" => r.title_corrected = v,
                 "part" => r.part = v,
+                "phrase_chunk" => r.phrase_chunk = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
@@ -215,6 +228,9 @@ pub struct PlannedWord {
     pub position: usize,
     /// Whether this is a whole word (not a part of a compound).
     pub whole: bool,
+    /// Which of the query's punctuated chunks the word is in ([`chunk_starts`]), counted
+    /// from 0: each chunk of two words or more is a phrase of its own.
+    pub chunk: usize,
     /// Byte range in the query.
     pub from: usize,
     pub to: usize,
@@ -301,6 +317,7 @@ pub fn plan_with(
         fields.anchors,
     ];
 
+    let starts = chunk_starts(query, &tokens);
     let mut words: Vec<PlannedWord> = Vec::new();
     let mut corrected = 0;
     let mut i = 0;
@@ -377,6 +394,7 @@ pub fn plan_with(
             required: !stopwords::is_stop_word(&t.text) && !part_of_identifier,
             position: t.position,
             whole: t.kind == TokenKind::Word,
+            chunk: starts.iter().filter(|&&s| s <= t.from).count(),
             from: t.from,
             to: t.to,
             known: docs > 0,
@@ -433,6 +451,34 @@ pub fn plan_with(
         title_key: title_key(query),
         corrected_title_key,
     }
+}
+
+/// Where the query's chunks begin after the first: at each word that a separator parts
+/// from the word before it, as titles and breadcrumbs write them (`指南 - 组件`,
+/// `Reactivity API: Core`, `内存、CPU`). A dash or slash parts only with a space beside it
+/// (`v-model`, `认证/鉴权` are one word or phrase); brackets and quotes enclose a part of the
+/// phrase (`Role-Based Access Control (RBAC)`, `<Transition> API`) and part nothing.
+fn chunk_starts(query: &str, tokens: &[analysis::Token]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut words = tokens.iter().filter(|t| t.kind == TokenKind::Word);
+    let Some(mut previous) = words.next() else {
+        return starts;
+    };
+    for word in words {
+        let gap = query.get(previous.to..word.from).unwrap_or_default();
+        let spaced = gap.chars().any(char::is_whitespace);
+        let parts = gap.chars().any(|c| {
+            matches!(
+                c,
+                ':' | '：' | ',' | '，' | '、' | ';' | '；' | '|' | '·' | '—' | '–'
+            ) || (spaced && matches!(c, '-' | '/'))
+        });
+        if parts {
+            starts.push(word.from);
+        }
+        previous = word;
+    }
+    starts
 }
 
 fn push_alt(alts: &mut Vec<(String, f32)>, term: String, weight: f32) {
@@ -669,6 +715,30 @@ mod tests {
         // One edit away, but not with the same first letter.
         assert!(corrections(&searcher, &fields, "xefund").is_empty());
         assert!(corrections(&searcher, &fields, "").is_empty());
+    }
+
+    #[test]
+    fn separators_part_chunks_and_brackets_do_not() {
+        let chunks = |q: &str| -> Vec<String> {
+            let tokens = analysis::analyze_to_vec(q);
+            let starts = chunk_starts(q, &tokens);
+            let mut out = vec![String::new(); starts.len() + 1];
+            for t in tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+                let chunk = starts.iter().filter(|&&s| s <= t.from).count();
+                if !out[chunk].is_empty() {
+                    out[chunk].push(' ');
+                }
+                out[chunk].push_str(&t.text);
+            }
+            out
+        };
+        assert_eq!(chunks("指南 - 计算属性调试"), ["指南", "计算 属性 调试"]);
+        assert_eq!(chunks("Reactivity API: Core").len(), 2);
+        assert_eq!(chunks("管理内存、CPU 和 API 资源").len(), 2);
+        assert_eq!(chunks("Role-Based Access Control (RBAC)").len(), 1);
+        assert_eq!(chunks("<Transition> API reference").len(), 1);
+        assert_eq!(chunks("v-model 认证/鉴权").len(), 1);
+        assert_eq!(chunks("Provide / Inject").len(), 2);
     }
 
     #[test]
