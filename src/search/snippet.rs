@@ -562,6 +562,17 @@ mod tests {
             "a",
             "🙂",
             "\u{3000}",
+            // Wide and narrow characters of every UTF-8 length around the wide ranges and
+            // the two- and three-byte fast paths.
+            "é",
+            "\u{7FF}",
+            "\u{1100}\u{1160}",
+            "한",
+            "ｱ",
+            "\u{4DC0}\u{4DBF}\u{4E00}\u{5000}\u{9FFF}\u{A000}",
+            "\u{FF01}",
+            "𠀀",
+            "\u{10000}",
         ];
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         for case in 0..400 {
