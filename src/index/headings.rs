@@ -1,6 +1,7 @@
 //! An article's headings as the index stores them for results that point at a section: a
 //! binary table read in place, each heading's text and anchor borrowed from the stored
-//! bytes (JSON was parsed, and every string allocated, for every result).
+//! bytes (JSON was parsed, and every string allocated, for every result). The strings are
+//! left as bytes: a result reads only its section's, and validates only those.
 //!
 //! The table: a LEB128 count, then for each heading its level (one byte), where it starts
 //! in the body text (LEB128), and its text and anchor id, each a LEB128 length and UTF-8.
@@ -14,9 +15,22 @@ pub struct HeadingRef<'a> {
     pub level: u8,
     /// Where the heading starts in the body text, in bytes.
     pub at: usize,
-    pub text: &'a str,
-    /// Its anchor id on the article page.
-    pub id: &'a str,
+    /// Its text, UTF-8 as written (see [`HeadingRef::text`]).
+    pub text: &'a [u8],
+    /// Its anchor id on the article page, UTF-8 as written.
+    pub id: &'a [u8],
+}
+
+impl HeadingRef<'_> {
+    /// The heading's text (in a damaged index, with U+FFFD where it is not UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(self.text).into_owned()
+    }
+
+    /// Its anchor id, as [`HeadingRef::text`].
+    pub fn id(&self) -> String {
+        String::from_utf8_lossy(self.id).into_owned()
+    }
 }
 
 impl<'a> From<&'a Heading> for HeadingRef<'a> {
@@ -24,8 +38,8 @@ impl<'a> From<&'a Heading> for HeadingRef<'a> {
         HeadingRef {
             level: h.level,
             at: h.at,
-            text: &h.text,
-            id: &h.id,
+            text: h.text.as_bytes(),
+            id: h.id.as_bytes(),
         }
     }
 }
@@ -68,9 +82,9 @@ fn read(bytes: &[u8]) -> Option<Vec<HeadingRef<'_>>> {
         let level = *bytes.get(at)?;
         at += 1;
         let start = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
-        let mut string = || -> Option<&str> {
+        let mut string = || -> Option<&[u8]> {
             let len = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
-            let s = std::str::from_utf8(bytes.get(at..at.checked_add(len)?)?).ok()?;
+            let s = bytes.get(at..at.checked_add(len)?)?;
             at += len;
             Some(s)
         };

@@ -163,6 +163,13 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn varint(&mut self) -> Option<u32> {
+        // Most deltas and lengths take one byte.
+        if let Some((&b, rest)) = self.pairs.split_first()
+            && b & 0x80 == 0
+        {
+            self.pairs = rest;
+            return Some(u32::from(b));
+        }
         let mut at = 0;
         let Some(v) = read_varint(self.pairs, &mut at) else {
             self.pairs = &[];

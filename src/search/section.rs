@@ -66,6 +66,10 @@ pub fn pick(
         }
     }
     let ends = ends(headings, len);
+    // Per run, where its matches at or after the last heading's start begin: headings come
+    // in body order, so each run's start only moves forward (a binary search when not).
+    let mut firsts = vec![0usize; runs.len()];
+    let mut last_at = 0;
     for (i, h) in headings.iter().enumerate() {
         // An opening `# Title` is the article's title, not a section of it.
         if h.level == 1 && h.at == 0 || h.at >= len {
@@ -75,11 +79,19 @@ pub fn pick(
         covered.fill(None);
         let heading_end = h.at + h.text.len();
         let (mut inside, mut occurrences) = (0usize, 0f32);
-        let within = runs.iter().flat_map(|run| {
-            let first = run.partition_point(|m| m.offset < h.at);
-            let after = first + run[first..].partition_point(|m| m.offset < end);
-            &run[first..after]
-        });
+        for (run, first) in runs.iter().zip(&mut firsts) {
+            if h.at < last_at {
+                *first = run.partition_point(|m| m.offset < h.at);
+            }
+            while run.get(*first).is_some_and(|m| m.offset < h.at) {
+                *first += 1;
+            }
+        }
+        last_at = h.at;
+        let within = runs
+            .iter()
+            .zip(&firsts)
+            .flat_map(|(run, &first)| run[first..].iter().take_while(|m| m.offset < end));
         for m in within {
             inside += 1;
             occurrences += m.weight;
@@ -110,8 +122,8 @@ pub fn pick(
         }
     }
     best.map(|(_, span, i)| Section {
-        anchor: headings[i].id.to_string(),
-        heading: headings[i].text.to_string(),
+        anchor: headings[i].id(),
+        heading: headings[i].text(),
         start: headings[i].at,
         end: headings[i].at + span,
     })
@@ -210,8 +222,8 @@ mod tests {
                 .map(|(i, &level)| HeadingRef {
                     level,
                     at: i * 10,
-                    text: "",
-                    id: "",
+                    text: b"",
+                    id: b"",
                 })
                 .collect();
             let len = (n * 10usize).saturating_sub(5);

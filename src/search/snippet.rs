@@ -67,12 +67,16 @@ pub fn best_window(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usiz
     // Windows start at each match and reach as far as `span` allows. Each query word's best
     // weight inside the window is the front of its queue of matches (by descending weight,
     // later ones kept only when heavier than all after them): one pass over the matches,
-    // not a rescan of every window.
+    // not a rescan of every window. Moving the window's start leaves only the previous
+    // match's queue, and moving its end touches only the queues it pushes to, so only those
+    // words' best weights are updated.
     let mut best = (f32::MIN, 0usize);
     let mut j = 0;
     let words = matches.iter().map(|m| m.word).max().unwrap_or(0) + 1;
     let mut queues: Vec<VecDeque<usize>> = vec![VecDeque::new(); words];
     let mut per_word = vec![0f32; words];
+    let front_weight =
+        |queue: &VecDeque<usize>| queue.front().map_or(0.0, |&k| 0f32.max(matches[k].weight));
     let mut pushed = 0;
     for i in 0..matches.len() {
         j = j.max(i);
@@ -86,13 +90,16 @@ pub fn best_window(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usiz
                 queue.pop_back();
             }
             queue.push_back(pushed);
+            per_word[m.word] = front_weight(queue);
             pushed += 1;
         }
-        for (w, queue) in per_word.iter_mut().zip(&mut queues) {
-            while queue.front().is_some_and(|&k| k < i) {
-                queue.pop_front();
+        // Every queue's front is at or after the previous start: only that match can leave.
+        if let Some(left) = i.checked_sub(1) {
+            let w = matches[left].word;
+            if queues[w].front() == Some(&left) {
+                queues[w].pop_front();
+                per_word[w] = front_weight(&queues[w]);
             }
-            *w = queue.front().map_or(0.0, |&k| 0f32.max(matches[k].weight));
         }
         let score = per_word.iter().sum::<f32>() + 0.05 * (j - i) as f32;
         if score > best.0 + 1e-6 {
@@ -168,6 +175,24 @@ fn sample_columns(text: &[u8], from: usize, to: usize) -> (usize, usize) {
         if b < 0x80 {
             cols += 1;
             at += 1;
+            continue;
+        }
+        // Common scripts without decoding: every two-byte character (Cyrillic, Greek, accented
+        // Latin) is below U+0800, one column; leads E5–E9 are U+5000–U+9FFF, CJK ideographs,
+        // two columns. Each only with its continuation bytes, as `decode_char` checks them.
+        let continued = |n: usize| {
+            bytes
+                .get(at + 1..at + n)
+                .is_some_and(|c| c.iter().all(|&c| c & 0xC0 == 0x80))
+        };
+        if (0xC2..=0xDF).contains(&b) && continued(2) {
+            cols += 1;
+            at += 2;
+            continue;
+        }
+        if (0xE5..=0xE9).contains(&b) && continued(3) {
+            cols += 2;
+            at += 3;
             continue;
         }
         // A multi-byte character: decoded from at most four bytes; anything that is not
@@ -292,26 +317,37 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
 }
 
 /// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
+/// Characters that need neither are copied a run at a time.
 fn escape_into(s: &str, out: &mut String) {
     let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
+    // Where the run of characters copied as they are began.
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&#39;",
+            c if c.is_whitespace() => " ",
+            _ => {
+                space = false;
+                continue;
+            }
+        };
+        out.push_str(&s[plain..i]);
+        plain = i + c.len_utf8();
+        if escaped == " " {
             if !space {
                 out.push(' ');
             }
             space = true;
-            continue;
-        }
-        space = false;
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+        } else {
+            space = false;
+            out.push_str(escaped);
         }
     }
+    out.push_str(&s[plain..]);
 }
 
 #[cfg(test)]
@@ -526,6 +562,17 @@ mod tests {
             "a",
             "🙂",
             "\u{3000}",
+            // Wide and narrow characters of every UTF-8 length around the wide ranges and
+            // the two- and three-byte fast paths.
+            "é",
+            "\u{7FF}",
+            "\u{1100}\u{1160}",
+            "한",
+            "ｱ",
+            "\u{4DC0}\u{4DBF}\u{4E00}\u{5000}\u{9FFF}\u{A000}",
+            "\u{FF01}",
+            "𠀀",
+            "\u{10000}",
         ];
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         for case in 0..400 {
