@@ -73,18 +73,34 @@ struct BonusWeight {
     extra: Extra,
 }
 
-/// A bonus per length code, and where each document's code is.
-type Lengths = (FieldNormReader, Box<[Score; 256]>);
+/// The length prior of a segment's documents: where each document's length code is, and the
+/// weight (times the query's boost).
+pub struct Prior {
+    norms: FieldNormReader,
+    weight: Score,
+}
+
+impl Prior {
+    /// The prior of `field`'s length at `weight` in a segment.
+    pub fn open(reader: &SegmentReader, field: Field, weight: Score) -> tantivy::Result<Prior> {
+        Ok(Prior {
+            norms: reader.get_fieldnorms_reader(field)?,
+            weight,
+        })
+    }
+
+    /// The prior of document `doc`.
+    #[inline]
+    pub fn of(&self, doc: DocId) -> Score {
+        length_prior(self.weight, self.norms.fieldnorm_id(doc))
+    }
+}
 
 impl BonusWeight {
     /// The bonus in a segment.
-    fn lengths(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Lengths> {
+    fn prior(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Prior> {
         let Extra { field, weight } = self.extra;
-        let mut table = Box::new([0.0; 256]);
-        for (id, prior) in table.iter_mut().enumerate() {
-            *prior = length_prior(weight * boost, id as u8);
-        }
-        Ok((reader.get_fieldnorms_reader(field)?, table))
+        Prior::open(reader, field, weight * boost)
     }
 }
 
@@ -92,13 +108,13 @@ impl Weight for BonusWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         Ok(Box::new(BonusScorer {
             inner: self.inner.scorer(reader, boost)?,
-            lengths: self.lengths(reader, boost)?,
+            prior: self.prior(reader, boost)?,
         }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let inner = self.inner.explain(reader, doc)?;
-        let bonus = extra_of(&self.lengths(reader, 1.0)?, doc);
+        let bonus = self.prior(reader, 1.0)?.of(doc);
         let mut explanation =
             Explanation::new_with_string(format!("{bonus} + ..."), inner.value() + bonus);
         explanation.add_detail(inner);
@@ -110,13 +126,9 @@ impl Weight for BonusWeight {
     }
 }
 
-fn extra_of((norms, table): &Lengths, doc: DocId) -> Score {
-    table[norms.fieldnorm_id(doc) as usize]
-}
-
 struct BonusScorer {
     inner: Box<dyn Scorer>,
-    lengths: Lengths,
+    prior: Prior,
 }
 
 impl DocSet for BonusScorer {
@@ -143,7 +155,7 @@ impl DocSet for BonusScorer {
 
 impl Scorer for BonusScorer {
     fn score(&mut self) -> Score {
-        self.inner.score() + extra_of(&self.lengths, self.inner.doc())
+        self.inner.score() + self.prior.of(self.inner.doc())
     }
 }
 

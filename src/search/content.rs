@@ -18,7 +18,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
 
-use super::bonus::length_prior;
+use super::bonus::Prior;
 use super::lookup::KnownTerm;
 
 /// One content word: its terms in every field, and the bonus a document holding any of them
@@ -260,13 +260,7 @@ impl WordsWeight {
             });
         }
         let prior = match self.prior {
-            Some((field, weight)) => {
-                let mut table = [0.0; 256];
-                for (id, prior) in table.iter_mut().enumerate() {
-                    *prior = length_prior(weight * boost, id as u8);
-                }
-                Some((reader.get_fieldnorms_reader(field)?, table))
-            }
+            Some((field, weight)) => Some(Prior::open(reader, field, weight * boost)?),
             None => None,
         };
         let count = matched.len();
@@ -324,8 +318,8 @@ impl WordsWeight {
         };
         for doc in docs {
             let mut score = total[doc as usize];
-            if let Some((norms, table)) = &prior {
-                score += table[norms.fieldnorm_id(doc) as usize];
+            if let Some(prior) = &prior {
+                score += prior.of(doc);
             }
             // As the intersection with the filter's clause adds it (on either side: a sum
             // of two).

@@ -11,6 +11,7 @@
 //!
 //! It works on the ranked documents only: scoring is the query's business.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -230,25 +231,14 @@ pub(super) fn page(
         let placed: Vec<Option<DocAddress>> = all.iter().map(|e| place(&e.path)).collect();
         // Each matching document's path: a placed member's, else read from the index (a
         // segment newer than the catalog).
-        let read: Vec<Option<String>> = docs
+        let paths: Vec<(Cow<'_, str>, Score, DocAddress)> = docs
             .iter()
-            .map(|&(_, address)| {
-                if placed.contains(&Some(address)) {
-                    None
-                } else {
-                    path_of(searcher, address)
-                }
-            })
-            .collect();
-        let paths: Vec<(&str, Score, DocAddress)> = docs
-            .iter()
-            .zip(&read)
-            .filter_map(|(&(score, address), read)| {
+            .filter_map(|&(score, address)| {
                 let path = match placed.iter().position(|a| *a == Some(address)) {
-                    Some(i) => Some(all[i].path.as_str()),
-                    None => read.as_deref(),
+                    Some(i) => Cow::Borrowed(all[i].path.as_str()),
+                    None => Cow::Owned(path_of(searcher, address)?),
                 };
-                path.map(|p| (p, score, address))
+                Some((path, score, address))
             })
             .collect();
         // A member's score: its last document's, as a map from the paths would keep.
