@@ -201,6 +201,17 @@ pub fn family(tag: &str) -> String {
     }
 }
 
+/// The Han script a language tag's readers read: Traditional for the `zh-hant` family,
+/// Simplified for `zh-hans`; `None` for a bare `zh` (either) and every other language.
+pub fn han_script(tag: &str) -> Option<crate::analysis::chinese::HanScript> {
+    use crate::analysis::chinese::HanScript;
+    match family(tag).as_str() {
+        "zh-hant" => Some(HanScript::Traditional),
+        "zh-hans" => Some(HanScript::Simplified),
+        _ => None,
+    }
+}
+
 /// A tag's primary subtag (`zh-cn` → `zh`).
 pub fn primary(tag: &str) -> &str {
     tag.split(['-', '_']).next().unwrap_or(tag)
@@ -348,6 +359,16 @@ mod tests {
         assert_eq!(family("zh-Hant-HK"), "zh-hant");
         assert_eq!(family("zh"), "zh");
         assert_eq!(family("en-GB"), "en");
+    }
+
+    #[test]
+    fn han_scripts_of_tags() {
+        use crate::analysis::chinese::HanScript;
+        assert_eq!(han_script("zh-TW"), Some(HanScript::Traditional));
+        assert_eq!(han_script("zh-hk"), Some(HanScript::Traditional));
+        assert_eq!(han_script("zh-cn"), Some(HanScript::Simplified));
+        assert_eq!(han_script("zh"), None);
+        assert_eq!(han_script("en"), None);
     }
 
     #[test]

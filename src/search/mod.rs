@@ -1172,12 +1172,7 @@ fn corrected_query(query: &str, plan: &Plan) -> Option<String> {
 /// Whether `query` is written in the script of the Chinese language `lang` (Traditional
 /// characters for `zh-tw`, `zh-hk`, `zh-hant`; Simplified for `zh-cn`, `zh-hans`).
 fn in_own_script(lang: &str, query: &str) -> bool {
-    use crate::analysis::chinese::{HanScript, script_of};
-    match lang::family(lang).as_str() {
-        "zh-hant" => script_of(query) == HanScript::Traditional,
-        "zh-hans" => script_of(query) == HanScript::Simplified,
-        _ => false,
-    }
+    lang::han_script(lang).is_some_and(|own| crate::analysis::chinese::script_of(query) == own)
 }
 
 /// Checks a request's limit and offset; its language filter, normalized.
