@@ -208,6 +208,11 @@ pub struct Entry {
     pub queries: Vec<String>,
 }
 
+/// The catalog's maps, keyed by paths and URLs: FxHash (rustc-hash), as SipHash, the
+/// default, hashed each member of every result's translation group several times a search.
+/// Their keys are the help center's own paths and URLs, not a client's.
+pub(crate) type Map<K, V> = rustc_hash::FxHashMap<K, V>;
+
 /// The articles an index holds: what the pages list (home, categories, language switcher,
 /// sitemap), where URLs and aliases lead, and what posted paths are checked against. Kept in
 /// memory, rebuilt from fast fields at each sync.
@@ -218,9 +223,9 @@ pub struct Entry {
 /// the index holds are served as they were last indexed ([`Catalog::is_stale`]).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    entries: HashMap<String, Entry>,
-    by_url: HashMap<String, String>,
-    aliases: HashMap<String, String>,
+    entries: Map<String, Entry>,
+    by_url: Map<String, String>,
+    aliases: Map<String, String>,
     groups: groups::Groups,
     /// [`Catalog::languages`] without and with drafts, counted once: every grouped search
     /// asks for them.
@@ -239,7 +244,7 @@ fn url_key(url: &str) -> &str {
 }
 
 /// Records `path` as the owner of `key` unless a path earlier in byte order has it.
-fn claim(map: &mut HashMap<String, String>, key: &str, path: &str) {
+fn claim(map: &mut Map<String, String>, key: &str, path: &str) {
     match map.get_mut(key) {
         Some(owner) if owner.as_str() <= path => {}
         Some(owner) => *owner = path.to_string(),

@@ -12,7 +12,6 @@
 //! It works on the ranked documents only: scoring is the query's business.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -105,22 +104,27 @@ pub fn choose<'a>(
     reader: &Reader,
     source: Option<&str>,
 ) -> Option<(&'a Entry, bool)> {
-    // Unmatched members rank below every match.
-    let score = |e: &Entry| score_of(e).unwrap_or(Score::NEG_INFINITY);
-    let rank = |e: &Entry| {
-        // Without a reader's language, the best match shows, then the source language.
-        if reader.lang.is_none() && score_of(e).is_some() {
-            0
-        } else {
-            fit(&e.lang, reader, source)
-        }
-    };
-    let best = members
+    // Each member's rank and score, worked out once (not at every comparison).
+    let ranked: Vec<(&'a Entry, u8, Score)> = members
         .iter()
-        .min_by(|a, b| {
-            rank(a)
-                .cmp(&rank(b))
-                .then_with(|| score(b).total_cmp(&score(a)))
+        .map(|&e| {
+            let score = score_of(e);
+            // Without a reader's language, the best match shows, then the source language.
+            let rank = if reader.lang.is_none() && score.is_some() {
+                0
+            } else {
+                fit(&e.lang, reader, source)
+            };
+            // Unmatched members rank below every match.
+            (e, rank, score.unwrap_or(Score::NEG_INFINITY))
+        })
+        .collect();
+    let (best, _, _) = ranked
+        .iter()
+        .min_by(|(a, rank_a, score_a), (b, rank_b, score_b)| {
+            rank_a
+                .cmp(rank_b)
+                .then_with(|| score_b.total_cmp(score_a))
                 .then_with(|| a.lang.cmp(&b.lang))
                 .then_with(|| a.path.cmp(&b.path))
         })
@@ -201,17 +205,13 @@ pub(super) fn page(
         .languages(params.drafts)
         .first()
         .map(|(l, _)| l.clone());
-    // Where the catalog's documents are in this searcher.
-    let ordinals: HashMap<_, _> = searcher
-        .segment_readers()
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.segment_id(), i as SegmentOrdinal))
-        .collect();
+    // Where the catalog's documents are in this searcher (a few segments: looked for in
+    // turn).
+    let segments = searcher.segment_readers();
     // A document deleted since (its article changed) is not the article's any more.
     let place = |path: &str| {
         let (segment, doc) = catalog.place_of(path)?;
-        let ordinal = *ordinals.get(&segment)?;
+        let ordinal = segments.iter().position(|r| r.segment_id() == segment)? as SegmentOrdinal;
         let live = !searcher.segment_reader(ordinal).is_deleted(doc);
         live.then(|| DocAddress::new(ordinal, doc))
     };
@@ -457,7 +457,11 @@ impl Collector for ByGroup {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+    fn merge_fruits(&self, mut fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        // One segment (the usual case): its matches as they are, not copied.
+        if fruits.len() == 1 {
+            return Ok(fruits.pop().unwrap_or_default());
+        }
         Ok(fruits.concat())
     }
 }
@@ -488,6 +492,7 @@ impl SegmentCollector for SegmentByGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn entry(path: &str) -> Entry {
         Entry {
