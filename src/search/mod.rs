@@ -1103,18 +1103,18 @@ impl<'p> BodyTerms<'p> {
         wanted.sort_unstable();
         wanted.dedup();
         let spans = offsets::spans_at(table, &wanted);
-        Ok(found
-            .into_iter()
-            .filter_map(|(p, word, weight)| {
-                let span = spans[wanted.binary_search(&p).ok()?]?;
-                (span.start as usize + span.len as usize <= body.len()).then_some(snippet::Match {
-                    offset: span.start as usize,
-                    len: span.len as usize,
-                    word,
-                    weight,
-                })
+        // Sized for all of them at once (nearly all are kept).
+        let mut matches = Vec::with_capacity(found.len());
+        matches.extend(found.into_iter().filter_map(|(p, word, weight)| {
+            let span = spans[wanted.binary_search(&p).ok()?]?;
+            (span.start as usize + span.len as usize <= body.len()).then_some(snippet::Match {
+                offset: span.start as usize,
+                len: span.len as usize,
+                word,
+                weight,
             })
-            .collect())
+        }));
+        Ok(matches)
     }
 }
 
