@@ -39,9 +39,8 @@ impl Reader {
     /// The reader of a query: `hl` (the interface's language), else the language and script
     /// of the query itself.
     pub fn of_query(hl: Option<&str>, query: &str, catalog: &Catalog) -> Reader {
-        let known = known_langs(catalog);
         let hl = hl.and_then(lang::normalize_tag);
-        let written = lang::of_text(query, &known);
+        let written = lang::of_text(query, catalog.language_tags());
         match hl {
             Some(hl) => Reader {
                 also: written.filter(|w| lang::family(w) != lang::family(&hl)),
@@ -57,9 +56,8 @@ impl Reader {
     /// The reader of a customer's message: the message's language and script (the agent
     /// answers in it), else `hl`.
     pub fn of_message(hl: Option<&str>, message: &str, catalog: &Catalog) -> Reader {
-        let known = known_langs(catalog);
         let hl = hl.and_then(lang::normalize_tag);
-        match lang::of_text(message, &known) {
+        match lang::of_text(message, catalog.language_tags()) {
             Some(written) => Reader {
                 also: hl.filter(|h| lang::family(h) != lang::family(&written)),
                 lang: Some(written),
@@ -70,15 +68,6 @@ impl Reader {
             },
         }
     }
-}
-
-/// The articles' languages.
-fn known_langs(catalog: &Catalog) -> Vec<String> {
-    catalog
-        .languages(true)
-        .into_iter()
-        .map(|(l, _)| l)
-        .collect()
 }
 
 /// How well a language suits a reader: lower is better. 0 is the reader's own.
@@ -201,10 +190,7 @@ pub(super) fn page(
     };
     let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
     let total = groups.total;
-    let source = catalog
-        .languages(params.drafts)
-        .first()
-        .map(|(l, _)| l.clone());
+    let source = catalog.source_language(params.drafts);
     // Where the catalog's documents are in this searcher (a few segments: looked for in
     // turn).
     let segments = searcher.segment_readers();
@@ -255,7 +241,7 @@ pub(super) fn page(
             .filter(|e| params.drafts || !e.draft)
             .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
             .collect();
-        let Some((shown, fallback)) = choose(&members, score_of, reader, source.as_deref()) else {
+        let Some((shown, fallback)) = choose(&members, score_of, reader, source) else {
             continue;
         };
         let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
