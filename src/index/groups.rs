@@ -156,6 +156,9 @@ mod tests {
             .map(|e| e.path.as_str())
             .collect();
         assert_eq!(tr, ["uk/refunds.md"]);
+        // The languages, most articles first, as the counted list has them.
+        assert_eq!(c.language_tags(), ["en", "uk"]);
+        assert_eq!(c.source_language(false), Some("en"));
 
         // A key on one file keeps its path sibling and brings in another file.
         write(

@@ -493,6 +493,19 @@ mod tests {
     }
 
     #[test]
+    fn kept_score_arrays_come_back_as_zeros_of_the_length_asked() {
+        let mut v = zeroed(5);
+        assert_eq!(v, [0.0; 5]);
+        v[3] = 2.5;
+        v[3] = 0.0;
+        give_back(v);
+        // Longer and shorter than the kept one: zeros either way.
+        assert_eq!(zeroed(8), [0.0; 8]);
+        give_back(vec![0.0; 8]);
+        assert_eq!(zeroed(3), [0.0; 3]);
+    }
+
+    #[test]
     fn scores_exactly_as_the_unions_it_replaces() {
         let (index, title, body, lang) = index();
         let searcher = index.reader().unwrap().searcher();

@@ -33,8 +33,11 @@ pub struct Found {
     pub doc_freq: u64,
     /// Where its postings are in each segment of the searcher, with the field's index there
     /// (`None`: not there).
-    infos: Vec<(SegmentId, Option<(TermInfo, Arc<InvertedIndexReader>)>)>,
+    infos: Vec<(SegmentId, Option<Posted>)>,
 }
+
+/// Where a term's postings are in one segment, and the index of its field there.
+type Posted = (TermInfo, Arc<InvertedIndexReader>);
 
 /// The maps of one search's look-ups, keyed by short terms: FxHash (rustc-hash), as SipHash,
 /// the default, was a fifth of a look-up's time. A query has at most a few hundred terms, too
