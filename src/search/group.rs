@@ -93,6 +93,16 @@ pub fn choose<'a>(
     reader: &Reader,
     source: Option<&str>,
 ) -> Option<(&'a Entry, bool)> {
+    choose_by(members, score_of, reader, |lang| fit(lang, reader, source))
+}
+
+/// [`choose`] with the fit of a language to the reader given by `fit_of` (as [`fit`] says).
+fn choose_by<'a>(
+    members: &[&'a Entry],
+    score_of: impl Fn(&Entry) -> Option<Score>,
+    reader: &Reader,
+    fit_of: impl Fn(&str) -> u8,
+) -> Option<(&'a Entry, bool)> {
     // Each member's rank and score, worked out once (not at every comparison).
     let ranked: Vec<(&'a Entry, u8, Score)> = members
         .iter()
@@ -102,7 +112,7 @@ pub fn choose<'a>(
             let rank = if reader.lang.is_none() && score.is_some() {
                 0
             } else {
-                fit(&e.lang, reader, source)
+                fit_of(&e.lang)
             };
             // Unmatched members rank below every match.
             (e, rank, score.unwrap_or(Score::NEG_INFINITY))
@@ -118,7 +128,7 @@ pub fn choose<'a>(
                 .then_with(|| a.path.cmp(&b.path))
         })
         .copied()?;
-    let fallback = reader.lang.is_some() && fit(&best.lang, reader, source) > 0;
+    let fallback = reader.lang.is_some() && fit_of(&best.lang) > 0;
     Some((best, fallback))
 }
 
@@ -191,6 +201,17 @@ pub(super) fn page(
     let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
     let total = groups.total;
     let source = catalog.source_language(params.drafts);
+    // Each language's fit to the reader, worked out once per page: the page's groups share
+    // a handful of languages, and `fit` compares language families, which allocates.
+    let fits: std::cell::RefCell<Vec<(String, u8)>> = Default::default();
+    let fit_of = |lang: &str| {
+        if let Some(&(_, f)) = fits.borrow().iter().find(|(l, _)| l == lang) {
+            return f;
+        }
+        let f = fit(lang, reader, source);
+        fits.borrow_mut().push((lang.to_string(), f));
+        f
+    };
     // Where the catalog's documents are in this searcher (a few segments: looked for in
     // turn).
     let segments = searcher.segment_readers();
@@ -241,7 +262,7 @@ pub(super) fn page(
             .filter(|e| params.drafts || !e.draft)
             .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
             .collect();
-        let Some((shown, fallback)) = choose(&members, score_of, reader, source) else {
+        let Some((shown, fallback)) = choose_by(&members, score_of, reader, fit_of) else {
             continue;
         };
         let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
