@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tantivy::DocId;
 use tantivy::index::SegmentId;
 
-use super::{Catalog, Entry};
+use super::{Catalog, Entry, Map};
 use crate::articles::translations::{self, Member};
 
 /// A translation group's number in one catalog.
@@ -24,12 +24,12 @@ pub type GroupNo = u32;
 pub(super) struct Groups {
     /// Each group's members (paths), in path order.
     members: Vec<Vec<String>>,
-    by_path: HashMap<String, GroupNo>,
+    by_path: Map<String, GroupNo>,
     /// Per segment: each document's group, [`NO_GROUP`] for deleted ones.
-    docs: HashMap<SegmentId, Arc<[GroupNo]>>,
+    docs: Map<SegmentId, Arc<[GroupNo]>>,
     /// Each article's document, for the search to tell a group's members apart without
     /// reading their paths back from the index.
-    places: HashMap<String, (SegmentId, DocId)>,
+    places: Map<String, (SegmentId, DocId)>,
 }
 
 /// The group of a document that is not an article of the catalog (deleted).
@@ -156,6 +156,9 @@ mod tests {
             .map(|e| e.path.as_str())
             .collect();
         assert_eq!(tr, ["uk/refunds.md"]);
+        // The languages, most articles first, as the counted list has them.
+        assert_eq!(c.language_tags(), ["en", "uk"]);
+        assert_eq!(c.source_language(false), Some("en"));
 
         // A key on one file keeps its path sibling and brings in another file.
         write(

@@ -208,6 +208,11 @@ pub struct Entry {
     pub queries: Vec<String>,
 }
 
+/// The catalog's maps, keyed by paths and URLs: FxHash (rustc-hash), as SipHash, the
+/// default, hashed each member of every result's translation group several times a search.
+/// Their keys are the help center's own paths and URLs, not a client's.
+pub(crate) type Map<K, V> = rustc_hash::FxHashMap<K, V>;
+
 /// The articles an index holds: what the pages list (home, categories, language switcher,
 /// sitemap), where URLs and aliases lead, and what posted paths are checked against. Kept in
 /// memory, rebuilt from fast fields at each sync.
@@ -218,13 +223,15 @@ pub struct Entry {
 /// the index holds are served as they were last indexed ([`Catalog::is_stale`]).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    entries: HashMap<String, Entry>,
-    by_url: HashMap<String, String>,
-    aliases: HashMap<String, String>,
+    entries: Map<String, Entry>,
+    by_url: Map<String, String>,
+    aliases: Map<String, String>,
     groups: groups::Groups,
     /// [`Catalog::languages`] without and with drafts, counted once: every grouped search
     /// asks for them.
     languages: [std::sync::OnceLock<Vec<(String, usize)>>; 2],
+    /// The tags of [`Catalog::languages`] with drafts, listed once.
+    tags: std::sync::OnceLock<Vec<String>>,
     /// Articles whose file the last sync could not index, by path: broken, unreadable, or
     /// whose URL another article keeps.
     problems: BTreeMap<String, Problem>,
@@ -239,7 +246,7 @@ fn url_key(url: &str) -> &str {
 }
 
 /// Records `path` as the owner of `key` unless a path earlier in byte order has it.
-fn claim(map: &mut HashMap<String, String>, key: &str, path: &str) {
+fn claim(map: &mut Map<String, String>, key: &str, path: &str) {
     match map.get_mut(key) {
         Some(owner) if owner.as_str() <= path => {}
         Some(owner) => *owner = path.to_string(),
@@ -252,6 +259,7 @@ fn claim(map: &mut HashMap<String, String>, key: &str, path: &str) {
 impl Catalog {
     fn insert(&mut self, e: Entry) {
         self.languages = Default::default();
+        self.tags = Default::default();
         claim(&mut self.by_url, url_key(&e.url), &e.path);
         for a in &e.aliases {
             claim(&mut self.aliases, url_key(a), &e.path);
@@ -259,9 +267,17 @@ impl Catalog {
         self.entries.insert(e.path.clone(), e);
     }
 
-    /// Whether an article lost its URL to an article with an earlier path.
-    fn is_hidden(&self, e: &Entry) -> bool {
+    /// Whether an article lost its URL to an article with an earlier path, by the URLs'
+    /// owners (what [`Catalog::finish`] lists).
+    fn loses_url(&self, e: &Entry) -> bool {
         self.by_url.get(url_key(&e.url)) != Some(&e.path)
+    }
+
+    /// Whether an article lost its URL to an article with an earlier path: in the list of
+    /// the finished catalog (most help centers have none; every search asks it of each
+    /// member of its results' translation groups).
+    fn is_hidden(&self, e: &Entry) -> bool {
+        !self.hidden.is_empty() && self.hidden.binary_search(&e.path).is_ok()
     }
 
     /// Notes which articles lost their URL, once every article is in.
@@ -269,7 +285,7 @@ impl Catalog {
         let mut hidden: Vec<String> = self
             .entries
             .values()
-            .filter(|e| self.is_hidden(e))
+            .filter(|e| self.loses_url(e))
             .map(|e| e.path.clone())
             .collect();
         hidden.sort();
@@ -382,9 +398,30 @@ impl Catalog {
 
     /// The languages that have articles, with how many, most first.
     pub fn languages(&self, drafts: bool) -> Vec<(String, usize)> {
-        self.languages[usize::from(drafts)]
-            .get_or_init(|| self.count_languages(drafts))
-            .clone()
+        self.counted_languages(drafts).to_vec()
+    }
+
+    fn counted_languages(&self, drafts: bool) -> &[(String, usize)] {
+        self.languages[usize::from(drafts)].get_or_init(|| self.count_languages(drafts))
+    }
+
+    /// The languages that have articles, drafts included, most first (what
+    /// [`Catalog::languages`] lists, without the counts and not copied).
+    pub fn language_tags(&self) -> &[String] {
+        self.tags.get_or_init(|| {
+            self.counted_languages(true)
+                .iter()
+                .map(|(l, _)| l.clone())
+                .collect()
+        })
+    }
+
+    /// The help center's source language: the one with most articles (drafts only when
+    /// `drafts`).
+    pub fn source_language(&self, drafts: bool) -> Option<&str> {
+        self.counted_languages(drafts)
+            .first()
+            .map(|(l, _)| l.as_str())
     }
 
     fn count_languages(&self, drafts: bool) -> Vec<(String, usize)> {

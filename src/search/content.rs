@@ -12,6 +12,9 @@
 //! documents are not scored at all, and the filter's term adds its score as a required
 //! clause beside the words would.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use tantivy::query::{
     BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, TermQuery, Weight,
 };
@@ -67,7 +70,8 @@ impl Clone for Extra {
 /// plus its bonus))), Must(TermQuery(within)), Should(extra)...])`.
 #[derive(Debug, Clone)]
 pub struct Words {
-    words: Vec<Word>,
+    /// Shared with the weights (not copied for each).
+    words: Arc<[Word]>,
     /// The length prior's field and weight.
     prior: Option<(Field, Score)>,
     /// Only documents with this term match, and it adds its score.
@@ -79,7 +83,7 @@ pub struct Words {
 impl Words {
     pub fn new(words: Vec<Word>, prior: Option<(Field, Score)>) -> Self {
         Words {
-            words,
+            words: words.into(),
             prior,
             within: None,
             extra: Vec::new(),
@@ -148,11 +152,38 @@ enum ExtraWeight {
 }
 
 struct WordsWeight {
-    words: Vec<Word>,
+    words: Arc<[Word]>,
     prior: Option<(Field, Score)>,
     /// The filter's term and its weight.
     within: Option<(Term, Box<dyn Weight>)>,
     extra: Vec<ExtraWeight>,
+}
+
+thread_local! {
+    /// Score arrays (a float per document of a segment) left all zeros by the searches
+    /// before on this thread: a segment's arrays are otherwise allocated and zeroed anew
+    /// for every search.
+    static ZEROED: RefCell<Vec<Vec<Score>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The arrays [`ZEROED`] keeps: the three of one segment's scoring.
+const KEPT_ARRAYS: usize = 3;
+
+/// A score array of `len` zeros, one [`ZEROED`] kept when there is one.
+fn zeroed(len: usize) -> Vec<Score> {
+    let mut v = ZEROED.with_borrow_mut(Vec::pop).unwrap_or_default();
+    v.resize(len, 0.0);
+    v
+}
+
+/// Keeps `v`, whose every entry was set back to zero, for the next [`zeroed`].
+fn give_back(v: Vec<Score>) {
+    debug_assert!(v.iter().all(|s| s.to_bits() == 0));
+    ZEROED.with_borrow_mut(|kept| {
+        if kept.len() < KEPT_ARRAYS {
+            kept.push(v);
+        }
+    });
 }
 
 /// A set of a segment's documents, 64 to a block.
@@ -238,11 +269,12 @@ impl WordsWeight {
         };
         // One clause's scores and documents (a word's union), and the words' sum and
         // documents.
-        let mut part: Vec<Score> = vec![0.0; max_doc];
+        // Every entry is set back to zero once read (`give_back`).
+        let mut part = zeroed(max_doc);
         let mut part_docs = Docs::new(max_doc);
-        let mut total: Vec<Score> = vec![0.0; max_doc];
+        let mut total = zeroed(max_doc);
         let mut matched = Docs::new(max_doc);
-        for word in &self.words {
+        for word in self.words.iter() {
             add_terms(
                 &word.terms,
                 reader,
@@ -274,7 +306,7 @@ impl WordsWeight {
         }
         // The optional clauses' union, at the matches only: each clause's score added in
         // turn.
-        let mut extra: Vec<Score> = vec![0.0; if self.extra.is_empty() { 0 } else { max_doc }];
+        let mut extra = zeroed(if self.extra.is_empty() { 0 } else { max_doc });
         let mut extra_docs = Docs::new(if self.extra.is_empty() { 0 } else { max_doc });
         for clause in &self.extra {
             match clause {
@@ -316,7 +348,7 @@ impl WordsWeight {
             scores: Vec::with_capacity(count),
             at: 0,
         };
-        for doc in docs {
+        for &doc in &docs {
             let mut score = total[doc as usize];
             if let Some(prior) = &prior {
                 score += prior.of(doc);
@@ -336,6 +368,14 @@ impl WordsWeight {
             scored.docs.push(doc);
             scored.scores.push(score);
         }
+        // `part` is zero again already (each clause's sum was moved out of it).
+        for &doc in &docs {
+            total[doc as usize] = 0.0;
+        }
+        extra_docs.drain(|doc| extra[doc] = 0.0);
+        give_back(part);
+        give_back(total);
+        give_back(extra);
         Ok(scored)
     }
 }
@@ -450,6 +490,19 @@ mod tests {
         writer.delete_term(Term::from_field_text(title, "gone"));
         writer.commit().unwrap();
         (index, title, body, lang)
+    }
+
+    #[test]
+    fn kept_score_arrays_come_back_as_zeros_of_the_length_asked() {
+        let mut v = zeroed(5);
+        assert_eq!(v, [0.0; 5]);
+        v[3] = 2.5;
+        v[3] = 0.0;
+        give_back(v);
+        // Longer and shorter than the kept one: zeros either way.
+        assert_eq!(zeroed(8), [0.0; 8]);
+        give_back(vec![0.0; 8]);
+        assert_eq!(zeroed(3), [0.0; 3]);
     }
 
     #[test]

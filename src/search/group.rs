@@ -12,7 +12,6 @@
 //! It works on the ranked documents only: scoring is the query's business.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -40,9 +39,8 @@ impl Reader {
     /// The reader of a query: `hl` (the interface's language), else the language and script
     /// of the query itself.
     pub fn of_query(hl: Option<&str>, query: &str, catalog: &Catalog) -> Reader {
-        let known = known_langs(catalog);
         let hl = hl.and_then(lang::normalize_tag);
-        let written = lang::of_text(query, &known);
+        let written = lang::of_text(query, catalog.language_tags());
         match hl {
             Some(hl) => Reader {
                 also: written.filter(|w| lang::family(w) != lang::family(&hl)),
@@ -58,9 +56,8 @@ impl Reader {
     /// The reader of a customer's message: the message's language and script (the agent
     /// answers in it), else `hl`.
     pub fn of_message(hl: Option<&str>, message: &str, catalog: &Catalog) -> Reader {
-        let known = known_langs(catalog);
         let hl = hl.and_then(lang::normalize_tag);
-        match lang::of_text(message, &known) {
+        match lang::of_text(message, catalog.language_tags()) {
             Some(written) => Reader {
                 also: hl.filter(|h| lang::family(h) != lang::family(&written)),
                 lang: Some(written),
@@ -71,15 +68,6 @@ impl Reader {
             },
         }
     }
-}
-
-/// The articles' languages.
-fn known_langs(catalog: &Catalog) -> Vec<String> {
-    catalog
-        .languages(true)
-        .into_iter()
-        .map(|(l, _)| l)
-        .collect()
 }
 
 /// How well a language suits a reader: lower is better. 0 is the reader's own.
@@ -105,27 +93,42 @@ pub fn choose<'a>(
     reader: &Reader,
     source: Option<&str>,
 ) -> Option<(&'a Entry, bool)> {
-    // Unmatched members rank below every match.
-    let score = |e: &Entry| score_of(e).unwrap_or(Score::NEG_INFINITY);
-    let rank = |e: &Entry| {
-        // Without a reader's language, the best match shows, then the source language.
-        if reader.lang.is_none() && score_of(e).is_some() {
-            0
-        } else {
-            fit(&e.lang, reader, source)
-        }
-    };
-    let best = members
+    choose_by(members, score_of, reader, |lang| fit(lang, reader, source))
+}
+
+/// [`choose`] with the fit of a language to the reader given by `fit_of` (as [`fit`] says).
+fn choose_by<'a>(
+    members: &[&'a Entry],
+    score_of: impl Fn(&Entry) -> Option<Score>,
+    reader: &Reader,
+    fit_of: impl Fn(&str) -> u8,
+) -> Option<(&'a Entry, bool)> {
+    // Each member's rank and score, worked out once (not at every comparison).
+    let ranked: Vec<(&'a Entry, u8, Score)> = members
         .iter()
-        .min_by(|a, b| {
-            rank(a)
-                .cmp(&rank(b))
-                .then_with(|| score(b).total_cmp(&score(a)))
+        .map(|&e| {
+            let score = score_of(e);
+            // Without a reader's language, the best match shows, then the source language.
+            let rank = if reader.lang.is_none() && score.is_some() {
+                0
+            } else {
+                fit_of(&e.lang)
+            };
+            // Unmatched members rank below every match.
+            (e, rank, score.unwrap_or(Score::NEG_INFINITY))
+        })
+        .collect();
+    let (best, _, _) = ranked
+        .iter()
+        .min_by(|(a, rank_a, score_a), (b, rank_b, score_b)| {
+            rank_a
+                .cmp(rank_b)
+                .then_with(|| score_b.total_cmp(score_a))
                 .then_with(|| a.lang.cmp(&b.lang))
                 .then_with(|| a.path.cmp(&b.path))
         })
         .copied()?;
-    let fallback = reader.lang.is_some() && fit(&best.lang, reader, source) > 0;
+    let fallback = reader.lang.is_some() && fit_of(&best.lang) > 0;
     Some((best, fallback))
 }
 
@@ -197,21 +200,25 @@ pub(super) fn page(
     };
     let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
     let total = groups.total;
-    let source = catalog
-        .languages(params.drafts)
-        .first()
-        .map(|(l, _)| l.clone());
-    // Where the catalog's documents are in this searcher.
-    let ordinals: HashMap<_, _> = searcher
-        .segment_readers()
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.segment_id(), i as SegmentOrdinal))
-        .collect();
+    let source = catalog.source_language(params.drafts);
+    // Each language's fit to the reader, worked out once per page: the page's groups share
+    // a handful of languages, and `fit` compares language families, which allocates.
+    let fits: std::cell::RefCell<Vec<(String, u8)>> = Default::default();
+    let fit_of = |lang: &str| {
+        if let Some(&(_, f)) = fits.borrow().iter().find(|(l, _)| l == lang) {
+            return f;
+        }
+        let f = fit(lang, reader, source);
+        fits.borrow_mut().push((lang.to_string(), f));
+        f
+    };
+    // Where the catalog's documents are in this searcher (a few segments: looked for in
+    // turn).
+    let segments = searcher.segment_readers();
     // A document deleted since (its article changed) is not the article's any more.
     let place = |path: &str| {
         let (segment, doc) = catalog.place_of(path)?;
-        let ordinal = *ordinals.get(&segment)?;
+        let ordinal = segments.iter().position(|r| r.segment_id() == segment)? as SegmentOrdinal;
         let live = !searcher.segment_reader(ordinal).is_deleted(doc);
         live.then(|| DocAddress::new(ordinal, doc))
     };
@@ -255,7 +262,7 @@ pub(super) fn page(
             .filter(|e| params.drafts || !e.draft)
             .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
             .collect();
-        let Some((shown, fallback)) = choose(&members, score_of, reader, source.as_deref()) else {
+        let Some((shown, fallback)) = choose_by(&members, score_of, reader, fit_of) else {
             continue;
         };
         let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
@@ -457,7 +464,11 @@ impl Collector for ByGroup {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+    fn merge_fruits(&self, mut fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        // One segment (the usual case): its matches as they are, not copied.
+        if fruits.len() == 1 {
+            return Ok(fruits.pop().unwrap_or_default());
+        }
         Ok(fruits.concat())
     }
 }
@@ -488,6 +499,7 @@ impl SegmentCollector for SegmentByGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn entry(path: &str) -> Entry {
         Entry {

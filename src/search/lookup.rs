@@ -21,16 +21,23 @@ use tantivy::query::{
     TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyError, Term};
+use tantivy::{
+    DocId, DocSet, InvertedIndexReader, Score, Searcher, SegmentOrdinal, SegmentReader,
+    TantivyError, Term,
+};
 
 /// A term as the searcher's segments have it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Found {
     /// Documents holding it, over every segment (deleted ones too, as tantivy counts).
     pub doc_freq: u64,
-    /// Where its postings are in each segment of the searcher (`None`: not there).
-    infos: Vec<(SegmentId, Option<TermInfo>)>,
+    /// Where its postings are in each segment of the searcher, with the field's index there
+    /// (`None`: not there).
+    infos: Vec<(SegmentId, Option<Posted>)>,
 }
+
+/// Where a term's postings are in one segment, and the index of its field there.
+type Posted = (TermInfo, Arc<InvertedIndexReader>);
 
 /// The maps of one search's look-ups, keyed by short terms: FxHash (rustc-hash), as SipHash,
 /// the default, was a fifth of a look-up's time. A query has at most a few hundred terms, too
@@ -40,12 +47,26 @@ type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 /// The look-ups of one search over one searcher.
 pub struct Lookup<'s> {
     searcher: &'s Searcher,
-    found: RefCell<FxMap<Term, Arc<Found>>>,
+    /// By [`key`]: a term is looked up without building a tantivy `Term` once it is known.
+    found: RefCell<FxMap<String, Arc<Found>>>,
+    /// The key being looked up (kept to spare an allocation per look-up).
+    key: RefCell<String>,
+    /// Per segment, each field's index, opened once per search: tantivy builds an empty
+    /// one anew at every asking for a field its segment has no terms in.
+    indexes: RefCell<Vec<FxMap<Field, Arc<InvertedIndexReader>>>>,
     /// BM25 weights by field and document count: terms with as many documents in one field
     /// weigh the same, and share the length table.
     weights: RefCell<FxMap<(Field, u64), Bm25Weight>>,
     /// Each field's average length, over the searcher's documents.
     averages: RefCell<FxMap<Field, Score>>,
+}
+
+/// Writes the key of `text` in `field` into `key`: the field as one character (its number
+/// is small), then the text.
+fn key(key: &mut String, field: Field, text: &str) {
+    key.clear();
+    key.push(char::from_u32(field.field_id()).unwrap_or(char::MAX));
+    key.push_str(text);
 }
 
 impl<'s> Lookup<'s> {
@@ -54,6 +75,8 @@ impl<'s> Lookup<'s> {
             searcher,
             // A query's words in every field, with their alternatives.
             found: RefCell::new(FxMap::with_capacity_and_hasher(128, Default::default())),
+            key: RefCell::default(),
+            indexes: RefCell::new(vec![FxMap::default(); searcher.segment_readers().len()]),
             weights: RefCell::default(),
             averages: RefCell::default(),
         }
@@ -63,26 +86,53 @@ impl<'s> Lookup<'s> {
         self.searcher
     }
 
+    /// The index of `field` in the searcher's segment `segment`, opened on the first asking.
+    pub fn inverted_index(
+        &self,
+        field: Field,
+        segment: SegmentOrdinal,
+    ) -> tantivy::Result<Arc<InvertedIndexReader>> {
+        let mut indexes = self.indexes.borrow_mut();
+        let open = &mut indexes[segment as usize];
+        if let Some(index) = open.get(&field) {
+            return Ok(index.clone());
+        }
+        let index = self
+            .searcher
+            .segment_reader(segment)
+            .inverted_index(field)?;
+        open.insert(field, index.clone());
+        Ok(index)
+    }
+
     /// `text` in `field`: looked up in every segment the first time it is asked for.
     pub fn find(&self, field: Field, text: &str) -> Arc<Found> {
-        let term = Term::from_field_text(field, text);
-        if let Some(found) = self.found.borrow().get(&term) {
-            return found.clone();
+        {
+            let mut k = self.key.borrow_mut();
+            key(&mut k, field, text);
+            if let Some(found) = self.found.borrow().get(k.as_str()) {
+                return found.clone();
+            }
         }
-        let mut found = Found::default();
-        for segment in self.searcher.segment_readers() {
+        let segments = self.searcher.segment_readers();
+        let mut found = Found {
+            doc_freq: 0,
+            infos: Vec::with_capacity(segments.len()),
+        };
+        for (ord, segment) in segments.iter().enumerate() {
             // A segment whose dictionary cannot be read has no terms, as `Searcher::doc_freq`
             // would have failed for it (and counted none).
-            let info = segment
-                .inverted_index(field)
-                .and_then(|i| i.get_term_info(&term).map_err(TantivyError::from))
+            // The dictionary is keyed by the term's value bytes: a text's own.
+            let info = self
+                .inverted_index(field, ord as SegmentOrdinal)
                 .ok()
-                .flatten();
-            found.doc_freq += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
+                .and_then(|index| Some((index.terms().get(text).ok()??, index)));
+            found.doc_freq += info.as_ref().map_or(0, |(i, _)| u64::from(i.doc_freq));
             found.infos.push((segment.segment_id(), info));
         }
         let found = Arc::new(found);
-        self.found.borrow_mut().insert(term, found.clone());
+        let k = self.key.borrow();
+        self.found.borrow_mut().insert(k.clone(), found.clone());
         found
     }
 
@@ -93,7 +143,7 @@ impl<'s> Lookup<'s> {
         self.find(field, text)
             .infos
             .get(segment as usize)
-            .and_then(|(_, info)| info.clone())
+            .and_then(|(_, info)| info.as_ref().map(|(info, _)| info.clone()))
     }
 
     /// Documents holding `text` in `field`.
@@ -186,21 +236,25 @@ impl KnownTerm {
 
     fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Term1>> {
         let field = self.term.field();
-        let inverted = reader.inverted_index(field)?;
-        let info = match self
+        let postings = match self
             .found
             .infos
             .iter()
             .find(|(s, _)| *s == reader.segment_id())
         {
-            Some((_, info)) => info.clone(),
+            Some((_, None)) => return Ok(None),
+            Some((_, Some((info, inverted)))) => {
+                inverted.read_postings_from_terminfo(info, OPTION)?
+            }
             // Not a segment of the looked-up searcher (none is, in practice): look it up.
-            None => inverted.get_term_info(&self.term)?,
+            None => {
+                let inverted = reader.inverted_index(field)?;
+                let Some(info) = inverted.get_term_info(&self.term)? else {
+                    return Ok(None);
+                };
+                inverted.read_postings_from_terminfo(&info, OPTION)?
+            }
         };
-        let Some(info) = info else {
-            return Ok(None);
-        };
-        let postings = inverted.read_postings_from_terminfo(&info, OPTION)?;
         let norms = match reader.fieldnorms_readers().get_field(field)? {
             Some(norms) => norms,
             None => FieldNormReader::constant(reader.max_doc(), 1),

@@ -667,7 +667,7 @@ impl Engine {
         let searcher = lookup.searcher();
         let mut places = BodyTerms::new(lookup, &self.index.fields, plan);
         let page: Vec<DocAddress> = top.iter().map(|p| p.address).collect();
-        places.read_page(searcher, &page)?;
+        places.read_page(&page)?;
         clock.lap(Stage::Places);
         let stores = self.index.doc_stores(searcher)?;
         let mut out = Vec::with_capacity(top.len());
@@ -699,9 +699,9 @@ impl Engine {
         let text = |field| doc.text(field).to_string();
         let table = doc.bytes(f.body_offsets);
         clock.lap(Stage::Store);
-        let mut matches = places.matches(searcher, address, body, table)?;
+        let mut matches = places.matches(address, body, table)?;
         clock.lap(Stage::Places);
-        let coverage = self.coverage(searcher, address, places, &matches)?;
+        let coverage = self.coverage(address, places, &matches)?;
         let prior = bonus::length_prior(
             self.ranking.length_prior,
             searcher
@@ -712,7 +712,6 @@ impl Engine {
         clock.lap(Stage::Coverage);
         let section = if params.sections {
             self.section(
-                searcher,
                 address,
                 places,
                 doc.bytes(f.sections),
@@ -774,7 +773,6 @@ impl Engine {
     /// body matches have, and, for the others, whether another field has one of their forms.
     fn coverage(
         &self,
-        searcher: &Searcher,
         address: DocAddress,
         places: &mut BodyTerms,
         matches: &[snippet::Match],
@@ -790,9 +788,7 @@ impl Engine {
             if weight <= 0.0 {
                 continue;
             }
-            if matches.iter().any(|m| m.word == i)
-                || places.has_word(searcher, address, i, &others)?
-            {
+            if matches.iter().any(|m| m.word == i) || places.has_word(address, i, &others)? {
                 held += weight;
             }
         }
@@ -804,7 +800,6 @@ impl Engine {
     /// ([`crate::index::headings`]).
     fn section(
         &self,
-        searcher: &Searcher,
         address: DocAddress,
         places: &mut BodyTerms,
         headings: &[u8],
@@ -819,7 +814,7 @@ impl Engine {
         let title = [self.index.fields.title];
         let mut title_has_all = true;
         for (i, word) in places.plan.words.iter().enumerate() {
-            if word.required && !places.has_word(searcher, address, i, &title)? {
+            if word.required && !places.has_word(address, i, &title)? {
                 title_has_all = false;
                 break;
             }
@@ -989,13 +984,13 @@ impl<'p> BodyTerms<'p> {
     /// Reads where the query's body terms are in each of `page`'s documents: each term's
     /// postings opened once per segment and moved forward from document to document in
     /// order, rather than opened again for every result.
-    fn read_page(&mut self, searcher: &Searcher, page: &[DocAddress]) -> Result<(), SearchError> {
+    fn read_page(&mut self, page: &[DocAddress]) -> Result<(), SearchError> {
         let mut page = page.to_vec();
         page.sort();
         page.dedup();
         let mut positions = Vec::new();
         for docs in page.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
-            self.segment(searcher, docs[0])?;
+            self.segment(docs[0])?;
             let segment = &self.segments[&docs[0].segment_ord];
             for address in docs {
                 self.positions.entry(*address).or_default();
@@ -1022,26 +1017,22 @@ impl<'p> BodyTerms<'p> {
     }
 
     /// The look-ups of the segment of `address`, made on its first result.
-    fn segment(
-        &mut self,
-        searcher: &Searcher,
-        address: DocAddress,
-    ) -> Result<&mut SegmentTerms, SearchError> {
+    fn segment(&mut self, address: DocAddress) -> Result<&mut SegmentTerms, SearchError> {
         use std::collections::hash_map::Entry;
         Ok(match self.segments.entry(address.segment_ord) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let segment = searcher.segment_reader(address.segment_ord);
-                let body = segment.inverted_index(self.body)?;
+                let ord = address.segment_ord;
+                let body = self.lookup.inverted_index(self.body, ord)?;
                 let infos = self
                     .terms
                     .iter()
-                    .map(|&(_, _, t)| self.lookup.info(self.body, t, address.segment_ord))
+                    .map(|&(_, _, t)| self.lookup.info(self.body, t, ord))
                     .collect();
                 let others = self
                     .others
                     .iter()
-                    .map(|&field| segment.inverted_index(field))
+                    .map(|&field| self.lookup.inverted_index(field, ord))
                     .collect::<tantivy::Result<Vec<_>>>()?;
                 e.insert(SegmentTerms {
                     body,
@@ -1058,13 +1049,12 @@ impl<'p> BodyTerms<'p> {
     /// once per segment.
     fn has_word(
         &mut self,
-        searcher: &Searcher,
         address: DocAddress,
         word: usize,
         fields: &[tantivy::schema::Field],
     ) -> Result<bool, SearchError> {
         let (plan, others, lookup) = (self.plan, self.others, self.lookup);
-        let segment = self.segment(searcher, address)?;
+        let segment = self.segment(address)?;
         let found = match &mut segment.elsewhere[word] {
             Some(found) => found,
             slot => {
@@ -1098,13 +1088,12 @@ impl<'p> BodyTerms<'p> {
     /// ([`offsets`]), of which only the matched ones are decoded.
     fn matches(
         &mut self,
-        searcher: &Searcher,
         address: DocAddress,
         body: &[u8],
         table: &[u8],
     ) -> Result<Vec<snippet::Match>, SearchError> {
         if !self.positions.contains_key(&address) {
-            self.read_page(searcher, &[address])?;
+            self.read_page(&[address])?;
         }
         let found = self.positions.remove(&address).unwrap_or_default();
         if found.is_empty() {
@@ -1114,18 +1103,18 @@ impl<'p> BodyTerms<'p> {
         wanted.sort_unstable();
         wanted.dedup();
         let spans = offsets::spans_at(table, &wanted);
-        Ok(found
-            .into_iter()
-            .filter_map(|(p, word, weight)| {
-                let span = spans[wanted.binary_search(&p).ok()?]?;
-                (span.start as usize + span.len as usize <= body.len()).then_some(snippet::Match {
-                    offset: span.start as usize,
-                    len: span.len as usize,
-                    word,
-                    weight,
-                })
+        // Sized for all of them at once (nearly all are kept).
+        let mut matches = Vec::with_capacity(found.len());
+        matches.extend(found.into_iter().filter_map(|(p, word, weight)| {
+            let span = spans[wanted.binary_search(&p).ok()?]?;
+            (span.start as usize + span.len as usize <= body.len()).then_some(snippet::Match {
+                offset: span.start as usize,
+                len: span.len as usize,
+                word,
+                weight,
             })
-            .collect())
+        }));
+        Ok(matches)
     }
 }
 
