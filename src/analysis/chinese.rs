@@ -244,6 +244,24 @@ fn alignment(original: &str, folded: &[char]) -> (Vec<usize>, Vec<usize>) {
     (to_orig, orig_bytes)
 }
 
+/// [`fold`], with the mainland's spelling of the [`VARIANTS`] (帐户 → 账户): the characters
+/// the analyzer's words are made of, for views of the text that use no dictionary.
+pub fn fold_words(run: &str) -> Cow<'_, str> {
+    let mut folded = fold(run);
+    for (variant, canon) in VARIANTS {
+        if folded.contains(variant) {
+            folded = Cow::Owned(folded.replace(variant, canon));
+        }
+    }
+    folded
+}
+
+/// Whether jieba's dictionary (or the Taiwan idiom table) has `word`, in Simplified
+/// characters: a query word that is not was put together by jieba's HMM.
+pub fn in_dictionary(word: &str) -> bool {
+    lexicon::freq(word).is_some() || IDIOMS.contains_key(word)
+}
+
 fn canonical(word: &str) -> &str {
     VARIANTS
         .iter()

@@ -22,11 +22,25 @@ use super::bonus::Prior;
 use super::lookup::KnownTerm;
 
 /// One content word: its terms in every field, and the bonus a document holding any of them
-/// gets.
+/// gets; and what stands in for it in a document that holds none of them.
 #[derive(Debug, Clone)]
 pub struct Word {
     pub terms: Vec<KnownTerm>,
     pub bonus: Score,
+    /// Scored only in documents that hold none of `terms` (a Chinese word's character
+    /// bigrams, for pages that jieba cut otherwise), which then match this word without its
+    /// bonus.
+    pub fallback: Vec<KnownTerm>,
+}
+
+impl Word {
+    pub fn new(terms: Vec<KnownTerm>, bonus: Score) -> Self {
+        Word {
+            terms,
+            bonus,
+            fallback: Vec::new(),
+        }
+    }
 }
 
 /// A clause that only adds to the score of a document the words match.
@@ -127,7 +141,11 @@ impl Query for Words {
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for term in self.words.iter().flat_map(|w| &w.terms) {
+        for term in self
+            .words
+            .iter()
+            .flat_map(|w| w.terms.iter().chain(&w.fallback))
+        {
             term.query_terms(visitor);
         }
         if let Some(term) = &self.within {
@@ -242,6 +260,10 @@ impl WordsWeight {
         let mut part_docs = Docs::new(max_doc);
         let mut total: Vec<Score> = vec![0.0; max_doc];
         let mut matched = Docs::new(max_doc);
+        // A fallback's scores and documents.
+        let fallbacks = self.words.iter().any(|w| !w.fallback.is_empty());
+        let size = if fallbacks { max_doc } else { 0 };
+        let (mut spare, mut spare_docs) = (vec![0.0; size], Docs::new(size));
         for word in &self.words {
             add_terms(
                 &word.terms,
@@ -251,6 +273,23 @@ impl WordsWeight {
                 &mut part,
                 &mut part_docs,
             )?;
+            if !word.fallback.is_empty() {
+                add_terms(
+                    &word.fallback,
+                    reader,
+                    boost,
+                    allowed.as_ref(),
+                    &mut spare,
+                    &mut spare_docs,
+                )?;
+                spare_docs.drain(|doc| {
+                    if !part_docs.has(doc as DocId) {
+                        total[doc] += spare[doc];
+                        matched.add(doc as DocId);
+                    }
+                    spare[doc] = 0.0;
+                });
+            }
             // The word's union, plus its bonus.
             let bonus = word.bonus * boost;
             part_docs.drain(|doc| {
@@ -466,6 +505,7 @@ mod tests {
         let words: Vec<Word> = spec
             .iter()
             .map(|(terms, bonus)| Word {
+                fallback: Vec::new(),
                 terms: terms
                     .iter()
                     .flat_map(|t| fields.iter().map(move |&(f, b)| (f, *t, b)))

@@ -519,7 +519,24 @@ impl Engine {
                 } else {
                     0.0
                 };
-                content.push(content::Word { terms, bonus });
+                let mut content_word = content::Word::new(terms, bonus);
+                if r.bigram_fallback > 0.0 && word.whole {
+                    let han = word.term.chars().count() >= 2
+                        && word.term.chars().all(crate::analysis::bigrams::is_han);
+                    if han {
+                        let bigrams = crate::analysis::bigrams::distinct(&word.term);
+                        content_word.fallback =
+                            self.bigram_terms(lookup, &bigrams, r.bigram_fallback);
+                    }
+                }
+                content.push(content_word);
+            }
+        }
+        if let Some(bigrams) = self.bigrams(lookup, plan) {
+            if r.bigram_match > 0.0 {
+                content.push(bigrams);
+            } else {
+                should.push(content::Extra::Terms(bigrams.terms));
             }
         }
         should.extend(self.phrases(plan).into_iter().map(content::Extra::Query));
@@ -570,6 +587,39 @@ impl Engine {
         let mut clauses = vec![(Occur::Must, matched)];
         clauses.extend(self.filters(lang.filter(|_| !words_filter), drafts));
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The query's Han bigrams in the bigram fields, as one more content word without
+    /// coverage: a fallback for Chinese that jieba cut unlike the page, not a word of its
+    /// own. `None` when the query has none the index knows.
+    fn bigrams(&self, lookup: &lookup::Lookup<'_>, plan: &Plan) -> Option<content::Word> {
+        let terms = self.bigram_terms(lookup, &plan.bigrams, self.ranking.bigram);
+        (!terms.is_empty()).then(|| content::Word::new(terms, 0.0))
+    }
+
+    /// `bigrams` in the bigram fields, at `weight` times each field's bigram weight.
+    fn bigram_terms(
+        &self,
+        lookup: &lookup::Lookup<'_>,
+        bigrams: &[String],
+        weight: f32,
+    ) -> Vec<lookup::KnownTerm> {
+        let f = &self.index.fields;
+        let r = &*self.ranking;
+        let fields = [
+            (f.bigrams_title, r.title * r.bigram_title),
+            (f.bigrams_headings, r.headings * r.bigram_headings),
+            (f.bigrams_body, r.body * r.bigram_body),
+        ];
+        let mut terms = Vec::new();
+        for bigram in bigrams {
+            for &(field, boost) in fields.iter().filter(|(_, b)| *b > 0.0) {
+                if let Some(q) = lookup.term_query(field, bigram, boost * weight) {
+                    terms.push(q);
+                }
+            }
+        }
+        terms
     }
 
     /// The clauses that keep one language (and its subtags; `None` when the query's
