@@ -525,8 +525,9 @@ impl Engine {
                         && word.term.chars().all(crate::analysis::bigrams::is_han);
                     if han {
                         let bigrams = crate::analysis::bigrams::distinct(&word.term);
+                        let w = r.bigram_fallback;
                         content_word.fallback =
-                            self.bigram_terms(lookup, &bigrams, r.bigram_fallback);
+                            self.bigram_terms(lookup, &bigrams, [w, w, w * r.bigram_fallback_body]);
                     }
                 }
                 content.push(content_word);
@@ -593,28 +594,31 @@ impl Engine {
     /// coverage: a fallback for Chinese that jieba cut unlike the page, not a word of its
     /// own. `None` when the query has none the index knows.
     fn bigrams(&self, lookup: &lookup::Lookup<'_>, plan: &Plan) -> Option<content::Word> {
-        let terms = self.bigram_terms(lookup, &plan.bigrams, self.ranking.bigram);
+        let r = &*self.ranking;
+        let shares = [r.bigram_title, r.bigram_headings, r.bigram_body].map(|s| s * r.bigram);
+        let terms = self.bigram_terms(lookup, &plan.bigrams, shares);
         (!terms.is_empty()).then(|| content::Word::new(terms, 0.0))
     }
 
-    /// `bigrams` in the bigram fields, at `weight` times each field's bigram weight.
+    /// `bigrams` in the bigram fields of the title, the headings and the body, at each
+    /// field's word weight times its share in `shares`.
     fn bigram_terms(
         &self,
         lookup: &lookup::Lookup<'_>,
         bigrams: &[String],
-        weight: f32,
+        shares: [f32; 3],
     ) -> Vec<lookup::KnownTerm> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let fields = [
-            (f.bigrams_title, r.title * r.bigram_title),
-            (f.bigrams_headings, r.headings * r.bigram_headings),
-            (f.bigrams_body, r.body * r.bigram_body),
+            (f.bigrams_title, r.title * shares[0]),
+            (f.bigrams_headings, r.headings * shares[1]),
+            (f.bigrams_body, r.body * shares[2]),
         ];
         let mut terms = Vec::new();
         for bigram in bigrams {
             for &(field, boost) in fields.iter().filter(|(_, b)| *b > 0.0) {
-                if let Some(q) = lookup.term_query(field, bigram, boost * weight) {
+                if let Some(q) = lookup.term_query(field, bigram, boost) {
                     terms.push(q);
                 }
             }

@@ -105,7 +105,8 @@ pub struct Ranking {
     /// Weight of the query's Han character bigrams ([`analysis::bigrams`]), against the
     /// words' in each field; 0 leaves them out.
     pub bigram: f32,
-    /// Bigram weight in the title, headings and body, as a share of the field's word weight.
+    /// The query's bigrams' weight in the title, headings and body, as a share of the
+    /// field's word weight (times `bigram`).
     pub bigram_title: f32,
     pub bigram_headings: f32,
     pub bigram_body: f32,
@@ -121,6 +122,8 @@ pub struct Ranking {
     /// Weight of each Chinese word's own bigrams where they stand in for it: in the pages
     /// that lack the word (and only there), in each field; 0 leaves them out.
     pub bigram_fallback: f32,
+    /// The fallback's weight in the body, as a share of its weight in title and headings.
+    pub bigram_fallback_body: f32,
 }
 
 impl Default for Ranking {
@@ -163,6 +166,7 @@ impl Default for Ranking {
             bigram_unknown: 0.0,
             bigram_words: 1.0,
             bigram_fallback: 0.0,
+            bigram_fallback_body: 1.0,
         }
     }
 }
@@ -226,6 +230,7 @@ impl Ranking {
                 "bigram_unknown" => r.bigram_unknown = v,
                 "bigram_words" => r.bigram_words = v,
                 "bigram_fallback" => r.bigram_fallback = v,
+                "bigram_fallback_body" => r.bigram_fallback_body = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
