@@ -256,12 +256,6 @@ pub fn fold_words(run: &str) -> Cow<'_, str> {
     folded
 }
 
-/// Whether jieba's dictionary (or the Taiwan idiom table) has `word`, in Simplified
-/// characters: a query word that is not was put together by jieba's HMM.
-pub fn in_dictionary(word: &str) -> bool {
-    lexicon::freq(word).is_some() || IDIOMS.contains_key(word)
-}
-
 fn canonical(word: &str) -> &str {
     VARIANTS
         .iter()

@@ -521,23 +521,15 @@ impl Engine {
                 };
                 let mut content_word = content::Word::new(terms, bonus);
                 if r.bigram_fallback > 0.0 && word.whole {
-                    let han = word.term.chars().count() >= 2
-                        && word.term.chars().all(crate::analysis::bigrams::is_han);
-                    if han {
-                        let bigrams = crate::analysis::bigrams::distinct(&word.term);
-                        let w = r.bigram_fallback;
-                        content_word.fallback =
-                            self.bigram_terms(lookup, &bigrams, [w, w, w * r.bigram_fallback_body]);
-                    }
+                    content_word.fallback = self.fallback(lookup, &word.term);
                 }
                 content.push(content_word);
             }
         }
-        if let Some(bigrams) = self.bigrams(lookup, plan) {
-            if r.bigram_match > 0.0 {
-                content.push(bigrams);
-            } else {
-                should.push(content::Extra::Terms(bigrams.terms));
+        if r.bigram > 0.0 {
+            let terms = self.bigram_terms(lookup, &plan.bigrams, r.bigram);
+            if !terms.is_empty() {
+                content.push(content::Word::new(terms, 0.0));
             }
         }
         should.extend(self.phrases(plan).into_iter().map(content::Extra::Query));
@@ -590,30 +582,31 @@ impl Engine {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The query's Han bigrams in the bigram fields, as one more content word without
-    /// coverage: a fallback for Chinese that jieba cut unlike the page, not a word of its
-    /// own. `None` when the query has none the index knows.
-    fn bigrams(&self, lookup: &lookup::Lookup<'_>, plan: &Plan) -> Option<content::Word> {
-        let r = &*self.ranking;
-        let shares = [r.bigram_title, r.bigram_headings, r.bigram_body].map(|s| s * r.bigram);
-        let terms = self.bigram_terms(lookup, &plan.bigrams, shares);
-        (!terms.is_empty()).then(|| content::Word::new(terms, 0.0))
+    /// What stands in for a Chinese word of two characters or more in a page that lacks it:
+    /// its character bigrams ([`plan::Ranking::bigram_fallback`]).
+    fn fallback(&self, lookup: &lookup::Lookup<'_>, term: &str) -> Vec<lookup::KnownTerm> {
+        let han = term.chars().count() >= 2 && term.chars().all(crate::analysis::bigrams::is_han);
+        if !han {
+            return Vec::new();
+        }
+        let bigrams = crate::analysis::bigrams::distinct(term);
+        self.bigram_terms(lookup, &bigrams, self.ranking.bigram_fallback)
     }
 
-    /// `bigrams` in the bigram fields of the title, the headings and the body, at each
-    /// field's word weight times its share in `shares`.
+    /// `bigrams` in the bigram fields of the title, the headings and the body, at `weight`
+    /// times each field's word weight (the body's times `bigram_body`).
     fn bigram_terms(
         &self,
         lookup: &lookup::Lookup<'_>,
         bigrams: &[String],
-        shares: [f32; 3],
+        weight: f32,
     ) -> Vec<lookup::KnownTerm> {
         let f = &self.index.fields;
         let r = &*self.ranking;
         let fields = [
-            (f.bigrams_title, r.title * shares[0]),
-            (f.bigrams_headings, r.headings * shares[1]),
-            (f.bigrams_body, r.body * shares[2]),
+            (f.bigrams_title, r.title * weight),
+            (f.bigrams_headings, r.headings * weight),
+            (f.bigrams_body, r.body * r.bigram_body * weight),
         ];
         let mut terms = Vec::new();
         for bigram in bigrams {

@@ -102,28 +102,17 @@ pub struct Ranking {
     /// Properties`: the words after the dash are a phrase, the whole query is not) against
     /// the whole query's, in each field that has one.
     pub phrase_chunk: f32,
-    /// Weight of the query's Han character bigrams ([`analysis::bigrams`]), against the
-    /// words' in each field; 0 leaves them out.
-    pub bigram: f32,
-    /// The query's bigrams' weight in the title, headings and body, as a share of the
-    /// field's word weight (times `bigram`).
-    pub bigram_title: f32,
-    pub bigram_headings: f32,
-    pub bigram_body: f32,
-    /// 1: a page holding only the query's bigrams matches (recall); 0: bigrams only add to
-    /// the score of pages that match a word.
-    pub bigram_match: f32,
-    /// 1: only the bigrams of query words jieba's dictionary lacks (it put them together
-    /// itself); 0: every bigram of the query.
-    pub bigram_unknown: f32,
-    /// 1: bigrams that are a word of the query too count; 0: they are left out (the word
-    /// counts already).
-    pub bigram_words: f32,
-    /// Weight of each Chinese word's own bigrams where they stand in for it: in the pages
-    /// that lack the word (and only there), in each field; 0 leaves them out.
+    /// Weight of each Chinese word's character bigrams ([`analysis::bigrams`]) where they
+    /// stand in for it: in the pages that lack the word, and only there (jieba cut the page
+    /// otherwise), without its coverage bonus; in each bigram field, at the field's weight.
     pub bigram_fallback: f32,
-    /// The fallback's weight in the body, as a share of its weight in title and headings.
-    pub bigram_fallback_body: f32,
+    /// Weight of the query's bigrams that are no word of it (across words, inside compounds),
+    /// scored like a word without coverage: credit for the query's characters in order,
+    /// however either side was cut.
+    pub bigram: f32,
+    /// Weight of bigrams in the body, as a share of their weight in title and headings: a
+    /// body holds many pairs by chance.
+    pub bigram_body: f32,
 }
 
 impl Default for Ranking {
@@ -158,15 +147,9 @@ impl Default for Ranking {
             title_corrected: 1.0,
             part: 0.25,
             phrase_chunk: 1.0,
-            bigram: 0.0,
-            bigram_title: 1.0,
-            bigram_headings: 1.0,
-            bigram_body: 1.0,
-            bigram_match: 1.0,
-            bigram_unknown: 0.0,
-            bigram_words: 1.0,
-            bigram_fallback: 0.0,
-            bigram_fallback_body: 1.0,
+            bigram_fallback: 1.0,
+            bigram: 0.1,
+            bigram_body: 0.5,
         }
     }
 }
@@ -222,15 +205,9 @@ impl Ranking {
                 "title_corrected" => r.title_corrected = v,
                 "part" => r.part = v,
                 "phrase_chunk" => r.phrase_chunk = v,
-                "bigram" => r.bigram = v,
-                "bigram_title" => r.bigram_title = v,
-                "bigram_headings" => r.bigram_headings = v,
-                "bigram_body" => r.bigram_body = v,
-                "bigram_match" => r.bigram_match = v,
-                "bigram_unknown" => r.bigram_unknown = v,
-                "bigram_words" => r.bigram_words = v,
                 "bigram_fallback" => r.bigram_fallback = v,
-                "bigram_fallback_body" => r.bigram_fallback_body = v,
+                "bigram" => r.bigram = v,
+                "bigram_body" => r.bigram_body = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
@@ -295,7 +272,8 @@ pub struct Plan {
     /// The same with each word the index does not know replaced by its correction, when
     /// one is.
     pub corrected_title_key: Option<String>,
-    /// The query's Han character bigrams, each once ([`Ranking::bigram`]).
+    /// The query's Han character bigrams that are none of its words, each once
+    /// ([`Ranking::bigram`]).
     pub bigrams: Vec<String>,
 }
 
@@ -489,7 +467,7 @@ pub fn plan_with(
             .join(" ")
     });
     let bigrams = if ranking.bigram > 0.0 {
-        query_bigrams(query, &words, ranking)
+        query_bigrams(query, &words)
     } else {
         Vec::new()
     };
@@ -501,30 +479,10 @@ pub fn plan_with(
     }
 }
 
-/// The query's Han bigrams that [`Ranking`] asks for: all of them, or those of the words
-/// jieba's dictionary lacks; with or without those that are a query word themselves.
-fn query_bigrams(query: &str, words: &[PlannedWord], ranking: &Ranking) -> Vec<String> {
-    let mut out = if ranking.bigram_unknown > 0.0 {
-        let mut out: Vec<String> = Vec::new();
-        for w in words
-            .iter()
-            .filter(|w| w.whole && w.term.chars().count() >= 2 && w.term.chars().all(is_han))
-        {
-            if !chinese::in_dictionary(&w.term) {
-                for b in analysis::bigrams::distinct(&w.term) {
-                    if !out.contains(&b) {
-                        out.push(b);
-                    }
-                }
-            }
-        }
-        out
-    } else {
-        analysis::bigrams::distinct(query)
-    };
-    if ranking.bigram_words <= 0.0 {
-        out.retain(|b| !words.iter().any(|w| w.term == *b));
-    }
+/// The query's Han bigrams that are not one of its words (a word counts already).
+fn query_bigrams(query: &str, words: &[PlannedWord]) -> Vec<String> {
+    let mut out = analysis::bigrams::distinct(query);
+    out.retain(|b| !words.iter().any(|w| w.term == *b));
     out
 }
 
