@@ -91,19 +91,30 @@ impl tantivy::tokenizer::Tokenizer for BigramTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> super::KbTokenStream<'a> {
         self.tokens.clear();
-        let tokens = &mut self.tokens;
-        bigrams(text, &mut |b| {
-            let position = tokens.len();
-            tokens.push(tantivy::tokenizer::Token {
-                offset_from: b.from,
-                offset_to: b.to,
-                position,
-                text: b.text,
-                position_length: 1,
-            });
-        });
+        push_tokens(text, &mut self.tokens);
         super::KbTokenStream::new(&self.tokens)
     }
+}
+
+/// The bigrams of `text` as tantivy tokens, for indexing them pre-tokenized (on the
+/// threads that analyze articles, not the index writer's).
+pub fn tokens(text: &str) -> Vec<tantivy::tokenizer::Token> {
+    let mut tokens = Vec::new();
+    push_tokens(text, &mut tokens);
+    tokens
+}
+
+fn push_tokens(text: &str, tokens: &mut Vec<tantivy::tokenizer::Token>) {
+    bigrams(text, &mut |b| {
+        let position = tokens.len();
+        tokens.push(tantivy::tokenizer::Token {
+            offset_from: b.from,
+            offset_to: b.to,
+            position,
+            text: b.text,
+            position_length: 1,
+        });
+    });
 }
 
 #[cfg(test)]
