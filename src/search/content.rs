@@ -602,4 +602,42 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_fallback_scores_only_where_its_word_is_missing() {
+        let (index, title, body, _) = index();
+        let searcher = index.reader().unwrap().searcher();
+        let lookup = Lookup::new(&searcher);
+        let terms = |words: &[&str]| -> Vec<KnownTerm> {
+            words
+                .iter()
+                .flat_map(|t| [(title, *t, 3.0), (body, *t, 1.0)])
+                .filter_map(|(f, t, b)| lookup.term_query(f, t, b))
+                .collect()
+        };
+        let top = TopDocs::with_limit(20).order_by_score();
+        let scores = |words: Vec<Word>| -> std::collections::BTreeMap<DocAddress, Score> {
+            let found = searcher.search(&Words::new(words, None), &top).unwrap();
+            found.into_iter().map(|(s, a)| (a, s)).collect()
+        };
+        let word = Word::new(terms(&["refund"]), 7.0);
+        let mut with_fallback = word.clone();
+        with_fallback.fallback = terms(&["policy"]);
+        let plain = scores(vec![word]);
+        let fallback = scores(vec![Word::new(terms(&["policy"]), 0.0)]);
+        let both = scores(vec![with_fallback]);
+        for (address, score) in &both {
+            match plain.get(address) {
+                // Where the word is, the fallback adds nothing.
+                Some(s) => assert_eq!(s.to_bits(), score.to_bits()),
+                // Elsewhere it scores as its terms do, without the word's bonus.
+                None => assert_eq!(fallback[address].to_bits(), score.to_bits()),
+            }
+        }
+        assert!(plain.keys().all(|a| both.contains_key(a)));
+        assert!(
+            both.len() > plain.len(),
+            "a page with `policy` alone matches"
+        );
+    }
 }
