@@ -3,7 +3,9 @@
 //! Ranking: the sum of
 //! 1. **BM25** over title, headings, description, tags, the article's own `queries` and
 //!    body, each with a boost ([`plan::Ranking`]); unstemmed forms add a bonus, spelling
-//!    corrections and completions count at a discount;
+//!    corrections and completions count at a discount; a Chinese word's character bigrams
+//!    stand in for it in pages that lack it (jieba cut them otherwise), and the query's
+//!    bigrams across its words add a little;
 //! 2. a **coverage** bonus for each of the query's words (function words aside) a document
 //!    contains, so an article with every word usually beats one with some; it is a bonus,
 //!    not a tier: a page matching the query's rare words strongly (its title is the query's
