@@ -9,7 +9,6 @@
 //! character alone. Nothing else of the text makes a term.
 
 use super::chinese;
-use super::script::{self, RunKind};
 
 /// Name under which [`BigramTokenizer`] is registered in every tantivy index of kb.
 pub const TOKENIZER_NAME: &str = "kb_bigram";
@@ -27,8 +26,8 @@ pub struct Bigram {
 /// Hands `sink` each bigram of each Han run of `text`, in order, and each run of a single
 /// character alone.
 pub fn bigrams(text: &str, sink: &mut dyn FnMut(Bigram)) {
-    for run in script::runs(text).filter(|r| r.kind == RunKind::Han) {
-        let original = &text[run.start..run.end];
+    for run in han_runs(text) {
+        let original = &text[run.clone()];
         let folded = chinese::fold_words(original);
         let chars: Vec<char> = folded.chars().collect();
         // Folding keeps one character for one (phrases that change length are rare in a
@@ -61,6 +60,24 @@ pub fn bigrams(text: &str, sink: &mut dyn FnMut(Bigram)) {
             });
         }
     }
+}
+
+/// The byte ranges of the runs of Han characters of `text`: a character scan, not word
+/// boundaries (most text of a help center is ASCII, which is skipped at once).
+fn han_runs(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.find(|&(_, c)| !c.is_ascii() && is_han(c))?;
+        let mut end = text.len();
+        while let Some(&(i, c)) = chars.peek() {
+            if c.is_ascii() || !is_han(c) {
+                end = i;
+                break;
+            }
+            chars.next();
+        }
+        Some(start..end)
+    })
 }
 
 /// The bigrams of `text`, each once, in order of first appearance.
