@@ -325,3 +325,50 @@ fn each_punctuated_chunk_of_a_query_is_a_phrase() {
     assert_eq!(search(&whole_only, q)[0], "apart.md");
     assert_eq!(search(&engine(&dir), q)[0], "together.md");
 }
+
+#[test]
+fn a_chinese_word_cut_otherwise_in_the_page_is_found_by_its_bigrams() {
+    let dir = Dir::new();
+    // jieba cuts the page 我们|和|平台|团队: it has the characters of 和平, not the word.
+    dir.write("a.md", "# 团队\n\n我们和平台团队一起工作。");
+    dir.write("b.md", "# 其他\n\n别的内容。");
+    let page: Vec<String> = kb::analysis::analyze_to_vec("我们和平台团队一起工作")
+        .into_iter()
+        .map(|t| t.text)
+        .collect();
+    assert!(!page.contains(&"和平".to_string()), "{page:?}");
+    assert_eq!(search(&engine(&dir), "和平"), ["a.md"]);
+    let words_only = Ranking {
+        bigram_fallback: 0.0,
+        bigram: 0.0,
+        ..Ranking::default()
+    };
+    assert!(search(&engine_with(&dir, words_only), "和平").is_empty());
+}
+
+#[test]
+fn bigrams_stand_in_for_a_word_only_where_it_is_missing() {
+    let dir = Dir::new();
+    // 亲和性 is one word of both pages: the bigram fallback adds nothing to either, and the
+    // ranking is the same with and without it.
+    dir.write("a.md", "# 节点亲和性\n\n亲和性规则。");
+    dir.write("b.md", "# 调度\n\n亲和性和反亲和性，调度器的规则，亲和性。");
+    let fallback_only = Ranking {
+        bigram: 0.0,
+        ..Ranking::default()
+    };
+    let words_only = Ranking {
+        bigram_fallback: 0.0,
+        ..fallback_only.clone()
+    };
+    let scores = |ranking: Ranking| -> Vec<(String, f32)> {
+        engine_with(&dir, ranking)
+            .search(&SearchParams::new("亲和性"))
+            .unwrap()
+            .results
+            .into_iter()
+            .map(|h| (h.path, h.score))
+            .collect()
+    };
+    assert_eq!(scores(fallback_only), scores(words_only));
+}

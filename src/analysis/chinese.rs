@@ -244,6 +244,18 @@ fn alignment(original: &str, folded: &[char]) -> (Vec<usize>, Vec<usize>) {
     (to_orig, orig_bytes)
 }
 
+/// [`fold`], with the mainland's spelling of the [`VARIANTS`] (帐户 → 账户): the characters
+/// the analyzer's words are made of, for views of the text that use no dictionary.
+pub fn fold_words(run: &str) -> Cow<'_, str> {
+    let mut folded = fold(run);
+    for (variant, canon) in VARIANTS {
+        if folded.contains(variant) {
+            folded = Cow::Owned(folded.replace(variant, canon));
+        }
+    }
+    folded
+}
+
 fn canonical(word: &str) -> &str {
     VARIANTS
         .iter()

@@ -33,6 +33,7 @@
 //! assert_eq!(words, ["reset", "password"]);
 //! ```
 
+pub mod bigrams;
 pub mod chinese;
 mod lexicon;
 pub mod normalize;
@@ -181,7 +182,8 @@ pub struct KbTokenizer {
     tokens: Vec<tantivy::tokenizer::Token>,
 }
 
-/// Token stream over the tokens [`KbTokenizer`] produced for one text.
+/// Token stream over the tokens [`KbTokenizer`] (or [`bigrams::BigramTokenizer`]) produced
+/// for one text.
 pub struct KbTokenStream<'a> {
     tokens: &'a [tantivy::tokenizer::Token],
     next: usize,
@@ -194,10 +196,13 @@ impl tantivy::tokenizer::Tokenizer for KbTokenizer {
         self.tokens.clear();
         let tokens = &mut self.tokens;
         analyze(text, &mut |t| tokens.push(t.into()));
-        KbTokenStream {
-            tokens: &self.tokens,
-            next: 0,
-        }
+        KbTokenStream::new(&self.tokens)
+    }
+}
+
+impl<'a> KbTokenStream<'a> {
+    fn new(tokens: &'a [tantivy::tokenizer::Token]) -> Self {
+        KbTokenStream { tokens, next: 0 }
     }
 }
 
@@ -220,11 +225,12 @@ impl tantivy::tokenizer::TokenStream for KbTokenStream<'_> {
     }
 }
 
-/// Registers the analyzer on an index (tantivy does not persist tokenizers).
+/// Registers the analyzer and the bigram tokenizer on an index (tantivy does not persist
+/// tokenizers).
 pub fn register(index: &tantivy::Index) {
-    index
-        .tokenizers()
-        .register(TOKENIZER_NAME, KbTokenizer::default());
+    let tokenizers = index.tokenizers();
+    tokenizers.register(TOKENIZER_NAME, KbTokenizer::default());
+    tokenizers.register(bigrams::TOKENIZER_NAME, bigrams::BigramTokenizer::default());
 }
 
 #[cfg(test)]

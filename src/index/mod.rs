@@ -29,7 +29,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 17;
+pub const FORMAT_VERSION: u32 = 18;
 
 /// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
 /// about 16 kB each, more for one long article): a few megabytes that spare
@@ -84,6 +84,11 @@ pub struct Fields {
     pub body: Field,
     /// The text of code blocks: searchable, with less weight than prose.
     pub code: Field,
+    /// The Han character bigrams of the title, of the headings and of the body
+    /// ([`analysis::bigrams`]): Chinese matched whatever jieba's cut, at a low weight.
+    pub bigrams_title: Field,
+    pub bigrams_headings: Field,
+    pub bigrams_body: Field,
     /// Stored only: the visible text as UTF-8 bytes, for snippets (a result validates the
     /// passage it shows rather than the whole article).
     pub body_text: Field,
@@ -113,6 +118,11 @@ pub fn schema() -> (Schema, Fields) {
     let positioned = TextOptions::default()
         .set_indexing_options(indexing.set_index_option(IndexRecordOption::WithFreqsAndPositions));
     let stored_text = text.clone().set_stored();
+    let bigrams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analysis::bigrams::TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let fields = Fields {
         path: b.add_text_field("path", STRING | STORED | FAST),
         hash: b.add_u64_field("hash", FAST),
@@ -138,6 +148,9 @@ pub fn schema() -> (Schema, Fields) {
         anchors: b.add_text_field("anchors", text.clone()),
         body: b.add_text_field("body", positioned),
         code: b.add_text_field("code", text),
+        bigrams_title: b.add_text_field("bigrams_title", bigrams.clone()),
+        bigrams_headings: b.add_text_field("bigrams_headings", bigrams.clone()),
+        bigrams_body: b.add_text_field("bigrams_body", bigrams),
         body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
         sections: b.add_bytes_field("sections", STORED),

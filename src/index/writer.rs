@@ -394,6 +394,15 @@ pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
     );
     d.add_bytes(f.body_text, a.text.as_bytes());
     d.add_text(f.code, &a.code);
+    let bigrams = |text: &str| PreTokenizedString {
+        text: String::new(),
+        tokens: analysis::bigrams::tokens(text),
+    };
+    d.add_pre_tokenized_text(f.bigrams_title, bigrams(&a.title));
+    for h in &a.headings {
+        d.add_pre_tokenized_text(f.bigrams_headings, bigrams(&h.text));
+    }
+    d.add_pre_tokenized_text(f.bigrams_body, bigrams(&a.text));
     d.add_bytes(f.body_offsets, &offsets::encode(&spans));
     d.add_bytes(f.sections, &super::headings::encode(&a.headings));
     d.add_bytes(f.source, source);

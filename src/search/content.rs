@@ -25,11 +25,25 @@ use super::bonus::Prior;
 use super::lookup::KnownTerm;
 
 /// One content word: its terms in every field, and the bonus a document holding any of them
-/// gets.
+/// gets; and what stands in for it in a document that holds none of them.
 #[derive(Debug, Clone)]
 pub struct Word {
     pub terms: Vec<KnownTerm>,
     pub bonus: Score,
+    /// Scored only in documents that hold none of `terms` (a Chinese word's character
+    /// bigrams, for pages that jieba cut otherwise), which then match this word without its
+    /// bonus.
+    pub fallback: Vec<KnownTerm>,
+}
+
+impl Word {
+    pub fn new(terms: Vec<KnownTerm>, bonus: Score) -> Self {
+        Word {
+            terms,
+            bonus,
+            fallback: Vec::new(),
+        }
+    }
 }
 
 /// A clause that only adds to the score of a document the words match.
@@ -131,7 +145,11 @@ impl Query for Words {
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for term in self.words.iter().flat_map(|w| &w.terms) {
+        for term in self
+            .words
+            .iter()
+            .flat_map(|w| w.terms.iter().chain(&w.fallback))
+        {
             term.query_terms(visitor);
         }
         if let Some(term) = &self.within {
@@ -166,8 +184,8 @@ thread_local! {
     static ZEROED: RefCell<Vec<Vec<Score>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The arrays [`ZEROED`] keeps: the three of one segment's scoring.
-const KEPT_ARRAYS: usize = 3;
+/// The arrays [`ZEROED`] keeps: the four of one segment's scoring.
+const KEPT_ARRAYS: usize = 4;
 
 /// A score array of `len` zeros, one [`ZEROED`] kept when there is one.
 fn zeroed(len: usize) -> Vec<Score> {
@@ -274,6 +292,10 @@ impl WordsWeight {
         let mut part_docs = Docs::new(max_doc);
         let mut total = zeroed(max_doc);
         let mut matched = Docs::new(max_doc);
+        // A fallback's scores and documents.
+        let fallbacks = self.words.iter().any(|w| !w.fallback.is_empty());
+        let size = if fallbacks { max_doc } else { 0 };
+        let (mut spare, mut spare_docs) = (zeroed(size), Docs::new(size));
         for word in self.words.iter() {
             add_terms(
                 &word.terms,
@@ -283,6 +305,23 @@ impl WordsWeight {
                 &mut part,
                 &mut part_docs,
             )?;
+            if !word.fallback.is_empty() {
+                add_terms(
+                    &word.fallback,
+                    reader,
+                    boost,
+                    allowed.as_ref(),
+                    &mut spare,
+                    &mut spare_docs,
+                )?;
+                spare_docs.drain(|doc| {
+                    if !part_docs.has(doc as DocId) {
+                        total[doc] += spare[doc];
+                        matched.add(doc as DocId);
+                    }
+                    spare[doc] = 0.0;
+                });
+            }
             // The word's union, plus its bonus.
             let bonus = word.bonus * boost;
             part_docs.drain(|doc| {
@@ -376,6 +415,7 @@ impl WordsWeight {
         give_back(part);
         give_back(total);
         give_back(extra);
+        give_back(spare);
         Ok(scored)
     }
 }
@@ -519,6 +559,7 @@ mod tests {
         let words: Vec<Word> = spec
             .iter()
             .map(|(terms, bonus)| Word {
+                fallback: Vec::new(),
                 terms: terms
                     .iter()
                     .flat_map(|t| fields.iter().map(move |&(f, b)| (f, *t, b)))
@@ -614,5 +655,43 @@ mod tests {
                 score
             );
         }
+    }
+
+    #[test]
+    fn a_fallback_scores_only_where_its_word_is_missing() {
+        let (index, title, body, _) = index();
+        let searcher = index.reader().unwrap().searcher();
+        let lookup = Lookup::new(&searcher);
+        let terms = |words: &[&str]| -> Vec<KnownTerm> {
+            words
+                .iter()
+                .flat_map(|t| [(title, *t, 3.0), (body, *t, 1.0)])
+                .filter_map(|(f, t, b)| lookup.term_query(f, t, b))
+                .collect()
+        };
+        let top = TopDocs::with_limit(20).order_by_score();
+        let scores = |words: Vec<Word>| -> std::collections::BTreeMap<DocAddress, Score> {
+            let found = searcher.search(&Words::new(words, None), &top).unwrap();
+            found.into_iter().map(|(s, a)| (a, s)).collect()
+        };
+        let word = Word::new(terms(&["refund"]), 7.0);
+        let mut with_fallback = word.clone();
+        with_fallback.fallback = terms(&["policy"]);
+        let plain = scores(vec![word]);
+        let fallback = scores(vec![Word::new(terms(&["policy"]), 0.0)]);
+        let both = scores(vec![with_fallback]);
+        for (address, score) in &both {
+            match plain.get(address) {
+                // Where the word is, the fallback adds nothing.
+                Some(s) => assert_eq!(s.to_bits(), score.to_bits()),
+                // Elsewhere it scores as its terms do, without the word's bonus.
+                None => assert_eq!(fallback[address].to_bits(), score.to_bits()),
+            }
+        }
+        assert!(plain.keys().all(|a| both.contains_key(a)));
+        assert!(
+            both.len() > plain.len(),
+            "a page with `policy` alone matches"
+        );
     }
 }

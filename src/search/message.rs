@@ -94,6 +94,7 @@ impl Engine {
                 .collect(),
             title_key: String::new(),
             corrected_title_key: None,
+            bigrams: Vec::new(),
         };
         let catalog = self.index.catalog();
         let reader = super::group::Reader::of_message(params.hl.as_deref(), &text, &catalog);

@@ -3,7 +3,9 @@
 //! Ranking: the sum of
 //! 1. **BM25** over title, headings, description, tags, the article's own `queries` and
 //!    body, each with a boost ([`plan::Ranking`]); unstemmed forms add a bonus, spelling
-//!    corrections and completions count at a discount;
+//!    corrections and completions count at a discount; a Chinese word's character bigrams
+//!    stand in for it in pages that lack it (jieba cut them otherwise), and the query's
+//!    bigrams across its words add a little;
 //! 2. a **coverage** bonus for each of the query's words (function words aside) a document
 //!    contains, so an article with every word usually beats one with some; it is a bonus,
 //!    not a tier: a page matching the query's rare words strongly (its title is the query's
@@ -519,7 +521,17 @@ impl Engine {
                 } else {
                     0.0
                 };
-                content.push(content::Word { terms, bonus });
+                let mut content_word = content::Word::new(terms, bonus);
+                if r.bigram_fallback > 0.0 && word.whole {
+                    content_word.fallback = self.fallback(lookup, &word.term);
+                }
+                content.push(content_word);
+            }
+        }
+        if r.bigram > 0.0 {
+            let terms = self.bigram_terms(lookup, &plan.bigrams, r.bigram);
+            if !terms.is_empty() {
+                content.push(content::Word::new(terms, 0.0));
             }
         }
         should.extend(self.phrases(plan).into_iter().map(content::Extra::Query));
@@ -570,6 +582,43 @@ impl Engine {
         let mut clauses = vec![(Occur::Must, matched)];
         clauses.extend(self.filters(lang.filter(|_| !words_filter), drafts));
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// What stands in for a Chinese word of two characters or more in a page that lacks it:
+    /// its character bigrams ([`plan::Ranking::bigram_fallback`]).
+    fn fallback(&self, lookup: &lookup::Lookup<'_>, term: &str) -> Vec<lookup::KnownTerm> {
+        let han = term.chars().count() >= 2 && term.chars().all(crate::analysis::bigrams::is_han);
+        if !han {
+            return Vec::new();
+        }
+        let bigrams = crate::analysis::bigrams::distinct(term);
+        self.bigram_terms(lookup, &bigrams, self.ranking.bigram_fallback)
+    }
+
+    /// `bigrams` in the bigram fields of the title, the headings and the body, at `weight`
+    /// times each field's word weight (the body's times `bigram_body`).
+    fn bigram_terms(
+        &self,
+        lookup: &lookup::Lookup<'_>,
+        bigrams: &[String],
+        weight: f32,
+    ) -> Vec<lookup::KnownTerm> {
+        let f = &self.index.fields;
+        let r = &*self.ranking;
+        let fields = [
+            (f.bigrams_title, r.title * weight),
+            (f.bigrams_headings, r.headings * weight),
+            (f.bigrams_body, r.body * r.bigram_body * weight),
+        ];
+        let mut terms = Vec::new();
+        for bigram in bigrams {
+            for &(field, boost) in fields.iter().filter(|(_, b)| *b > 0.0) {
+                if let Some(q) = lookup.term_query(field, bigram, boost) {
+                    terms.push(q);
+                }
+            }
+        }
+        terms
     }
 
     /// The clauses that keep one language (and its subtags; `None` when the query's

@@ -102,6 +102,17 @@ pub struct Ranking {
     /// Properties`: the words after the dash are a phrase, the whole query is not) against
     /// the whole query's, in each field that has one.
     pub phrase_chunk: f32,
+    /// Weight of each Chinese word's character bigrams ([`analysis::bigrams`]) where they
+    /// stand in for it: in the pages that lack the word, and only there (jieba cut the page
+    /// otherwise), without its coverage bonus; in each bigram field, at the field's weight.
+    pub bigram_fallback: f32,
+    /// Weight of the query's bigrams that are no word of it (across words, inside compounds),
+    /// scored like a word without coverage: credit for the query's characters in order,
+    /// however either side was cut.
+    pub bigram: f32,
+    /// Weight of bigrams in the body, as a share of their weight in title and headings: a
+    /// body holds many pairs by chance.
+    pub bigram_body: f32,
 }
 
 impl Default for Ranking {
@@ -136,6 +147,9 @@ impl Default for Ranking {
             title_corrected: 1.0,
             part: 0.25,
             phrase_chunk: 1.0,
+            bigram_fallback: 1.0,
+            bigram: 0.1,
+            bigram_body: 0.5,
         }
     }
 }
@@ -191,6 +205,9 @@ impl Ranking {
                 "title_corrected" => r.title_corrected = v,
                 "part" => r.part = v,
                 "phrase_chunk" => r.phrase_chunk = v,
+                "bigram_fallback" => r.bigram_fallback = v,
+                "bigram" => r.bigram = v,
+                "bigram_body" => r.bigram_body = v,
                 other => tracing::warn!("KB_RANKING: unknown weight {other:?}"),
             }
         }
@@ -255,6 +272,9 @@ pub struct Plan {
     /// The same with each word the index does not know replaced by its correction, when
     /// one is.
     pub corrected_title_key: Option<String>,
+    /// The query's Han character bigrams that are none of its words, each once
+    /// ([`Ranking::bigram`]).
+    pub bigrams: Vec<String>,
 }
 
 pub use crate::analysis::title_key;
@@ -446,11 +466,24 @@ pub fn plan_with(
             .collect::<Vec<_>>()
             .join(" ")
     });
+    let bigrams = if ranking.bigram > 0.0 {
+        query_bigrams(query, &words)
+    } else {
+        Vec::new()
+    };
     Plan {
         words,
         title_key: title_key(query),
         corrected_title_key,
+        bigrams,
     }
+}
+
+/// The query's Han bigrams that are not one of its words (a word counts already).
+fn query_bigrams(query: &str, words: &[PlannedWord]) -> Vec<String> {
+    let mut out = analysis::bigrams::distinct(query);
+    out.retain(|b| !words.iter().any(|w| w.term == *b));
+    out
 }
 
 /// Where the query's chunks begin after the first: at each word that a separator parts
