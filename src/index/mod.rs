@@ -29,7 +29,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 18;
+pub const FORMAT_VERSION: u32 = 19;
 
 /// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
 /// about 16 kB each, more for one long article): a few megabytes that spare
@@ -80,6 +80,13 @@ pub struct Fields {
     /// The words of the headings' anchors that the headings do not say: a translated page's
     /// anchors keep the original's words ([`writer`]'s `anchor_words`).
     pub anchors: Field,
+    /// On a translation, the title and headings of its source-language original (the path
+    /// sibling in the language most articles are in, [`writer`]'s `Twins`): translated
+    /// technical writing keeps many of the original's terms, and readers search in them.
+    pub twin: Field,
+    /// Hash of the original's file the `twin` field was made from (0: none), so that a sync
+    /// re-indexes a translation when its original changes.
+    pub twin_hash: Field,
     /// The visible text, indexed from tokens kb analyzes itself (see [`offsets`]).
     pub body: Field,
     /// The text of code blocks: searchable, with less weight than prose.
@@ -146,6 +153,8 @@ pub fn schema() -> (Schema, Fields) {
         queries: b.add_text_field("queries", text.clone().set_fast("raw")),
         location: b.add_text_field("location", text.clone()),
         anchors: b.add_text_field("anchors", text.clone()),
+        twin: b.add_text_field("twin", text.clone()),
+        twin_hash: b.add_u64_field("twin_hash", FAST),
         body: b.add_text_field("body", positioned),
         code: b.add_text_field("code", text),
         bigrams_title: b.add_text_field("bigrams_title", bigrams.clone()),

@@ -21,7 +21,7 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::{Fields, Payload, SearchIndex, offsets};
 use crate::analysis::{self, TokenKind};
-use crate::articles::{self, Article, Limits, lang};
+use crate::articles::{self, Article, Limits, lang, translations};
 use crate::error::{Error, Problem, Result};
 
 /// Memory for the writer's in-RAM segment; beyond it a segment is flushed to disk.
@@ -101,14 +101,16 @@ pub fn open_writer(idx: &SearchIndex) -> Result<IndexWriter> {
         })
 }
 
-/// The documents' paths and hashes, as the index has them now.
-fn indexed_hashes(idx: &SearchIndex) -> Result<HashMap<String, u64>> {
+/// The documents' paths, with the hash of their file and of their original's
+/// ([`Fields::twin_hash`]), as the index has them now.
+fn indexed_hashes(idx: &SearchIndex) -> Result<HashMap<String, (u64, u64)>> {
     let searcher = idx.reader.searcher();
     let mut out = HashMap::with_capacity(searcher.num_docs() as usize);
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
         let paths = fast.str("path")?;
         let hashes = fast.u64("hash")?;
+        let twins = fast.u64("twin_hash")?;
         let Some(paths) = paths else { continue };
         let mut path = String::new();
         for doc in segment.doc_ids_alive() {
@@ -117,11 +119,157 @@ fn indexed_hashes(idx: &SearchIndex) -> Result<HashMap<String, u64>> {
             };
             path.clear();
             if paths.ord_to_str(ord, &mut path).is_ok() {
-                out.insert(path.clone(), hashes.first(doc).unwrap_or(0));
+                let hashes = (
+                    hashes.first(doc).unwrap_or(0),
+                    twins.first(doc).unwrap_or(0),
+                );
+                out.insert(path.clone(), hashes);
             }
         }
     }
     Ok(out)
+}
+
+/// Which article is each Chinese translation's original: its path sibling (the same path
+/// below another language folder, [`translations::path_key`]) in the language most of the
+/// folder's articles are in. Translations grouped by `translation_key` alone (other file
+/// names) have none: finding theirs would mean reading every file's front matter before
+/// indexing any.
+///
+/// Chinese only, by measurement (README, *Round 6*): Chinese technical writing keeps the
+/// original's terms or puts them in characters, and its readers type them in the original's
+/// words; on Ukrainian translations the same field lost on both dev sets (the words they
+/// lack are mostly ones they translated, such as `API`, which look rare in a field that
+/// holds only what pages lack).
+#[derive(Debug, Default)]
+struct Twins {
+    /// The original at each shared path.
+    originals: HashMap<String, String>,
+    /// Each original's file hash as this sync read it (filled by the first pass).
+    hashes: std::sync::Mutex<HashMap<String, u64>>,
+}
+
+impl Twins {
+    fn of(files: &[articles::SourceFile]) -> Twins {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for f in files {
+            if let Some(l) = lang::from_path(&f.path) {
+                *counts.entry(l).or_default() += 1;
+            }
+        }
+        // Most articles; of equal counts, the first tag in order.
+        let Some(source) = counts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(l, _)| l.clone())
+        else {
+            return Twins::default();
+        };
+        let originals = files
+            .iter()
+            .filter(|f| lang::from_path(&f.path).as_deref() == Some(source.as_str()))
+            .map(|f| (translations::path_key(&f.path), f.path.clone()))
+            .collect();
+        Twins {
+            originals,
+            hashes: Default::default(),
+        }
+    }
+
+    fn is_original(&self, path: &str) -> bool {
+        self.originals
+            .get(&translations::path_key(path))
+            .map(String::as_str)
+            == Some(path)
+    }
+
+    /// The original of the article at `path` when it is a Chinese translation.
+    fn original_of(&self, path: &str) -> Option<&str> {
+        if lang::from_path(path).is_none_or(|l| lang::primary(&l) != "zh") {
+            return None;
+        }
+        self.originals
+            .get(&translations::path_key(path))
+            .map(String::as_str)
+            .filter(|&o| o != path)
+    }
+}
+
+/// What the workers of a [`sync`] share.
+struct Context<'a> {
+    dir: &'a Path,
+    limits: &'a Limits,
+    fields: &'a Fields,
+    indexed: &'a HashMap<String, (u64, u64)>,
+    before: &'a Reported,
+    twins: &'a Twins,
+}
+
+impl Context<'_> {
+    /// Reads one file and makes its document, unless the index has it as it is.
+    fn outcome(&self, file: &articles::SourceFile) -> Outcome {
+        let path = file.path.clone();
+        let bytes = match articles::read(self.dir, &file.path, self.limits) {
+            Ok(bytes) => bytes,
+            Err(problem) => return Outcome::Unreadable { path, problem },
+        };
+        let hash = articles::hash_bytes(&bytes);
+        let twins = self.twins;
+        if twins.is_original(&path) {
+            lock(&twins.hashes).insert(path.clone(), hash);
+        }
+        let original = twins.original_of(&path);
+        let twin_hash = original
+            .and_then(|o| lock(&twins.hashes).get(o).copied())
+            .unwrap_or(0);
+        let known = self.before.broken.get(&path).filter(|b| b.0 == hash);
+        if self.indexed.get(&path) == Some(&(hash, twin_hash)) {
+            return Outcome::Unchanged(path);
+        }
+        if let Some((_, problem)) = known {
+            return Outcome::Broken {
+                path,
+                hash,
+                problem: problem.clone(),
+                known: true,
+            };
+        }
+        let shown = articles::shown_path(self.dir, &path);
+        match articles::parse(&path, &shown, &bytes) {
+            Ok(a) => {
+                let twin = original.map(|o| self.twin_text(o)).unwrap_or_default();
+                Outcome::Indexed {
+                    doc: Box::new(document(self.fields, &a, &bytes, &twin, twin_hash)),
+                    path,
+                }
+            }
+            Err(problem) => Outcome::Broken {
+                path,
+                hash,
+                problem,
+                known: false,
+            },
+        }
+    }
+
+    /// The title and headings of the original at `path`, as its file says now (none when
+    /// it cannot be read or parsed).
+    fn twin_text(&self, path: &str) -> Vec<String> {
+        let Ok(bytes) = articles::read(self.dir, path, self.limits) else {
+            return Vec::new();
+        };
+        let shown = articles::shown_path(self.dir, path);
+        let Ok(a) = articles::parse(path, &shown, &bytes) else {
+            return Vec::new();
+        };
+        std::iter::once(a.title)
+            .chain(a.headings.into_iter().map(|h| h.text))
+            .collect()
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 enum Outcome {
@@ -172,103 +320,80 @@ pub fn sync(
         other(p, None, &mut problems);
     }
 
-    let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     let mut report = SyncReport::default();
     let mut present = HashSet::with_capacity(files.len());
-
-    std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(64);
-        for _ in 0..workers {
-            let tx = tx.clone();
-            let (files, next, indexed, before) = (&files, &next, &indexed, &before);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    let shown = articles::shown_path(dir, &file.path);
-                    let outcome = match articles::read(dir, &file.path, limits) {
-                        Err(problem) => Outcome::Unreadable {
-                            path: file.path.clone(),
-                            problem,
-                        },
-                        Ok(bytes) => {
-                            let hash = articles::hash_bytes(&bytes);
-                            let known = before.broken.get(&file.path).filter(|b| b.0 == hash);
-                            if indexed.get(&file.path) == Some(&hash) {
-                                Outcome::Unchanged(file.path.clone())
-                            } else if let Some((_, problem)) = known {
-                                Outcome::Broken {
-                                    path: file.path.clone(),
-                                    hash,
-                                    problem: problem.clone(),
-                                    known: true,
-                                }
-                            } else {
-                                match articles::parse(&file.path, &shown, &bytes) {
-                                    Ok(a) => Outcome::Indexed {
-                                        path: file.path.clone(),
-                                        doc: Box::new(document(&fields, &a, &bytes)),
-                                    },
-                                    Err(problem) => Outcome::Broken {
-                                        path: file.path.clone(),
-                                        hash,
-                                        problem,
-                                        known: false,
-                                    },
-                                }
-                            }
+    let twins = Twins::of(&files);
+    let ctx = Context {
+        dir,
+        limits,
+        fields: &fields,
+        indexed: &indexed,
+        before: &before,
+        twins: &twins,
+    };
+    // The originals first: each translation's twin hash is its original's current one.
+    let (originals, translations): (Vec<&articles::SourceFile>, Vec<&articles::SourceFile>) =
+        files.iter().partition(|f| twins.is_original(&f.path));
+    for pass in [originals, translations] {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(64);
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (pass, next, ctx) = (&pass, &next, &ctx);
+                scope.spawn(move || {
+                    while let Some(file) = pass.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if tx.send(ctx.outcome(file)).is_err() {
+                            break;
                         }
-                    };
-                    if tx.send(outcome).is_err() {
-                        break;
                     }
-                }
-            });
-        }
-        drop(tx);
-        for outcome in rx {
-            match outcome {
-                Outcome::Unchanged(path) => {
-                    report.unchanged += 1;
-                    present.insert(path);
-                }
-                Outcome::Indexed { path, doc } => {
-                    if indexed.contains_key(&path) {
-                        report.updated += 1;
-                        writer.delete_term(Term::from_field_text(fields.path, &path));
-                    } else {
-                        report.added += 1;
+                });
+            }
+            drop(tx);
+            for outcome in rx {
+                match outcome {
+                    Outcome::Unchanged(path) => {
+                        report.unchanged += 1;
+                        present.insert(path);
                     }
-                    writer.add_document(*doc)?;
-                    report.changed.push(path.clone());
-                    present.insert(path);
-                }
-                Outcome::Unreadable { path, problem } => {
-                    broken.insert(path.clone(), problem.clone());
-                    other(problem, Some(path), &mut problems);
-                }
-                Outcome::Broken {
-                    path,
-                    hash,
-                    problem,
-                    known,
-                } => {
-                    // The index keeps the version it has, the last good one.
-                    if indexed.contains_key(&path) {
-                        report.kept += 1;
-                        present.insert(path.clone());
+                    Outcome::Indexed { path, doc } => {
+                        if indexed.contains_key(&path) {
+                            report.updated += 1;
+                            writer.delete_term(Term::from_field_text(fields.path, &path));
+                        } else {
+                            report.added += 1;
+                        }
+                        writer.add_document(*doc)?;
+                        report.changed.push(path.clone());
+                        present.insert(path);
                     }
-                    reported
-                        .broken
-                        .insert(path.clone(), (hash, problem.clone()));
-                    broken.insert(path.clone(), problem.clone());
-                    problems.push((problem, !known, Some(path)));
+                    Outcome::Unreadable { path, problem } => {
+                        broken.insert(path.clone(), problem.clone());
+                        other(problem, Some(path), &mut problems);
+                    }
+                    Outcome::Broken {
+                        path,
+                        hash,
+                        problem,
+                        known,
+                    } => {
+                        // The index keeps the version it has, the last good one.
+                        if indexed.contains_key(&path) {
+                            report.kept += 1;
+                            present.insert(path.clone());
+                        }
+                        reported
+                            .broken
+                            .insert(path.clone(), (hash, problem.clone()));
+                        broken.insert(path.clone(), problem.clone());
+                        problems.push((problem, !known, Some(path)));
+                    }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        })?;
+    }
 
     for path in indexed.keys().filter(|p| !present.contains(*p)) {
         writer.delete_term(Term::from_field_text(fields.path, path));
@@ -331,11 +456,19 @@ pub fn sync(
     Ok(report)
 }
 
-/// The tantivy document of an article, read from the file bytes `source`.
-pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
+/// The tantivy document of an article, read from the file bytes `source`; `twin` is the
+/// title and headings of its original, from the file whose hash is `twin_hash`.
+pub fn document(
+    f: &Fields,
+    a: &Article,
+    source: &[u8],
+    twin: &[String],
+    twin_hash: u64,
+) -> TantivyDocument {
     let mut d = TantivyDocument::new();
     d.add_text(f.path, &a.path);
     d.add_u64(f.hash, a.hash);
+    d.add_u64(f.twin_hash, twin_hash);
     d.add_text(f.url, &a.url);
     d.add_text(f.lang, &a.lang);
     for prefix in lang::prefixes(&a.lang) {
@@ -385,6 +518,11 @@ pub fn document(f: &Fields, a: &Article, source: &[u8]) -> TantivyDocument {
         }
     }
     let (tokens, spans) = analyze_body(&a.text);
+    if !twin.is_empty() {
+        for words in twin_words(a, &tokens, twin) {
+            d.add_text(f.twin, words);
+        }
+    }
     d.add_pre_tokenized_text(
         f.body,
         PreTokenizedString {
@@ -429,6 +567,31 @@ fn anchor_words(h: &articles::Heading) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The words of the original's title and headings (`twin`) that the article `a` does not
+/// have anywhere (`body`: its body's tokens), one string per title or heading that has any:
+/// what its readers may search for in the original's terms (`Watcher Debugging` on a page
+/// that says 偵聽器調試), leaving the terms the translation kept to count once, as its own.
+fn twin_words(a: &Article, body: &[tantivy::tokenizer::Token], twin: &[String]) -> Vec<String> {
+    let mut said: HashSet<String> = body.iter().map(|t| t.text.clone()).collect();
+    let own = [&a.title, &a.description, &a.code]
+        .into_iter()
+        .chain(a.headings.iter().map(|h| &h.text));
+    for text in own {
+        said.extend(analysis::analyze_to_vec(text).into_iter().map(|t| t.text));
+    }
+    twin.iter()
+        .map(|text| {
+            analysis::analyze_to_vec(text)
+                .into_iter()
+                .filter(|t| t.kind == TokenKind::Word && !said.contains(&t.text))
+                .map(|t| &text[t.from..t.to])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// The words of an article's path: `en/billing/refund-policy.md` → `billing refund policy`
@@ -651,6 +814,82 @@ mod tests {
             anchor_words(&heading("Політика виселення", "eviction-policy")),
             "eviction policy"
         );
+    }
+
+    /// Documents whose `twin` field holds the term of `word`, by path.
+    fn with_twin_word(idx: &SearchIndex, word: &str) -> Vec<String> {
+        use tantivy::collector::TopDocs;
+        use tantivy::schema::{IndexRecordOption, Value};
+        let term = analysis::analyze_to_vec(word).remove(0).text;
+        let searcher = idx.reader.searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(idx.fields.twin, &term),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(10).order_by_score())
+            .unwrap();
+        let mut paths: Vec<String> = top
+            .into_iter()
+            .map(|(_, address)| {
+                let doc: TantivyDocument = searcher.doc(address).unwrap();
+                let path = doc.get_first(idx.fields.path).unwrap();
+                path.as_str().unwrap().to_string()
+            })
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    #[test]
+    fn a_chinese_translation_carries_what_its_original_says_and_it_does_not() {
+        let articles = tempfile::tempdir().unwrap();
+        let a = articles.path();
+        write(
+            a,
+            "en/guide/watchers.md",
+            "# Watchers\n\n## Watcher Debugging\n\nText.",
+        );
+        write(a, "en/guide/other.md", "# Other\n\n## Debugging\n\nText.");
+        let zh = "# 偵聽器 watchers\n\n## 偵聽器調試 {#watcher-debugging}\n\n內容。";
+        write(a, "zh-tw/guide/watchers.md", zh);
+        write(a, "uk/guide/watchers.md", "# Спостерігачі\n\nТекст.");
+        let idx = SearchIndex::in_memory().unwrap();
+        let mut w = open_writer(&idx).unwrap();
+        sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        // The words the translation lacks, only on it: not the ones it says (`watchers`),
+        // nor on originals, articles without an original, or Ukrainian translations.
+        assert_eq!(
+            with_twin_word(&idx, "debugging"),
+            ["zh-tw/guide/watchers.md"]
+        );
+        assert!(with_twin_word(&idx, "watchers").is_empty());
+
+        // The original changes: its translation follows; the others are left as they are.
+        write(
+            a,
+            "en/guide/watchers.md",
+            "# Watchers\n\n## Watcher Tracing\n\nText.",
+        );
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!(
+            r.changed,
+            ["en/guide/watchers.md", "zh-tw/guide/watchers.md"]
+        );
+        assert_eq!((r.updated, r.unchanged), (2, 2));
+        assert!(with_twin_word(&idx, "debugging").is_empty());
+        assert_eq!(with_twin_word(&idx, "tracing"), ["zh-tw/guide/watchers.md"]);
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!(r.unchanged, 4);
+
+        // The original goes: so does what the translation had from it.
+        std::fs::remove_file(a.join("en/guide/watchers.md")).unwrap();
+        let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
+        assert_eq!(
+            r.changed,
+            ["en/guide/watchers.md", "zh-tw/guide/watchers.md"]
+        );
+        assert!(with_twin_word(&idx, "tracing").is_empty());
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Ranking {
     /// The words of headings' anchors that the headings do not say (a translation's anchors
     /// in the original language).
     pub anchors: f32,
+    /// A translation's original's title and headings (its terms in the original language).
+    pub twin: f32,
     /// Bonus weight of the unstemmed form of a word.
     pub exact: f32,
     /// Weight of a spelling correction of an unknown word.
@@ -127,6 +129,7 @@ impl Default for Ranking {
             code: 0.5,
             location: 1.2,
             anchors: 1.5,
+            twin: 1.0,
             exact: 0.3,
             correction: 0.8,
             rare_correction: 0.4,
@@ -185,6 +188,7 @@ impl Ranking {
                 "code" => r.code = v,
                 "location" => r.location = v,
                 "anchors" => r.anchors = v,
+                "twin" => r.twin = v,
                 "exact" => r.exact = v,
                 "correction" => r.correction = v,
                 "rare_correction" => r.rare_correction = v,
@@ -226,6 +230,7 @@ impl Ranking {
             (f.code, self.code),
             (f.location, self.location),
             (f.anchors, self.anchors),
+            (f.twin, self.twin),
         ]
         .into_iter()
         .filter(|(_, b)| *b > 0.0)
