@@ -82,9 +82,10 @@ fn han_runs(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
 
 /// The bigrams of `text`, each once, in order of first appearance.
 pub fn distinct(text: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<String> = Vec::new();
     bigrams(text, &mut |b| {
-        if !out.contains(&b.text) {
+        if seen.insert(b.text.clone()) {
             out.push(b.text);
         }
     });

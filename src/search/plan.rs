@@ -484,10 +484,30 @@ pub fn plan_with(
     }
 }
 
-/// The query's Han bigrams that are not one of its words (a word counts already).
+/// The most bigrams a query adds ([`query_bigrams`]): two per planned word.
+const MAX_BIGRAMS: usize = 2 * MAX_WORDS;
+
+/// The query's Han bigrams that are not one of its words (a word counts already), at most
+/// [`MAX_BIGRAMS`]; of a query cut at [`MAX_WORDS`] words, those of the part its words
+/// cover: a query of thousands of characters costs no more look-ups than a short one.
 fn query_bigrams(query: &str, words: &[PlannedWord]) -> Vec<String> {
-    let mut out = analysis::bigrams::distinct(query);
+    let end = if words.len() < MAX_WORDS {
+        query.len()
+    } else {
+        words
+            .iter()
+            .map(|w| w.to)
+            .max()
+            .unwrap_or(0)
+            .min(query.len())
+    };
+    let end = (0..=end)
+        .rev()
+        .find(|&i| query.is_char_boundary(i))
+        .unwrap_or(0);
+    let mut out = analysis::bigrams::distinct(&query[..end]);
     out.retain(|b| !words.iter().any(|w| w.term == *b));
+    out.truncate(MAX_BIGRAMS);
     out
 }
 
@@ -777,6 +797,39 @@ mod tests {
         assert_eq!(chunks("<Transition> API reference").len(), 1);
         assert_eq!(chunks("v-model 认证/鉴权").len(), 1);
         assert_eq!(chunks("Provide / Inject").len(), 2);
+    }
+
+    #[test]
+    fn a_long_han_query_adds_a_bounded_number_of_bigrams() {
+        // 2 000 distinct characters: without a bound, 1 999 bigrams to look up.
+        let query: String = (0x4e00u32..0x4e00 + 2000)
+            .filter_map(char::from_u32)
+            .collect();
+        let tokens = analysis::analyze_to_vec(&query);
+        let words: Vec<PlannedWord> = tokens
+            .iter()
+            .take(MAX_WORDS)
+            .map(|t| PlannedWord {
+                required: true,
+                position: t.position,
+                whole: true,
+                chunk: 0,
+                from: t.from,
+                to: t.to,
+                known: true,
+                term: t.text.clone(),
+                alternatives: vec![(t.text.clone(), 1.0)],
+                corrected_term: None,
+                correction: None,
+            })
+            .collect();
+        let bigrams = query_bigrams(&query, &words);
+        assert!(!bigrams.is_empty());
+        assert!(bigrams.len() <= MAX_BIGRAMS, "{} bigrams", bigrams.len());
+        // They come from the words' part of the query.
+        let covered = &query[..words.iter().map(|w| w.to).max().unwrap()];
+        let of_covered = analysis::bigrams::distinct(covered);
+        assert!(bigrams.iter().all(|b| of_covered.contains(b)));
     }
 
     #[test]
