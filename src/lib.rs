@@ -8,6 +8,7 @@ pub mod agent;
 pub mod analysis;
 pub mod articles;
 pub mod error;
+pub mod han;
 pub mod i18n;
 pub mod index;
 pub mod metrics;

@@ -20,8 +20,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
-use ferrous_opencc::OpenCC;
-use ferrous_opencc::config::BuiltinConfig;
 use jieba_rs::Jieba;
 
 use super::{Token, TokenKind, lexicon};
@@ -101,45 +99,7 @@ fn scoped(chars: &[char]) -> Jieba {
     jieba
 }
 
-static T2S: LazyLock<OpenCC> = LazyLock::new(|| {
-    OpenCC::from_config(BuiltinConfig::T2s).expect("OpenCC's built-in t2s tables load")
-});
-/// Folds Han text to Simplified characters; borrowed when nothing changes.
-pub fn fold(run: &str) -> Cow<'_, str> {
-    let simplified = T2S.convert(run);
-    if simplified == run {
-        Cow::Borrowed(run)
-    } else {
-        Cow::Owned(simplified)
-    }
-}
-
-static S2T: LazyLock<OpenCC> = LazyLock::new(|| {
-    OpenCC::from_config(BuiltinConfig::S2t).expect("OpenCC's built-in s2t tables load")
-});
-
-/// Which Chinese script a text is written in, as far as its characters tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HanScript {
-    /// Characters only Traditional texts use (重設密碼).
-    Traditional,
-    /// Characters only Simplified texts use (重设密码).
-    Simplified,
-    /// Characters both write alike (退款), or no Han at all.
-    Either,
-}
-
-/// The script of a Han text: Traditional when folding it to Simplified changes it,
-/// Simplified when converting it to Traditional does.
-pub fn script_of(text: &str) -> HanScript {
-    if fold(text) != text {
-        HanScript::Traditional
-    } else if S2T.convert(text) != text {
-        HanScript::Simplified
-    } else {
-        HanScript::Either
-    }
-}
+pub use crate::han::{HanScript, fold, script_of};
 
 /// Variant spellings that OpenCC's tables keep apart but mainland texts use for one word
 /// (帳戶 folds to 帐户, while mainland articles write 账户). Applied to every token, whatever

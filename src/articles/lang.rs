@@ -51,7 +51,7 @@ pub fn detect(text: &str) -> String {
         return "und".to_string();
     };
     if info.lang() == whatlang::Lang::Cmn {
-        let simplified = crate::analysis::chinese::fold(&sample);
+        let simplified = crate::han::fold(&sample);
         return if simplified == sample.as_str() {
             "zh-hans"
         } else {
@@ -203,8 +203,8 @@ pub fn family(tag: &str) -> String {
 
 /// The Han script a language tag's readers read: Traditional for the `zh-hant` family,
 /// Simplified for `zh-hans`; `None` for a bare `zh` (either) and every other language.
-pub fn han_script(tag: &str) -> Option<crate::analysis::chinese::HanScript> {
-    use crate::analysis::chinese::HanScript;
+pub fn han_script(tag: &str) -> Option<crate::han::HanScript> {
+    use crate::han::HanScript;
     match family(tag).as_str() {
         "zh-hant" => Some(HanScript::Traditional),
         "zh-hans" => Some(HanScript::Simplified),
@@ -236,7 +236,7 @@ const MIN_CONFIDENCE: f64 = 0.5;
 ///
 /// `None` when the text says nothing (digits, a product name in a script no article uses).
 pub fn of_text(text: &str, known: &[String]) -> Option<String> {
-    use crate::analysis::chinese::{HanScript, script_of};
+    use crate::han::{HanScript, script_of};
     let mut han = String::new();
     let mut rest = String::with_capacity(text.len());
     // Letters of other scripts than Latin: Latin words in a Chinese text are names and
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn han_scripts_of_tags() {
-        use crate::analysis::chinese::HanScript;
+        use crate::han::HanScript;
         assert_eq!(han_script("zh-TW"), Some(HanScript::Traditional));
         assert_eq!(han_script("zh-hk"), Some(HanScript::Traditional));
         assert_eq!(han_script("zh-cn"), Some(HanScript::Simplified));
