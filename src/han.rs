@@ -50,3 +50,9 @@ pub fn script_of(text: &str) -> HanScript {
         HanScript::Either
     }
 }
+
+/// Whether `c` is a Han character (Unicode's Han script).
+pub fn is_han(c: char) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    c.script() == Script::Han
+}

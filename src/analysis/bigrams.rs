@@ -92,11 +92,7 @@ pub fn distinct(text: &str) -> Vec<String> {
     out
 }
 
-/// Whether `c` is a Han character.
-pub fn is_han(c: char) -> bool {
-    use unicode_script::{Script, UnicodeScript};
-    c.script() == Script::Han
-}
+use crate::han::is_han;
 
 /// The tantivy face of [`bigrams`]: registered as [`TOKENIZER_NAME`].
 #[derive(Clone, Default)]

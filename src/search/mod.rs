@@ -587,7 +587,7 @@ impl Engine {
     /// What stands in for a Chinese word of two characters or more in a page that lacks it:
     /// its character bigrams ([`plan::Ranking::bigram_fallback`]).
     fn fallback(&self, lookup: &lookup::Lookup<'_>, term: &str) -> Vec<lookup::KnownTerm> {
-        let han = term.chars().count() >= 2 && term.chars().all(crate::analysis::bigrams::is_han);
+        let han = term.chars().count() >= 2 && term.chars().all(crate::han::is_han);
         if !han {
             return Vec::new();
         }

@@ -23,6 +23,7 @@ use tantivy::{Searcher, Term};
 
 use super::lookup::Lookup;
 use crate::analysis::{self, TokenKind, chinese, stopwords};
+use crate::han::is_han;
 use crate::index::Fields;
 
 /// At most this many words of a query are used; the rest is ignored.
@@ -544,11 +545,6 @@ fn push_alt(alts: &mut Vec<(String, f32)>, term: String, weight: f32) {
         Some((_, w)) => *w = w.max(weight),
         None => alts.push((term, weight)),
     }
-}
-
-fn is_han(c: char) -> bool {
-    use unicode_script::{Script, UnicodeScript};
-    c.script() == Script::Han
 }
 
 fn doc_freq(lookup: &Lookup<'_>, fields: &[Field], term: &str) -> u64 {
