@@ -29,7 +29,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 19;
+pub const FORMAT_VERSION: u32 = 22;
 
 /// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
 /// about 16 kB each, more for one long article): a few megabytes that spare
@@ -84,9 +84,13 @@ pub struct Fields {
     /// sibling in the language most articles are in, [`writer`]'s `Twins`): translated
     /// technical writing keeps many of the original's terms, and readers search in them.
     pub twin: Field,
-    /// Hash of the original's file the `twin` field was made from (0: none), so that a sync
-    /// re-indexes a translation when its original changes.
-    pub twin_hash: Field,
+    /// The titles of the folders above a Chinese article (their index pages' titles, a
+    /// breadcrumb in the article's language: `概念` above `concepts/`; [`writer`]'s `Folders`).
+    pub folders: Field,
+    /// Hash of what the document takes from other files (0: nothing): the original's file
+    /// the `twin` field was made from and the folder titles of `folders`, so that a sync
+    /// re-indexes an article when they change.
+    pub context_hash: Field,
     /// The visible text, indexed from tokens kb analyzes itself (see [`offsets`]).
     pub body: Field,
     /// The text of code blocks: searchable, with less weight than prose.
@@ -154,7 +158,8 @@ pub fn schema() -> (Schema, Fields) {
         location: b.add_text_field("location", text.clone()),
         anchors: b.add_text_field("anchors", text.clone()),
         twin: b.add_text_field("twin", text.clone()),
-        twin_hash: b.add_u64_field("twin_hash", FAST),
+        folders: b.add_text_field("folders", text.clone()),
+        context_hash: b.add_u64_field("context_hash", FAST),
         body: b.add_text_field("body", positioned),
         code: b.add_text_field("code", text),
         bigrams_title: b.add_text_field("bigrams_title", bigrams.clone()),

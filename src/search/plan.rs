@@ -52,6 +52,8 @@ pub struct Ranking {
     pub anchors: f32,
     /// A translation's original's title and headings (its terms in the original language).
     pub twin: f32,
+    /// The titles of the folders above a Chinese page (a breadcrumb in its language).
+    pub folders: f32,
     /// Bonus weight of the unstemmed form of a word.
     pub exact: f32,
     /// Weight of a spelling correction of an unknown word.
@@ -131,6 +133,7 @@ impl Default for Ranking {
             location: 1.2,
             anchors: 1.5,
             twin: 1.0,
+            folders: 0.25,
             exact: 0.3,
             correction: 0.8,
             rare_correction: 0.4,
@@ -190,6 +193,7 @@ impl Ranking {
                 "location" => r.location = v,
                 "anchors" => r.anchors = v,
                 "twin" => r.twin = v,
+                "folders" => r.folders = v,
                 "exact" => r.exact = v,
                 "correction" => r.correction = v,
                 "rare_correction" => r.rare_correction = v,
@@ -232,6 +236,7 @@ impl Ranking {
             (f.location, self.location),
             (f.anchors, self.anchors),
             (f.twin, self.twin),
+            (f.folders, self.folders),
         ]
         .into_iter()
         .filter(|(_, b)| *b > 0.0)
