@@ -104,9 +104,7 @@ pub fn spans_at(bytes: &[u8], positions: &[u32]) -> Vec<Option<Span>> {
                 reader = Some(table.reader_at(near));
             }
             let r = reader.as_mut()?;
-            while r.word < p {
-                r.next()?;
-            }
+            r.skip_to(p)?;
             r.next()
         })
         .collect()
@@ -180,7 +178,39 @@ impl Reader<'_> {
         Some(v as u32)
     }
 
+    /// Moves to word `word` (at or after the reader's), summing the skipped words' distances
+    /// without building their spans; `None` where the table ends (or is damaged) first.
+    /// Pairs of two one-byte varints, nearly all of them, are summed four or one at a time.
+    #[inline]
+    fn skip_to(&mut self, word: usize) -> Option<()> {
+        const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+        while self.word < word {
+            if word - self.word >= 4
+                && let Some(eight) = self.pairs.first_chunk::<8>()
+                && u64::from_le_bytes(*eight) & HIGH_BITS == 0
+            {
+                let distances = u32::from(eight[0])
+                    + u32::from(eight[2])
+                    + u32::from(eight[4])
+                    + u32::from(eight[6]);
+                self.prev = self.prev.saturating_add(distances);
+                self.pairs = &self.pairs[8..];
+                self.word += 4;
+            } else if let Some(&[delta, len]) = self.pairs.first_chunk::<2>()
+                && (delta | len) & 0x80 == 0
+            {
+                self.prev = self.prev.saturating_add(u32::from(delta));
+                self.pairs = &self.pairs[2..];
+                self.word += 1;
+            } else {
+                self.next()?;
+            }
+        }
+        Some(())
+    }
+
     /// The span of the next word.
+    #[inline]
     fn next(&mut self) -> Option<Span> {
         let delta = self.varint()?;
         let len = self.varint()?;
