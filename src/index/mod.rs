@@ -14,7 +14,6 @@ pub mod groups;
 pub mod headings;
 pub mod offsets;
 pub mod store;
-pub mod vocabulary;
 pub mod writer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -478,9 +477,6 @@ pub struct SearchIndex {
     reported: std::sync::Mutex<writer::Reported>,
     /// The segments' doc stores results read from.
     stores: store::DocStores,
-    /// The current searcher's (field, term) pairs, built when the catalog is re-read after
-    /// a reload.
-    vocabulary: RwLock<Option<Arc<vocabulary::Vocabulary>>>,
 }
 
 impl SearchIndex {
@@ -524,7 +520,6 @@ impl SearchIndex {
             catalog: RwLock::default(),
             reported: Default::default(),
             stores: store::DocStores::new(DOC_STORE_CACHE_BLOCKS),
-            vocabulary: RwLock::default(),
         };
         idx.refresh_catalog(BTreeMap::new())
             .map_err(|source| Error::Index {
@@ -557,7 +552,6 @@ impl SearchIndex {
             catalog: RwLock::default(),
             reported: Default::default(),
             stores: store::DocStores::new(DOC_STORE_CACHE_BLOCKS),
-            vocabulary: RwLock::default(),
         })
     }
 
@@ -567,16 +561,6 @@ impl SearchIndex {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-
-    /// The (field, term) filter of `searcher`, when it is the one the catalog was last read
-    /// from (`None` otherwise: every look-up goes to the dictionaries).
-    pub fn vocabulary(&self, searcher: &tantivy::Searcher) -> Option<Arc<vocabulary::Vocabulary>> {
-        self.vocabulary
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .filter(|v| v.describes(searcher))
     }
 
     /// Re-reads the catalog from the current searcher (after a reload), with the articles
@@ -667,16 +651,6 @@ impl SearchIndex {
         }
         catalog.group(&docs);
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog.finish());
-        if self.vocabulary(&searcher).is_none() {
-            let started = std::time::Instant::now();
-            let v = vocabulary::Vocabulary::build(&searcher)?;
-            tracing::debug!(
-                bytes = v.size(),
-                ms = started.elapsed().as_secs_f64() * 1000.0,
-                "term filter built"
-            );
-            *self.vocabulary.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(v));
-        }
         Ok(())
     }
 

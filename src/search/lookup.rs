@@ -21,8 +21,6 @@ use tantivy::query::{
     TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-
-use crate::index::vocabulary::Vocabulary;
 use tantivy::{
     DocId, DocSet, InvertedIndexReader, Score, Searcher, SegmentOrdinal, SegmentReader,
     TantivyError, Term,
@@ -49,8 +47,6 @@ type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 /// The look-ups of one search over one searcher.
 pub struct Lookup<'s> {
     searcher: &'s Searcher,
-    /// Rules out most (field, term) pairs the dictionaries do not hold without walking them.
-    vocabulary: Option<Arc<Vocabulary>>,
     /// By [`key`]: a term is looked up without building a tantivy `Term` once it is known.
     found: RefCell<FxMap<String, Arc<Found>>>,
     /// The key being looked up (kept to spare an allocation per look-up).
@@ -75,15 +71,8 @@ fn key(key: &mut String, field: Field, text: &str) {
 
 impl<'s> Lookup<'s> {
     pub fn new(searcher: &'s Searcher) -> Self {
-        Self::with_vocabulary(searcher, None)
-    }
-
-    /// Look-ups that skip the dictionaries for the pairs `vocabulary` rules out (it must be
-    /// `searcher`'s: [`crate::index::SearchIndex::vocabulary`]).
-    pub fn with_vocabulary(searcher: &'s Searcher, vocabulary: Option<Arc<Vocabulary>>) -> Self {
         Lookup {
             searcher,
-            vocabulary,
             // A query's words in every field, with their alternatives.
             found: RefCell::new(FxMap::with_capacity_and_hasher(128, Default::default())),
             key: RefCell::default(),
@@ -126,10 +115,6 @@ impl<'s> Lookup<'s> {
             }
         }
         let segments = self.searcher.segment_readers();
-        let held = self
-            .vocabulary
-            .as_ref()
-            .is_none_or(|v| v.may_hold(field, text.as_bytes()));
         let mut found = Found {
             doc_freq: 0,
             infos: Vec::with_capacity(segments.len()),
@@ -138,9 +123,9 @@ impl<'s> Lookup<'s> {
             // A segment whose dictionary cannot be read has no terms, as `Searcher::doc_freq`
             // would have failed for it (and counted none).
             // The dictionary is keyed by the term's value bytes: a text's own.
-            let info = held
-                .then(|| self.inverted_index(field, ord as SegmentOrdinal))
-                .and_then(Result::ok)
+            let info = self
+                .inverted_index(field, ord as SegmentOrdinal)
+                .ok()
                 .and_then(|index| Some((index.terms().get(text).ok()??, index)));
             found.doc_freq += info.as_ref().map_or(0, |(i, _)| u64::from(i.doc_freq));
             found.infos.push((segment.segment_id(), info));

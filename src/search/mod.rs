@@ -317,7 +317,7 @@ impl Engine {
             &*self.ranking
         };
         let mut clock = Clock::start(started);
-        let lookup = lookup::Lookup::with_vocabulary(&searcher, self.index.vocabulary(&searcher));
+        let lookup = lookup::Lookup::new(&searcher);
         let plan = plan::plan_with(&params.query, params.typing, &lookup, fields, ranking);
         clock.lap(Stage::Plan);
         let query = self.query(&lookup, &plan, lang.as_deref(), params.drafts);
