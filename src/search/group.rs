@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
-use tantivy::query::Query;
+use tantivy::query::{Bm25StatisticsProvider, Query};
 use tantivy::schema::Field;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
@@ -148,21 +148,26 @@ pub(super) enum Found {
 }
 
 /// Runs `query`: the page of `params` when it wants one result per document, else every
-/// matching document by its group.
+/// matching document by its group. Terms are weighed with `stats` (the search's look-ups,
+/// which know most of them already; the searcher's own statistics would look them up again).
 pub(super) fn collect(
     searcher: &Searcher,
+    stats: &dyn Bm25StatisticsProvider,
     query: &dyn Query,
     catalog: &Arc<Catalog>,
     params: &SearchParams,
 ) -> tantivy::Result<Found> {
     if !params.grouped {
         let (top, total) = if params.limit == 0 {
-            (Vec::new(), searcher.search(query, &Count)?)
+            (
+                Vec::new(),
+                searcher.search_with_statistics_provider(query, &Count, stats)?,
+            )
         } else {
             let top = TopDocs::with_limit(params.limit)
                 .and_offset(params.offset)
                 .order_by_score();
-            searcher.search(query, &(top, Count))?
+            searcher.search_with_statistics_provider(query, &(top, Count), stats)?
         };
         let picked = top
             .into_iter()
@@ -174,11 +179,12 @@ pub(super) fn collect(
             .collect();
         return Ok(Found::Page(picked, total));
     }
-    let found = searcher.search(
+    let found = searcher.search_with_statistics_provider(
         query,
         &ByGroup {
             catalog: catalog.clone(),
         },
+        stats,
     )?;
     Ok(Found::Grouped(found))
 }

@@ -188,6 +188,25 @@ impl<'s> Lookup<'s> {
     }
 }
 
+/// The statistics a tantivy query weighs its terms with (phrases, filters), from the
+/// look-ups: the same figures as the searcher's, without a second look-up of a known term.
+impl Bm25StatisticsProvider for Lookup<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        self.searcher.total_num_tokens(field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        self.searcher.total_num_docs()
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        match term.value().as_str() {
+            Some(text) => Ok(self.find(term.field(), text).doc_freq),
+            None => self.searcher.doc_freq(term),
+        }
+    }
+}
+
 /// A term of one field, scored by BM25 at a boost from what a [`Lookup`] found: the
 /// searcher's statistics at the time, and where the term's postings are.
 #[derive(Clone)]

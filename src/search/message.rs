@@ -110,7 +110,7 @@ impl Engine {
         if !telling.is_empty() {
             let query = self.telling_query(&telling, &pairs, lang.as_deref(), params.drafts);
             let mut clock = super::Clock::start(started);
-            let found = super::group::collect(&searcher, &*query, &catalog, params)?;
+            let found = super::group::collect(&searcher, &searcher, &*query, &catalog, params)?;
             let (top, total) = super::group::page(
                 &searcher,
                 found,

@@ -325,7 +325,7 @@ impl Engine {
 
         let catalog = self.index.catalog();
         let reader = group::Reader::of_query(params.hl.as_deref(), &params.query, &catalog);
-        let found = group::collect(&searcher, &*query, &catalog, params)?;
+        let found = group::collect(&searcher, &lookup, &*query, &catalog, params)?;
         clock.lap(Stage::Collect);
         let (top, total) = group::page(
             &searcher,
