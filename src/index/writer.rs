@@ -219,11 +219,7 @@ impl Folders {
             if !is_index_page(name) {
                 continue;
             }
-            let Ok(bytes) = articles::read(dir, &f.path, limits) else {
-                continue;
-            };
-            let shown = articles::shown_path(dir, &f.path);
-            if let Ok(a) = articles::parse(&f.path, &shown, &bytes) {
+            if let Some(a) = parsed(dir, &f.path, limits) {
                 titles.insert(folder.to_string(), a.title);
             }
         }
@@ -337,17 +333,21 @@ impl Context<'_> {
     /// The title and headings of the original at `path`, as its file says now (none when
     /// it cannot be read or parsed).
     fn twin_text(&self, path: &str) -> Vec<String> {
-        let Ok(bytes) = articles::read(self.dir, path, self.limits) else {
-            return Vec::new();
-        };
-        let shown = articles::shown_path(self.dir, path);
-        let Ok(a) = articles::parse(path, &shown, &bytes) else {
+        let Some(a) = parsed(self.dir, path, self.limits) else {
             return Vec::new();
         };
         std::iter::once(a.title)
             .chain(a.headings.into_iter().map(|h| h.text))
             .collect()
     }
+}
+
+/// Another article than the one being indexed, read for what it lends (a twin's title and
+/// headings, a folder's title); `None` when it is unreadable or broken: its own indexing
+/// reports that.
+fn parsed(dir: &Path, path: &str, limits: &Limits) -> Option<Article> {
+    let bytes = articles::read(dir, path, limits).ok()?;
+    articles::parse(path, &articles::shown_path(dir, path), &bytes).ok()
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
