@@ -930,7 +930,7 @@ mod tests {
         let mut paths: Vec<String> = top
             .into_iter()
             .map(|(_, address)| {
-                let doc: TantivyDocument = searcher.doc(address).unwrap();
+                let doc: tantivy::TantivyDocument = searcher.doc(address).unwrap();
                 let path = doc.get_first(idx.fields.path).unwrap();
                 path.as_str().unwrap().to_string()
             })
