@@ -54,5 +54,6 @@ pub fn script_of(text: &str) -> HanScript {
 /// Whether `c` is a Han character (Unicode's Han script).
 pub fn is_han(c: char) -> bool {
     use unicode_script::{Script, UnicodeScript};
-    c.script() == Script::Han
+    // The common ideographs without searching Unicode's tables (assigned since Unicode 11).
+    matches!(c, '\u{4E00}'..='\u{9FEF}') || c.script() == Script::Han
 }

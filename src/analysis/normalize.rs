@@ -13,7 +13,9 @@
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
-use unicode_script::{Script, UnicodeScript};
+use unicode_script::Script;
+
+use super::script::{is_alphabetic, script};
 
 /// The script that decides how a word is stemmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +55,12 @@ fn is_invisible(c: char) -> bool {
 /// The script of a normalized word, from its letters.
 pub fn script_of(word: &str) -> WordScript {
     let (mut latin, mut cyrillic, mut other) = (false, false, false);
-    for c in word.chars().filter(|c| c.is_alphabetic()) {
+    for c in word.chars().filter(|&c| is_alphabetic(c)) {
         if c.is_ascii_alphabetic() {
             latin = true;
             continue;
         }
-        match c.script() {
+        match script(c) {
             Script::Latin => latin = true,
             Script::Cyrillic => cyrillic = true,
             _ => other = true,
@@ -116,7 +118,7 @@ pub fn word(raw: &str) -> Option<Normalized> {
             if prev_cyrillic && matches!(c, '\u{0300}' | '\u{0301}') {
                 continue;
             }
-            prev_cyrillic = c.script() == Script::Cyrillic;
+            prev_cyrillic = script(c) == Script::Cyrillic;
             for l in c.to_lowercase() {
                 text.push(if l == 'ґ' { 'г' } else { l });
             }

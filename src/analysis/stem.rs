@@ -21,7 +21,11 @@ pub fn stem(word: &str, script: WordScript) -> Cow<'_, str> {
         WordScript::Cyrillic => &*UKRAINIAN,
         WordScript::Other => return Cow::Borrowed(word),
     };
-    if word.chars().nth(2).is_none() || !word.chars().all(|c| c.is_alphabetic() || c == '\'') {
+    if word.chars().nth(2).is_none()
+        || !word
+            .chars()
+            .all(|c| super::script::is_alphabetic(c) || c == '\'')
+    {
         return Cow::Borrowed(word);
     }
     let stemmed = stemmer.stem(word);

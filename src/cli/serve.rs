@@ -406,7 +406,7 @@ async fn refresh_popular(state: Arc<AppState>) {
 /// The index writer while the server runs: idle, driven by the folder watcher, or by the
 /// git follower (whose task ends first).
 enum LiveIndex {
-    Still(tantivy::IndexWriter),
+    Still(kb::index::writer::IndexWriter),
     Watched(Reindexer),
     Following(Reindexer, tokio::task::JoinHandle<()>),
 }
@@ -440,7 +440,7 @@ impl Reindexer {
 /// Starts the re-indexing thread, and with `watching` the folder watcher that signals it.
 fn live(
     idx: Arc<SearchIndex>,
-    mut w: tantivy::IndexWriter,
+    mut w: kb::index::writer::IndexWriter,
     state: Arc<AppState>,
     articles: std::path::PathBuf,
     limits: kb::articles::Limits,

@@ -10,6 +10,7 @@
 //! [`writer::sync`] makes the index match the folder, re-reading only files whose bytes
 //! changed.
 
+pub mod document;
 pub mod groups;
 pub mod headings;
 pub mod offsets;

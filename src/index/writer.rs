@@ -16,9 +16,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use tantivy::Term;
 use tantivy::tokenizer::PreTokenizedString;
-use tantivy::{IndexWriter, TantivyDocument, Term};
 
+use super::document::Doc;
 use super::{Fields, Payload, SearchIndex, offsets};
 use crate::analysis::{self, TokenKind};
 use crate::articles::{self, Article, Limits, lang, translations};
@@ -85,6 +86,9 @@ pub(crate) struct Reported {
     /// Problems found before parsing (unreadable, outside the folder, too large).
     others: HashSet<Problem>,
 }
+
+/// The index's writer, fed kb's own documents.
+pub type IndexWriter = tantivy::IndexWriter<Doc>;
 
 /// Opens the one writer an index may have.
 pub fn open_writer(idx: &SearchIndex) -> Result<IndexWriter> {
@@ -358,7 +362,7 @@ enum Outcome {
     Unchanged(String),
     Indexed {
         path: String,
-        doc: Box<TantivyDocument>,
+        doc: Box<Doc>,
     },
     /// Not parsed: unreadable, outside the folder, too large.
     Unreadable {
@@ -550,8 +554,8 @@ pub fn document(
     twin: &[String],
     folders: &[&str],
     context: u64,
-) -> TantivyDocument {
-    let mut d = TantivyDocument::new();
+) -> Doc {
+    let mut d = Doc::new();
     d.add_text(f.path, &a.path);
     d.add_u64(f.hash, a.hash);
     d.add_u64(f.context_hash, context);
@@ -598,7 +602,7 @@ pub fn document(
     }
     d.add_text(f.location, location_words(&a.path));
     for t in folders {
-        d.add_text(f.folders, t);
+        d.add_text(f.folders, *t);
     }
     for h in &a.headings {
         let other = anchor_words(h);
@@ -630,8 +634,8 @@ pub fn document(
         d.add_pre_tokenized_text(f.bigrams_headings, bigrams(&h.text));
     }
     d.add_pre_tokenized_text(f.bigrams_body, bigrams(&a.text));
-    d.add_bytes(f.body_offsets, &offsets::encode(&spans));
-    d.add_bytes(f.sections, &super::headings::encode(&a.headings));
+    d.add_bytes(f.body_offsets, offsets::encode(&spans));
+    d.add_bytes(f.sections, super::headings::encode(&a.headings));
     d.add_bytes(f.source, source);
     d
 }
@@ -926,7 +930,7 @@ mod tests {
         let mut paths: Vec<String> = top
             .into_iter()
             .map(|(_, address)| {
-                let doc: TantivyDocument = searcher.doc(address).unwrap();
+                let doc: tantivy::TantivyDocument = searcher.doc(address).unwrap();
                 let path = doc.get_first(idx.fields.path).unwrap();
                 path.as_str().unwrap().to_string()
             })
