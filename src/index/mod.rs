@@ -754,10 +754,10 @@ impl SearchIndex {
         };
         let doc: tantivy::TantivyDocument = searcher.doc(*address)?;
         let bytes = |field| doc.get_first(field).and_then(|v| v.as_bytes());
-        let (Some(packed), Some(text)) = (bytes(self.fields.source), bytes(self.fields.body_text))
-        else {
+        let Some(packed) = bytes(self.fields.source) else {
             return Ok(None);
         };
+        let text = bytes(self.fields.body_text).unwrap_or_default();
         source::unpack(packed, text).map(Some).ok_or_else(|| {
             tantivy::TantivyError::InternalError(format!("the stored file of {path} is damaged"))
         })
