@@ -14,6 +14,7 @@ pub mod document;
 pub mod groups;
 pub mod headings;
 pub mod offsets;
+pub mod source;
 pub mod store;
 pub mod writer;
 
@@ -30,7 +31,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 22;
+pub const FORMAT_VERSION: u32 = 23;
 
 /// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
 /// about 16 kB each, more for one long article): a few megabytes that spare
@@ -110,10 +111,9 @@ pub struct Fields {
     /// `body_text` ([`headings`]' binary table), for results that point at a section.
     pub sections: Field,
     /// Stored only: the file's bytes as indexed, so that an article whose file a writer
-    /// breaks keeps being served as it was (see [`SearchIndex::stored_source`]). They share
-    /// the doc-store block every result of the article decompresses, where they compress
-    /// with the text they repeat: compressed on their own they took more room than they
-    /// cost a result (README, *Measured*).
+    /// breaks keeps being served as it was (see [`SearchIndex::stored_source`]);
+    /// zstd-compressed against `body_text` ([`source`]), so that the doc-store block every
+    /// result of the article decompresses holds a few kilobytes of them, not the file.
     pub source: Field,
 }
 
@@ -754,10 +754,14 @@ impl SearchIndex {
             return Ok(None);
         };
         let doc: tantivy::TantivyDocument = searcher.doc(*address)?;
-        Ok(doc
-            .get_first(self.fields.source)
-            .and_then(|v| v.as_bytes())
-            .map(<[u8]>::to_vec))
+        let bytes = |field| doc.get_first(field).and_then(|v| v.as_bytes());
+        let Some(packed) = bytes(self.fields.source) else {
+            return Ok(None);
+        };
+        let text = bytes(self.fields.body_text).unwrap_or_default();
+        source::unpack(packed, text).map(Some).ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!("the stored file of {path} is damaged"))
+        })
     }
 }
 

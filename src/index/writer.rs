@@ -636,7 +636,10 @@ pub fn document(
     d.add_pre_tokenized_text(f.bigrams_body, bigrams(&a.text));
     d.add_bytes(f.body_offsets, offsets::encode(&spans));
     d.add_bytes(f.sections, super::headings::encode(&a.headings));
-    d.add_bytes(f.source, source);
+    // zstd fails only when it cannot allocate: the article is then indexed without a last
+    // good version to serve.
+    let packed = super::source::pack(source, a.text.as_bytes()).unwrap_or_default();
+    d.add_bytes(f.source, packed);
     d
 }
 

@@ -988,9 +988,22 @@ struct SegmentTerms {
     infos: Vec<Option<TermInfo>>,
     /// The other fields' indexes, in [`BodyTerms::others`]' order.
     others: Vec<Arc<tantivy::InvertedIndexReader>>,
-    /// Per query word, once a result asks: the other fields that have a form of it, and
-    /// where its postings are there.
-    elsewhere: Vec<Option<Vec<(tantivy::schema::Field, usize, TermInfo)>>>,
+    /// The page's documents in this segment ([`BodyTerms::read_page`]), in order.
+    page: Vec<tantivy::DocId>,
+    /// Per query word, once a result asks: the other fields that have a form of it.
+    elsewhere: Vec<Option<Vec<Elsewhere>>>,
+}
+
+/// A form of a query word in a field other than the body.
+struct Elsewhere {
+    field: tantivy::schema::Field,
+    /// The field's place in [`BodyTerms::others`].
+    k: usize,
+    /// Where the form's postings are.
+    info: TermInfo,
+    /// Which of the page's documents have it: its postings walked once, through the page in
+    /// order, when a result first asks (rather than opened again for every result).
+    holders: Option<Vec<tantivy::DocId>>,
 }
 
 impl<'p> BodyTerms<'p> {
@@ -1039,7 +1052,14 @@ impl<'p> BodyTerms<'p> {
         page.dedup();
         let mut positions = Vec::new();
         for docs in page.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
-            self.segment(docs[0])?;
+            let segment = self.segment(docs[0])?;
+            segment.page.extend(docs.iter().map(|a| a.doc_id));
+            segment.page.sort_unstable();
+            segment.page.dedup();
+            // Documents joined the page: who holds what is walked again.
+            for e in segment.elsewhere.iter_mut().flatten().flatten() {
+                e.holders = None;
+            }
             let segment = &self.segments[&docs[0].segment_ord];
             for address in docs {
                 self.positions.entry(*address).or_default();
@@ -1087,7 +1107,8 @@ impl<'p> BodyTerms<'p> {
                     body,
                     infos,
                     others,
-                    elsewhere: vec![None; self.plan.words.len()],
+                    page: Vec::new(),
+                    elsewhere: (0..self.plan.words.len()).map(|_| None).collect(),
                 })
             }
         })
@@ -1103,29 +1124,60 @@ impl<'p> BodyTerms<'p> {
         fields: &[tantivy::schema::Field],
     ) -> Result<bool, SearchError> {
         let (plan, others, lookup) = (self.plan, self.others, self.lookup);
-        let segment = self.segment(address)?;
-        let found = match &mut segment.elsewhere[word] {
+        let doc = address.doc_id;
+        let SegmentTerms {
+            others: indexes,
+            page,
+            elsewhere,
+            ..
+        } = self.segment(address)?;
+        let found = match &mut elsewhere[word] {
             Some(found) => found,
             slot => {
                 let mut found = Vec::new();
                 for (k, &field) in others.iter().enumerate() {
                     for (term, _) in &plan.words[word].alternatives {
                         if let Some(info) = lookup.info(field, term, address.segment_ord) {
-                            found.push((field, k, info));
+                            found.push(Elsewhere {
+                                field,
+                                k,
+                                info,
+                                holders: None,
+                            });
                         }
                     }
                 }
                 slot.insert(found)
             }
         };
-        for (field, k, info) in found.iter() {
-            if !fields.contains(field) {
+        let on_page = page.binary_search(&doc).is_ok();
+        for e in found.iter_mut() {
+            if !fields.contains(&e.field) {
                 continue;
             }
-            let mut postings = segment.others[*k]
-                .read_postings_from_terminfo(info, IndexRecordOption::Basic)
-                .map_err(tantivy::TantivyError::from)?;
-            if stands_on(&mut postings, address.doc_id) {
+            let postings = || {
+                indexes[e.k]
+                    .read_postings_from_terminfo(&e.info, IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)
+            };
+            let held = if on_page {
+                let holders = match &mut e.holders {
+                    Some(holders) => holders,
+                    slot => {
+                        let mut postings = postings()?;
+                        let holders = page
+                            .iter()
+                            .copied()
+                            .filter(|&d| stands_on(&mut postings, d))
+                            .collect();
+                        slot.insert(holders)
+                    }
+                };
+                holders.binary_search(&doc).is_ok()
+            } else {
+                stands_on(&mut postings()?, doc)
+            };
+            if held {
                 return Ok(true);
             }
         }

@@ -317,26 +317,43 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
 }
 
 /// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
-/// Characters that need neither are copied a run at a time.
+/// Characters that need neither are copied a run at a time. Read byte by byte: the
+/// characters escaped and ASCII whitespace are single bytes that no other character's bytes
+/// contain, and the other whitespace characters (U+0085, U+00A0, U+1680, U+2000–U+205F,
+/// U+3000) begin with one of four lead bytes, the only ones decoded.
 fn escape_into(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
     let mut space = false;
     // Where the run of characters copied as they are began.
     let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        let escaped = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&#39;",
-            c if c.is_whitespace() => " ",
+    let mut i = 0;
+    while i < bytes.len() {
+        let (escaped, len) = match bytes[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&#39;", 1),
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => (" ", 1),
+            0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+                // A lead byte: `i` is a character boundary.
+                let c = s[i..].chars().next().unwrap_or_default();
+                if !c.is_whitespace() {
+                    space = false;
+                    i += c.len_utf8();
+                    continue;
+                }
+                (" ", c.len_utf8())
+            }
             _ => {
                 space = false;
+                i += 1;
                 continue;
             }
         };
         out.push_str(&s[plain..i]);
-        plain = i + c.len_utf8();
+        plain = i + len;
+        i = plain;
         if escaped == " " {
             if !space {
                 out.push(' ');
@@ -609,6 +626,88 @@ mod tests {
                 (sample.len(), sample.chars().map(columns).sum()),
                 "case {case}"
             );
+        }
+    }
+
+    /// The escaping as it was written first, a character at a time.
+    fn escape_into_by_chars(s: &str, out: &mut String) {
+        let mut space = false;
+        // Where the run of characters copied as they are began.
+        let mut plain = 0;
+        for (i, c) in s.char_indices() {
+            let escaped = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                c if c.is_whitespace() => " ",
+                _ => {
+                    space = false;
+                    continue;
+                }
+            };
+            out.push_str(&s[plain..i]);
+            plain = i + c.len_utf8();
+            if escaped == " " {
+                if !space {
+                    out.push(' ');
+                }
+                space = true;
+            } else {
+                space = false;
+                out.push_str(escaped);
+            }
+        }
+        out.push_str(&s[plain..]);
+    }
+
+    #[test]
+    fn escapes_as_character_by_character() {
+        let pieces = [
+            "a",
+            "word ",
+            "&",
+            "<",
+            ">",
+            "\"",
+            "'",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{b}",
+            "\u{c}",
+            "\u{1c}",
+            "\u{85}",
+            "\u{a0}",
+            "\u{a1}",
+            "é",
+            "\u{1680}",
+            "\u{1681}",
+            "\u{2000}",
+            "\u{200a}",
+            "\u{200b}",
+            "\u{2028}",
+            "\u{202f}",
+            "\u{205f}",
+            "\u{2060}",
+            "\u{3000}",
+            "\u{3001}",
+            "密码",
+            "🙂",
+            "пароль",
+        ];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..2000 {
+            let n = rng.next() as usize % 40;
+            let s: String = (0..n)
+                .map(|_| pieces[rng.next() as usize % pieces.len()])
+                .collect();
+            let (mut a, mut b) = (String::from("x"), String::from("x"));
+            escape_into(&s, &mut a);
+            escape_into_by_chars(&s, &mut b);
+            assert_eq!(a, b, "case {case}: {s:?}");
         }
     }
 

@@ -1,0 +1,64 @@
+//! The article's file as indexed ([`super::Fields::source`]), stored zstd-compressed with
+//! the article's body text as its prefix.
+//!
+//! Only [`super::SearchIndex::stored_source`] (the last good version of a broken article)
+//! reads it, but it sits in the doc-store block every result of the article decompresses.
+//! Stored as it was, it doubled what a result decompressed; compressed on its own it took
+//! more room than it cost there, because in the block it compressed with the body text it
+//! repeats. With the body text as zstd's prefix it keeps that advantage (the prose of the
+//! file is found in the text) and is a few kilobytes that LZ4 passes over as literals.
+
+/// zstd's level for the file: its default, fast to compress during a build.
+const LEVEL: i32 = 3;
+
+/// `source` compressed with `body_text` as the prefix ([`unpack`] needs the same text).
+pub fn pack(source: &[u8], body_text: &[u8]) -> std::io::Result<Vec<u8>> {
+    use zstd::zstd_safe::{CCtx, CParameter};
+    let err = |code| std::io::Error::other(zstd::zstd_safe::get_error_name(code));
+    let mut cctx = CCtx::create();
+    cctx.set_parameter(CParameter::CompressionLevel(LEVEL))
+        .map_err(err)?;
+    cctx.ref_prefix(body_text).map_err(err)?;
+    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(source.len()));
+    cctx.compress2(&mut out, source).map_err(err)?;
+    Ok(out)
+}
+
+/// The file [`pack`] compressed with the same `body_text`; `None` when `packed` is not
+/// such a file.
+pub fn unpack(packed: &[u8], body_text: &[u8]) -> Option<Vec<u8>> {
+    use zstd::zstd_safe::DCtx;
+    let size = zstd::zstd_safe::get_frame_content_size(packed).ok()??;
+    let mut out = Vec::with_capacity(usize::try_from(size).ok()?);
+    let mut dctx = DCtx::create();
+    dctx.ref_prefix(body_text).ok()?;
+    dctx.decompress(&mut out, packed).ok()?;
+    (out.len() as u64 == size).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_comes_back_as_it_was_and_needs_its_text() {
+        let text = "Pods are the smallest deployable units of computing. ".repeat(40);
+        let source =
+            format!("---\ntitle: Pods\n---\n\n# Pods\n\n{text}\n\n```yaml\nkind: Pod\n```\n");
+        let packed = pack(source.as_bytes(), text.as_bytes()).unwrap();
+        assert!(packed.len() < source.len() / 4, "{} bytes", packed.len());
+        assert_eq!(
+            unpack(&packed, text.as_bytes()).as_deref(),
+            Some(source.as_bytes())
+        );
+        // An empty file, and a file with no text.
+        for (source, text) in [("", "some text"), ("# only a title\n", "")] {
+            let packed = pack(source.as_bytes(), text.as_bytes()).unwrap();
+            assert_eq!(
+                unpack(&packed, text.as_bytes()).as_deref(),
+                Some(source.as_bytes())
+            );
+        }
+        assert_eq!(unpack(b"not zstd", b""), None);
+    }
+}
