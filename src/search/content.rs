@@ -16,10 +16,13 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::query::{
-    BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, TermQuery, Weight,
+    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer,
+    TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
+use tantivy::{
+    DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, TantivyError, Term,
+};
 
 use super::bonus::Prior;
 use super::lookup::KnownTerm;
@@ -81,7 +84,8 @@ impl Clone for Extra {
 
 /// The documents holding any of the words, scored as tantivy scores
 /// `BooleanQuery([Must(Bonus::length_prior(BooleanQuery(each word's BooleanQuery(terms),
-/// plus its bonus))), Must(TermQuery(within)), Should(extra)...])`.
+/// plus its bonus))), Must(TermQuery(within)), MustNot(TermQuery(without))...,
+/// Should(extra)...])`.
 #[derive(Debug, Clone)]
 pub struct Words {
     /// Shared with the weights (not copied for each).
@@ -90,6 +94,8 @@ pub struct Words {
     prior: Option<(Field, Score)>,
     /// Only documents with this term match, and it adds its score.
     within: Option<Term>,
+    /// Documents with any of these terms do not match.
+    without: Vec<Term>,
     /// Clauses adding to a match's score, in order.
     extra: Vec<Extra>,
 }
@@ -100,6 +106,7 @@ impl Words {
             words: words.into(),
             prior,
             within: None,
+            without: Vec::new(),
             extra: Vec::new(),
         }
     }
@@ -112,6 +119,33 @@ impl Words {
         self
     }
 
+    /// Leaves out the documents holding any of `terms`, as `MustNot` clauses of them beside
+    /// this query would (a draft, a hidden article); no document is scored for them.
+    pub fn without(mut self, terms: Vec<Term>) -> Self {
+        self.without = terms;
+        self
+    }
+
+    /// Calls `f` with each segment of `searcher` (in order) and its matching documents, in
+    /// order, with their scores, the terms weighed with `stats`: what a collector of every
+    /// match gets from this query, without a scorer and a call for each document between.
+    pub fn for_each_segment(
+        &self,
+        searcher: &Searcher,
+        stats: &dyn Bm25StatisticsProvider,
+        mut f: impl FnMut(SegmentOrdinal, &SegmentReader, &[DocId], &[Score]),
+    ) -> tantivy::Result<()> {
+        let weight = self.words_weight(EnableScoring::enabled_from_statistics_provider(
+            stats, searcher,
+        ))?;
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            // The boost a searcher's collection scores with.
+            let scored = weight.score_segment(reader, 1.0)?;
+            f(ord as SegmentOrdinal, reader, &scored.docs, &scored.scores);
+        }
+        Ok(())
+    }
+
     /// Adds to a match's score what these optional clauses beside this query would add
     /// (their union's sum): only the matches are scored.
     pub fn adding(mut self, extra: Vec<Extra>) -> Self {
@@ -120,8 +154,8 @@ impl Words {
     }
 }
 
-impl Query for Words {
-    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+impl Words {
+    fn words_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<WordsWeight> {
         let within = match &self.within {
             Some(term) => Some((
                 term.clone(),
@@ -136,12 +170,19 @@ impl Query for Words {
                 Extra::Query(query) => ExtraWeight::Weight(query.weight(enable_scoring)?),
             });
         }
-        Ok(Box::new(WordsWeight {
+        Ok(WordsWeight {
             words: self.words.clone(),
             prior: self.prior,
             within,
+            without: self.without.clone(),
             extra,
-        }))
+        })
+    }
+}
+
+impl Query for Words {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.words_weight(enable_scoring)?))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -174,6 +215,7 @@ struct WordsWeight {
     prior: Option<(Field, Score)>,
     /// The filter's term and its weight.
     within: Option<(Term, Box<dyn Weight>)>,
+    without: Vec<Term>,
     extra: Vec<ExtraWeight>,
 }
 
@@ -189,6 +231,10 @@ const KEPT_ARRAYS: usize = 4;
 
 /// A score array of `len` zeros, one [`ZEROED`] kept when there is one.
 fn zeroed(len: usize) -> Vec<Score> {
+    if len == 0 {
+        // Not one of the kept arrays: it would have to be zeroed again for the next search.
+        return Vec::new();
+    }
     let mut v = ZEROED.with_borrow_mut(Vec::pop).unwrap_or_default();
     v.resize(len, 0.0);
     v
@@ -197,6 +243,9 @@ fn zeroed(len: usize) -> Vec<Score> {
 /// Keeps `v`, whose every entry was set back to zero, for the next [`zeroed`].
 fn give_back(v: Vec<Score>) {
     debug_assert!(v.iter().all(|s| s.to_bits() == 0));
+    if v.capacity() == 0 {
+        return;
+    }
     ZEROED.with_borrow_mut(|kept| {
         if kept.len() < KEPT_ARRAYS {
             kept.push(v);
@@ -236,6 +285,24 @@ impl Docs {
     fn len(&self) -> usize {
         self.0.iter().map(|b| b.count_ones() as usize).sum()
     }
+
+    /// Adds the documents holding `term` in a segment.
+    fn add_term(&mut self, reader: &SegmentReader, term: &Term) -> tantivy::Result<()> {
+        let index = reader.inverted_index(term.field())?;
+        let Some(mut blocks) = index.read_block_postings(term, IndexRecordOption::Basic)? else {
+            return Ok(());
+        };
+        loop {
+            let docs = blocks.docs();
+            if docs.is_empty() {
+                return Ok(());
+            }
+            for &doc in docs {
+                self.add(doc);
+            }
+            blocks.advance();
+        }
+    }
 }
 
 /// Adds the scores of `terms`, one term after another, to `score` and their documents to
@@ -249,16 +316,16 @@ fn add_terms(
     found: &mut Docs,
 ) -> tantivy::Result<()> {
     for term in terms {
-        let Some(mut scorer) = term.segment_scorer(reader, boost)? else {
+        let Some(blocks) = term.segment_blocks(reader, boost)? else {
             continue;
         };
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            if keep.is_none_or(|k| k.has(doc)) {
-                score[doc as usize] += scorer.score();
-                found.add(doc);
-            }
-            doc = scorer.advance();
+        let add = |doc: DocId, s: Score| {
+            score[doc as usize] += s;
+            found.add(doc);
+        };
+        match keep {
+            Some(keep) => blocks.for_each(|doc| keep.has(doc), add),
+            None => blocks.for_each(|_| true, add),
         }
     }
     Ok(())
@@ -272,16 +339,7 @@ impl WordsWeight {
             None => (None, None),
             Some((term, weight)) => {
                 let mut docs = Docs::new(max_doc);
-                let postings = reader
-                    .inverted_index(term.field())?
-                    .read_postings(term, IndexRecordOption::Basic)?;
-                if let Some(mut postings) = postings {
-                    let mut doc = postings.doc();
-                    while doc != TERMINATED {
-                        docs.add(doc);
-                        doc = postings.advance();
-                    }
-                }
+                docs.add_term(reader, term)?;
                 (Some(docs), Some(weight.scorer(reader, boost)?))
             }
         };
@@ -329,6 +387,30 @@ impl WordsWeight {
                 part[doc] = 0.0;
                 matched.add(doc as DocId);
             });
+        }
+        // The documents left out: the excluded terms' (as `MustNot` clauses beside this
+        // query would leave them out) and the deleted ones (as a collector would). Scored
+        // like the others, they leave the matches here, their sums set back to zero.
+        if !self.without.is_empty() || reader.has_deletes() {
+            let mut out = Docs::new(max_doc);
+            for term in &self.without {
+                out.add_term(reader, term)?;
+            }
+            if let Some(alive) = reader.alive_bitset() {
+                for doc in 0..max_doc as DocId {
+                    if alive.is_deleted(doc) {
+                        out.add(doc);
+                    }
+                }
+            }
+            for (block, (bits, &gone)) in matched.0.iter_mut().zip(&out.0).enumerate() {
+                let mut gone = *bits & gone;
+                *bits &= !gone;
+                while gone != 0 {
+                    total[block * 64 + gone.trailing_zeros() as usize] = 0.0;
+                    gone &= gone - 1;
+                }
+            }
         }
         let prior = match self.prior {
             Some((field, weight)) => Some(Prior::open(reader, field, weight * boost)?),
