@@ -25,7 +25,22 @@ use tantivy::{
 };
 
 use super::bonus::Prior;
-use super::lookup::KnownTerm;
+use super::lookup::{KnownTerm, Norms};
+
+/// A filter's term (a language), looked up.
+#[derive(Debug, Clone)]
+pub enum Within {
+    /// No document has it: nothing matches.
+    Nothing,
+    Term(KnownTerm),
+}
+
+impl Within {
+    /// The filter of `term` as a search's look-up found it.
+    pub fn of(term: Option<KnownTerm>) -> Self {
+        term.map_or(Within::Nothing, Within::Term)
+    }
+}
 
 /// One content word: its terms in every field, and the bonus a document holding any of them
 /// gets; and what stands in for it in a document that holds none of them.
@@ -93,7 +108,7 @@ pub struct Words {
     /// The length prior's field and weight.
     prior: Option<(Field, Score)>,
     /// Only documents with this term match, and it adds its score.
-    within: Option<Term>,
+    within: Option<Within>,
     /// Documents with any of these terms do not match.
     without: Vec<Term>,
     /// Clauses adding to a match's score, in order.
@@ -114,7 +129,7 @@ impl Words {
     /// Matches only the documents with `term` (a language), which adds to their score what
     /// a required `TermQuery` of it beside this query would add: the query needs no such
     /// clause, and the other documents are not scored.
-    pub fn within(mut self, term: Option<Term>) -> Self {
+    pub fn within(mut self, term: Option<Within>) -> Self {
         self.within = term;
         self
     }
@@ -156,13 +171,6 @@ impl Words {
 
 impl Words {
     fn words_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<WordsWeight> {
-        let within = match &self.within {
-            Some(term) => Some((
-                term.clone(),
-                TermQuery::new(term.clone(), IndexRecordOption::Basic).weight(enable_scoring)?,
-            )),
-            None => None,
-        };
         let mut extra = Vec::with_capacity(self.extra.len());
         for clause in &self.extra {
             extra.push(match clause {
@@ -173,7 +181,7 @@ impl Words {
         Ok(WordsWeight {
             words: self.words.clone(),
             prior: self.prior,
-            within,
+            within: self.within.clone(),
             without: self.without.clone(),
             extra,
         })
@@ -193,8 +201,8 @@ impl Query for Words {
         {
             term.query_terms(visitor);
         }
-        if let Some(term) = &self.within {
-            visitor(term, false);
+        if let Some(Within::Term(term)) = &self.within {
+            term.query_terms(visitor);
         }
         for clause in &self.extra {
             match clause {
@@ -213,8 +221,7 @@ enum ExtraWeight {
 struct WordsWeight {
     words: Arc<[Word]>,
     prior: Option<(Field, Score)>,
-    /// The filter's term and its weight.
-    within: Option<(Term, Box<dyn Weight>)>,
+    within: Option<Within>,
     without: Vec<Term>,
     extra: Vec<ExtraWeight>,
 }
@@ -311,12 +318,13 @@ fn add_terms(
     terms: &[KnownTerm],
     reader: &SegmentReader,
     boost: Score,
+    norms: &mut Norms,
     keep: Option<&Docs>,
     score: &mut [Score],
     found: &mut Docs,
 ) -> tantivy::Result<()> {
     for term in terms {
-        let Some(blocks) = term.segment_blocks(reader, boost)? else {
+        let Some(blocks) = term.segment_blocks(reader, boost, norms)? else {
             continue;
         };
         let add = |doc: DocId, s: Score| {
@@ -335,12 +343,28 @@ impl WordsWeight {
     /// Every matching document of a segment and its score, in document order.
     fn score_segment(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc() as usize;
+        let mut norms = Norms::default();
         let (allowed, mut within) = match &self.within {
             None => (None, None),
-            Some((term, weight)) => {
+            Some(within) => {
+                // The filter's scorer, and its documents as a set.
+                let found = match within {
+                    Within::Nothing => None,
+                    Within::Term(term) => term
+                        .segment_blocks(reader, boost, &mut norms)?
+                        .zip(term.segment_scorer(reader, boost)?),
+                };
+                let Some((blocks, scorer)) = found else {
+                    // No document of the segment can match.
+                    return Ok(Scored {
+                        docs: Vec::new(),
+                        scores: Vec::new(),
+                        at: 0,
+                    });
+                };
                 let mut docs = Docs::new(max_doc);
-                docs.add_term(reader, term)?;
-                (Some(docs), Some(weight.scorer(reader, boost)?))
+                blocks.for_each_doc(|doc| docs.add(doc));
+                (Some(docs), Some(scorer))
             }
         };
         // One clause's scores and documents (a word's union), and the words' sum and
@@ -359,6 +383,7 @@ impl WordsWeight {
                 &word.terms,
                 reader,
                 boost,
+                &mut norms,
                 allowed.as_ref(),
                 &mut part,
                 &mut part_docs,
@@ -368,6 +393,7 @@ impl WordsWeight {
                     &word.fallback,
                     reader,
                     boost,
+                    &mut norms,
                     allowed.as_ref(),
                     &mut spare,
                     &mut spare_docs,
@@ -436,6 +462,7 @@ impl WordsWeight {
                         terms,
                         reader,
                         boost,
+                        &mut norms,
                         Some(&matched),
                         &mut part,
                         &mut part_docs,
@@ -710,6 +737,7 @@ mod tests {
                 for l in [None, Some("en"), Some("uk")] {
                     for extra in [Vec::new(), extra.clone()] {
                         let within = l.map(|l| Term::from_field_text(lang, l));
+                        let known = l.map(|l| Within::of(lookup.term_query(lang, l, 1.0)));
                         let mut theirs = vec![(Occur::Must, tree(&words[..n], prior))];
                         if let Some(term) = &within {
                             let filter = TermQuery::new(term.clone(), IndexRecordOption::Basic);
@@ -720,7 +748,7 @@ mod tests {
                         }
                         let theirs = BooleanQuery::new(theirs);
                         let ours = Words::new(words[..n].to_vec(), prior.map(|p| (body, p)))
-                            .within(within)
+                            .within(known)
                             .adding(extra);
                         let a = searcher.search(&ours, &top).unwrap();
                         assert!(!a.is_empty());

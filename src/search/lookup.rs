@@ -250,15 +250,25 @@ impl KnownTerm {
         &self,
         reader: &SegmentReader,
         boost: Score,
+        norms: &mut Norms,
     ) -> tantivy::Result<Option<TermBlocks>> {
         let Some((info, inverted)) = self.segment_info(reader)? else {
             return Ok(None);
         };
         Ok(Some(TermBlocks {
             postings: inverted.read_block_postings_from_terminfo(&info, OPTION)?,
-            norms: self.norms(reader)?,
+            norms: norms.get(reader, self.term.field())?,
             bm25: self.bm25.boost_by(boost * self.boost),
         }))
+    }
+
+    /// The term's scorer in a segment at `boost` (`None`: the segment has no such term).
+    pub(super) fn segment_scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Option<impl Scorer + use<>>> {
+        self.term_scorer(reader, boost)
     }
 
     /// Where the term's postings are in a segment, and its field's index there.
@@ -288,12 +298,7 @@ impl KnownTerm {
 
     /// The lengths of the term's field in a segment.
     fn norms(&self, reader: &SegmentReader) -> tantivy::Result<FieldNormReader> {
-        Ok(
-            match reader.fieldnorms_readers().get_field(self.term.field())? {
-                Some(norms) => norms,
-                None => FieldNormReader::constant(reader.max_doc(), 1),
-            },
-        )
+        Norms::default().get(reader, self.term.field())
     }
 
     fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Term1>> {
@@ -307,6 +312,30 @@ impl KnownTerm {
             norms: self.norms(reader)?,
             bm25: self.bm25.boost_by(boost * self.boost),
         }))
+    }
+}
+
+/// The length codes of a segment's fields, each opened once for the terms scored there
+/// (opening them is a look-up in the segment's file of lengths).
+#[derive(Default)]
+pub(super) struct Norms(Vec<(Field, FieldNormReader)>);
+
+impl Norms {
+    /// The lengths of `field` in the segment of `reader` (one segment per `Norms`).
+    pub(super) fn get(
+        &mut self,
+        reader: &SegmentReader,
+        field: Field,
+    ) -> tantivy::Result<FieldNormReader> {
+        if let Some((_, norms)) = self.0.iter().find(|(f, _)| *f == field) {
+            return Ok(norms.clone());
+        }
+        let norms = match reader.fieldnorms_readers().get_field(field)? {
+            Some(norms) => norms,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        self.0.push((field, norms.clone()));
+        Ok(norms)
     }
 }
 
@@ -339,6 +368,18 @@ impl TermBlocks {
                     f(doc, self.bm25.score(self.norms.fieldnorm_id(doc), tf));
                 }
             }
+            self.postings.advance();
+        }
+    }
+
+    /// Calls `f` with each document, in order, unscored.
+    pub(super) fn for_each_doc(mut self, mut f: impl FnMut(DocId)) {
+        loop {
+            let docs = self.postings.docs();
+            if docs.is_empty() {
+                return;
+            }
+            docs.iter().for_each(|&doc| f(doc));
             self.postings.advance();
         }
     }

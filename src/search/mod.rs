@@ -577,7 +577,7 @@ impl Engine {
         // The language filter and the exclusions are part of the words: the other
         // languages are not scored, and the query is the words alone, which a collection of
         // every match runs without a scorer in between (`group::collect`).
-        let within = lang.map(|l| Term::from_field_text(f.lang_prefix, l));
+        let within = lang.map(|l| content::Within::of(lookup.term_query(f.lang_prefix, l, 1.0)));
         let words = content::Words::new(content, prior)
             .within(within)
             .without(self.excluded(drafts))
