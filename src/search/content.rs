@@ -16,8 +16,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer,
-    TermQuery, Weight,
+    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
@@ -592,7 +591,7 @@ mod tests {
     use super::super::lookup::Lookup;
     use super::*;
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BoostQuery, ConstScoreQuery, PhraseQuery};
+    use tantivy::query::{BoostQuery, ConstScoreQuery, PhraseQuery, TermQuery};
     use tantivy::schema::{STRING, Schema, TEXT};
     use tantivy::{DocAddress, Index, TantivyDocument};
 
