@@ -10,7 +10,9 @@
 //! the order the unions add them (the clauses' order, from 0), so every score is the same
 //! float. A language filter is part of it ([`Words::within`]): the other languages'
 //! documents are not scored at all, and the filter's term adds its score as a required
-//! clause beside the words would.
+//! clause beside the words would. So are the exclusions ([`Words::without`]: drafts, hidden
+//! articles) and deleted documents, so that a collection of every match takes each
+//! segment's matches at once ([`Words::for_each_segment`]).
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -125,9 +127,9 @@ impl Words {
         }
     }
 
-    /// Matches only the documents with `term` (a language), which adds to their score what
-    /// a required `TermQuery` of it beside this query would add: the query needs no such
-    /// clause, and the other documents are not scored.
+    /// Matches only the documents with the filter's term (a language), which adds to their
+    /// score what a required `TermQuery` of it beside this query would add: the query needs
+    /// no such clause, and the other documents are not scored.
     pub fn within(mut self, term: Option<Within>) -> Self {
         self.within = term;
         self
