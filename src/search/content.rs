@@ -10,19 +10,38 @@
 //! the order the unions add them (the clauses' order, from 0), so every score is the same
 //! float. A language filter is part of it ([`Words::within`]): the other languages'
 //! documents are not scored at all, and the filter's term adds its score as a required
-//! clause beside the words would.
+//! clause beside the words would. So are the exclusions ([`Words::without`]: drafts, hidden
+//! articles) and deleted documents, so that a collection of every match takes each
+//! segment's matches at once ([`Words::for_each_segment`]).
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::query::{
-    BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, TermQuery, Weight,
+    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
+use tantivy::{
+    DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, TantivyError, Term,
+};
 
 use super::bonus::Prior;
-use super::lookup::KnownTerm;
+use super::lookup::{KnownTerm, Norms};
+
+/// A filter's term (a language), looked up.
+#[derive(Debug, Clone)]
+pub enum Within {
+    /// No document has it: nothing matches.
+    Nothing,
+    Term(KnownTerm),
+}
+
+impl Within {
+    /// The filter of `term` as a search's look-up found it.
+    pub fn of(term: Option<KnownTerm>) -> Self {
+        term.map_or(Within::Nothing, Within::Term)
+    }
+}
 
 /// One content word: its terms in every field, and the bonus a document holding any of them
 /// gets; and what stands in for it in a document that holds none of them.
@@ -81,7 +100,8 @@ impl Clone for Extra {
 
 /// The documents holding any of the words, scored as tantivy scores
 /// `BooleanQuery([Must(Bonus::length_prior(BooleanQuery(each word's BooleanQuery(terms),
-/// plus its bonus))), Must(TermQuery(within)), Should(extra)...])`.
+/// plus its bonus))), Must(TermQuery(within)), MustNot(TermQuery(without))...,
+/// Should(extra)...])`.
 #[derive(Debug, Clone)]
 pub struct Words {
     /// Shared with the weights (not copied for each).
@@ -89,7 +109,9 @@ pub struct Words {
     /// The length prior's field and weight.
     prior: Option<(Field, Score)>,
     /// Only documents with this term match, and it adds its score.
-    within: Option<Term>,
+    within: Option<Within>,
+    /// Documents with any of these terms do not match.
+    without: Vec<Term>,
     /// Clauses adding to a match's score, in order.
     extra: Vec<Extra>,
 }
@@ -100,16 +122,44 @@ impl Words {
             words: words.into(),
             prior,
             within: None,
+            without: Vec::new(),
             extra: Vec::new(),
         }
     }
 
-    /// Matches only the documents with `term` (a language), which adds to their score what
-    /// a required `TermQuery` of it beside this query would add: the query needs no such
-    /// clause, and the other documents are not scored.
-    pub fn within(mut self, term: Option<Term>) -> Self {
+    /// Matches only the documents with the filter's term (a language), which adds to their
+    /// score what a required `TermQuery` of it beside this query would add: the query needs
+    /// no such clause, and the other documents are not scored.
+    pub fn within(mut self, term: Option<Within>) -> Self {
         self.within = term;
         self
+    }
+
+    /// Leaves out the documents holding any of `terms`, as `MustNot` clauses of them beside
+    /// this query would (a draft, a hidden article); no document is scored for them.
+    pub fn without(mut self, terms: Vec<Term>) -> Self {
+        self.without = terms;
+        self
+    }
+
+    /// Calls `f` with each segment of `searcher` (in order) and its matching documents, in
+    /// order, with their scores, the terms weighed with `stats`: what a collector of every
+    /// match gets from this query, without a scorer and a call for each document between.
+    pub fn for_each_segment(
+        &self,
+        searcher: &Searcher,
+        stats: &dyn Bm25StatisticsProvider,
+        mut f: impl FnMut(SegmentOrdinal, &SegmentReader, &[DocId], &[Score]),
+    ) -> tantivy::Result<()> {
+        let weight = self.words_weight(EnableScoring::enabled_from_statistics_provider(
+            stats, searcher,
+        ))?;
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            // The boost a searcher's collection scores with.
+            let scored = weight.score_segment(reader, 1.0)?;
+            f(ord as SegmentOrdinal, reader, &scored.docs, &scored.scores);
+        }
+        Ok(())
     }
 
     /// Adds to a match's score what these optional clauses beside this query would add
@@ -120,15 +170,8 @@ impl Words {
     }
 }
 
-impl Query for Words {
-    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let within = match &self.within {
-            Some(term) => Some((
-                term.clone(),
-                TermQuery::new(term.clone(), IndexRecordOption::Basic).weight(enable_scoring)?,
-            )),
-            None => None,
-        };
+impl Words {
+    fn words_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<WordsWeight> {
         let mut extra = Vec::with_capacity(self.extra.len());
         for clause in &self.extra {
             extra.push(match clause {
@@ -136,12 +179,19 @@ impl Query for Words {
                 Extra::Query(query) => ExtraWeight::Weight(query.weight(enable_scoring)?),
             });
         }
-        Ok(Box::new(WordsWeight {
+        Ok(WordsWeight {
             words: self.words.clone(),
             prior: self.prior,
-            within,
+            within: self.within.clone(),
+            without: self.without.clone(),
             extra,
-        }))
+        })
+    }
+}
+
+impl Query for Words {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.words_weight(enable_scoring)?))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -152,8 +202,8 @@ impl Query for Words {
         {
             term.query_terms(visitor);
         }
-        if let Some(term) = &self.within {
-            visitor(term, false);
+        if let Some(Within::Term(term)) = &self.within {
+            term.query_terms(visitor);
         }
         for clause in &self.extra {
             match clause {
@@ -172,8 +222,8 @@ enum ExtraWeight {
 struct WordsWeight {
     words: Arc<[Word]>,
     prior: Option<(Field, Score)>,
-    /// The filter's term and its weight.
-    within: Option<(Term, Box<dyn Weight>)>,
+    within: Option<Within>,
+    without: Vec<Term>,
     extra: Vec<ExtraWeight>,
 }
 
@@ -189,6 +239,10 @@ const KEPT_ARRAYS: usize = 4;
 
 /// A score array of `len` zeros, one [`ZEROED`] kept when there is one.
 fn zeroed(len: usize) -> Vec<Score> {
+    if len == 0 {
+        // Not one of the kept arrays: it would have to be zeroed again for the next search.
+        return Vec::new();
+    }
     let mut v = ZEROED.with_borrow_mut(Vec::pop).unwrap_or_default();
     v.resize(len, 0.0);
     v
@@ -197,6 +251,9 @@ fn zeroed(len: usize) -> Vec<Score> {
 /// Keeps `v`, whose every entry was set back to zero, for the next [`zeroed`].
 fn give_back(v: Vec<Score>) {
     debug_assert!(v.iter().all(|s| s.to_bits() == 0));
+    if v.capacity() == 0 {
+        return;
+    }
     ZEROED.with_borrow_mut(|kept| {
         if kept.len() < KEPT_ARRAYS {
             kept.push(v);
@@ -236,6 +293,24 @@ impl Docs {
     fn len(&self) -> usize {
         self.0.iter().map(|b| b.count_ones() as usize).sum()
     }
+
+    /// Adds the documents holding `term` in a segment.
+    fn add_term(&mut self, reader: &SegmentReader, term: &Term) -> tantivy::Result<()> {
+        let index = reader.inverted_index(term.field())?;
+        let Some(mut blocks) = index.read_block_postings(term, IndexRecordOption::Basic)? else {
+            return Ok(());
+        };
+        loop {
+            let docs = blocks.docs();
+            if docs.is_empty() {
+                return Ok(());
+            }
+            for &doc in docs {
+                self.add(doc);
+            }
+            blocks.advance();
+        }
+    }
 }
 
 /// Adds the scores of `terms`, one term after another, to `score` and their documents to
@@ -244,21 +319,22 @@ fn add_terms(
     terms: &[KnownTerm],
     reader: &SegmentReader,
     boost: Score,
+    norms: &mut Norms,
     keep: Option<&Docs>,
     score: &mut [Score],
     found: &mut Docs,
 ) -> tantivy::Result<()> {
     for term in terms {
-        let Some(mut scorer) = term.segment_scorer(reader, boost)? else {
+        let Some(blocks) = term.segment_blocks(reader, boost, norms)? else {
             continue;
         };
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            if keep.is_none_or(|k| k.has(doc)) {
-                score[doc as usize] += scorer.score();
-                found.add(doc);
-            }
-            doc = scorer.advance();
+        let add = |doc: DocId, s: Score| {
+            score[doc as usize] += s;
+            found.add(doc);
+        };
+        match keep {
+            Some(keep) => blocks.for_each(|doc| keep.has(doc), add),
+            None => blocks.for_each(|_| true, add),
         }
     }
     Ok(())
@@ -268,21 +344,28 @@ impl WordsWeight {
     /// Every matching document of a segment and its score, in document order.
     fn score_segment(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
         let max_doc = reader.max_doc() as usize;
+        let mut norms = Norms::default();
         let (allowed, mut within) = match &self.within {
             None => (None, None),
-            Some((term, weight)) => {
+            Some(within) => {
+                // The filter's scorer, and its documents as a set.
+                let found = match within {
+                    Within::Nothing => None,
+                    Within::Term(term) => term
+                        .segment_blocks(reader, boost, &mut norms)?
+                        .zip(term.segment_scorer(reader, boost)?),
+                };
+                let Some((blocks, scorer)) = found else {
+                    // No document of the segment can match.
+                    return Ok(Scored {
+                        docs: Vec::new(),
+                        scores: Vec::new(),
+                        at: 0,
+                    });
+                };
                 let mut docs = Docs::new(max_doc);
-                let postings = reader
-                    .inverted_index(term.field())?
-                    .read_postings(term, IndexRecordOption::Basic)?;
-                if let Some(mut postings) = postings {
-                    let mut doc = postings.doc();
-                    while doc != TERMINATED {
-                        docs.add(doc);
-                        doc = postings.advance();
-                    }
-                }
-                (Some(docs), Some(weight.scorer(reader, boost)?))
+                blocks.for_each_doc(|doc| docs.add(doc));
+                (Some(docs), Some(scorer))
             }
         };
         // One clause's scores and documents (a word's union), and the words' sum and
@@ -301,6 +384,7 @@ impl WordsWeight {
                 &word.terms,
                 reader,
                 boost,
+                &mut norms,
                 allowed.as_ref(),
                 &mut part,
                 &mut part_docs,
@@ -310,6 +394,7 @@ impl WordsWeight {
                     &word.fallback,
                     reader,
                     boost,
+                    &mut norms,
                     allowed.as_ref(),
                     &mut spare,
                     &mut spare_docs,
@@ -329,6 +414,30 @@ impl WordsWeight {
                 part[doc] = 0.0;
                 matched.add(doc as DocId);
             });
+        }
+        // The documents left out: the excluded terms' (as `MustNot` clauses beside this
+        // query would leave them out) and the deleted ones (as a collector would). Scored
+        // like the others, they leave the matches here, their sums set back to zero.
+        if !self.without.is_empty() || reader.has_deletes() {
+            let mut out = Docs::new(max_doc);
+            for term in &self.without {
+                out.add_term(reader, term)?;
+            }
+            if let Some(alive) = reader.alive_bitset() {
+                for doc in 0..max_doc as DocId {
+                    if alive.is_deleted(doc) {
+                        out.add(doc);
+                    }
+                }
+            }
+            for (block, (bits, &gone)) in matched.0.iter_mut().zip(&out.0).enumerate() {
+                let mut gone = *bits & gone;
+                *bits &= !gone;
+                while gone != 0 {
+                    total[block * 64 + gone.trailing_zeros() as usize] = 0.0;
+                    gone &= gone - 1;
+                }
+            }
         }
         let prior = match self.prior {
             Some((field, weight)) => Some(Prior::open(reader, field, weight * boost)?),
@@ -354,6 +463,7 @@ impl WordsWeight {
                         terms,
                         reader,
                         boost,
+                        &mut norms,
                         Some(&matched),
                         &mut part,
                         &mut part_docs,
@@ -483,7 +593,7 @@ mod tests {
     use super::super::lookup::Lookup;
     use super::*;
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BoostQuery, ConstScoreQuery, PhraseQuery};
+    use tantivy::query::{BoostQuery, ConstScoreQuery, PhraseQuery, TermQuery};
     use tantivy::schema::{STRING, Schema, TEXT};
     use tantivy::{DocAddress, Index, TantivyDocument};
 
@@ -628,6 +738,7 @@ mod tests {
                 for l in [None, Some("en"), Some("uk")] {
                     for extra in [Vec::new(), extra.clone()] {
                         let within = l.map(|l| Term::from_field_text(lang, l));
+                        let known = l.map(|l| Within::of(lookup.term_query(lang, l, 1.0)));
                         let mut theirs = vec![(Occur::Must, tree(&words[..n], prior))];
                         if let Some(term) = &within {
                             let filter = TermQuery::new(term.clone(), IndexRecordOption::Basic);
@@ -638,7 +749,7 @@ mod tests {
                         }
                         let theirs = BooleanQuery::new(theirs);
                         let ours = Words::new(words[..n].to_vec(), prior.map(|p| (body, p)))
-                            .within(within)
+                            .within(known)
                             .adding(extra);
                         let a = searcher.search(&ours, &top).unwrap();
                         assert!(!a.is_empty());

@@ -20,6 +20,7 @@ use tantivy::query::{Bm25StatisticsProvider, Query};
 use tantivy::schema::Field;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use super::content::Words;
 use super::{Hit, SearchParams, Translation};
 use crate::articles::lang;
 use crate::index::groups::{GroupNo, NO_GROUP};
@@ -179,14 +180,33 @@ pub(super) fn collect(
             .collect();
         return Ok(Found::Page(picked, total));
     }
-    let found = searcher.search_with_statistics_provider(
-        query,
-        &ByGroup {
-            catalog: catalog.clone(),
-        },
-        stats,
-    )?;
-    Ok(Found::Grouped(found))
+    let by_group = ByGroup {
+        catalog: catalog.clone(),
+    };
+    // The content words hand over each segment's matches at once (the usual query);
+    // any other goes through tantivy's collection, a scorer call per document.
+    let Some(words) = query.downcast_ref::<Words>() else {
+        let found = searcher.search_with_statistics_provider(query, &by_group, stats)?;
+        return Ok(Found::Grouped(found));
+    };
+    let mut found = Vec::new();
+    let mut failed = None;
+    words.for_each_segment(searcher, stats, |segment, reader, docs, scores| {
+        let mut collector = match by_group.for_segment(segment, reader) {
+            Ok(c) => c,
+            Err(e) => return failed = Some(e),
+        };
+        collector.found = std::mem::take(&mut found);
+        collector.found.reserve(docs.len());
+        for (&doc, &score) in docs.iter().zip(scores) {
+            collector.collect(doc, score);
+        }
+        found = collector.harvest();
+    })?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(Found::Grouped(found)),
+    }
 }
 
 /// The results [`collect`]ed for one page of `params` (one per group unless

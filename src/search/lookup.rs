@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
-use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
 use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query, Scorer,
     TermQuery, Weight,
@@ -244,6 +244,24 @@ impl Query for KnownTerm {
 }
 
 impl KnownTerm {
+    /// The term's postings in a segment, block by block, scored at `boost` (`None`: the
+    /// segment has no such term).
+    pub(super) fn segment_blocks(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+        norms: &mut Norms,
+    ) -> tantivy::Result<Option<TermBlocks>> {
+        let Some((info, inverted)) = self.segment_info(reader)? else {
+            return Ok(None);
+        };
+        Ok(Some(TermBlocks {
+            postings: inverted.read_block_postings_from_terminfo(&info, OPTION)?,
+            norms: norms.get(reader, self.term.field())?,
+            bm25: self.bm25.boost_by(boost * self.boost),
+        }))
+    }
+
     /// The term's scorer in a segment at `boost` (`None`: the segment has no such term).
     pub(super) fn segment_scorer(
         &self,
@@ -253,38 +271,117 @@ impl KnownTerm {
         self.term_scorer(reader, boost)
     }
 
+    /// Where the term's postings are in a segment, and its field's index there.
+    fn segment_info(
+        &self,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Option<(TermInfo, Arc<InvertedIndexReader>)>> {
+        Ok(
+            match self
+                .found
+                .infos
+                .iter()
+                .find(|(s, _)| *s == reader.segment_id())
+            {
+                Some((_, None)) => None,
+                Some((_, Some((info, inverted)))) => Some((info.clone(), inverted.clone())),
+                // Not a segment of the looked-up searcher (none is, in practice): look it up.
+                None => {
+                    let inverted = reader.inverted_index(self.term.field())?;
+                    inverted
+                        .get_term_info(&self.term)?
+                        .map(|info| (info, inverted))
+                }
+            },
+        )
+    }
+
+    /// The lengths of the term's field in a segment.
+    fn norms(&self, reader: &SegmentReader) -> tantivy::Result<FieldNormReader> {
+        Norms::default().get(reader, self.term.field())
+    }
+
     fn term_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Option<Term1>> {
-        let field = self.term.field();
-        let postings = match self
-            .found
-            .infos
-            .iter()
-            .find(|(s, _)| *s == reader.segment_id())
-        {
-            Some((_, None)) => return Ok(None),
-            Some((_, Some((info, inverted)))) => {
-                inverted.read_postings_from_terminfo(info, OPTION)?
-            }
-            // Not a segment of the looked-up searcher (none is, in practice): look it up.
-            None => {
-                let inverted = reader.inverted_index(field)?;
-                let Some(info) = inverted.get_term_info(&self.term)? else {
-                    return Ok(None);
-                };
-                inverted.read_postings_from_terminfo(&info, OPTION)?
-            }
-        };
-        let norms = match reader.fieldnorms_readers().get_field(field)? {
-            Some(norms) => norms,
-            None => FieldNormReader::constant(reader.max_doc(), 1),
+        let Some((info, inverted)) = self.segment_info(reader)? else {
+            return Ok(None);
         };
         // `BoostQuery` multiplies the boost it is given by its own, and the term's weight
         // is then boosted by that: the same product here.
         Ok(Some(Term1 {
-            postings,
-            norms,
+            postings: inverted.read_postings_from_terminfo(&info, OPTION)?,
+            norms: self.norms(reader)?,
             bm25: self.bm25.boost_by(boost * self.boost),
         }))
+    }
+}
+
+/// The length codes of a segment's fields, each opened once for the terms scored there
+/// (opening them is a look-up in the segment's file of lengths).
+#[derive(Default)]
+pub(super) struct Norms(Vec<(Field, FieldNormReader)>);
+
+impl Norms {
+    /// The lengths of `field` in the segment of `reader` (one segment per `Norms`).
+    pub(super) fn get(
+        &mut self,
+        reader: &SegmentReader,
+        field: Field,
+    ) -> tantivy::Result<FieldNormReader> {
+        if let Some((_, norms)) = self.0.iter().find(|(f, _)| *f == field) {
+            return Ok(norms.clone());
+        }
+        let norms = match reader.fieldnorms_readers().get_field(field)? {
+            Some(norms) => norms,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        self.0.push((field, norms.clone()));
+        Ok(norms)
+    }
+}
+
+/// One term's postings in one segment, read a block (128 documents) at a time and scored
+/// as [`Term1`] scores them: no cursor moved and no scorer called for each document.
+pub(super) struct TermBlocks {
+    postings: BlockSegmentPostings,
+    norms: FieldNormReader,
+    bm25: Bm25Weight,
+}
+
+impl TermBlocks {
+    /// Calls `f` with each document that `keep` keeps, in order, and its score.
+    #[inline]
+    pub(super) fn for_each(
+        mut self,
+        mut keep: impl FnMut(DocId) -> bool,
+        mut f: impl FnMut(DocId, Score),
+    ) {
+        loop {
+            let docs = self.postings.docs();
+            if docs.is_empty() {
+                return;
+            }
+            for (i, &doc) in docs.iter().enumerate() {
+                if keep(doc) {
+                    // A field without frequencies reads 1 (the block is filled with it),
+                    // as the postings' `term_freq` does.
+                    let tf = self.postings.freq(i);
+                    f(doc, self.bm25.score(self.norms.fieldnorm_id(doc), tf));
+                }
+            }
+            self.postings.advance();
+        }
+    }
+
+    /// Calls `f` with each document, in order, unscored.
+    pub(super) fn for_each_doc(mut self, mut f: impl FnMut(DocId)) {
+        loop {
+            let docs = self.postings.docs();
+            if docs.is_empty() {
+                return;
+            }
+            docs.iter().for_each(|&doc| f(doc));
+            self.postings.advance();
+        }
     }
 }
 

@@ -556,7 +556,7 @@ impl Engine {
         }
         // Every match gets the length prior once (`Hit::matched` takes it off again).
         let prior = (r.length_prior > 0.0).then_some((f.body, r.length_prior));
-        let (matched, words_filter): (Box<dyn Query>, _) = if content.is_empty() {
+        if content.is_empty() {
             if should.is_empty() {
                 return Box::new(EmptyQuery);
             }
@@ -570,18 +570,19 @@ impl Engine {
                 Some((field, weight)) => Box::new(bonus::Bonus::length_prior(any, field, weight)),
                 None => any,
             };
-            (any, false)
-        } else {
-            // The language filter is part of it: the other languages are not scored.
-            let within = lang.map(|l| Term::from_field_text(f.lang_prefix, l));
-            let words = content::Words::new(content, prior)
-                .within(within)
-                .adding(should);
-            (Box::new(words), true)
-        };
-        let mut clauses = vec![(Occur::Must, matched)];
-        clauses.extend(self.filters(lang.filter(|_| !words_filter), drafts));
-        Box::new(BooleanQuery::new(clauses))
+            let mut clauses = vec![(Occur::Must, any)];
+            clauses.extend(self.filters(lang, drafts));
+            return Box::new(BooleanQuery::new(clauses));
+        }
+        // The language filter and the exclusions are part of the words: the other
+        // languages are not scored, and the query is the words alone, which a collection of
+        // every match runs without a scorer in between (`group::collect`).
+        let within = lang.map(|l| content::Within::of(lookup.term_query(f.lang_prefix, l, 1.0)));
+        let words = content::Words::new(content, prior)
+            .within(within)
+            .without(self.excluded(drafts))
+            .adding(should);
+        Box::new(words)
     }
 
     /// What stands in for a Chinese word of two characters or more in a page that lacks it:
@@ -626,16 +627,14 @@ impl Engine {
     /// because another keeps their URL.
     fn filters(&self, lang: Option<&str>, drafts: bool) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.index.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for path in self.index.catalog().hidden_paths() {
-            clauses.push((
-                Occur::MustNot,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.path, path),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
+        let not = |term: Term| -> (Occur, Box<dyn Query>) {
+            let query = TermQuery::new(term, IndexRecordOption::Basic);
+            (Occur::MustNot, Box::new(query))
+        };
+        let mut excluded = self.excluded(drafts);
+        // The draft term last, after the language, as the clauses always were.
+        let draft = (!drafts).then(|| excluded.pop()).flatten();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = excluded.into_iter().map(not).collect();
         if let Some(l) = lang {
             clauses.push((
                 Occur::Must,
@@ -645,16 +644,21 @@ impl Engine {
                 )),
             ));
         }
-        if !drafts {
-            clauses.push((
-                Occur::MustNot,
-                Box::new(TermQuery::new(
-                    Term::from_field_bool(f.draft, true),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
+        clauses.extend(draft.map(not));
         clauses
+    }
+
+    /// The terms of the documents no search finds: hidden articles, and drafts unless
+    /// `drafts`.
+    fn excluded(&self, drafts: bool) -> Vec<Term> {
+        let f = &self.index.fields;
+        let mut terms: Vec<Term> = (self.index.catalog().hidden_paths())
+            .map(|path| Term::from_field_text(f.path, path))
+            .collect();
+        if !drafts {
+            terms.push(Term::from_field_bool(f.draft, true));
+        }
+        terms
     }
 
     /// Bonus queries for the words appearing together, in order: the whole query's, and
