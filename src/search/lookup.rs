@@ -14,6 +14,8 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::{Postings, SegmentPostings, TermInfo};
@@ -34,7 +36,7 @@ pub struct Found {
     pub doc_freq: u64,
     /// Where its postings are in each segment of the searcher, with the field's index there
     /// (`None`: not there).
-    infos: Vec<(SegmentId, Option<Posted>)>,
+    infos: SmallVec<[(SegmentId, Option<Posted>); 1]>,
 }
 
 /// Where a term's postings are in one segment, and the index of its field there.
@@ -52,9 +54,9 @@ pub struct Lookup<'s> {
     found: RefCell<FxMap<String, Arc<Found>>>,
     /// The key being looked up (kept to spare an allocation per look-up).
     key: RefCell<String>,
-    /// Per segment, each field's index, opened once per search: tantivy builds an empty
-    /// one anew at every asking for a field its segment has no terms in.
-    indexes: RefCell<Vec<FxMap<Field, Arc<InvertedIndexReader>>>>,
+    /// Per segment, each field's index by field number, opened once per search: tantivy
+    /// builds an empty one anew at every asking for a field its segment has no terms in.
+    indexes: RefCell<Vec<Vec<Option<Arc<InvertedIndexReader>>>>>,
     /// Each field's average length over the searcher's documents, and BM25's length table
     /// for it: every term of the field shares them.
     tables: RefCell<FxMap<Field, (Score, Arc<[Score; 256]>)>>,
@@ -77,7 +79,7 @@ impl<'s> Lookup<'s> {
             // A query's words in every field, with their alternatives.
             found: RefCell::new(FxMap::with_capacity_and_hasher(128, Default::default())),
             key: RefCell::default(),
-            indexes: RefCell::new(vec![FxMap::default(); searcher.segment_readers().len()]),
+            indexes: RefCell::new(vec![Vec::new(); searcher.segment_readers().len()]),
             tables: RefCell::new(FxMap::with_capacity_and_hasher(16, Default::default())),
             total_num_docs: Default::default(),
         }
@@ -95,14 +97,18 @@ impl<'s> Lookup<'s> {
     ) -> tantivy::Result<Arc<InvertedIndexReader>> {
         let mut indexes = self.indexes.borrow_mut();
         let open = &mut indexes[segment as usize];
-        if let Some(index) = open.get(&field) {
+        let at = field.field_id() as usize;
+        if let Some(Some(index)) = open.get(at) {
             return Ok(index.clone());
         }
         let index = self
             .searcher
             .segment_reader(segment)
             .inverted_index(field)?;
-        open.insert(field, index.clone());
+        if open.len() <= at {
+            open.resize(at + 1, None);
+        }
+        open[at] = Some(index.clone());
         Ok(index)
     }
 
@@ -118,7 +124,7 @@ impl<'s> Lookup<'s> {
         let segments = self.searcher.segment_readers();
         let mut found = Found {
             doc_freq: 0,
-            infos: Vec::with_capacity(segments.len()),
+            infos: SmallVec::with_capacity(segments.len()),
         };
         for (ord, segment) in segments.iter().enumerate() {
             // A segment whose dictionary cannot be read has no terms, as `Searcher::doc_freq`
