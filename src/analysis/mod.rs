@@ -114,7 +114,11 @@ pub fn title_key(text: &str) -> String {
 /// [`title_key`] of a text from its tokens, for a caller that analyzed it already.
 pub fn title_key_of(tokens: &[Token]) -> String {
     let mut key = String::new();
-    for (i, t) in tokens.iter().filter(|t| t.kind == TokenKind::Word).enumerate() {
+    for (i, t) in tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Word)
+        .enumerate()
+    {
         if i > 0 {
             key.push(' ');
         }

@@ -59,7 +59,7 @@ pub struct Lookup<'s> {
     indexes: RefCell<Vec<Vec<Option<Arc<InvertedIndexReader>>>>>,
     /// Each field's average length over the searcher's documents, and BM25's length table
     /// for it: every term of the field shares them.
-    tables: RefCell<FxMap<Field, (Score, Arc<[Score; 256]>)>>,
+    tables: RefCell<FxMap<Field, (Score, LengthTable)>>,
     /// The searcher's documents (alive), once asked.
     total_num_docs: std::cell::Cell<Option<u64>>,
 }
@@ -192,7 +192,7 @@ impl<'s> Lookup<'s> {
 
     /// The average length of `field` and BM25's length table for it, as `Bm25Weight`
     /// computes them from the searcher's statistics.
-    fn table(&self, field: Field) -> tantivy::Result<(Score, Arc<[Score; 256]>)> {
+    fn table(&self, field: Field) -> tantivy::Result<(Score, LengthTable)> {
         if let Some((average, cache)) = self.tables.borrow().get(&field) {
             return Ok((*average, cache.clone()));
         }
@@ -211,6 +211,9 @@ impl<'s> Lookup<'s> {
     }
 }
 
+/// BM25's length part of a field, by fieldnorm id.
+type LengthTable = Arc<[Score; 256]>;
+
 /// BM25's constants, as tantivy's.
 const K1: Score = 1.2;
 const B: Score = 0.75;
@@ -227,7 +230,7 @@ fn idf(doc_freq: u64, doc_count: u64) -> Score {
 #[derive(Clone)]
 struct Bm25 {
     weight: Score,
-    cache: Arc<[Score; 256]>,
+    cache: LengthTable,
 }
 
 impl Bm25 {
