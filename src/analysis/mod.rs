@@ -108,12 +108,23 @@ pub fn warm_up() {
 /// stores it for every title and search computes it for every query, so it lives here, below
 /// both.
 pub fn title_key(text: &str) -> String {
-    analyze_to_vec(text)
-        .into_iter()
+    title_key_of(&analyze_to_vec(text))
+}
+
+/// [`title_key`] of a text from its tokens, for a caller that analyzed it already.
+pub fn title_key_of(tokens: &[Token]) -> String {
+    let mut key = String::new();
+    for (i, t) in tokens
+        .iter()
         .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| t.text)
-        .collect::<Vec<_>>()
-        .join(" ")
+        .enumerate()
+    {
+        if i > 0 {
+            key.push(' ');
+        }
+        key.push_str(&t.text);
+    }
+    key
 }
 
 /// Convenience for tests and callers that want all tokens at once.

@@ -8,10 +8,13 @@
 //! the field's tokens over the segments and builds a 256-entry length table for every term
 //! of every field. [`KnownTerm`] scores exactly as a boosted `TermQuery` does (the same
 //! BM25 weight, the same arithmetic, the same order of additions in the union above it) from
-//! what the look-up found.
+//! what the look-up found, with one length table per field ([`Bm25`]) where tantivy's
+//! `Bm25Weight` builds one per term.
 
 use std::cell::RefCell;
 use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
@@ -33,7 +36,7 @@ pub struct Found {
     pub doc_freq: u64,
     /// Where its postings are in each segment of the searcher, with the field's index there
     /// (`None`: not there).
-    infos: Vec<(SegmentId, Option<Posted>)>,
+    infos: SmallVec<[(SegmentId, Option<Posted>); 1]>,
 }
 
 /// Where a term's postings are in one segment, and the index of its field there.
@@ -51,14 +54,14 @@ pub struct Lookup<'s> {
     found: RefCell<FxMap<String, Arc<Found>>>,
     /// The key being looked up (kept to spare an allocation per look-up).
     key: RefCell<String>,
-    /// Per segment, each field's index, opened once per search: tantivy builds an empty
-    /// one anew at every asking for a field its segment has no terms in.
-    indexes: RefCell<Vec<FxMap<Field, Arc<InvertedIndexReader>>>>,
-    /// BM25 weights by field and document count: terms with as many documents in one field
-    /// weigh the same, and share the length table.
-    weights: RefCell<FxMap<(Field, u64), Bm25Weight>>,
-    /// Each field's average length, over the searcher's documents.
-    averages: RefCell<FxMap<Field, Score>>,
+    /// Per segment, each field's index by field number, opened once per search: tantivy
+    /// builds an empty one anew at every asking for a field its segment has no terms in.
+    indexes: RefCell<Vec<Vec<Option<Arc<InvertedIndexReader>>>>>,
+    /// Each field's average length over the searcher's documents, and BM25's length table
+    /// for it: every term of the field shares them.
+    tables: RefCell<FxMap<Field, (Score, LengthTable)>>,
+    /// The searcher's documents (alive), once asked.
+    total_num_docs: std::cell::Cell<Option<u64>>,
 }
 
 /// Writes the key of `text` in `field` into `key`: the field as one character (its number
@@ -76,9 +79,9 @@ impl<'s> Lookup<'s> {
             // A query's words in every field, with their alternatives.
             found: RefCell::new(FxMap::with_capacity_and_hasher(128, Default::default())),
             key: RefCell::default(),
-            indexes: RefCell::new(vec![FxMap::default(); searcher.segment_readers().len()]),
-            weights: RefCell::default(),
-            averages: RefCell::default(),
+            indexes: RefCell::new(vec![Vec::new(); searcher.segment_readers().len()]),
+            tables: RefCell::new(FxMap::with_capacity_and_hasher(16, Default::default())),
+            total_num_docs: Default::default(),
         }
     }
 
@@ -94,14 +97,18 @@ impl<'s> Lookup<'s> {
     ) -> tantivy::Result<Arc<InvertedIndexReader>> {
         let mut indexes = self.indexes.borrow_mut();
         let open = &mut indexes[segment as usize];
-        if let Some(index) = open.get(&field) {
+        let at = field.field_id() as usize;
+        if let Some(Some(index)) = open.get(at) {
             return Ok(index.clone());
         }
         let index = self
             .searcher
             .segment_reader(segment)
             .inverted_index(field)?;
-        open.insert(field, index.clone());
+        if open.len() <= at {
+            open.resize(at + 1, None);
+        }
+        open[at] = Some(index.clone());
         Ok(index)
     }
 
@@ -117,7 +124,7 @@ impl<'s> Lookup<'s> {
         let segments = self.searcher.segment_readers();
         let mut found = Found {
             doc_freq: 0,
-            infos: Vec::with_capacity(segments.len()),
+            infos: SmallVec::with_capacity(segments.len()),
         };
         for (ord, segment) in segments.iter().enumerate() {
             // A segment whose dictionary cannot be read has no terms, as `Searcher::doc_freq`
@@ -159,32 +166,85 @@ impl<'s> Lookup<'s> {
         if found.doc_freq == 0 {
             return None;
         }
-        let bm25 = self.bm25(field, found.doc_freq).ok()?;
+        let (average, cache) = self.table(field).ok()?;
+        let total_num_docs = self.total_num_docs().ok()?;
         Some(KnownTerm {
             term: Term::from_field_text(field, text),
+            bm25: Bm25 {
+                weight: idf(found.doc_freq, total_num_docs) * (1.0 + K1),
+                cache,
+            },
+            average,
+            total_num_docs,
             found,
-            bm25,
             boost,
         })
     }
 
-    /// The BM25 weight of a term of `field` held by `doc_freq` documents, as
-    /// `Bm25Weight::for_terms` computes it from the searcher's statistics.
-    fn bm25(&self, field: Field, doc_freq: u64) -> tantivy::Result<Bm25Weight> {
-        if let Some(w) = self.weights.borrow().get(&(field, doc_freq)) {
-            return Ok(w.clone());
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        if let Some(n) = self.total_num_docs.get() {
+            return Ok(n);
         }
-        let total_num_docs = self.searcher.total_num_docs()?;
-        let average = match self.averages.borrow().get(&field) {
-            Some(a) => *a,
-            None => self.searcher.total_num_tokens(field)? as Score / total_num_docs as Score,
-        };
-        self.averages.borrow_mut().insert(field, average);
-        let w = Bm25Weight::for_one_term_without_explain(doc_freq, total_num_docs, average);
-        self.weights
+        let n = self.searcher.total_num_docs()?;
+        self.total_num_docs.set(Some(n));
+        Ok(n)
+    }
+
+    /// The average length of `field` and BM25's length table for it, as `Bm25Weight`
+    /// computes them from the searcher's statistics.
+    fn table(&self, field: Field) -> tantivy::Result<(Score, LengthTable)> {
+        if let Some((average, cache)) = self.tables.borrow().get(&field) {
+            return Ok((*average, cache.clone()));
+        }
+        let average =
+            self.searcher.total_num_tokens(field)? as Score / self.total_num_docs()? as Score;
+        let mut cache = [0.0; 256];
+        for (id, c) in cache.iter_mut().enumerate() {
+            let length = FieldNormReader::id_to_fieldnorm(id as u8);
+            *c = K1 * (1.0 - B + B * length as Score / average);
+        }
+        let cache = Arc::new(cache);
+        self.tables
             .borrow_mut()
-            .insert((field, doc_freq), w.clone());
-        Ok(w)
+            .insert(field, (average, cache.clone()));
+        Ok((average, cache))
+    }
+}
+
+/// BM25's length part of a field, by fieldnorm id.
+type LengthTable = Arc<[Score; 256]>;
+
+/// BM25's constants, as tantivy's.
+const K1: Score = 1.2;
+const B: Score = 0.75;
+
+/// The inverse document frequency, as tantivy computes it (tantivy asserts that a term has
+/// no more documents than the searcher, which deleted documents can break: here it saturates).
+fn idf(doc_freq: u64, doc_count: u64) -> Score {
+    let x = (doc_count.saturating_sub(doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
+    (1.0 + x).ln()
+}
+
+/// The BM25 weight of one term of a field: tantivy's `Bm25Weight` arithmetic, with the
+/// field's length table shared (tantivy's weight builds its own table, 256 divisions).
+#[derive(Clone)]
+struct Bm25 {
+    weight: Score,
+    cache: LengthTable,
+}
+
+impl Bm25 {
+    fn boost_by(&self, boost: Score) -> Bm25 {
+        Bm25 {
+            weight: self.weight * boost,
+            cache: self.cache.clone(),
+        }
+    }
+
+    #[inline]
+    fn score(&self, fieldnorm_id: u8, term_freq: u32) -> Score {
+        let term_freq = term_freq as Score;
+        self.weight * (term_freq / (term_freq + self.cache[fieldnorm_id as usize]))
     }
 }
 
@@ -213,7 +273,11 @@ impl Bm25StatisticsProvider for Lookup<'_> {
 pub struct KnownTerm {
     term: Term,
     found: Arc<Found>,
-    bm25: Bm25Weight,
+    bm25: Bm25,
+    /// The field's average length and the searcher's documents the weight was built from
+    /// (for explanations).
+    average: Score,
+    total_num_docs: u64,
     boost: Score,
 }
 
@@ -344,7 +408,7 @@ impl Norms {
 pub(super) struct TermBlocks {
     postings: BlockSegmentPostings,
     norms: FieldNormReader,
-    bm25: Bm25Weight,
+    bm25: Bm25,
 }
 
 impl TermBlocks {
@@ -404,9 +468,13 @@ impl Weight for KnownTerm {
                 "document {doc} does not match"
             )));
         }
-        let mut e = s
-            .bm25
-            .explain(s.norms.fieldnorm_id(doc), s.postings.term_freq());
+        let bm25 = Bm25Weight::for_one_term_without_explain(
+            self.found.doc_freq,
+            self.total_num_docs,
+            self.average,
+        )
+        .boost_by(self.boost);
+        let mut e = bm25.explain(s.norms.fieldnorm_id(doc), s.postings.term_freq());
         e.add_context(format!("Term={:?}", self.term));
         Ok(e)
     }
@@ -416,7 +484,7 @@ impl Weight for KnownTerm {
 struct Term1 {
     postings: SegmentPostings,
     norms: FieldNormReader,
-    bm25: Bm25Weight,
+    bm25: Bm25,
 }
 
 impl DocSet for Term1 {

@@ -484,7 +484,8 @@ pub fn plan_with(
     };
     Plan {
         words,
-        title_key: title_key(query),
+        // The query's own tokens: analyzing it again gives the same ones.
+        title_key: analysis::title_key_of(&tokens),
         corrected_title_key,
         bigrams,
     }
