@@ -24,6 +24,9 @@ pub type GroupNo = u32;
 pub(super) struct Groups {
     /// Each group's members (paths), in path order.
     members: Vec<Vec<String>>,
+    /// Each group's members (paths) by language, then path: the order of
+    /// [`Catalog::translations`], sorted once here rather than for every search result.
+    by_lang: Vec<Vec<String>>,
     by_path: Map<String, GroupNo>,
     /// Per segment: each document's group, [`NO_GROUP`] for deleted ones.
     docs: Map<SegmentId, Arc<[GroupNo]>>,
@@ -71,6 +74,17 @@ impl Catalog {
                 e.translation = id;
             }
         }
+        groups.by_lang = groups
+            .members
+            .iter()
+            .map(|paths| {
+                let mut v = paths.clone();
+                v.sort_by(|a, b| {
+                    (self.entries[a].lang.as_str(), a).cmp(&(self.entries[b].lang.as_str(), b))
+                });
+                v
+            })
+            .collect();
         let mut per_segment: HashMap<SegmentId, Vec<GroupNo>> = HashMap::new();
         for (segment, doc, path) in docs {
             let Some(&n) = groups.by_path.get(path) else {
@@ -100,6 +114,17 @@ impl Catalog {
     pub fn group_members(&self, group: GroupNo) -> impl Iterator<Item = &Entry> {
         self.groups
             .members
+            .get(group as usize)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| self.entries.get(p))
+            .filter(|e| !self.is_hidden(e))
+    }
+
+    /// The articles of a translation group (those served), by language, then path.
+    pub(super) fn group_by_lang(&self, group: GroupNo) -> impl Iterator<Item = &Entry> {
+        self.groups
+            .by_lang
             .get(group as usize)
             .into_iter()
             .flatten()

@@ -366,13 +366,9 @@ impl Catalog {
         let Some(group) = self.group_of(path) else {
             return Vec::new();
         };
-        let mut out: Vec<&Entry> = self
-            .group_members(group)
+        self.group_by_lang(group)
             .filter(|e| e.path != path)
-            .filter(|e| !self.is_hidden(e))
-            .collect();
-        out.sort_by(|a, b| a.lang.cmp(&b.lang).then_with(|| a.path.cmp(&b.path)));
-        out
+            .collect()
     }
 
     /// Every article served (drafts included), in path order: not those whose URL an

@@ -161,38 +161,37 @@ fn sample_columns(text: &[u8], from: usize, to: usize) -> (usize, usize) {
     let bytes = &text[from..to];
     let mut cols = 0;
     let mut at = 0;
-    while at < bytes.len() {
-        // Eight ASCII letters at a time: one column each.
-        if let Some(eight) = bytes.get(at..at + 8)
-            && u64::from_le_bytes(eight.try_into().expect("eight bytes")) & 0x8080_8080_8080_8080
-                == 0
-        {
-            cols += 8;
-            at += 8;
-            continue;
-        }
+    let n = bytes.len();
+    while at < n {
         let b = bytes[at];
-        if b < 0x80 {
-            cols += 1;
-            at += 1;
+        // Common scripts without decoding: leads E5–E9 are U+5000–U+9FFF, CJK ideographs,
+        // two columns; every two-byte character (Cyrillic, Greek, accented Latin) is below
+        // U+0800, one column. Each only with its continuation bytes, as `decode_char` checks
+        // them. Tested lead first: a Chinese or Ukrainian page is mostly these.
+        let continues = |i: usize| bytes[i] & 0xC0 == 0x80;
+        if (0xE5..=0xE9).contains(&b) && at + 2 < n && continues(at + 1) && continues(at + 2) {
+            cols += 2;
+            at += 3;
             continue;
         }
-        // Common scripts without decoding: every two-byte character (Cyrillic, Greek, accented
-        // Latin) is below U+0800, one column; leads E5–E9 are U+5000–U+9FFF, CJK ideographs,
-        // two columns. Each only with its continuation bytes, as `decode_char` checks them.
-        let continued = |n: usize| {
-            bytes
-                .get(at + 1..at + n)
-                .is_some_and(|c| c.iter().all(|&c| c & 0xC0 == 0x80))
-        };
-        if (0xC2..=0xDF).contains(&b) && continued(2) {
+        if (0xC2..=0xDF).contains(&b) && at + 1 < n && continues(at + 1) {
             cols += 1;
             at += 2;
             continue;
         }
-        if (0xE5..=0xE9).contains(&b) && continued(3) {
-            cols += 2;
-            at += 3;
+        if b < 0x80 {
+            // Eight ASCII letters at a time: one column each.
+            if let Some(eight) = bytes.get(at..at + 8)
+                && u64::from_le_bytes(eight.try_into().expect("eight bytes"))
+                    & 0x8080_8080_8080_8080
+                    == 0
+            {
+                cols += 8;
+                at += 8;
+            } else {
+                cols += 1;
+                at += 1;
+            }
             continue;
         }
         // A multi-byte character: decoded from at most four bytes; anything that is not
