@@ -376,14 +376,21 @@ pub fn plan_with(
         } else {
             ranking.completion
         };
+        // The completions of the word as typed are also its derivatives' longer forms when
+        // the typed word is the term: one walk of the dictionary's range serves both.
+        let mut stem_completions = None;
         if is_last && !han && typed.chars().count() >= 2 && completion > 0.0 {
-            for c in completions(searcher, &vocab_fields, &typed) {
+            let found = completions(searcher, &vocab_fields, &typed);
+            for c in &found {
                 completed = true;
-                push_alt(&mut alternatives, c, completion);
+                push_alt(&mut alternatives, c.clone(), completion);
+            }
+            if typed == t.text {
+                stem_completions = Some(found);
             }
         }
         if ranking.derivative > 0.0 && t.kind == TokenKind::Word && !han {
-            for d in derivatives(lookup, &vocab_fields, &t.text) {
+            for d in derivatives(lookup, &vocab_fields, &t.text, stem_completions) {
                 push_alt(&mut alternatives, d, ranking.derivative);
             }
         }
@@ -394,6 +401,7 @@ pub fn plan_with(
             ranking.rare_correction
         };
         let mut correction = None;
+        let mut corrected_term = None;
         if t.kind == TokenKind::Word
             && !han
             && letters >= 5
@@ -405,16 +413,21 @@ pub fn plan_with(
         {
             corrected += 1;
             for c in corrections(searcher, &vocab_fields, &typed) {
-                if docs == 0 && correction.is_none() {
-                    correction = Some(c.clone());
-                }
+                let first = docs == 0 && correction.is_none();
                 for ct in analysis::analyze_to_vec(&c) {
+                    // The first correction's first word is the corrected term (one analysis).
+                    if first && corrected_term.is_none() && ct.kind == TokenKind::Word {
+                        corrected_term = Some(ct.text.clone());
+                    }
                     let w = if ct.kind == TokenKind::Exact {
                         weight * ranking.exact
                     } else {
                         weight
                     };
                     push_alt(&mut alternatives, ct.text, w);
+                }
+                if first {
+                    correction = Some(c);
                 }
             }
         }
@@ -431,12 +444,7 @@ pub fn plan_with(
             known: docs > 0,
             term: t.text.clone(),
             alternatives,
-            corrected_term: correction.as_deref().and_then(|c| {
-                analysis::analyze_to_vec(c)
-                    .into_iter()
-                    .find(|t| t.kind == TokenKind::Word)
-                    .map(|t| t.text)
-            }),
+            corrected_term,
             correction,
         });
     }
@@ -656,8 +664,14 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
 }
 
 /// Index terms that share a stem's first letters: its shorter forms down to three letters
-/// less (at least five), and longer terms that extend it by at most three.
-fn derivatives(lookup: &Lookup<'_>, fields: &[Field], stem: &str) -> Vec<String> {
+/// less (at least five), and longer terms that extend it by at most three. `completions` are
+/// the stem's [`completions`] when planning already has them.
+fn derivatives(
+    lookup: &Lookup<'_>,
+    fields: &[Field],
+    stem: &str,
+    completions: Option<Vec<String>>,
+) -> Vec<String> {
     let chars: Vec<char> = stem.chars().collect();
     if chars.len() < 5 || !chars.iter().all(|c| c.is_alphabetic()) {
         return Vec::new();
@@ -669,7 +683,9 @@ fn derivatives(lookup: &Lookup<'_>, fields: &[Field], stem: &str) -> Vec<String>
             out.push(prefix);
         }
     }
-    for longer in completions(lookup.searcher(), fields, stem) {
+    let longer_terms =
+        completions.unwrap_or_else(|| self::completions(lookup.searcher(), fields, stem));
+    for longer in longer_terms {
         if longer.chars().count() <= chars.len() + 3 {
             out.push(longer);
         }
