@@ -21,7 +21,7 @@ use tantivy::schema::Field;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use super::content::Words;
-use super::{Hit, SearchParams, Translation};
+use super::{Hit, SearchParams};
 use crate::articles::lang;
 use crate::index::groups::{GroupNo, NO_GROUP};
 use crate::index::{Catalog, Entry};
@@ -399,15 +399,9 @@ pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bo
     hit.fallback = fallback;
     let primary = lang::primary(&hit.lang).to_string();
     hit.translations = catalog
-        .translations(&hit.path)
-        .into_iter()
-        .filter(|e| drafts || !e.draft)
-        .map(|e| Translation {
-            lang: e.lang.clone(),
-            url: e.url.clone(),
-            title: e.title.clone(),
-            path: e.path.clone(),
-        })
+        .shown_translations(&hit.path)
+        .filter(|&(_, draft)| drafts || !draft)
+        .map(|(t, _)| t.clone())
         .collect();
     hit.translations
         .sort_by_key(|t| lang::primary(&t.lang) != primary);
