@@ -21,7 +21,7 @@ use tantivy::schema::Field;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use super::content::Words;
-use super::{Hit, SearchParams};
+use super::{Hit, SearchParams, Translation};
 use crate::articles::lang;
 use crate::index::groups::{GroupNo, NO_GROUP};
 use crate::index::{Catalog, Entry};
@@ -397,14 +397,14 @@ fn rank_groups(
 /// fallback.
 pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
     hit.fallback = fallback;
-    let primary = lang::primary(&hit.lang).to_string();
-    hit.translations = catalog
+    let mut translations: Vec<Translation> = catalog
         .shown_translations(&hit.path)
         .filter(|&(_, draft)| drafts || !draft)
         .map(|(t, _)| t.clone())
         .collect();
-    hit.translations
-        .sort_by_key(|t| lang::primary(&t.lang) != primary);
+    let primary = lang::primary(&hit.lang);
+    translations.sort_by_key(|t| lang::primary(&t.lang) != primary);
+    hit.translations = translations;
 }
 
 /// The path of a document, from its fast field.
