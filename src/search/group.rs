@@ -460,20 +460,14 @@ fn rank_groups(
 /// fallback.
 pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
     hit.fallback = fallback;
-    let primary = lang::primary(&hit.lang).to_string();
-    hit.translations = catalog
-        .translations(&hit.path)
-        .into_iter()
-        .filter(|e| drafts || !e.draft)
-        .map(|e| Translation {
-            lang: e.lang.clone(),
-            url: e.url.clone(),
-            title: e.title.clone(),
-            path: e.path.clone(),
-        })
+    let mut translations: Vec<Translation> = catalog
+        .shown_translations(&hit.path)
+        .filter(|&(_, draft)| drafts || !draft)
+        .map(|(t, _)| t.clone())
         .collect();
-    hit.translations
-        .sort_by_key(|t| lang::primary(&t.lang) != primary);
+    let primary = lang::primary(&hit.lang);
+    translations.sort_by_key(|t| lang::primary(&t.lang) != primary);
+    hit.translations = translations;
 }
 
 /// The path of a document, from its fast field.
