@@ -193,32 +193,14 @@ pub(super) fn collect(
     let mut found = kept(&FOUND);
     let mut failed = None;
     words.for_each_segment(searcher, stats, |segment, reader, docs, scores| {
-        let mut collector = match by_group.for_segment(segment, reader) {
+        let collector = match by_group.for_segment(segment, reader) {
             Ok(c) => c,
             Err(e) => return failed = Some(e),
         };
-        found.reserve(docs.len());
-        match &collector.groups {
-            // The usual segment: each document's group from the catalog's table.
-            Groups::Table(table) => {
-                found.extend(docs.iter().zip(scores).map(|(&doc, &score)| {
-                    let address = DocAddress::new(segment, doc);
-                    let group = table.get(doc as usize).copied().filter(|&g| g != NO_GROUP);
-                    (
-                        group.map_or(Key::Alone(address), Key::Group),
-                        score,
-                        address,
-                    )
-                }));
-            }
-            _ => {
-                collector.found = std::mem::take(&mut found);
-                for (&doc, &score) in docs.iter().zip(scores) {
-                    collector.collect(doc, score);
-                }
-                found = collector.harvest();
-            }
-        }
+        found.extend(docs.iter().zip(scores).map(|(&doc, &score)| {
+            let (key, address) = collector.key(doc);
+            (key, score, address)
+        }));
     })?;
     match failed {
         Some(e) => Err(e),
@@ -556,10 +538,9 @@ impl Collector for ByGroup {
     }
 }
 
-impl SegmentCollector for SegmentByGroup {
-    type Fruit = Vec<(Key, Score, DocAddress)>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
+impl SegmentByGroup {
+    /// A document's key (its translation group, or itself when it has none) and address.
+    fn key(&self, doc: DocId) -> (Key, DocAddress) {
         let address = DocAddress::new(self.segment, doc);
         let group = match &self.groups {
             Groups::Table(table) => table.get(doc as usize).copied().filter(|&g| g != NO_GROUP),
@@ -570,7 +551,15 @@ impl SegmentCollector for SegmentByGroup {
             }),
             Groups::None => None,
         };
-        let key = group.map_or(Key::Alone(address), Key::Group);
+        (group.map_or(Key::Alone(address), Key::Group), address)
+    }
+}
+
+impl SegmentCollector for SegmentByGroup {
+    type Fruit = Vec<(Key, Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let (key, address) = self.key(doc);
         self.found.push((key, score, address));
     }
 
