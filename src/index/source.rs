@@ -29,7 +29,10 @@ pub fn pack(source: &[u8], body_text: &[u8]) -> std::io::Result<Vec<u8>> {
 pub fn unpack(packed: &[u8], body_text: &[u8]) -> Option<Vec<u8>> {
     use zstd::zstd_safe::DCtx;
     let size = zstd::zstd_safe::get_frame_content_size(packed).ok()??;
-    let mut out = Vec::with_capacity(usize::try_from(size).ok()?);
+    // The size is read from the frame's header: a damaged file may claim any size, and a
+    // failed allocation must be a damaged file, not an abort.
+    let mut out = Vec::new();
+    out.try_reserve_exact(usize::try_from(size).ok()?).ok()?;
     let mut dctx = DCtx::create();
     dctx.ref_prefix(body_text).ok()?;
     dctx.decompress(&mut out, packed).ok()?;
@@ -60,5 +63,14 @@ mod tests {
             );
         }
         assert_eq!(unpack(b"not zstd", b""), None);
+        // A frame whose header claims 2^62 bytes: the damage is reported, memory not asked for.
+        let mut huge = vec![0x28, 0xB5, 0x2F, 0xFD, 0xE0];
+        huge.extend_from_slice(&(1u64 << 62).to_le_bytes());
+        huge.extend_from_slice(&[1, 0, 0]);
+        assert_eq!(
+            zstd::zstd_safe::get_frame_content_size(&huge).ok(),
+            Some(Some(1 << 62))
+        );
+        assert_eq!(unpack(&huge, b""), None);
     }
 }
