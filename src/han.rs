@@ -51,9 +51,12 @@ pub fn script_of(text: &str) -> HanScript {
     }
 }
 
+/// The CJK Unified Ideographs assigned since Unicode 11, so in every table: most Chinese
+/// text, told Han without searching Unicode's tables.
+pub const COMMON_IDEOGRAPHS: std::ops::RangeInclusive<char> = '\u{4E00}'..='\u{9FEF}';
+
 /// Whether `c` is a Han character (Unicode's Han script).
 pub fn is_han(c: char) -> bool {
     use unicode_script::{Script, UnicodeScript};
-    // The common ideographs without searching Unicode's tables (assigned since Unicode 11).
-    matches!(c, '\u{4E00}'..='\u{9FEF}') || c.script() == Script::Han
+    COMMON_IDEOGRAPHS.contains(&c) || c.script() == Script::Han
 }

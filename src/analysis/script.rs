@@ -32,7 +32,8 @@ pub struct Run {
 /// Cyrillic and the CJK ideographs (assigned since Unicode 11, so every table has them).
 fn common_letter(c: char) -> Option<Script> {
     match c {
-        '\u{4E00}'..='\u{9FEF}' | '\u{3400}'..='\u{4DB5}' => Some(Script::Han),
+        _ if crate::han::COMMON_IDEOGRAPHS.contains(&c) => Some(Script::Han),
+        '\u{3400}'..='\u{4DB5}' => Some(Script::Han),
         '\u{0400}'..='\u{045F}' => Some(Script::Cyrillic),
         _ => None,
     }
@@ -101,7 +102,7 @@ mod tests {
     fn common_letters_take_the_tables_answer() {
         let ranges = [
             '\u{3400}'..='\u{4DB5}',
-            '\u{4E00}'..='\u{9FEF}',
+            crate::han::COMMON_IDEOGRAPHS,
             '\u{0400}'..='\u{045F}',
         ];
         for c in ranges.into_iter().flatten() {

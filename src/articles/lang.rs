@@ -236,7 +236,7 @@ const MIN_CONFIDENCE: f64 = 0.5;
 ///
 /// `None` when the text says nothing (digits, a product name in a script no article uses).
 pub fn of_text(text: &str, known: &[String]) -> Option<String> {
-    use crate::han::{HanScript, script_of};
+    use crate::han::{HanScript, is_han, script_of};
     let mut han = String::new();
     let mut rest = String::with_capacity(text.len());
     // Letters of other scripts than Latin: Latin words in a Chinese text are names and
@@ -295,12 +295,6 @@ pub fn of_text(text: &str, known: &[String]) -> Option<String> {
             primaries.contains(p).then(|| name(p))
         }
     }
-}
-
-/// Whether a character is a Han ideograph (CJK unified ideographs and their extensions).
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFD)
 }
 
 /// Whether an article in language `lang` passes the filter `filter` (both normalized):
