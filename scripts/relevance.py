@@ -12,7 +12,7 @@ its index in target/relevance-index-<corpus> between runs (rebuilt when the bina
 so only the first run pays for the build. Prints MRR@10 and R@10 per language/variant group,
 one block per spec, with Lucene's figures (../shared/eval/BASELINES.md) and the issue's
 targets (MRR at least Lucene + 10 %, recall at least Lucene's). Runs are kept in target/eval/.
-Needs a release build (cargo build --release).
+Needs a release build (cargo build --release), or another binary with --kb.
 
 --misses writes target/eval/<corpus>.misses.txt: every query whose relevant pages are not all
 in the top 10, with what came first, and the page's rank in the top 100 and how many of the
@@ -71,7 +71,7 @@ def fresh_index(corpus):
     """The kept index folder of a corpus, emptied when the binary changed since it was built."""
     index = os.path.join(ROOT, "target", f"relevance-index-{corpus}")
     stamp = index + ".stamp"
-    binary = str(os.stat(KB).st_mtime_ns)
+    binary = f"{os.path.abspath(KB)} {os.stat(KB).st_mtime_ns}"
     if not os.path.exists(stamp) or open(stamp).read() != binary:
         shutil.rmtree(index, ignore_errors=True)
         with open(stamp, "w") as f:
@@ -225,15 +225,19 @@ def misses(corpus, run_file, deep_ranks):
 
 
 def main():
-    global SHARED
+    global SHARED, KB
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("specs", nargs="*")
     ap.add_argument("--corpus", choices=sorted(CORPORA), action="append")
     ap.add_argument("--misses", action="store_true")
     ap.add_argument("--shared", default=SHARED,
                     help="the shared folder with corpus/ and eval/ (default: ../shared)")
+    ap.add_argument("--kb", default=KB,
+                    help="the kb binary to judge (default: target/release/kb); the kept index is "
+                         "rebuilt whenever the binary changes")
     args = ap.parse_args()
     SHARED = args.shared
+    KB = args.kb
     for spec in args.specs or [""]:
         print(f"== {spec or '(defaults)'}", flush=True)
         for corpus in args.corpus or ["k8s", "vue"]:
