@@ -21,6 +21,10 @@
 //! Every [`Token`] keeps byte offsets into the original text, so highlights are exact in every
 //! script, whatever folding happened to the term.
 //!
+//! An index build's analyzing threads remember the words they analyzed ([`with_word_memo`],
+//! for one sync): the same word always gives the same terms, and a build meets most words
+//! many times. Searches analyze without it.
+//!
 //! ```
 //! use kb::analysis::{analyze_to_vec, TokenKind};
 //!
