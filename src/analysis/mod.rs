@@ -21,6 +21,10 @@
 //! Every [`Token`] keeps byte offsets into the original text, so highlights are exact in every
 //! script, whatever folding happened to the term.
 //!
+//! An index build's analyzing threads remember the words they analyzed ([`with_word_memo`],
+//! for one sync): the same word always gives the same terms, and a build meets most words
+//! many times. Searches analyze without it.
+//!
 //! ```
 //! use kb::analysis::{analyze_to_vec, TokenKind};
 //!
@@ -134,26 +138,86 @@ pub fn analyze_to_vec(text: &str) -> Vec<Token> {
     out
 }
 
-/// Normalizes, stems and emits one word (a UAX #29 word or an ICU dictionary word).
-fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut(Token)) {
-    let Some(norm) = normalize::word(word) else {
-        return;
-    };
+/// What one word becomes: its term, its exact form when stemming changed it, and its
+/// parts' terms; `None` when nothing of it is indexed (no position either).
+#[derive(Debug, Clone)]
+struct Analyzed {
+    term: String,
+    exact: Option<String>,
+    parts: Vec<String>,
+}
+
+/// Normalizes and stems one word (a UAX #29 word or an ICU dictionary word).
+fn analyze_word(word: &str) -> Option<Analyzed> {
+    let norm = normalize::word(word)?;
     if norm.text.chars().count() > MAX_WORD_CHARS {
-        return;
+        return None;
     }
-    let to = from + word.len();
-    let pos = *position;
-    *position += 1;
     // The normalized word is the term when stemming leaves it as it is, else the exact form.
     let stemmed = stem::stem(&norm.text, norm.script);
-    let (text, exact) = if stemmed == norm.text.as_str() {
+    let (term, exact) = if stemmed == norm.text.as_str() {
         (norm.text, None)
     } else {
         (stemmed.into_owned(), Some(norm.text))
     };
+    // `node.kubernetes.io`, `term_id`: the parts are words people search for on their own.
+    let parts = normalize::parts(word)
+        .into_iter()
+        .map(|part| stem::stem(&part.text, part.script).into_owned())
+        .collect();
+    Some(Analyzed { term, exact, parts })
+}
+
+thread_local! {
+    /// The words this thread analyzed during [`with_word_memo`], by their raw text.
+    static WORD_MEMO: std::cell::RefCell<Option<WordMemo>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+type WordMemo = std::collections::HashMap<Box<str>, Option<Analyzed>, rustc_hash::FxBuildHasher>;
+
+/// Runs `f` with a memo of the words analyzed on this thread, dropped when `f` returns: an
+/// index build meets the same words over and over (a tenth of its CPU went to normalizing
+/// and stemming them again). Only the threads that build documents use it, for one sync;
+/// a search never does (it would be a cache across searches).
+pub fn with_word_memo<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            WORD_MEMO.with(|m| m.borrow_mut().take());
+        }
+    }
+    WORD_MEMO.with(|m| *m.borrow_mut() = Some(WordMemo::default()));
+    let _reset = Reset;
+    f()
+}
+
+/// Normalizes, stems and emits one word (a UAX #29 word or an ICU dictionary word).
+fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut(Token)) {
+    let memoized = WORD_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let memo = m.as_mut()?;
+        Some(match memo.get(word) {
+            Some(a) => a.clone(),
+            None => {
+                let a = analyze_word(word);
+                memo.insert(word.into(), a.clone());
+                a
+            }
+        })
+    });
+    let analyzed = match memoized {
+        Some(a) => a,
+        None => analyze_word(word),
+    };
+    let Some(Analyzed { term, exact, parts }) = analyzed else {
+        return;
+    };
+    let to = from + word.len();
+    let pos = *position;
+    *position += 1;
     sink(Token {
-        text,
+        text: term,
         from,
         to,
         position: pos,
@@ -168,10 +232,9 @@ fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut
             kind: TokenKind::Exact,
         });
     }
-    // `node.kubernetes.io`, `term_id`: the parts are words people search for on their own.
-    for part in normalize::parts(word) {
+    for text in parts {
         sink(Token {
-            text: stem::stem(&part.text, part.script).into_owned(),
+            text,
             from,
             to,
             position: pos,

@@ -65,7 +65,7 @@ fn class_of(segment: &str) -> Option<RunKind> {
 
 /// Splits `text` into runs, in order; spaces and punctuation belong to no run.
 pub fn runs(text: &str) -> impl Iterator<Item = Run> + '_ {
-    let mut segments = text.split_word_bound_indices().peekable();
+    let mut segments = word_bound_indices(text).peekable();
     std::iter::from_fn(move || {
         loop {
             let (start, seg) = segments.next()?;
@@ -86,6 +86,128 @@ pub fn runs(text: &str) -> impl Iterator<Item = Run> + '_ {
             return Some(Run { start, end, kind });
         }
     })
+}
+
+/// `text`'s UAX #29 word boundaries, exactly as `unicode_segmentation`'s
+/// `split_word_bound_indices` gives them, with a fast path for the lines that are ASCII
+/// (most of a help center): UAX #29 always breaks before and after a line feed (rules WB3,
+/// WB3a, WB3b), so each line is segmented on its own, an ASCII one by [`ascii_bound`] and any
+/// other by `unicode_segmentation`.
+pub fn word_bound_indices(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
+    let bytes = text.as_bytes();
+    // Start of the next segment; end of the ASCII line being cut; the other line being cut.
+    let mut pos = 0;
+    let mut ascii_end = 0;
+    let mut other: Option<(usize, unicode_segmentation::UWordBoundIndices<'_>)> = None;
+    std::iter::from_fn(move || {
+        loop {
+            if let Some((base, segments)) = &mut other {
+                if let Some((i, segment)) = segments.next() {
+                    return Some((*base + i, segment));
+                }
+                other = None;
+            }
+            let start = pos;
+            if start < ascii_end {
+                pos = ascii_bound(bytes, start, ascii_end);
+                return Some((start, &text[start..pos]));
+            }
+            match bytes.get(start..start + 2) {
+                None if start >= text.len() => return None,
+                _ if bytes[start] == b'\n' => {
+                    pos += 1;
+                    return Some((start, &text[start..pos]));
+                }
+                Some(b"\r\n") => {
+                    pos += 2;
+                    return Some((start, &text[start..pos]));
+                }
+                _ => {}
+            }
+            // The line, up to its `\n` or `\r\n`.
+            let mut end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| start + i);
+            if end < text.len() && bytes[end - 1] == b'\r' {
+                end -= 1;
+            }
+            let line = &text[start..end];
+            if line.is_ascii() {
+                ascii_end = end;
+            } else {
+                other = Some((start, line.split_word_bound_indices()));
+                pos = end;
+            }
+        }
+    })
+}
+
+/// UAX #29 word-break classes of the ASCII characters (Unicode's WordBreakProperty).
+mod class {
+    pub const OTHER: u8 = 0;
+    pub const CR: u8 = 1;
+    pub const LF: u8 = 2;
+    pub const NEWLINE: u8 = 3;
+    pub const SPACE: u8 = 4;
+    pub const LETTER: u8 = 5;
+    pub const NUMERIC: u8 = 6;
+    pub const MID_LETTER: u8 = 7;
+    pub const MID_NUM: u8 = 8;
+    pub const MID_NUM_LET: u8 = 9;
+    pub const SINGLE_QUOTE: u8 = 10;
+    pub const EXTEND_NUM_LET: u8 = 11;
+
+    pub const fn of(b: u8) -> u8 {
+        match b {
+            b'\r' => CR,
+            b'\n' => LF,
+            0x0B | 0x0C => NEWLINE,
+            b' ' => SPACE,
+            b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+            b'0'..=b'9' => NUMERIC,
+            b':' => MID_LETTER,
+            b',' | b';' => MID_NUM,
+            b'.' => MID_NUM_LET,
+            b'\'' => SINGLE_QUOTE,
+            b'_' => EXTEND_NUM_LET,
+            _ => OTHER,
+        }
+    }
+}
+
+/// The end of the UAX #29 segment that starts at `start` in the ASCII line
+/// `bytes[..end]` (the line starts after a line break or at the text's start, and ends
+/// before one or at the text's end).
+fn ascii_bound(bytes: &[u8], start: usize, end: usize) -> usize {
+    use class::*;
+    let at = |i: usize| if i < end { of(bytes[i]) } else { OTHER };
+    let mid_letter = |c: u8| matches!(c, MID_LETTER | MID_NUM_LET | SINGLE_QUOTE);
+    let mid_num = |c: u8| matches!(c, MID_NUM | MID_NUM_LET | SINGLE_QUOTE);
+    let mut i = start + 1;
+    while i < end {
+        // Whether the text is not broken between `bytes[i - 1]` and `bytes[i]`.
+        let (prev, cur) = (at(i - 1), at(i));
+        let before = if i >= 2 { of(bytes[i - 2]) } else { OTHER };
+        let joined = match (prev, cur) {
+            (CR, LF) => true,
+            (CR | LF | NEWLINE, _) | (_, CR | LF | NEWLINE) => false,
+            (SPACE, SPACE) => true,
+            (LETTER | NUMERIC, LETTER | NUMERIC) => true,
+            (LETTER, c) if mid_letter(c) => at(i + 1) == LETTER,
+            (p, LETTER) if mid_letter(p) && before == LETTER => true,
+            (NUMERIC, c) if mid_num(c) => at(i + 1) == NUMERIC,
+            (p, NUMERIC) if mid_num(p) && before == NUMERIC => true,
+            (LETTER | NUMERIC | EXTEND_NUM_LET, EXTEND_NUM_LET) => true,
+            (EXTEND_NUM_LET, LETTER | NUMERIC) => true,
+            _ => false,
+        };
+        if !joined {
+            return i;
+        }
+        i += 1;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -133,6 +255,69 @@ mod tests {
             kinds("你好，世界"),
             [("你好", RunKind::Han), ("世界", RunKind::Han)]
         );
+    }
+
+    fn assert_bounds_as_uax29(text: &str) {
+        let ours: Vec<(usize, &str)> = word_bound_indices(text).collect();
+        let theirs: Vec<(usize, &str)> = text.split_word_bound_indices().collect();
+        assert_eq!(ours, theirs, "{text:?}");
+    }
+
+    /// Random text of characters of every word-break class, ASCII and not.
+    #[test]
+    fn word_bounds_are_unicode_segmentation_s() {
+        let alphabet: Vec<char> =
+            "aZq09 \t\n\r\u{b}\u{c}.:,;'\"_-/#é\u{301}\u{200d}\u{200b}\u{feff}中文ก\
+            🙂🇺🇸\u{3000}\u{85}\u{2028}пʼ’٣א"
+                .chars()
+                .collect();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut text = String::new();
+        for _ in 0..20_000 {
+            text.clear();
+            // Mostly ASCII, as articles are, so that both paths meet.
+            let ascii_only = next() % 2 == 0;
+            for _ in 0..next() % 24 {
+                let n = if ascii_only { 23 } else { alphabet.len() };
+                text.push(alphabet[(next() % n as u64) as usize]);
+            }
+            assert_bounds_as_uax29(&text);
+        }
+        for text in [
+            "",
+            "a",
+            "\r\n",
+            "\r\r\n\n",
+            "x\r\ny",
+            "don't 3.14 1,000 a.b. a:b e.g._x __init__ v1.2.3",
+            "café\nplain line\nзмішаний line\r\nend",
+        ] {
+            assert_bounds_as_uax29(text);
+        }
+    }
+
+    /// The articles of a corpus (`KB_SEGMENT_CORPUS`, a folder) segment as with
+    /// `unicode_segmentation`: `KB_SEGMENT_CORPUS=/work/shared/corpus cargo test -- --ignored`.
+    #[test]
+    #[ignore = "needs a corpus folder in KB_SEGMENT_CORPUS"]
+    fn word_bounds_on_a_corpus() {
+        let dir = std::env::var("KB_SEGMENT_CORPUS").expect("KB_SEGMENT_CORPUS");
+        let mut files = 0;
+        for entry in walkdir::WalkDir::new(dir) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                assert_bounds_as_uax29(&text);
+                files += 1;
+            }
+        }
+        assert!(files > 0);
     }
 
     #[test]
