@@ -42,7 +42,7 @@ impl Catalog {
     /// Groups the catalog's articles into translation groups and notes each document's
     /// group (`docs`: segment, document, path, for every live document).
     pub(super) fn group(&mut self, docs: &[(SegmentId, DocId, String)]) {
-        let mut paths: Vec<&String> = self.entries.keys().collect();
+        let mut paths: Vec<&Arc<str>> = self.entries.keys().collect();
         paths.sort();
         let members: Vec<Member<'_>> = paths
             .iter()
@@ -70,7 +70,7 @@ impl Catalog {
             named.push((path.to_string(), id.to_string()));
         }
         for (path, id) in named {
-            if let Some(e) = self.entries.get_mut(&path) {
+            if let Some(e) = self.entries.get_mut(path.as_str()) {
                 e.translation = id;
             }
         }
@@ -80,7 +80,7 @@ impl Catalog {
             .map(|paths| {
                 let mut v = paths.clone();
                 v.sort_by(|a, b| {
-                    (self.entries[a].lang.as_str(), a).cmp(&(self.entries[b].lang.as_str(), b))
+                    (&*self.entries[a.as_str()].lang, a).cmp(&(&*self.entries[b.as_str()].lang, b))
                 });
                 v
             })
@@ -108,19 +108,22 @@ impl Catalog {
 
     /// The other-language versions of the article at `path` as search results list them
     /// ([`Catalog::translations`]' order), with whether each is a draft: made once per
-    /// catalog, each result then clones shared strings.
-    pub fn shown_translations(&self, path: &str) -> impl Iterator<Item = (&Translation, bool)> {
+    /// catalog, each result then shares them (a reference count each).
+    pub fn shown_translations(
+        &self,
+        path: &str,
+    ) -> impl Iterator<Item = (&Arc<Translation>, bool)> {
         let shown = self.shown.get_or_init(|| {
             (0..self.groups.by_lang.len())
                 .map(|g| {
                     self.group_by_lang(g as GroupNo)
                         .map(|e| Shown {
-                            translation: Translation {
-                                lang: Arc::from(e.lang.as_str()),
-                                url: Arc::from(e.url.as_str()),
-                                title: Arc::from(e.title.as_str()),
-                                path: Arc::from(e.path.as_str()),
-                            },
+                            translation: Arc::new(Translation {
+                                lang: e.lang.clone(),
+                                url: e.url.clone(),
+                                title: e.title.clone(),
+                                path: e.path.clone(),
+                            }),
                             draft: e.draft,
                         })
                         .collect()
@@ -147,7 +150,7 @@ impl Catalog {
             .get(group as usize)
             .into_iter()
             .flatten()
-            .filter_map(|p| self.entries.get(p))
+            .filter_map(|p| self.entries.get(p.as_str()))
             .filter(|e| !self.is_hidden(e))
     }
 
@@ -158,7 +161,7 @@ impl Catalog {
             .get(group as usize)
             .into_iter()
             .flatten()
-            .filter_map(|p| self.entries.get(p))
+            .filter_map(|p| self.entries.get(p.as_str()))
             .filter(|e| !self.is_hidden(e))
     }
 
@@ -208,7 +211,7 @@ mod tests {
         let tr: Vec<&str> = c
             .translations("en/refunds.md")
             .iter()
-            .map(|e| e.path.as_str())
+            .map(|e| &*e.path)
             .collect();
         assert_eq!(tr, ["uk/refunds.md"]);
         // The languages, most articles first, as the counted list has them.
@@ -231,7 +234,7 @@ mod tests {
         let mut tr: Vec<&str> = c
             .translations("en/refunds.md")
             .iter()
-            .map(|e| e.path.as_str())
+            .map(|e| &*e.path)
             .collect();
         tr.sort();
         assert_eq!(tr, ["te/money-back.md", "uk/refunds.md"]);

@@ -31,12 +31,26 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 23;
+pub const FORMAT_VERSION: u32 = 24;
 
-/// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`];
-/// about 16 kB each, more for one long article): a few megabytes that spare
-/// re-decompressing popular articles for every snippet.
-const DOC_STORE_CACHE_BLOCKS: usize = 400;
+/// How the doc store is written: uncompressed, one document a block. A result reads only its
+/// own document's bytes, copied out of the mapped file, where it decompressed a 16 kB LZ4
+/// block of several (the store's largest value, `source`, is zstd-compressed by kb already,
+/// and LZ4 decompression was ~6 % of a search), and no cache of decompressed blocks is
+/// needed (it held megabytes of the serving process). The store takes ~39 MB on disk for
+/// the k8s corpus rather than ~21 MB.
+fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_compression: tantivy::store::Compressor::None,
+        // A block is closed once it holds this many bytes: after every document.
+        docstore_blocksize: 1,
+        ..Default::default()
+    }
+}
+
+/// Decompressed doc-store blocks cached per segment for results ([`store::DocStores`]):
+/// none, blocks are neither compressed nor shared by documents ([`index_settings`]).
+const DOC_STORE_CACHE_BLOCKS: usize = 0;
 
 /// The fields of a kb index.
 #[derive(Debug, Clone, Copy)]
@@ -212,7 +226,8 @@ impl std::fmt::Display for Fresh {
 }
 
 /// One of a search result's other languages ([`Catalog::shown_translations`]): its strings
-/// shared with the catalog, so a result's list costs no copies. Serialized as four strings.
+/// are the catalog's entry's, and results share the whole of it (an `Arc`), so a result's
+/// list costs a reference count a language. Serialized as four strings.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Translation {
     pub lang: Arc<str>,
@@ -224,17 +239,19 @@ pub struct Translation {
 /// A group member as results show it, and whether it is a draft.
 #[derive(Debug)]
 struct Shown {
-    translation: Translation,
+    translation: Arc<Translation>,
     draft: bool,
 }
 
 /// One article, as the help center's pages list it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
-    pub path: String,
-    pub url: String,
-    pub lang: String,
-    pub title: String,
+    /// The path, URL, language and title are shared with the results that list the article
+    /// as a translation ([`Catalog::shown_translations`]): one copy of each in memory.
+    pub path: Arc<str>,
+    pub url: Arc<str>,
+    pub lang: Arc<str>,
+    pub title: Arc<str>,
     pub description: Option<String>,
     pub category: Option<String>,
     pub draft: bool,
@@ -268,7 +285,7 @@ pub(crate) type Map<K, V> = rustc_hash::FxHashMap<K, V>;
 /// the index holds are served as they were last indexed ([`Catalog::is_stale`]).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    entries: Map<String, Entry>,
+    entries: Map<Arc<str>, Entry>,
     by_url: Map<String, String>,
     aliases: Map<String, String>,
     groups: groups::Groups,
@@ -319,14 +336,18 @@ impl Catalog {
     /// Whether an article lost its URL to an article with an earlier path, by the URLs'
     /// owners (what [`Catalog::finish`] lists).
     fn loses_url(&self, e: &Entry) -> bool {
-        self.by_url.get(url_key(&e.url)) != Some(&e.path)
+        self.by_url.get(url_key(&e.url)).map(String::as_str) != Some(&*e.path)
     }
 
     /// Whether an article lost its URL to an article with an earlier path: in the list of
     /// the finished catalog (most help centers have none; every search asks it of each
     /// member of its results' translation groups).
     fn is_hidden(&self, e: &Entry) -> bool {
-        !self.hidden.is_empty() && self.hidden.binary_search(&e.path).is_ok()
+        !self.hidden.is_empty()
+            && self
+                .hidden
+                .binary_search_by(|h| (**h).cmp(&*e.path))
+                .is_ok()
     }
 
     /// Notes which articles lost their URL, once every article is in.
@@ -335,7 +356,7 @@ impl Catalog {
             .entries
             .values()
             .filter(|e| self.loses_url(e))
-            .map(|e| e.path.clone())
+            .map(|e| e.path.to_string())
             .collect();
         hidden.sort();
         self.hidden = hidden;
@@ -371,14 +392,14 @@ impl Catalog {
     pub fn by_url(&self, url: &str) -> Option<&Entry> {
         self.by_url
             .get(url_key(url))
-            .and_then(|p| self.entries.get(p))
+            .and_then(|p| self.entries.get(p.as_str()))
     }
 
     /// The article an old URL (an alias) now lives at.
     pub fn alias(&self, url: &str) -> Option<&Entry> {
         self.aliases
             .get(url_key(url))
-            .and_then(|p| self.entries.get(p))
+            .and_then(|p| self.entries.get(p.as_str()))
             .filter(|e| !self.is_hidden(e))
     }
 
@@ -388,7 +409,7 @@ impl Catalog {
             return Vec::new();
         };
         self.group_by_lang(group)
-            .filter(|e| e.path != path)
+            .filter(|e| &*e.path != path)
             .collect()
     }
 
@@ -476,7 +497,7 @@ impl Catalog {
             .values()
             .filter(|e| (drafts || !e.draft) && !self.is_hidden(e))
         {
-            *counts.entry(e.lang.as_str()).or_default() += 1;
+            *counts.entry(&e.lang).or_default() += 1;
         }
         let mut v: Vec<(String, usize)> = counts
             .into_iter()
@@ -516,10 +537,14 @@ impl SearchIndex {
             Ok(index) => (index, None),
             Err(why) => {
                 clear_dir(dir)?;
-                let index = Index::create_in_dir(dir, schema).map_err(|source| Error::Index {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
+                let index = Index::builder()
+                    .schema(schema)
+                    .settings(index_settings())
+                    .create_in_dir(dir)
+                    .map_err(|source| Error::Index {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
                 (index, Some(why))
             }
         };
@@ -555,7 +580,14 @@ impl SearchIndex {
     /// A throwaway index in memory (for `kb check`'s search tests).
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+        let index = Index::builder()
+            .schema(schema)
+            .settings(index_settings())
+            .create_in_ram()
+            .map_err(|source| Error::Index {
+                path: PathBuf::from("(memory)"),
+                source,
+            })?;
         analysis::register(&index);
         let dir = PathBuf::from("(memory)");
         let reader = index
@@ -650,10 +682,11 @@ impl SearchIndex {
                     continue;
                 };
                 docs.push((segment.segment_id(), doc, path.clone()));
+                let path: Arc<str> = Arc::from(path);
                 catalog.insert(Entry {
-                    url: first(&urls, doc).unwrap_or_default(),
-                    lang: first(&langs, doc).unwrap_or_default(),
-                    title: first(&titles, doc).unwrap_or_else(|| path.clone()),
+                    url: first(&urls, doc).unwrap_or_default().into(),
+                    lang: first(&langs, doc).unwrap_or_default().into(),
+                    title: first(&titles, doc).map_or_else(|| path.clone(), Arc::from),
                     description: first(&descriptions, doc).filter(|d| !d.is_empty()),
                     category: first(&categories, doc),
                     draft: drafts.first(doc).unwrap_or(false),

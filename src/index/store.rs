@@ -1,5 +1,5 @@
 //! The doc stores of the searched segments, each opened once and kept while its segment is
-//! searched, with its cache of decompressed blocks.
+//! searched.
 //!
 //! tantivy's `Searcher` has its own, but hands out only documents it has deserialized (a
 //! stored bytes value one byte at a time, every value copied, the article's `source` too);

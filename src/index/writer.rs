@@ -518,7 +518,7 @@ pub fn sync(
                     lost.url, kept.path
                 ),
             );
-            (lost.path.clone(), problem)
+            (lost.path.to_string(), problem)
         })
         .collect();
     if !collisions.is_empty() {
@@ -848,7 +848,7 @@ mod tests {
         );
         let catalog = idx.catalog();
         assert_eq!(
-            catalog.by_url("/en/billing/refunds").unwrap().title,
+            &*catalog.by_url("/en/billing/refunds").unwrap().title,
             "Refunds"
         );
         assert!(!catalog.serves("en/billing/zz-old.md", true));
@@ -865,7 +865,7 @@ mod tests {
         let r = sync(&idx, &mut w, a, &Limits::default()).unwrap();
         assert!(r.problems.is_empty());
         assert_eq!(
-            idx.catalog().by_url("/en/billing/refunds").unwrap().title,
+            &*idx.catalog().by_url("/en/billing/refunds").unwrap().title,
             "Old refunds"
         );
     }

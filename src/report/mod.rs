@@ -209,17 +209,20 @@ impl ArticleInfo {
             .into_iter()
             .map(|e| {
                 let updated = e.updated.as_deref().and_then(parse_date);
-                let dates = git.get(&e.path);
+                let dates = git.get(&*e.path);
                 let last_change = dates.map(|d| d.changed * 1000).or(updated).or_else(|| {
-                    let modified = std::fs::metadata(dir.join(&e.path)).ok()?.modified().ok()?;
+                    let modified = std::fs::metadata(dir.join(&*e.path))
+                        .ok()?
+                        .modified()
+                        .ok()?;
                     let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
                     Some(since.as_millis() as Millis)
                 });
                 ArticleInfo {
-                    path: e.path.clone(),
-                    url: e.url.clone(),
-                    title: e.title.clone(),
-                    lang: e.lang.clone(),
+                    path: e.path.to_string(),
+                    url: e.url.to_string(),
+                    title: e.title.to_string(),
+                    lang: e.lang.to_string(),
                     draft: e.draft,
                     owner: e.owner.clone(),
                     review_every_days: e.review_every_days,

@@ -268,7 +268,7 @@ pub(super) fn page(
             .iter()
             .filter_map(|&(score, address)| {
                 let path = match placed.iter().position(|a| *a == Some(address)) {
-                    Some(i) => Cow::Borrowed(all[i].path.as_str()),
+                    Some(i) => Cow::Borrowed(&*all[i].path),
                     None => Cow::Owned(path_of(searcher, address)?),
                 };
                 Some((path, score, address))
@@ -279,7 +279,7 @@ pub(super) fn page(
             paths
                 .iter()
                 .rev()
-                .find(|(p, _, _)| *p == e.path)
+                .find(|(p, _, _)| **p == *e.path)
                 .map(|&(_, s, _)| s)
         };
         let members: Vec<&Entry> = all
@@ -291,7 +291,7 @@ pub(super) fn page(
         let Some((shown, fallback)) = choose_by(&members, score_of, reader, fit_of) else {
             continue;
         };
-        let address = match paths.iter().find(|(p, _, _)| *p == shown.path) {
+        let address = match paths.iter().find(|(p, _, _)| **p == *shown.path) {
             Some((_, _, a)) => Some(*a),
             None => match all.iter().zip(&placed).find(|(e, _)| e.path == shown.path) {
                 Some((_, Some(a))) => Some(*a),
@@ -442,7 +442,7 @@ fn rank_groups(
 /// fallback.
 pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
     hit.fallback = fallback;
-    let mut translations: Vec<Translation> = catalog
+    let mut translations: Vec<Arc<Translation>> = catalog
         .shown_translations(&hit.path)
         .filter(|&(_, draft)| drafts || !draft)
         .map(|(t, _)| t.clone())
@@ -576,7 +576,7 @@ mod tests {
     fn entry(path: &str) -> Entry {
         Entry {
             path: path.into(),
-            url: format!("/{}", path.trim_end_matches(".md")),
+            url: format!("/{}", path.trim_end_matches(".md")).into(),
             lang: path.split('/').next().unwrap().into(),
             title: path.into(),
             description: None,
@@ -608,8 +608,8 @@ mod tests {
         let members: Vec<&Entry> = all.iter().collect();
         let scores: HashMap<&str, Score> = [("uk/a.md", 3.0), ("zh-cn/a.md", 5.0)].into();
         let pick = |r: Reader, m: &[&Entry]| {
-            let score_of = |e: &Entry| scores.get(e.path.as_str()).copied();
-            choose(m, score_of, &r, Some("en")).map(|(e, fb)| (e.path.clone(), fb))
+            let score_of = |e: &Entry| scores.get(&*e.path).copied();
+            choose(m, score_of, &r, Some("en")).map(|(e, fb)| (e.path.to_string(), fb))
         };
         let ok = |p: &str, fb: bool| Some((p.to_string(), fb));
         // The reader's language, matched or not.
@@ -629,7 +629,7 @@ mod tests {
         let no_tw: Vec<&Entry> = members
             .iter()
             .copied()
-            .filter(|e| e.lang != "zh-tw")
+            .filter(|e| &*e.lang != "zh-tw")
             .collect();
         assert_eq!(
             pick(reader(Some("zh-tw"), None), &no_tw),

@@ -196,7 +196,7 @@ pub struct Hit {
     pub reply: Option<String>,
     /// The article in its other languages (its translation group), by language.
     #[serde(default)]
-    pub translations: Vec<Translation>,
+    pub translations: Vec<std::sync::Arc<Translation>>,
     /// The section the match sits in, when it sits in one: `url` then ends in its anchor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section: Option<SectionRef>,

@@ -4,8 +4,8 @@
 //! tantivy's own reading builds every stored value: a bytes value one byte at a time (a
 //! fifth of a search's time with long bodies), every text copied, and the article's whole
 //! `source` with them though no result shows it. kb stores only text, bytes, a flag and
-//! numbers, so this finds each value's place in the document's bytes (a slice of the
-//! decompressed block the store caches) and reads a text or bytes value where it lies; the
+//! numbers, so this finds each value's place in the document's bytes (its block, one
+//! document, uncompressed: [`crate::index`]'s store settings) and reads a text or bytes value where it lies; the
 //! values a result does not read are skipped over by their length.
 //!
 //! The layout is tantivy's binary document (`BinaryDocumentSerializer`, tantivy 0.27): a

@@ -71,7 +71,7 @@ pub(super) fn resolve_link(catalog: &Catalog, path: &str, target: &str) -> Optio
         .ok()?;
     let rel = check::resolve(check::folder(path), &decoded)?;
     let base = match catalog.get(&rel) {
-        Some(e) => e.url.clone(),
+        Some(e) => e.url.to_string(),
         None if rel.ends_with(".md") => return None,
         None => format!("/{rel}"),
     };
@@ -283,10 +283,10 @@ pub async fn page(
         .into_iter()
         .filter(|t| drafts || !t.draft)
         .map(|t| Translation {
-            lang: t.lang.clone(),
+            lang: t.lang.to_string(),
             lang_name: language_name(&state, &t.lang),
-            title: t.title.clone(),
-            url: t.url.clone(),
+            title: t.title.to_string(),
+            url: t.url.to_string(),
         })
         .collect();
     // The header's language links lead to the translations where there are some.

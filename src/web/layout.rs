@@ -72,8 +72,8 @@ pub struct Listed {
 impl Listed {
     pub fn of(e: &Entry) -> Listed {
         Listed {
-            title: e.title.clone(),
-            url: e.url.clone(),
+            title: e.title.to_string(),
+            url: e.url.to_string(),
             blurb: e.description.clone(),
         }
     }

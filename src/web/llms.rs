@@ -242,7 +242,7 @@ fn published<'a>(catalog: &'a Catalog, lang: &str) -> Vec<&'a Entry> {
     let mut list: Vec<&Entry> = catalog
         .entries()
         .into_iter()
-        .filter(|e| !e.draft && e.lang == lang)
+        .filter(|e| !e.draft && *e.lang == *lang)
         .collect();
     list.sort_by(|a, b| {
         (a.category.is_none(), &a.category, &a.title).cmp(&(

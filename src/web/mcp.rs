@@ -185,7 +185,7 @@ fn find_article<'a>(catalog: &'a Catalog, given: &str, drafts: bool) -> Option<&
 /// when it is in that language already or has none in it. The one place that knows what
 /// makes articles translations of each other.
 fn in_language<'a>(catalog: &'a Catalog, entry: &'a Entry, lang: &str, drafts: bool) -> &'a Entry {
-    if entry.lang == lang {
+    if *entry.lang == *lang {
         return entry;
     }
     let translations = catalog.translations(&entry.path);
@@ -193,7 +193,7 @@ fn in_language<'a>(catalog: &'a Catalog, entry: &'a Entry, lang: &str, drafts: b
     translations
         .iter()
         .filter(usable)
-        .find(|e| e.lang == lang)
+        .find(|e| *e.lang == *lang)
         .or_else(|| {
             // `zh` asks for either script.
             translations
@@ -370,7 +370,7 @@ impl Kb {
                 at: metrics::now(),
                 visitor: None,
                 kind: ActionKind::ArticleFetched,
-                path: Some(entry.path.clone()),
+                path: Some(entry.path.to_string()),
                 query: None,
                 search_id: None,
                 source: Some(Source::Ai),
@@ -392,7 +392,7 @@ impl Kb {
             "updated": article.updated,
             "translations": translations,
             "asked_lang": lang,
-            "in_asked_lang": lang.as_deref().is_none_or(|l| entry.lang == *l || entry.lang.split('-').next() == Some(l)),
+            "in_asked_lang": lang.as_deref().is_none_or(|l| *entry.lang == *l || entry.lang.split('-').next() == Some(l)),
             "markdown": markdown,
         }))
     }

@@ -81,7 +81,7 @@ fn home(
         .to_string();
     let mut intro = None;
     for e in catalog.entries() {
-        if Some(e.lang.as_str()) != lang || (e.draft && !drafts) {
+        if Some(&*e.lang) != lang || (e.draft && !drafts) {
             continue;
         }
         if lang.is_some_and(|l| e.url.trim_end_matches('/') == format!("/{l}")) {
@@ -292,7 +292,7 @@ fn category(
     let mut articles: Vec<&Entry> = catalog
         .entries()
         .into_iter()
-        .filter(|e| e.lang == lang && (state.config.drafts || !e.draft))
+        .filter(|e| *e.lang == *lang && (state.config.drafts || !e.draft))
         .filter(|e| e.category.as_deref().is_some_and(|c| slugify(c) == topic))
         .collect();
     let name = articles.first()?.category.clone()?;
