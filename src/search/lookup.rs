@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use super::vocab::{self, Vocabulary};
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
@@ -62,6 +64,11 @@ pub struct Lookup<'s> {
     tables: RefCell<FxMap<Field, (Score, LengthTable)>>,
     /// The searcher's documents (alive), once asked.
     total_num_docs: std::cell::Cell<Option<u64>>,
+    /// Which fields hold each term of the searcher's segments, when the caller has it: a
+    /// term a field lacks is answered without a look-up (nor a memo).
+    vocabulary: Option<Arc<Vocabulary>>,
+    /// What a term that no segment has is found to be.
+    nowhere: Arc<Found>,
 }
 
 /// Writes the key of `text` in `field` into `key`: the field as one character (its number
@@ -74,7 +81,15 @@ fn key(key: &mut String, field: Field, text: &str) {
 
 impl<'s> Lookup<'s> {
     pub fn new(searcher: &'s Searcher) -> Self {
+        Self::with_vocabulary(searcher, None)
+    }
+
+    /// The look-ups of a search that knows the searcher's [`Vocabulary`] (ignored when it
+    /// was read from other segments).
+    pub fn with_vocabulary(searcher: &'s Searcher, vocabulary: Option<Arc<Vocabulary>>) -> Self {
         Lookup {
+            vocabulary: vocabulary.filter(|v| v.is_of(searcher)),
+            nowhere: Arc::default(),
             searcher,
             // A query's words in every field, with their alternatives.
             found: RefCell::new(FxMap::with_capacity_and_hasher(128, Default::default())),
@@ -114,6 +129,11 @@ impl<'s> Lookup<'s> {
 
     /// `text` in `field`: looked up in every segment the first time it is asked for.
     pub fn find(&self, field: Field, text: &str) -> Arc<Found> {
+        if let Some(v) = &self.vocabulary
+            && v.lacks(field, vocab::hash(text))
+        {
+            return self.nowhere.clone();
+        }
         {
             let mut k = self.key.borrow_mut();
             key(&mut k, field, text);

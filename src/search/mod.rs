@@ -29,6 +29,7 @@ pub mod queries;
 pub mod section;
 pub mod snippet;
 mod stored;
+mod vocab;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -258,6 +259,9 @@ impl SearchError {
 pub struct Engine {
     index: Arc<SearchIndex>,
     ranking: Arc<Ranking>,
+    /// The vocabulary of the segments searched last ([`vocab`]), shared by the engines of
+    /// one index.
+    vocabulary: Arc<std::sync::Mutex<Option<Arc<vocab::Vocabulary>>>>,
 }
 
 impl Engine {
@@ -265,6 +269,7 @@ impl Engine {
         Engine {
             index,
             ranking: Arc::new(ranking),
+            vocabulary: Arc::default(),
         }
     }
 
@@ -282,6 +287,7 @@ impl Engine {
         Engine {
             index: self.index.clone(),
             ranking: Arc::new(ranking),
+            vocabulary: self.vocabulary.clone(),
         }
     }
 
@@ -317,7 +323,7 @@ impl Engine {
             &*self.ranking
         };
         let mut clock = Clock::start(started);
-        let lookup = lookup::Lookup::new(&searcher);
+        let lookup = lookup::Lookup::with_vocabulary(&searcher, self.vocabulary(&searcher));
         let plan = plan::plan_with(&params.query, params.typing, &lookup, fields, ranking);
         clock.lap(Stage::Plan);
         let query = self.query(&lookup, &plan, lang.as_deref(), params.drafts);
@@ -356,6 +362,36 @@ impl Engine {
                 .then(|| corrected_query(&params.query, &plan))
                 .flatten(),
         })
+    }
+
+    /// The vocabulary of the searcher's segments: the one of the last search, or read anew
+    /// when the segments changed (once per reload of the index, by the first search after).
+    fn vocabulary(&self, searcher: &tantivy::Searcher) -> Option<Arc<vocab::Vocabulary>> {
+        let mut current = self.vocabulary.lock().ok()?;
+        if let Some(v) = current.as_ref().filter(|v| v.is_of(searcher)) {
+            return Some(v.clone());
+        }
+        let f = &self.index.fields;
+        let fields = [
+            f.title,
+            f.headings,
+            f.description,
+            f.tags,
+            f.queries,
+            f.body,
+            f.code,
+            f.location,
+            f.anchors,
+            f.twin,
+            f.folders,
+            f.bigrams_title,
+            f.bigrams_headings,
+            f.bigrams_body,
+            f.lang_prefix,
+        ];
+        let v = Arc::new(vocab::Vocabulary::of(searcher, &fields));
+        *current = Some(v.clone());
+        Some(v)
     }
 
     /// The articles closest to a query, best first, each with the query's words it has and
