@@ -372,6 +372,8 @@ impl Engine {
             return Some(v.clone());
         }
         let f = &self.index.fields;
+        // The fields each word and alternative is looked up in; the bigram fields (Han
+        // queries only) hold as many terms again, and are asked in their dictionaries.
         let fields = [
             f.title,
             f.headings,
@@ -384,10 +386,6 @@ impl Engine {
             f.anchors,
             f.twin,
             f.folders,
-            f.bigrams_title,
-            f.bigrams_headings,
-            f.bigrams_body,
-            f.lang_prefix,
         ];
         let v = Arc::new(vocab::Vocabulary::of(searcher, &fields));
         *current = Some(v.clone());

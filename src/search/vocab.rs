@@ -42,7 +42,18 @@ impl Vocabulary {
     /// left out, and answered by their dictionaries).
     pub fn of(searcher: &Searcher, fields: &[Field]) -> Vocabulary {
         let mut covered = 0u64;
-        let mut terms: FxHashMap<u64, u64> = FxHashMap::default();
+        // Room for the largest field's terms at once: most of the others' are among them.
+        let most = fields
+            .iter()
+            .map(|&f| {
+                (searcher.segment_readers().iter())
+                    .map(|s| s.inverted_index(f).map_or(0, |i| i.terms().num_terms()))
+                    .sum::<usize>()
+            })
+            .max()
+            .unwrap_or(0);
+        let mut terms: FxHashMap<u64, u64> =
+            FxHashMap::with_capacity_and_hasher(most, Default::default());
         for &field in fields.iter().filter(|f| f.field_id() < MAX_FIELDS) {
             let bit = 1u64 << field.field_id();
             let mut complete = true;
