@@ -145,10 +145,15 @@ fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut
     let to = from + word.len();
     let pos = *position;
     *position += 1;
+    // The normalized word is the term when stemming leaves it as it is, else the exact form.
     let stemmed = stem::stem(&norm.text, norm.script);
-    let exact = (stemmed != norm.text).then(|| norm.text.clone());
+    let (text, exact) = if stemmed == norm.text.as_str() {
+        (norm.text, None)
+    } else {
+        (stemmed.into_owned(), Some(norm.text))
+    };
     sink(Token {
-        text: stemmed.into_owned(),
+        text,
         from,
         to,
         position: pos,

@@ -80,6 +80,10 @@ pub fn script_of(word: &str) -> WordScript {
 /// mixed-case identifiers make reference pages match everyday words and cost more than they
 /// find.
 pub fn parts(raw: &str) -> Vec<Normalized> {
+    // Most words have no connector: one part, nothing to normalize a second time.
+    if !raw.contains(is_connector) {
+        return Vec::new();
+    }
     let parts: Vec<Normalized> = raw
         .split(is_connector)
         .filter_map(word)
@@ -141,14 +145,15 @@ pub fn word(raw: &str) -> Option<Normalized> {
             script = WordScript::Latin;
         }
     }
-    let text = text.trim_matches('\'');
+    // Trimmed in place: the word's one allocation is the term's.
+    let end = text.trim_end_matches('\'').len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start_matches('\'').len();
+    text.drain(..start);
     if !text.chars().any(char::is_alphanumeric) {
         return None;
     }
-    Some(Normalized {
-        text: text.to_string(),
-        script,
-    })
+    Some(Normalized { text, script })
 }
 
 #[cfg(test)]

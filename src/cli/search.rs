@@ -68,7 +68,7 @@ fn print_readable(out: &mut impl Write, r: &SearchResponse, color: bool) -> std:
         }
         writeln!(out, "    {}", hit.url)?;
         if !hit.translations.is_empty() {
-            let others: Vec<&str> = hit.translations.iter().map(|t| t.lang.as_str()).collect();
+            let others: Vec<&str> = hit.translations.iter().map(|t| &*t.lang).collect();
             writeln!(out, "    also in {}", others.join(", "))?;
         }
         writeln!(out, "    {}\n", terminal_text(&hit.snippet, color))?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tantivy::DocId;
 use tantivy::index::SegmentId;
 
-use super::{Catalog, Entry, Map};
+use super::{Catalog, Entry, Map, Shown, Translation};
 use crate::articles::translations::{self, Member};
 
 /// A translation group's number in one catalog.
@@ -103,6 +103,36 @@ impl Catalog {
             .map(|(segment, list)| (segment, Arc::from(list)))
             .collect();
         self.groups = groups;
+        self.shown = Default::default();
+    }
+
+    /// The other-language versions of the article at `path` as search results list them
+    /// ([`Catalog::translations`]' order), with whether each is a draft: made once per
+    /// catalog, each result then clones shared strings.
+    pub fn shown_translations(&self, path: &str) -> impl Iterator<Item = (&Translation, bool)> {
+        let shown = self.shown.get_or_init(|| {
+            (0..self.groups.by_lang.len())
+                .map(|g| {
+                    self.group_by_lang(g as GroupNo)
+                        .map(|e| Shown {
+                            translation: Translation {
+                                lang: Arc::from(e.lang.as_str()),
+                                url: Arc::from(e.url.as_str()),
+                                title: Arc::from(e.title.as_str()),
+                                path: Arc::from(e.path.as_str()),
+                            },
+                            draft: e.draft,
+                        })
+                        .collect()
+                })
+                .collect()
+        });
+        self.group_of(path)
+            .and_then(|g| shown.get(g as usize))
+            .into_iter()
+            .flatten()
+            .filter(move |s| &*s.translation.path != path)
+            .map(|s| (&s.translation, s.draft))
     }
 
     /// The translation group of the article at `path`.

@@ -211,6 +211,23 @@ impl std::fmt::Display for Fresh {
     }
 }
 
+/// One of a search result's other languages ([`Catalog::shown_translations`]): its strings
+/// shared with the catalog, so a result's list costs no copies. Serialized as four strings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Translation {
+    pub lang: Arc<str>,
+    pub url: Arc<str>,
+    pub title: Arc<str>,
+    pub path: Arc<str>,
+}
+
+/// A group member as results show it, and whether it is a draft.
+#[derive(Debug)]
+struct Shown {
+    translation: Translation,
+    draft: bool,
+}
+
 /// One article, as the help center's pages list it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
@@ -260,6 +277,9 @@ pub struct Catalog {
     languages: [std::sync::OnceLock<Vec<(String, usize)>>; 2],
     /// The tags of [`Catalog::languages`] with drafts, listed once.
     tags: std::sync::OnceLock<Vec<String>>,
+    /// Each group's members as results list them ([`Catalog::shown_translations`]), made
+    /// once: a result's translations share their strings rather than copy four a member.
+    shown: std::sync::OnceLock<Vec<Vec<Shown>>>,
     /// Articles whose file the last sync could not index, by path: broken, unreadable, or
     /// whose URL another article keeps.
     problems: BTreeMap<String, Problem>,
@@ -288,6 +308,7 @@ impl Catalog {
     fn insert(&mut self, e: Entry) {
         self.languages = Default::default();
         self.tags = Default::default();
+        self.shown = Default::default();
         claim(&mut self.by_url, url_key(&e.url), &e.path);
         for a in &e.aliases {
             claim(&mut self.aliases, url_key(a), &e.path);

@@ -154,11 +154,14 @@ impl Words {
         let weight = self.words_weight(EnableScoring::enabled_from_statistics_provider(
             stats, searcher,
         ))?;
+        // The lists of the searches before on this thread (an error drops them).
+        let mut scored = SCORED.take();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             // The boost a searcher's collection scores with.
-            let scored = weight.score_segment(reader, 1.0)?;
+            weight.score_segment_into(reader, 1.0, &mut scored)?;
             f(ord as SegmentOrdinal, reader, &scored.docs, &scored.scores);
         }
+        SCORED.set(scored);
         Ok(())
     }
 
@@ -232,6 +235,11 @@ thread_local! {
     /// before on this thread: a segment's arrays are otherwise allocated and zeroed anew
     /// for every search.
     static ZEROED: RefCell<Vec<Vec<Score>>> = const { RefCell::new(Vec::new()) };
+    /// The lists of matches and scores [`Words::for_each_segment`] hands over, kept for the
+    /// next search on this thread: a common word matches thousands of documents, and a
+    /// fresh allocation that large costs more than filling it (glibc first consolidates
+    /// its small free chunks).
+    static SCORED: RefCell<Scored> = RefCell::new(Scored::default());
 }
 
 /// The arrays [`ZEROED`] keeps: the four of one segment's scoring.
@@ -343,6 +351,22 @@ fn add_terms(
 impl WordsWeight {
     /// Every matching document of a segment and its score, in document order.
     fn score_segment(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
+        let mut scored = Scored::default();
+        self.score_segment_into(reader, boost, &mut scored)?;
+        Ok(scored)
+    }
+
+    /// [`WordsWeight::score_segment`] into the lists of `out` (emptied first), which keep
+    /// their room.
+    fn score_segment_into(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+        out: &mut Scored,
+    ) -> tantivy::Result<()> {
+        out.docs.clear();
+        out.scores.clear();
+        out.at = 0;
         let max_doc = reader.max_doc() as usize;
         let mut norms = Norms::default();
         let (allowed, mut within) = match &self.within {
@@ -357,11 +381,7 @@ impl WordsWeight {
                 };
                 let Some((blocks, scorer)) = found else {
                     // No document of the segment can match.
-                    return Ok(Scored {
-                        docs: Vec::new(),
-                        scores: Vec::new(),
-                        at: 0,
-                    });
+                    return Ok(());
                 };
                 let mut docs = Docs::new(max_doc);
                 blocks.for_each_doc(|doc| docs.add(doc));
@@ -443,8 +463,10 @@ impl WordsWeight {
             Some((field, weight)) => Some(Prior::open(reader, field, weight * boost)?),
             None => None,
         };
-        let count = matched.len();
-        let mut docs: Vec<DocId> = Vec::with_capacity(count);
+        // The matches, in order: scored below, where those the filter's clause does not
+        // hold are taken out again.
+        let docs = &mut out.docs;
+        docs.reserve(matched.len());
         for (block, &bits) in matched.0.iter().enumerate() {
             let mut rest = bits;
             while rest != 0 {
@@ -476,7 +498,7 @@ impl WordsWeight {
                 }
                 ExtraWeight::Weight(weight) => {
                     let mut scorer = weight.scorer(reader, boost)?;
-                    for &doc in &docs {
+                    for &doc in docs.iter() {
                         let at = match scorer.doc() {
                             d if d < doc => scorer.seek(doc),
                             d => d,
@@ -492,13 +514,12 @@ impl WordsWeight {
                 }
             }
         }
-        let mut scored = Scored {
-            docs: Vec::with_capacity(count),
-            scores: Vec::with_capacity(count),
-            at: 0,
-        };
-        for &doc in &docs {
+        out.scores.reserve(docs.len());
+        let mut kept = 0;
+        for i in 0..docs.len() {
+            let doc = docs[i];
             let mut score = total[doc as usize];
+            total[doc as usize] = 0.0;
             if let Some(prior) = &prior {
                 score += prior.of(doc);
             }
@@ -514,19 +535,19 @@ impl WordsWeight {
             if !self.extra.is_empty() && extra_docs.has(doc) {
                 score += extra[doc as usize];
             }
-            scored.docs.push(doc);
-            scored.scores.push(score);
+            docs[kept] = doc;
+            kept += 1;
+            out.scores.push(score);
         }
-        // `part` is zero again already (each clause's sum was moved out of it).
-        for &doc in &docs {
-            total[doc as usize] = 0.0;
-        }
+        docs.truncate(kept);
+        // `part` is zero again already (each clause's sum was moved out of it), and `total`
+        // at every match (read once above).
         extra_docs.drain(|doc| extra[doc] = 0.0);
         give_back(part);
         give_back(total);
         give_back(extra);
         give_back(spare);
-        Ok(scored)
+        Ok(())
     }
 }
 
@@ -550,6 +571,7 @@ impl Weight for WordsWeight {
 }
 
 /// A segment's matching documents, scored.
+#[derive(Default)]
 struct Scored {
     docs: Vec<DocId>,
     scores: Vec<Score>,

@@ -12,6 +12,7 @@
 //! It works on the ranked documents only: scoring is the query's business.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -189,19 +190,17 @@ pub(super) fn collect(
         let found = searcher.search_with_statistics_provider(query, &by_group, stats)?;
         return Ok(Found::Grouped(found));
     };
-    let mut found = Vec::new();
+    let mut found = kept(&FOUND);
     let mut failed = None;
     words.for_each_segment(searcher, stats, |segment, reader, docs, scores| {
-        let mut collector = match by_group.for_segment(segment, reader) {
+        let collector = match by_group.for_segment(segment, reader) {
             Ok(c) => c,
             Err(e) => return failed = Some(e),
         };
-        collector.found = std::mem::take(&mut found);
-        collector.found.reserve(docs.len());
-        for (&doc, &score) in docs.iter().zip(scores) {
-            collector.collect(doc, score);
-        }
-        found = collector.harvest();
+        found.extend(docs.iter().zip(scores).map(|(&doc, &score)| {
+            let (key, address) = collector.key(doc);
+            (key, score, address)
+        }));
     })?;
     match failed {
         Some(e) => Err(e),
@@ -225,6 +224,7 @@ pub(super) fn page(
         Found::Grouped(found) => found,
     };
     let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
+    give_back(&FOUND, found);
     let total = groups.total;
     let source = catalog.source_language(params.drafts);
     // Each language's fit to the reader, worked out once per page: the page's groups share
@@ -307,6 +307,35 @@ pub(super) fn page(
     Ok((out, total))
 }
 
+/// A list of matches by group, kept for the next search on this thread (see [`kept`]).
+type Matches = Vec<(Key, Score, DocAddress)>;
+
+thread_local! {
+    /// The matches [`collect`] gathers: a common word matches thousands of documents, and
+    /// a fresh allocation that large costs more than filling it (glibc first consolidates
+    /// its small free chunks).
+    static FOUND: RefCell<Matches> = const { RefCell::new(Vec::new()) };
+    /// The groups' best matches in [`rank_groups`].
+    static BEST: RefCell<Matches> = const { RefCell::new(Vec::new()) };
+    /// Each group's place in [`BEST`], by group number: all [`NONE`] between searches.
+    static SLOTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// No place: a group [`rank_groups`] has not met.
+const NONE: u32 = u32::MAX;
+
+/// The list `kept` holds, empty, with the room it had.
+fn kept(kept: &'static std::thread::LocalKey<RefCell<Matches>>) -> Matches {
+    let mut v = kept.take();
+    v.clear();
+    v
+}
+
+/// Keeps `v` for the next [`kept`].
+fn give_back(kept: &'static std::thread::LocalKey<RefCell<Matches>>, v: Matches) {
+    kept.set(v);
+}
+
 /// The groups of one page, each with its matching documents best first, and how many groups
 /// matched in all.
 struct RankedGroups {
@@ -323,10 +352,10 @@ fn rank_groups(
     offset: usize,
     limit: usize,
 ) -> RankedGroups {
-    const NONE: usize = usize::MAX;
     // Each group's place in `best`, and its best document.
-    let mut slot = vec![NONE; group_count];
-    let mut best: Vec<(Key, Score, DocAddress)> = Vec::new();
+    let mut slot = SLOTS.take();
+    slot.resize(group_count, NONE);
+    let mut best = kept(&BEST);
     let better = |a: (Score, DocAddress), b: (Score, DocAddress)| {
         a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).is_gt()
     };
@@ -335,11 +364,11 @@ fn rank_groups(
             Key::Group(g) if (g as usize) < group_count => {
                 let s = &mut slot[g as usize];
                 if *s == NONE {
-                    *s = best.len();
+                    *s = best.len() as u32;
                     best.push((key, score, address));
                     continue;
                 }
-                *s
+                *s as usize
             }
             _ => {
                 best.push((key, score, address));
@@ -348,6 +377,14 @@ fn rank_groups(
         };
         if better((score, address), (best[i].1, best[i].2)) {
             best[i] = (key, score, address);
+        }
+    }
+    // The groups met, back to no place (`best` lists them).
+    for (key, _, _) in &best {
+        if let Key::Group(g) = key
+            && let Some(s) = slot.get_mut(*g as usize)
+        {
+            *s = NONE;
         }
     }
     let total = best.len();
@@ -363,29 +400,37 @@ fn rank_groups(
     }
     best.sort_by(order);
     let mut page: Vec<(Key, Vec<(Score, DocAddress)>)> = best
-        .into_iter()
+        .drain(..)
         .skip(offset)
         .take(limit)
         .map(|(key, score, address)| (key, vec![(score, address)]))
         .collect();
+    give_back(&BEST, best);
     // The page's groups' other matching documents.
-    slot.fill(NONE);
     for (i, (key, _)) in page.iter().enumerate() {
         if let Key::Group(g) = key
             && (*g as usize) < group_count
         {
-            slot[*g as usize] = i;
+            slot[*g as usize] = i as u32;
         }
     }
     for &(key, score, address) in found {
         if let Key::Group(g) = key
             && let Some(&i) = slot.get(g as usize)
             && i != NONE
-            && page[i].1[0].1 != address
+            && page[i as usize].1[0].1 != address
         {
-            page[i].1.push((score, address));
+            page[i as usize].1.push((score, address));
         }
     }
+    for (key, _) in &page {
+        if let Key::Group(g) = key
+            && let Some(s) = slot.get_mut(*g as usize)
+        {
+            *s = NONE;
+        }
+    }
+    SLOTS.set(slot);
     for (_, docs) in &mut page {
         docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     }
@@ -397,20 +442,14 @@ fn rank_groups(
 /// fallback.
 pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
     hit.fallback = fallback;
-    let primary = lang::primary(&hit.lang).to_string();
-    hit.translations = catalog
-        .translations(&hit.path)
-        .into_iter()
-        .filter(|e| drafts || !e.draft)
-        .map(|e| Translation {
-            lang: e.lang.clone(),
-            url: e.url.clone(),
-            title: e.title.clone(),
-            path: e.path.clone(),
-        })
+    let mut translations: Vec<Translation> = catalog
+        .shown_translations(&hit.path)
+        .filter(|&(_, draft)| drafts || !draft)
+        .map(|(t, _)| t.clone())
         .collect();
-    hit.translations
-        .sort_by_key(|t| lang::primary(&t.lang) != primary);
+    let primary = lang::primary(&hit.lang);
+    translations.sort_by_key(|t| lang::primary(&t.lang) != primary);
+    hit.translations = translations;
 }
 
 /// The path of a document, from its fast field.
@@ -499,10 +538,9 @@ impl Collector for ByGroup {
     }
 }
 
-impl SegmentCollector for SegmentByGroup {
-    type Fruit = Vec<(Key, Score, DocAddress)>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
+impl SegmentByGroup {
+    /// A document's key (its translation group, or itself when it has none) and address.
+    fn key(&self, doc: DocId) -> (Key, DocAddress) {
         let address = DocAddress::new(self.segment, doc);
         let group = match &self.groups {
             Groups::Table(table) => table.get(doc as usize).copied().filter(|&g| g != NO_GROUP),
@@ -513,7 +551,15 @@ impl SegmentCollector for SegmentByGroup {
             }),
             Groups::None => None,
         };
-        let key = group.map_or(Key::Alone(address), Key::Group);
+        (group.map_or(Key::Alone(address), Key::Group), address)
+    }
+}
+
+impl SegmentCollector for SegmentByGroup {
+    type Fruit = Vec<(Key, Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let (key, address) = self.key(doc);
         self.found.push((key, score, address));
     }
 

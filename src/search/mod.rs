@@ -208,13 +208,7 @@ pub struct Hit {
 }
 
 /// One of a result's other languages.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Translation {
-    pub lang: String,
-    pub url: String,
-    pub title: String,
-    pub path: String,
-}
+pub use crate::index::Translation;
 
 /// The heading a result points at.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

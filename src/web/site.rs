@@ -105,9 +105,9 @@ fn result_items(
                 .translations
                 .iter()
                 .map(|t| OtherLanguage {
-                    lang: t.lang.clone(),
+                    lang: t.lang.to_string(),
                     lang_name: language_name(state, &t.lang),
-                    title: t.title.clone(),
+                    title: t.title.to_string(),
                     link: tracked(&t.url, search_id, first_rank + i),
                 })
                 .collect(),
