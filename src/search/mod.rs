@@ -381,7 +381,13 @@ impl Engine {
             f.twin,
             f.folders,
         ];
+        let started = std::time::Instant::now();
         let v = Arc::new(vocab::Vocabulary::of(searcher, &fields));
+        tracing::debug!(
+            bytes = v.bytes(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "vocabulary of the searched fields read"
+        );
         *current = Some(v.clone());
         Some(v)
     }

@@ -1,61 +1,99 @@
-//! Which of the searched fields hold a term, for every term of the index: one hash probe
-//! tells a search's [`Lookup`](super::lookup::Lookup) that a field lacks a word, where a walk
+//! Which of the searched fields may hold a term: one probe of a small filter tells a
+//! search's [`Lookup`](super::lookup::Lookup) that a field surely lacks a word, where a walk
 //! of that field's term dictionary would find out. A query's words and their alternatives
 //! are looked up in a dozen fields, and most are in few of them.
 //!
 //! Derived from the index alone (never from queries), once per set of segments: the engine
 //! keeps the one of its current searcher and builds another when the segments change.
-//! Terms are kept by a 64-bit hash, not by their text (a few MB for a large help center):
-//! two terms sharing a hash share their fields, so a probe may only say "maybe" where a
-//! field lacks the term, and the dictionary then answers as before. "No" is always right.
+//! It is a Bloom filter of (field, term) pairs, blocked by 64-bit words (every pair sets
+//! [`PROBES`] bits of one word), about [`BITS_PER_TERM`] bits a term of each field: some
+//! 0.5 MB for the k8s help center, where a table of the terms took several MB. A probe
+//! may only say "maybe" where a field lacks the term (about one in a hundred), and the
+//! dictionary then answers as before. "No" is always right.
 
 use std::hash::Hasher;
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
 use tantivy::Searcher;
 use tantivy::index::SegmentId;
 use tantivy::schema::Field;
 
 /// Field numbers from this one up are not covered (the fields of a mask's bits).
 const MAX_FIELDS: u32 = 64;
+/// The filter's size: bits per term of a covered field (summed over fields and segments).
+const BITS_PER_TERM: usize = 12;
+/// The bits a (field, term) pair sets in its word.
+const PROBES: u32 = 4;
 
-/// The fields of each term of some fields, over a searcher's segments.
+/// The (field, term) pairs of some fields, over a searcher's segments.
 pub struct Vocabulary {
     /// The segments it was read from, in the searcher's order.
     segments: Vec<SegmentId>,
     /// The fields it covers, a bit each.
     covered: u64,
-    /// By [`hash`] of a term: the covered fields holding it in some segment.
-    terms: FxHashMap<u64, u64>,
+    /// The filter: a pair sets [`PROBES`] bits of the word its [`pair`] hash picks.
+    words: Box<[u64]>,
 }
 
-/// A term's hash, as the vocabulary keys it.
+/// A term's hash, as [`Vocabulary::lacks`] takes it.
 #[inline]
 pub fn hash(text: &str) -> u64 {
+    hash_bytes(text.as_bytes())
+}
+
+#[inline]
+fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(text.as_bytes());
+    h.write(bytes);
     h.finish()
+}
+
+/// The hash of a term (by its [`hash`]) in the field numbered `field`, mixed so that every
+/// bit counts (murmur3's finalizer): its high half picks the word, its low bits the bits.
+#[inline]
+fn pair(field: u32, hash: u64) -> u64 {
+    let mut k = hash ^ u64::from(field + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^= k >> 33;
+    k
+}
+
+/// The word of `pair` among `len` words, and its bits there.
+#[inline]
+fn place(pair: u64, len: usize) -> (usize, u64) {
+    // The high half scaled to the length (no division).
+    let word = ((pair >> 32) * len as u64) >> 32;
+    let mut bits = 0u64;
+    for i in 0..PROBES {
+        bits |= 1 << ((pair >> (6 * i)) & 63);
+    }
+    (word as usize, bits)
 }
 
 impl Vocabulary {
     /// Reads every term of `fields` in the searcher's segments (fields numbered 64 and up are
     /// left out, and answered by their dictionaries).
     pub fn of(searcher: &Searcher, fields: &[Field]) -> Vocabulary {
-        let mut covered = 0u64;
-        // Room for the largest field's terms at once: most of the others' are among them.
-        let most = fields
-            .iter()
+        let fields: Vec<Field> = (fields.iter().copied())
+            .filter(|f| f.field_id() < MAX_FIELDS)
+            .collect();
+        let terms: usize = (fields.iter())
             .map(|&f| {
                 (searcher.segment_readers().iter())
                     .map(|s| s.inverted_index(f).map_or(0, |i| i.terms().num_terms()))
                     .sum::<usize>()
             })
-            .max()
-            .unwrap_or(0);
-        let mut terms: FxHashMap<u64, u64> =
-            FxHashMap::with_capacity_and_hasher(most, Default::default());
-        for &field in fields.iter().filter(|f| f.field_id() < MAX_FIELDS) {
-            let bit = 1u64 << field.field_id();
+            .sum();
+        let len = (terms * BITS_PER_TERM)
+            .div_ceil(64)
+            .clamp(16, u32::MAX as usize);
+        let mut words = vec![0u64; len].into_boxed_slice();
+        let mut covered = 0u64;
+        for field in fields {
+            let id = field.field_id();
             let mut complete = true;
             for segment in searcher.segment_readers() {
                 let Ok(inverted) = segment.inverted_index(field) else {
@@ -67,21 +105,19 @@ impl Vocabulary {
                     break;
                 };
                 while stream.advance() {
-                    let mut h = FxHasher::default();
-                    h.write(stream.key());
-                    *terms.entry(h.finish()).or_default() |= bit;
+                    let (word, bits) = place(pair(id, hash_bytes(stream.key())), len);
+                    words[word] |= bits;
                 }
             }
             // A dictionary that cannot be read is asked, as before.
             if complete {
-                covered |= bit;
+                covered |= 1 << id;
             }
         }
-        terms.shrink_to_fit();
         Vocabulary {
             segments: segment_ids(searcher),
             covered,
-            terms,
+            words,
         }
     }
 
@@ -102,7 +138,13 @@ impl Vocabulary {
         if id >= MAX_FIELDS || self.covered & (1 << id) == 0 {
             return false;
         }
-        self.terms.get(&hash).is_none_or(|m| m & (1 << id) == 0)
+        let (word, bits) = place(pair(id, hash), self.words.len());
+        self.words[word] & bits != bits
+    }
+
+    /// The filter's size in bytes.
+    pub fn bytes(&self) -> usize {
+        self.words.len() * 8
     }
 }
 
@@ -147,6 +189,11 @@ mod tests {
         assert!(!v.lacks(title, hash("shipping")));
         assert!(!v.lacks(body, hash("parcels")));
         assert!(v.lacks(title, hash("nowhere")));
+        // Words no field has: nearly all surely absent (a filter may say "maybe").
+        let absent = (0..1000)
+            .filter(|i| v.lacks(body, hash(&format!("word{i}"))))
+            .count();
+        assert!(absent > 950, "{absent}");
         // A field it does not cover is never said to lack anything.
         assert!(!v.lacks(other, hash("nowhere")));
     }
