@@ -255,7 +255,16 @@ pub struct Engine {
     ranking: Arc<Ranking>,
     /// The vocabulary of the segments searched last ([`vocab`]), shared by the engines of
     /// one index.
-    vocabulary: Arc<std::sync::Mutex<Option<Arc<vocab::Vocabulary>>>>,
+    vocabulary: Arc<std::sync::Mutex<Vocabularies>>,
+}
+
+/// What the engines of one index know of the [`vocab`] of the segments they searched last.
+#[derive(Default)]
+struct Vocabularies {
+    /// The segments of the last search that went without a vocabulary.
+    seen: Option<Vec<tantivy::index::SegmentId>>,
+    /// The vocabulary of the segments searched last, once read.
+    current: Option<Arc<vocab::Vocabulary>>,
 }
 
 impl Engine {
@@ -359,11 +368,19 @@ impl Engine {
     }
 
     /// The vocabulary of the searcher's segments: the one of the last search, or read anew
-    /// when the segments changed (once per reload of the index, by the first search after).
+    /// when the segments changed, by the second search over them (once per reload of the
+    /// index): a single search (`kb search`) would spend more reading it than it saves.
     fn vocabulary(&self, searcher: &tantivy::Searcher) -> Option<Arc<vocab::Vocabulary>> {
-        let mut current = self.vocabulary.lock().ok()?;
-        if let Some(v) = current.as_ref().filter(|v| v.is_of(searcher)) {
-            return Some(v.clone());
+        {
+            let mut known = self.vocabulary.lock().ok()?;
+            if let Some(v) = known.current.as_ref().filter(|v| v.is_of(searcher)) {
+                return Some(v.clone());
+            }
+            let segments = vocab::segment_ids(searcher);
+            if known.seen.as_ref() != Some(&segments) {
+                known.seen = Some(segments);
+                return None;
+            }
         }
         let f = &self.index.fields;
         // The fields each word and alternative is looked up in; the bigram fields (Han
@@ -388,7 +405,8 @@ impl Engine {
             ms = started.elapsed().as_secs_f64() * 1e3,
             "vocabulary of the searched fields read"
         );
-        *current = Some(v.clone());
+        // Read without the lock, not to hold up the searches meanwhile (one may read it too).
+        self.vocabulary.lock().ok()?.current = Some(v.clone());
         Some(v)
     }
 

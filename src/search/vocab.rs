@@ -148,7 +148,8 @@ impl Vocabulary {
     }
 }
 
-fn segment_ids(searcher: &Searcher) -> Vec<SegmentId> {
+/// The searcher's segments, in its order.
+pub fn segment_ids(searcher: &Searcher) -> Vec<SegmentId> {
     searcher
         .segment_readers()
         .iter()
