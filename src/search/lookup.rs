@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use super::vocab::{self, Vocabulary};
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, Postings, SegmentPostings, TermInfo};
@@ -62,6 +64,11 @@ pub struct Lookup<'s> {
     tables: RefCell<FxMap<Field, (Score, LengthTable)>>,
     /// The searcher's documents (alive), once asked.
     total_num_docs: std::cell::Cell<Option<u64>>,
+    /// Which fields hold each term of the searcher's segments, when the caller has it: a
+    /// term a field lacks is answered without a look-up (nor a memo).
+    vocabulary: Option<Arc<Vocabulary>>,
+    /// What a term that no segment has is found to be.
+    nowhere: Arc<Found>,
 }
 
 /// Writes the key of `text` in `field` into `key`: the field as one character (its number
@@ -72,15 +79,79 @@ fn key(key: &mut String, field: Field, text: &str) {
     key.push_str(text);
 }
 
+/// The maps a search's [`Lookup`] fills, emptied when it ends and kept by the thread for its
+/// next search: a fresh map of 128 terms is a 4 kB allocation, for which glibc first
+/// consolidates its free small chunks (`malloc_consolidate`), at every search. Nothing of a
+/// search outlives it: only the emptied tables are kept.
+#[derive(Default)]
+struct Maps {
+    found: FxMap<String, Arc<Found>>,
+    key: String,
+    tables: FxMap<Field, (Score, LengthTable)>,
+}
+
+/// Maps that grew larger than this many terms (a long, odd query) are not kept.
+const KEEP_TERMS: usize = 1024;
+
+thread_local! {
+    static SPARE: RefCell<Option<Maps>> = const { RefCell::new(None) };
+}
+
+impl Maps {
+    /// The thread's spare maps, or new ones.
+    fn take() -> Maps {
+        SPARE
+            .try_with(|spare| spare.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Maps {
+                // A query's words in every field, with their alternatives.
+                found: FxMap::with_capacity_and_hasher(128, Default::default()),
+                key: String::new(),
+                tables: FxMap::with_capacity_and_hasher(16, Default::default()),
+            })
+    }
+
+    /// Empties the maps and keeps them for the thread's next search.
+    fn give_back(mut self) {
+        if self.found.capacity() > KEEP_TERMS {
+            return;
+        }
+        self.found.clear();
+        self.key.clear();
+        self.tables.clear();
+        let _ = SPARE.try_with(|spare| *spare.borrow_mut() = Some(self));
+    }
+}
+
+impl Drop for Lookup<'_> {
+    fn drop(&mut self) {
+        Maps {
+            found: std::mem::take(self.found.get_mut()),
+            key: std::mem::take(self.key.get_mut()),
+            tables: std::mem::take(self.tables.get_mut()),
+        }
+        .give_back();
+    }
+}
+
 impl<'s> Lookup<'s> {
     pub fn new(searcher: &'s Searcher) -> Self {
+        Self::with_vocabulary(searcher, None)
+    }
+
+    /// The look-ups of a search that knows the searcher's [`Vocabulary`] (ignored when it
+    /// was read from other segments).
+    pub fn with_vocabulary(searcher: &'s Searcher, vocabulary: Option<Arc<Vocabulary>>) -> Self {
+        let maps = Maps::take();
         Lookup {
+            vocabulary: vocabulary.filter(|v| v.is_of(searcher)),
+            nowhere: Arc::default(),
             searcher,
-            // A query's words in every field, with their alternatives.
-            found: RefCell::new(FxMap::with_capacity_and_hasher(128, Default::default())),
-            key: RefCell::default(),
+            found: RefCell::new(maps.found),
+            key: RefCell::new(maps.key),
             indexes: RefCell::new(vec![Vec::new(); searcher.segment_readers().len()]),
-            tables: RefCell::new(FxMap::with_capacity_and_hasher(16, Default::default())),
+            tables: RefCell::new(maps.tables),
             total_num_docs: Default::default(),
         }
     }
@@ -114,6 +185,11 @@ impl<'s> Lookup<'s> {
 
     /// `text` in `field`: looked up in every segment the first time it is asked for.
     pub fn find(&self, field: Field, text: &str) -> Arc<Found> {
+        if let Some(v) = &self.vocabulary
+            && v.lacks(field, vocab::hash(text))
+        {
+            return self.nowhere.clone();
+        }
         {
             let mut k = self.key.borrow_mut();
             key(&mut k, field, text);

@@ -29,6 +29,7 @@ pub mod queries;
 pub mod section;
 pub mod snippet;
 mod stored;
+mod vocab;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -252,6 +253,18 @@ impl SearchError {
 pub struct Engine {
     index: Arc<SearchIndex>,
     ranking: Arc<Ranking>,
+    /// The vocabulary of the segments searched last ([`vocab`]), shared by the engines of
+    /// one index.
+    vocabulary: Arc<std::sync::Mutex<Vocabularies>>,
+}
+
+/// What the engines of one index know of the [`vocab`] of the segments they searched last.
+#[derive(Default)]
+struct Vocabularies {
+    /// The segments of the last search that went without a vocabulary.
+    seen: Option<Vec<tantivy::index::SegmentId>>,
+    /// The vocabulary of the segments searched last, once read.
+    current: Option<Arc<vocab::Vocabulary>>,
 }
 
 impl Engine {
@@ -259,6 +272,7 @@ impl Engine {
         Engine {
             index,
             ranking: Arc::new(ranking),
+            vocabulary: Arc::default(),
         }
     }
 
@@ -276,6 +290,7 @@ impl Engine {
         Engine {
             index: self.index.clone(),
             ranking: Arc::new(ranking),
+            vocabulary: self.vocabulary.clone(),
         }
     }
 
@@ -311,7 +326,7 @@ impl Engine {
             &*self.ranking
         };
         let mut clock = Clock::start(started);
-        let lookup = lookup::Lookup::new(&searcher);
+        let lookup = lookup::Lookup::with_vocabulary(&searcher, self.vocabulary(&searcher));
         let plan = plan::plan_with(&params.query, params.typing, &lookup, fields, ranking);
         clock.lap(Stage::Plan);
         let query = self.query(&lookup, &plan, lang.as_deref(), params.drafts);
@@ -350,6 +365,49 @@ impl Engine {
                 .then(|| corrected_query(&params.query, &plan))
                 .flatten(),
         })
+    }
+
+    /// The vocabulary of the searcher's segments: the one of the last search, or read anew
+    /// when the segments changed, by the second search over them (once per reload of the
+    /// index): a single search (`kb search`) would spend more reading it than it saves.
+    fn vocabulary(&self, searcher: &tantivy::Searcher) -> Option<Arc<vocab::Vocabulary>> {
+        {
+            let mut known = self.vocabulary.lock().ok()?;
+            if let Some(v) = known.current.as_ref().filter(|v| v.is_of(searcher)) {
+                return Some(v.clone());
+            }
+            let segments = vocab::segment_ids(searcher);
+            if known.seen.as_ref() != Some(&segments) {
+                known.seen = Some(segments);
+                return None;
+            }
+        }
+        let f = &self.index.fields;
+        // The fields each word and alternative is looked up in; the bigram fields (Han
+        // queries only) hold as many terms again, and are asked in their dictionaries.
+        let fields = [
+            f.title,
+            f.headings,
+            f.description,
+            f.tags,
+            f.queries,
+            f.body,
+            f.code,
+            f.location,
+            f.anchors,
+            f.twin,
+            f.folders,
+        ];
+        let started = std::time::Instant::now();
+        let v = Arc::new(vocab::Vocabulary::of(searcher, &fields));
+        tracing::debug!(
+            bytes = v.bytes(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "vocabulary of the searched fields read"
+        );
+        // Read without the lock, not to hold up the searches meanwhile (one may read it too).
+        self.vocabulary.lock().ok()?.current = Some(v.clone());
+        Some(v)
     }
 
     /// The articles closest to a query, best first, each with the query's words it has and

@@ -618,7 +618,8 @@ fn scan_terms(
 fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    let mut found: HashMap<String, u64> = HashMap::new();
+    // Sorted below: the map's order does not matter.
+    let mut found: rustc_hash::FxHashMap<String, u64> = Default::default();
     for &field in fields {
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(field) else {
