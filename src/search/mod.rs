@@ -770,7 +770,7 @@ impl Engine {
         };
         clock.lap(Stage::Section);
         let shown = section.as_ref().map_or(body, |s| &body[..s.end]);
-        let snippet = match snippet::best_window(shown, &mut matches) {
+        let snippet = match snippet::best_window(shown, doc.bytes(f.body_columns), &mut matches) {
             Some(range) => snippet::render(shown, range, &matches),
             None => {
                 let description = text(f.description);
