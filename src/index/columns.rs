@@ -50,10 +50,10 @@ mod tests {
         let text = format!("{}重设{}", "a".repeat(62), "b".repeat(70));
         let table = encode(&text);
         assert_eq!(table.len(), text.len().div_ceil(BLOCK));
-        // 62 letters and 重 (starting at byte 62) in the first block; 设 and 61 letters in
-        // the second; the last 9 letters in the third.
-        assert_eq!(table, vec![64, 2 + 61, 9]);
-        assert_eq!(in_blocks(&table, 0, 3), Some(64 + 63 + 9));
+        // 62 letters and 重 (bytes 62–64) in the first block; 设 (65–67) and 60 letters
+        // in the second; the last 10 letters in the third.
+        assert_eq!(table, vec![62 + 2, 2 + 60, 10]);
+        assert_eq!(in_blocks(&table, 0, 3), Some(64 + 62 + 10));
         assert_eq!(in_blocks(&table, 2, 4), None);
         assert!(encode("").is_empty());
     }
