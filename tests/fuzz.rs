@@ -310,7 +310,11 @@ fn fuzz_snippets_are_escaped_with_marks_only() {
                     });
                 }
             });
-            if let Some(range) = snippet::best_window(text.as_bytes(), &mut matches) {
+            if let Some(range) = snippet::best_window(
+                text.as_bytes(),
+                &kb::index::columns::encode(&text),
+                &mut matches,
+            ) {
                 assert_char_range(&text, range.0, range.1);
                 // Wild matches: render must skip what is not a character range inside.
                 let mut all = matches.clone();

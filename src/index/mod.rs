@@ -10,6 +10,7 @@
 //! [`writer::sync`] makes the index match the folder, re-reading only files whose bytes
 //! changed.
 
+pub mod columns;
 pub mod document;
 pub mod groups;
 pub mod headings;
@@ -31,7 +32,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 24;
+pub const FORMAT_VERSION: u32 = 25;
 
 /// How the doc store is written: uncompressed, one document a block. A result reads only its
 /// own document's bytes, copied out of the mapped file, where it decompressed a 16 kB LZ4
@@ -121,6 +122,8 @@ pub struct Fields {
     pub body_text: Field,
     /// Stored only: where each word of `body` is in `body_text` ([`offsets`]).
     pub body_offsets: Field,
+    /// Stored only: the display columns of `body_text`, block by block ([`columns`]).
+    pub body_columns: Field,
     /// Stored only: the headings, each with its anchor id and where it starts in
     /// `body_text` ([`headings`]' binary table), for results that point at a section.
     pub sections: Field,
@@ -182,6 +185,7 @@ pub fn schema() -> (Schema, Fields) {
         bigrams_body: b.add_text_field("bigrams_body", bigrams),
         body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
+        body_columns: b.add_bytes_field("body_columns", STORED),
         sections: b.add_bytes_field("sections", STORED),
         source: b.add_bytes_field("source", STORED),
     };

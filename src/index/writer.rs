@@ -638,6 +638,7 @@ pub fn document(
     }
     d.add_pre_tokenized_text(f.bigrams_body, bigrams(&a.text));
     d.add_bytes(f.body_offsets, offsets::encode(&spans));
+    d.add_bytes(f.body_columns, super::columns::encode(&a.text));
     d.add_bytes(f.sections, super::headings::encode(&a.headings));
     // zstd fails only when it cannot allocate: the article is then indexed without a last
     // good version to serve.

@@ -828,7 +828,7 @@ impl Engine {
         };
         clock.lap(Stage::Section);
         let shown = section.as_ref().map_or(body, |s| &body[..s.end]);
-        let snippet = match snippet::best_window(shown, &mut matches) {
+        let snippet = match snippet::best_window(shown, doc.bytes(f.body_columns), &mut matches) {
             Some(range) => snippet::render(shown, range, &matches),
             None => {
                 let description = text(f.description);
@@ -1046,13 +1046,14 @@ struct SegmentTerms {
     others: Vec<Arc<tantivy::InvertedIndexReader>>,
     /// The page's documents in this segment ([`BodyTerms::read_page`]), in order.
     page: Vec<tantivy::DocId>,
-    /// Per query word, once a result asks: the other fields that have a form of it.
+    /// Per query word and other field (at `word * others + k`, `k` the field's place in
+    /// [`BodyTerms::others`]), once a result asks about that field: its forms of the word
+    /// (the title alone is asked about for most results: the other fields are not looked up).
     elsewhere: Vec<Option<Vec<Elsewhere>>>,
 }
 
 /// A form of a query word in a field other than the body.
 struct Elsewhere {
-    field: tantivy::schema::Field,
     /// The field's place in [`BodyTerms::others`].
     k: usize,
     /// Where the form's postings are.
@@ -1164,7 +1165,9 @@ impl<'p> BodyTerms<'p> {
                     infos,
                     others,
                     page: Vec::new(),
-                    elsewhere: (0..self.plan.words.len()).map(|_| None).collect(),
+                    elsewhere: (0..self.plan.words.len() * self.others.len())
+                        .map(|_| None)
+                        .collect(),
                 })
             }
         })
@@ -1187,54 +1190,53 @@ impl<'p> BodyTerms<'p> {
             elsewhere,
             ..
         } = self.segment(address)?;
-        let found = match &mut elsewhere[word] {
-            Some(found) => found,
-            slot => {
-                let mut found = Vec::new();
-                for (k, &field) in others.iter().enumerate() {
+        let on_page = page.binary_search(&doc).is_ok();
+        for (k, &field) in others.iter().enumerate() {
+            if !fields.contains(&field) {
+                continue;
+            }
+            let found = match &mut elsewhere[word * others.len() + k] {
+                Some(found) => found,
+                slot => {
+                    let mut found = Vec::new();
                     for (term, _) in &plan.words[word].alternatives {
                         if let Some(info) = lookup.info(field, term, address.segment_ord) {
                             found.push(Elsewhere {
-                                field,
                                 k,
                                 info,
                                 holders: None,
                             });
                         }
                     }
+                    slot.insert(found)
                 }
-                slot.insert(found)
-            }
-        };
-        let on_page = page.binary_search(&doc).is_ok();
-        for e in found.iter_mut() {
-            if !fields.contains(&e.field) {
-                continue;
-            }
-            let postings = || {
-                indexes[e.k]
-                    .read_postings_from_terminfo(&e.info, IndexRecordOption::Basic)
-                    .map_err(tantivy::TantivyError::from)
             };
-            let held = if on_page {
-                let holders = match &mut e.holders {
-                    Some(holders) => holders,
-                    slot => {
-                        let mut postings = postings()?;
-                        let holders = page
-                            .iter()
-                            .copied()
-                            .filter(|&d| stands_on(&mut postings, d))
-                            .collect();
-                        slot.insert(holders)
-                    }
+            for e in found.iter_mut() {
+                let postings = || {
+                    indexes[e.k]
+                        .read_postings_from_terminfo(&e.info, IndexRecordOption::Basic)
+                        .map_err(tantivy::TantivyError::from)
                 };
-                holders.binary_search(&doc).is_ok()
-            } else {
-                stands_on(&mut postings()?, doc)
-            };
-            if held {
-                return Ok(true);
+                let held = if on_page {
+                    let holders = match &mut e.holders {
+                        Some(holders) => holders,
+                        slot => {
+                            let mut postings = postings()?;
+                            let holders = page
+                                .iter()
+                                .copied()
+                                .filter(|&d| stands_on(&mut postings, d))
+                                .collect();
+                            slot.insert(holders)
+                        }
+                    };
+                    holders.binary_search(&doc).is_ok()
+                } else {
+                    stands_on(&mut postings()?, doc)
+                };
+                if held {
+                    return Ok(true);
+                }
             }
         }
         Ok(false)

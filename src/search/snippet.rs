@@ -12,24 +12,13 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::analysis;
+use crate::index::columns::{self as widths, columns};
 
 /// Length of a snippet, in display columns: a Latin letter takes one, a Chinese character
 /// two, so snippets look the same length in every script (about 180 letters or 90
 /// ideographs).
 pub const SNIPPET_COLUMNS: usize = 180;
 
-/// Whether a character is displayed double width (East Asian Wide and Fullwidth).
-fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x2FFFD
-        | 0x30000..=0x3FFFD)
-}
-
-fn columns(c: char) -> usize {
-    if is_wide(c) { 2 } else { 1 }
-}
 /// Cap on the matches considered in one article.
 const MAX_MATCHES: usize = 4000;
 
@@ -47,8 +36,9 @@ pub struct Match {
 }
 
 /// The byte range of the best window over `matches` in `text` (UTF-8), or `None` without
-/// matches. Sorts `matches` by offset.
-pub fn best_window(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usize)> {
+/// matches; `table` is the body's column table ([`widths`], `text` being the body or a
+/// beginning of it), or empty to count columns in the text. Sorts `matches` by offset.
+pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usize)> {
     if matches.is_empty() {
         return None;
     }
@@ -57,7 +47,7 @@ pub fn best_window(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usiz
     let matches = &matches[..];
     // Bytes per column, from a sample around the first match (an article keeps its script).
     let from = floor_boundary(text, matches[0].offset);
-    let (sample_len, cols) = sample_columns(text, from, from + 2048);
+    let (sample_len, cols) = sample_columns_by_table(text, table, from, from + 2048);
     let cols = cols.max(1);
     let width = (SNIPPET_COLUMNS * sample_len.max(1))
         .div_ceil(cols)
@@ -150,6 +140,32 @@ fn floor_boundary(text: &[u8], i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// [`sample_columns`] from the body's column table: the whole blocks of the stretch summed
+/// from it, only the bytes of its first and last blocks read. Without a table that covers
+/// the stretch (or for a short one), the text is read. The table was counted from the
+/// body's text as indexed (always UTF-8), so the figures are the same.
+fn sample_columns_by_table(text: &[u8], table: &[u8], from: usize, to: usize) -> (usize, usize) {
+    let from = floor_boundary(text, from);
+    let to = floor_boundary(text, to).max(from);
+    let (first, last) = (from / widths::BLOCK, to / widths::BLOCK);
+    if last < first + 2 {
+        return sample_columns(text, from, to);
+    }
+    let Some(whole) = widths::in_blocks(table, first, last) else {
+        return sample_columns(text, from, to);
+    };
+    // The columns of the characters starting in a block before `at` (a char boundary).
+    let ahead = |at: usize| {
+        let mut start = at / widths::BLOCK * widths::BLOCK;
+        // A character begun in the block before is counted there.
+        while start < at && text[start] & 0xC0 == 0x80 {
+            start += 1;
+        }
+        sample_columns(text, start, at).1
+    };
+    (to - from, (whole + ahead(to)).saturating_sub(ahead(from)))
 }
 
 /// The length in bytes and in columns of `text[from..to]` (both ends moved back to char
@@ -472,7 +488,7 @@ mod tests {
                 weight: 1.0,
             },
         ];
-        let (s, e) = best_window(text.as_bytes(), &mut matches).unwrap();
+        let (s, e) = best_window(text.as_bytes(), &[], &mut matches).unwrap();
         assert!(s <= second && second < e, "{s}..{e} vs {second}");
         let html = render(text.as_bytes(), (s, e), &matches);
         assert!(html.starts_with('…') && html.ends_with('…'), "{html}");
@@ -528,7 +544,7 @@ mod tests {
                     weight: 1.0,
                 })
                 .collect();
-            let range = best_window(text.as_bytes(), &mut matches).unwrap();
+            let range = best_window(text.as_bytes(), &[], &mut matches).unwrap();
             let html = render(text.as_bytes(), range, &matches);
             assert!(!html.contains('<') || html.contains("<mark>"), "{html}");
             leading(&text, &highlight);
@@ -613,7 +629,7 @@ mod tests {
                 .collect();
             let (mut a, mut b) = (matches.clone(), matches);
             assert_eq!(
-                best_window(&text, &mut a),
+                best_window(&text, &[], &mut a),
                 best_window_by_rescanning(&text, &mut b),
                 "case {case}"
             );
@@ -625,6 +641,23 @@ mod tests {
                 (sample.len(), sample.chars().map(columns).sum()),
                 "case {case}"
             );
+            // The column table gives the same figures for every stretch of a body, and so
+            // the same windows, also over a beginning of the body (a section's).
+            if let Ok(body) = std::str::from_utf8(&text) {
+                let table = widths::encode(body);
+                assert_eq!(
+                    sample_columns_by_table(&text, &table, from, from + to),
+                    sample_columns(&text, from, from + to),
+                    "case {case}"
+                );
+                let shown = &text[..floor_boundary(&text, rng.next() as usize % text.len())];
+                let (mut a, mut b) = (b.clone(), b.clone());
+                assert_eq!(
+                    best_window(shown, &table, &mut a),
+                    best_window(shown, &[], &mut b),
+                    "case {case}"
+                );
+            }
         }
     }
 
@@ -744,7 +777,7 @@ mod tests {
             word: 0,
             weight: 1.0,
         }];
-        let (s, e) = best_window(zh.as_bytes(), &mut m).unwrap();
+        let (s, e) = best_window(zh.as_bytes(), &widths::encode(&zh), &mut m).unwrap();
         let chars = zh[s..e].chars().count();
         assert!((70..=110).contains(&chars), "{chars}");
         let lead = leading(&zh, &HashMap::new());
