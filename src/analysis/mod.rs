@@ -21,10 +21,6 @@
 //! Every [`Token`] keeps byte offsets into the original text, so highlights are exact in every
 //! script, whatever folding happened to the term.
 //!
-//! An index build's analyzing threads remember the words they analyzed ([`with_word_memo`],
-//! for one sync): the same word always gives the same terms, and a build meets most words
-//! many times. Searches analyze without it.
-//!
 //! ```
 //! use kb::analysis::{analyze_to_vec, TokenKind};
 //!
@@ -168,49 +164,9 @@ fn analyze_word(word: &str) -> Option<Analyzed> {
     Some(Analyzed { term, exact, parts })
 }
 
-thread_local! {
-    /// The words this thread analyzed during [`with_word_memo`], by their raw text.
-    static WORD_MEMO: std::cell::RefCell<Option<WordMemo>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-type WordMemo = std::collections::HashMap<Box<str>, Option<Analyzed>, rustc_hash::FxBuildHasher>;
-
-/// Runs `f` with a memo of the words analyzed on this thread, dropped when `f` returns: an
-/// index build meets the same words over and over (a tenth of its CPU went to normalizing
-/// and stemming them again). Only the threads that build documents use it, for one sync;
-/// a search never does (it would be a cache across searches).
-pub fn with_word_memo<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            WORD_MEMO.with(|m| m.borrow_mut().take());
-        }
-    }
-    WORD_MEMO.with(|m| *m.borrow_mut() = Some(WordMemo::default()));
-    let _reset = Reset;
-    f()
-}
-
 /// Normalizes, stems and emits one word (a UAX #29 word or an ICU dictionary word).
 fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut(Token)) {
-    let memoized = WORD_MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        let memo = m.as_mut()?;
-        Some(match memo.get(word) {
-            Some(a) => a.clone(),
-            None => {
-                let a = analyze_word(word);
-                memo.insert(word.into(), a.clone());
-                a
-            }
-        })
-    });
-    let analyzed = match memoized {
-        Some(a) => a,
-        None => analyze_word(word),
-    };
-    let Some(Analyzed { term, exact, parts }) = analyzed else {
+    let Some(Analyzed { term, exact, parts }) = analyze_word(word) else {
         return;
     };
     let to = from + word.len();

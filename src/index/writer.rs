@@ -430,15 +430,12 @@ pub fn sync(
             for _ in 0..workers {
                 let tx = tx.clone();
                 let (pass, next, ctx) = (&pass, &next, &ctx);
-                // Each worker remembers the words it analyzed, for this sync only.
                 scope.spawn(move || {
-                    analysis::with_word_memo(|| {
-                        while let Some(file) = pass.get(next.fetch_add(1, Ordering::Relaxed)) {
-                            if tx.send(ctx.outcome(file)).is_err() {
-                                break;
-                            }
+                    while let Some(file) = pass.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if tx.send(ctx.outcome(file)).is_err() {
+                            break;
                         }
-                    })
+                    }
                 });
             }
             drop(tx);
