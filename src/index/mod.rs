@@ -134,6 +134,26 @@ pub struct Fields {
     pub source: Field,
 }
 
+impl Fields {
+    /// The fields a query's words are searched in, in the order their scores add up
+    /// (a word's score sums its terms field by field).
+    pub fn searched(&self) -> [Field; 11] {
+        [
+            self.title,
+            self.headings,
+            self.description,
+            self.tags,
+            self.queries,
+            self.body,
+            self.code,
+            self.location,
+            self.anchors,
+            self.twin,
+            self.folders,
+        ]
+    }
+}
+
 /// The schema of a kb index.
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();

@@ -382,22 +382,9 @@ impl Engine {
                 return None;
             }
         }
-        let f = &self.index.fields;
         // The fields each word and alternative is looked up in; the bigram fields (Han
         // queries only) hold as many terms again, and are asked in their dictionaries.
-        let fields = [
-            f.title,
-            f.headings,
-            f.description,
-            f.tags,
-            f.queries,
-            f.body,
-            f.code,
-            f.location,
-            f.anchors,
-            f.twin,
-            f.folders,
-        ];
+        let fields = self.index.fields.searched();
         let started = std::time::Instant::now();
         let v = Arc::new(vocab::Vocabulary::of(searcher, &fields));
         tracing::debug!(

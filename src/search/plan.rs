@@ -225,22 +225,25 @@ impl Ranking {
 
     /// The searchable fields and their boosts.
     pub fn field_boosts(&self, f: &Fields) -> Vec<(Field, f32)> {
-        [
-            (f.title, self.title),
-            (f.headings, self.headings),
-            (f.description, self.description),
-            (f.tags, self.tags),
-            (f.queries, self.queries),
-            (f.body, self.body),
-            (f.code, self.code),
-            (f.location, self.location),
-            (f.anchors, self.anchors),
-            (f.twin, self.twin),
-            (f.folders, self.folders),
-        ]
-        .into_iter()
-        .filter(|(_, b)| *b > 0.0)
-        .collect()
+        // In the order of `Fields::searched`.
+        let boosts = [
+            self.title,
+            self.headings,
+            self.description,
+            self.tags,
+            self.queries,
+            self.body,
+            self.code,
+            self.location,
+            self.anchors,
+            self.twin,
+            self.folders,
+        ];
+        f.searched()
+            .into_iter()
+            .zip(boosts)
+            .filter(|(_, b)| *b > 0.0)
+            .collect()
     }
 }
 
