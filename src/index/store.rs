@@ -154,7 +154,9 @@ impl InPlace {
     /// Document `doc`'s bytes, a slice of the file.
     fn document(&self, doc: DocId) -> Option<OwnedBytes> {
         let block = self.first_docs.partition_point(|&first| first <= doc);
-        let block = block.checked_sub(1).filter(|&b| b + 1 < self.first_docs.len())?;
+        let block = block
+            .checked_sub(1)
+            .filter(|&b| b + 1 < self.first_docs.len())?;
         let range = self.starts[block]..self.starts[block + 1];
         let in_block = (doc - self.first_docs[block]) as usize;
         let docs = (self.first_docs[block + 1] - self.first_docs[block]) as usize;
