@@ -35,8 +35,8 @@ use crate::error::{Error, Problem, Result};
 pub const FORMAT_VERSION: u32 = 25;
 
 /// How the doc store is written: uncompressed, one document a block. A result reads only its
-/// own document's bytes, copied out of the mapped file, where it decompressed a 16 kB LZ4
-/// block of several (the store's largest value, `source`, is zstd-compressed by kb already,
+/// own document's bytes, in place in the mapped file ([`store`]), where it decompressed a
+/// 16 kB LZ4 block of several (the store's largest value, `source`, is zstd-compressed by kb already,
 /// and LZ4 decompression was ~6 % of a search), and no cache of decompressed blocks is
 /// needed (it held megabytes of the serving process). The store takes ~39 MB on disk for
 /// the k8s corpus rather than ~21 MB.
@@ -808,7 +808,7 @@ impl SearchIndex {
     pub fn doc_stores(
         &self,
         searcher: &tantivy::Searcher,
-    ) -> tantivy::Result<Vec<Arc<tantivy::store::StoreReader>>> {
+    ) -> tantivy::Result<Vec<Arc<store::SegmentStore>>> {
         self.stores.of(searcher)
     }
 

@@ -4,9 +4,9 @@
 //! tantivy's own reading builds every stored value: a bytes value one byte at a time (a
 //! fifth of a search's time with long bodies), every text copied, and the article's whole
 //! `source` with them though no result shows it. kb stores only text, bytes, a flag and
-//! numbers, so this finds each value's place in the document's bytes (its block, one
-//! document, uncompressed: [`crate::index`]'s store settings) and reads a text or bytes value where it lies; the
-//! values a result does not read are skipped over by their length.
+//! numbers, so this finds each value's place in the document's bytes (a slice of the mapped
+//! store file: [`crate::index::store`]) and reads a text or bytes value where it lies; the
+//! values a result does not read are skipped over by their length, their pages untouched.
 //!
 //! The layout is tantivy's binary document (`BinaryDocumentSerializer`, tantivy 0.27): a
 //! VInt count of values, then for each its field (u32, little endian), a type code and the
@@ -17,8 +17,9 @@ use std::ops::Range;
 
 use tantivy::directory::OwnedBytes;
 use tantivy::schema::Field;
-use tantivy::store::StoreReader;
 use tantivy::{DocId, TantivyError};
+
+use crate::index::store::{SegmentStore, vint};
 
 /// tantivy's type codes (`tantivy::schema::document::type_codes`, which is private).
 mod code {
@@ -39,8 +40,8 @@ pub struct Stored {
 
 impl Stored {
     /// Reads document `doc` of the segment whose doc store is `store`.
-    pub fn read(store: &StoreReader, doc: DocId) -> tantivy::Result<Stored> {
-        let bytes = store.get_document_bytes(doc)?;
+    pub fn read(store: &SegmentStore, doc: DocId) -> tantivy::Result<Stored> {
+        let bytes = store.document(doc)?;
         let values = places(bytes.as_slice()).ok_or_else(|| {
             TantivyError::InternalError(format!(
                 "stored document {doc} is not in the layout kb reads; rebuild the index \
@@ -66,21 +67,6 @@ impl Stored {
     pub fn bytes(&self, field: Field) -> &[u8] {
         self.first(field)
     }
-}
-
-/// A VInt at `*at` (seven bits a byte, least significant first, the last byte's high bit
-/// set), moving `at` past it.
-fn vint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 != 0 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 /// Where each text and bytes value of a stored document is; `None` when the bytes are not
@@ -148,6 +134,7 @@ mod tests {
         let (schema, _) = crate::index::schema();
         let (mut docs, mut values) = (0, 0);
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            assert!(stores[ord].in_place());
             for doc in segment.doc_ids_alive() {
                 let ours = Stored::read(&stores[ord], doc).unwrap();
                 docs += 1;
