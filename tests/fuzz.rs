@@ -303,9 +303,9 @@ fn fuzz_snippets_are_escaped_with_marks_only() {
             analysis::analyze(&text, &mut |t| {
                 if t.kind == TokenKind::Word && t.position % 3 == 0 {
                     matches.push(Match {
-                        offset: t.from,
-                        len: t.to - t.from,
-                        word: t.text.len() % 4,
+                        offset: t.from as u32,
+                        len: (t.to - t.from) as u32,
+                        word: (t.text.len() % 4) as u32,
                         weight: 1.0,
                     });
                 }
@@ -319,8 +319,8 @@ fn fuzz_snippets_are_escaped_with_marks_only() {
                 // Wild matches: render must skip what is not a character range inside.
                 let mut all = matches.clone();
                 all.extend(wild.iter().map(|&(offset, len)| Match {
-                    offset: offset % (text.len() + 2),
-                    len,
+                    offset: (offset % (text.len() + 2)) as u32,
+                    len: len as u32,
                     word: 0,
                     weight: 1.0,
                 }));

@@ -91,23 +91,53 @@ pub fn decode(bytes: &[u8]) -> Vec<Span> {
 /// not have (past its end, or a damaged table) is `None`. Each is decoded from the nearest
 /// checkpoint before it, or from the previous position's when that is nearer.
 pub fn spans_at(bytes: &[u8], positions: &[u32]) -> Vec<Option<Span>> {
-    let Some(table) = Table::new(bytes) else {
-        return vec![None; positions.len()];
-    };
-    let mut reader: Option<Reader> = None;
-    positions
-        .iter()
-        .map(|&p| {
-            let p = p as usize;
-            let near = p / CHECKPOINT * CHECKPOINT;
-            if !matches!(&reader, Some(r) if (near..=p).contains(&r.word)) {
-                reader = Some(table.reader_at(near));
-            }
-            let r = reader.as_mut()?;
-            r.skip_to(p)?;
-            r.next()
-        })
-        .collect()
+    let mut spans = Spans::new(bytes);
+    positions.iter().map(|&p| spans.at(p)).collect()
+}
+
+/// The spans of positions asked for in ascending order, one at a time (as [`spans_at`]
+/// finds them, without a list of the positions first): the decoder stays where the last
+/// one left it. A position asked for again is answered from the last one; one before it
+/// is decoded again from its checkpoint.
+pub struct Spans<'a> {
+    table: Option<Table<'a>>,
+    reader: Option<Reader<'a>>,
+    /// The last position asked for, and its span.
+    last: Option<(u32, Option<Span>)>,
+}
+
+impl<'a> Spans<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Spans {
+            table: Table::new(bytes),
+            reader: None,
+            last: None,
+        }
+    }
+
+    /// The span of word position `p`; `None` when the table does not have it.
+    #[inline]
+    pub fn at(&mut self, p: u32) -> Option<Span> {
+        if let Some((q, span)) = self.last
+            && q == p
+        {
+            return span;
+        }
+        let span = self.decode(p as usize);
+        self.last = Some((p, span));
+        span
+    }
+
+    fn decode(&mut self, p: usize) -> Option<Span> {
+        let table = self.table.as_ref()?;
+        let near = p / CHECKPOINT * CHECKPOINT;
+        if !matches!(&self.reader, Some(r) if (near..=p).contains(&r.word)) {
+            self.reader = Some(table.reader_at(near));
+        }
+        let r = self.reader.as_mut()?;
+        r.skip_to(p)?;
+        r.next()
+    }
 }
 
 /// A table's checkpoints and varints.

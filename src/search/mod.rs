@@ -880,7 +880,7 @@ impl Engine {
             if weight <= 0.0 {
                 continue;
             }
-            if matches.iter().any(|m| m.word == i) || places.has_word(address, i, &others)? {
+            if matches.iter().any(|m| m.word() == i) || places.has_word(address, i, &others)? {
                 held += weight;
             }
         }
@@ -917,7 +917,7 @@ impl Engine {
         let headings = crate::index::headings::decode(headings);
         let picked = section::pick(&headings, body_len, matches, false);
         if let Some(s) = &picked {
-            matches.retain(|m| m.offset >= s.start && m.offset + m.len <= s.end);
+            matches.retain(|m| m.start() >= s.start && m.end() <= s.end);
         }
         Ok(picked)
     }
@@ -1017,8 +1017,8 @@ struct BodyTerms<'p> {
     /// Per segment: its term look-ups.
     segments: HashMap<u32, SegmentTerms>,
     /// The body positions of the page's documents ([`BodyTerms::read_page`]): (position,
-    /// query word, weight), term by term.
-    positions: HashMap<DocAddress, Vec<(u32, usize, f32)>>,
+    /// the term's place in [`BodyTerms::terms`]), term by term, each term's in order.
+    positions: HashMap<DocAddress, Vec<(u32, u32)>>,
     /// Each query word's rarity in the help center (0 for words left out: function words
     /// beside others), what [`Hit::coverage`] weighs words by.
     weights: Vec<f32>,
@@ -1108,7 +1108,7 @@ impl<'p> BodyTerms<'p> {
             for address in docs {
                 self.positions.entry(*address).or_default();
             }
-            for ((word, weight, _), info) in self.terms.iter().zip(&segment.infos) {
+            for (t, info) in segment.infos.iter().enumerate() {
                 let Some(info) = info else { continue };
                 let mut postings = segment
                     .body
@@ -1121,7 +1121,7 @@ impl<'p> BodyTerms<'p> {
                     positions.clear();
                     postings.positions(&mut positions);
                     if let Some(found) = self.positions.get_mut(address) {
-                        found.extend(positions.iter().map(|&p| (p, *word, *weight)));
+                        found.extend(positions.iter().map(|&p| (p, t as u32)));
                     }
                 }
             }
@@ -1245,18 +1245,29 @@ impl<'p> BodyTerms<'p> {
         if found.is_empty() {
             return Ok(Vec::new());
         }
-        let mut wanted: Vec<u32> = found.iter().map(|m| m.0).collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let spans = offsets::spans_at(table, &wanted);
+        // The terms' runs of ascending positions, merged: each span is decoded once, in
+        // position order, by one decoder moving forward through the table. The keys are
+        // (position, place in `found`): each term's run is in order already, and the stable
+        // sort merges such runs rather than sorting anew (rather than the positions sorted,
+        // and each match's span then found by binary search).
+        let mut order: Vec<u64> = (found.iter().enumerate())
+            .map(|(i, &(p, _))| (u64::from(p) << 32) | i as u64)
+            .collect();
+        order.sort();
+        let mut spans = vec![None; found.len()];
+        let mut decoder = offsets::Spans::new(table);
+        for key in order {
+            spans[key as u32 as usize] = decoder.at((key >> 32) as u32);
+        }
         // Sized for all of them at once (nearly all are kept).
         let mut matches = Vec::with_capacity(found.len());
-        matches.extend(found.into_iter().filter_map(|(p, word, weight)| {
-            let span = spans[wanted.binary_search(&p).ok()?]?;
+        matches.extend(found.iter().zip(spans).filter_map(|(&(_, t), span)| {
+            let span = span?;
+            let (word, weight, _) = self.terms[t as usize];
             (span.start as usize + span.len as usize <= body.len()).then_some(snippet::Match {
-                offset: span.start as usize,
-                len: span.len as usize,
-                word,
+                offset: span.start,
+                len: span.len,
+                word: word as u32,
                 weight,
             })
         }));

@@ -22,17 +22,36 @@ pub const SNIPPET_COLUMNS: usize = 180;
 /// Cap on the matches considered in one article.
 const MAX_MATCHES: usize = 4000;
 
-/// A place where a query word occurs in the body.
+/// A place where a query word occurs in the body. 16 bytes (the offsets table's spans are
+/// u32 already): reference pages have thousands, which the section, the sort and the
+/// window scan go through.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Match {
     /// Byte offset in the body text.
-    pub offset: usize,
+    pub offset: u32,
     /// Byte length of the matched word.
-    pub len: usize,
+    pub len: u32,
     /// Which query word it is.
-    pub word: usize,
+    pub word: u32,
     /// How much that word is worth.
     pub weight: f32,
+}
+
+impl Match {
+    /// Where the match starts in the body text, as an index.
+    pub fn start(&self) -> usize {
+        self.offset as usize
+    }
+
+    /// Where it ends (not past `usize`, however damaged the table).
+    pub fn end(&self) -> usize {
+        self.offset as usize + self.len as usize
+    }
+
+    /// Its query word, as an index.
+    pub fn word(&self) -> usize {
+        self.word as usize
+    }
 }
 
 /// The byte range of the best window over `matches` in `text` (UTF-8), or `None` without
@@ -46,7 +65,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     matches.truncate(MAX_MATCHES);
     let matches = &matches[..];
     // Bytes per column, from a sample around the first match (an article keeps its script).
-    let from = floor_boundary(text, matches[0].offset);
+    let from = floor_boundary(text, matches[0].start());
     let (sample_len, cols) = sample_columns_by_table(text, table, from, from + 2048);
     let cols = cols.max(1);
     let width = (SNIPPET_COLUMNS * sample_len.max(1))
@@ -62,7 +81,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     // words' best weights are updated.
     let mut best = (f32::MIN, 0usize);
     let mut j = 0;
-    let words = matches.iter().map(|m| m.word).max().unwrap_or(0) + 1;
+    let words = matches.iter().map(Match::word).max().unwrap_or(0) + 1;
     let mut queues: Vec<VecDeque<usize>> = vec![VecDeque::new(); words];
     let mut per_word = vec![0f32; words];
     let front_weight =
@@ -70,22 +89,22 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     let mut pushed = 0;
     for i in 0..matches.len() {
         j = j.max(i);
-        while j + 1 < matches.len() && matches[j + 1].offset - matches[i].offset <= span {
+        while j + 1 < matches.len() && matches[j + 1].start() - matches[i].start() <= span {
             j += 1;
         }
         while pushed <= j {
             let m = &matches[pushed];
-            let queue = &mut queues[m.word];
+            let queue = &mut queues[m.word()];
             while queue.back().is_some_and(|&k| matches[k].weight <= m.weight) {
                 queue.pop_back();
             }
             queue.push_back(pushed);
-            per_word[m.word] = front_weight(queue);
+            per_word[m.word()] = front_weight(queue);
             pushed += 1;
         }
         // Every queue's front is at or after the previous start: only that match can leave.
         if let Some(left) = i.checked_sub(1) {
-            let w = matches[left].word;
+            let w = matches[left].word();
             if queues[w].front() == Some(&left) {
                 queues[w].pop_front();
                 per_word[w] = front_weight(&queues[w]);
@@ -96,7 +115,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
             best = (score, i);
         }
     }
-    let first = matches[best.1].offset.min(text.len());
+    let first = matches[best.1].start().min(text.len());
     Some(expand(text, first, width))
 }
 
@@ -257,7 +276,7 @@ pub fn render(text: &[u8], range: (usize, usize), matches: &[Match]) -> String {
     let window = str_of(text, start, end);
     let marks = matches
         .iter()
-        .map(|m| (m.offset, m.offset + m.len))
+        .map(|m| (m.start(), m.end()))
         .filter(|&(a, b)| a >= start && b <= end && a < b)
         .map(|(a, b)| (a - start, b - start))
         .filter(|&(a, b)| window.is_char_boundary(a) && window.is_char_boundary(b));
@@ -401,8 +420,8 @@ mod tests {
         analysis::analyze(text, &mut |t| {
             if wanted.contains_key(&t.text) {
                 out.push(Match {
-                    offset: t.from,
-                    len: t.to - t.from,
+                    offset: t.from as u32,
+                    len: (t.to - t.from) as u32,
                     word: 0,
                     weight: 1.0,
                 });
@@ -464,25 +483,25 @@ mod tests {
         let second = text.find("refund policy").unwrap();
         let mut matches = vec![
             Match {
-                offset: text.find("refund here").unwrap(),
+                offset: text.find("refund here").unwrap() as u32,
                 len: 6,
                 word: 0,
                 weight: 1.0,
             },
             Match {
-                offset: second,
+                offset: second as u32,
                 len: 6,
                 word: 0,
                 weight: 1.0,
             },
             Match {
-                offset: second + 7,
+                offset: second as u32 + 7,
                 len: 6,
                 word: 1,
                 weight: 1.0,
             },
             Match {
-                offset: text.find("billing").unwrap(),
+                offset: text.find("billing").unwrap() as u32,
                 len: 7,
                 word: 2,
                 weight: 1.0,
@@ -538,9 +557,9 @@ mod tests {
             let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
             let mut matches: Vec<Match> = (0..1 + rng.next() % 6)
                 .map(|w| Match {
-                    offset: boundaries[rng.next() as usize % boundaries.len()],
-                    len: 1 + rng.next() as usize % 7,
-                    word: w as usize,
+                    offset: boundaries[rng.next() as usize % boundaries.len()] as u32,
+                    len: (1 + rng.next() % 7) as u32,
+                    word: w as u32,
                     weight: 1.0,
                 })
                 .collect();
@@ -556,7 +575,7 @@ mod tests {
     fn best_window_by_rescanning(text: &[u8], matches: &mut Vec<Match>) -> Option<(usize, usize)> {
         matches.sort_by_key(|m| m.offset);
         matches.truncate(MAX_MATCHES);
-        let from = floor_boundary(text, matches.first()?.offset);
+        let from = floor_boundary(text, matches.first()?.start());
         let sample = str_of(text, from, from + 2048);
         let cols: usize = sample.chars().map(columns).sum::<usize>().max(1);
         let width = (SNIPPET_COLUMNS * sample.len().max(1))
@@ -564,23 +583,23 @@ mod tests {
             .max(SNIPPET_COLUMNS / 2);
         let span = width * 3 / 4;
         let (mut best, mut j) = ((f32::MIN, 0usize), 0);
-        let words = matches.iter().map(|m| m.word).max().unwrap_or(0) + 1;
+        let words = matches.iter().map(Match::word).max().unwrap_or(0) + 1;
         let mut per_word = vec![0f32; words];
         for i in 0..matches.len() {
             j = j.max(i);
-            while j + 1 < matches.len() && matches[j + 1].offset - matches[i].offset <= span {
+            while j + 1 < matches.len() && matches[j + 1].start() - matches[i].start() <= span {
                 j += 1;
             }
             per_word.iter_mut().for_each(|w| *w = 0.0);
             for m in &matches[i..=j] {
-                per_word[m.word] = per_word[m.word].max(m.weight);
+                per_word[m.word()] = per_word[m.word()].max(m.weight);
             }
             let score = per_word.iter().sum::<f32>() + 0.05 * (j - i) as f32;
             if score > best.0 + 1e-6 {
                 best = (score, i);
             }
         }
-        Some(expand(text, matches[best.1].offset.min(text.len()), width))
+        Some(expand(text, matches[best.1].start().min(text.len()), width))
     }
 
     #[test]
@@ -620,9 +639,9 @@ mod tests {
             let words = 1 + rng.next() as usize % 5;
             let matches: Vec<Match> = (0..rng.next() % 300)
                 .map(|_| Match {
-                    offset: rng.next() as usize % text.len(),
-                    len: 1 + rng.next() as usize % 7,
-                    word: rng.next() as usize % words,
+                    offset: (rng.next() as usize % text.len()) as u32,
+                    len: (1 + rng.next() % 7) as u32,
+                    word: (rng.next() as usize % words) as u32,
                     // Few distinct weights, so that ties and equal maxima happen.
                     weight: [0.5, 1.0, 1.0, 2.25, 3.0][rng.next() as usize % 5],
                 })
@@ -772,7 +791,7 @@ mod tests {
         let at = zh.len() / 2;
         let at = floor_boundary(zh.as_bytes(), at);
         let mut m = vec![Match {
-            offset: at,
+            offset: at as u32,
             len: 6,
             word: 0,
             weight: 1.0,
