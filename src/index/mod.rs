@@ -129,8 +129,8 @@ pub struct Fields {
     pub sections: Field,
     /// Stored only: the file's bytes as indexed, so that an article whose file a writer
     /// breaks keeps being served as it was (see [`SearchIndex::stored_source`]);
-    /// zstd-compressed against `body_text` ([`source`]), so that the doc-store block every
-    /// result of the article decompresses holds a few kilobytes of them, not the file.
+    /// zstd-compressed against `body_text` ([`source`]): a few kilobytes beside each
+    /// document, which results, reading the store in place, never touch.
     pub source: Field,
 }
 

@@ -2,11 +2,10 @@
 //! the article's body text as its prefix.
 //!
 //! Only [`super::SearchIndex::stored_source`] (the last good version of a broken article)
-//! reads it, but it sits in the doc-store block every result of the article decompresses.
-//! Stored as it was, it doubled what a result decompressed; compressed on its own it took
-//! more room than it cost there, because in the block it compressed with the body text it
-//! repeats. With the body text as zstd's prefix it keeps that advantage (the prose of the
-//! file is found in the text) and is a few kilobytes that LZ4 passes over as literals.
+//! reads it. The doc store is uncompressed since format 24 and read in place
+//! ([`super::store`]), so results never touch it; but it takes room on disk beside every
+//! document. With the body text as zstd's prefix, the prose of the file is found in the text
+//! and it takes a few kilobytes (6.5 MB on k8s against 15 MB compressed on its own).
 
 /// zstd's level for the file: its default, fast to compress during a build.
 const LEVEL: i32 = 3;
