@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -86,6 +87,7 @@ def main():
         finally:
             proc.terminate()
             proc.wait()
+            shutil.rmtree(data, ignore_errors=True)
     if not args.stages:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(out, f, ensure_ascii=False, indent=0, sort_keys=True)
