@@ -56,13 +56,15 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
+        let profile = tempfile::tempdir().unwrap();
         let mut driver = Command::new(chromedriver);
         driver
             .arg(format!("--port={port}"))
+            // Chromium leaves empty `org.chromium.*` folders in TMPDIR: keep them in the profile.
+            .env("TMPDIR", profile.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let driver = crate::util::spawn_owned(driver);
-        let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
