@@ -41,8 +41,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
-/// A minute, an hour and a day, in [`Millis`].
-pub const MINUTE: Millis = 60_000;
+/// A second, a minute, an hour and a day, in [`Millis`].
+pub const SECOND: Millis = 1_000;
+pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
 pub const DAY: Millis = 24 * HOUR;
 

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Serialize, Serializer};
 
-use crate::metrics::{DAY, FlagReason, MetricsError, MetricsReader, Millis, Reason};
+use crate::metrics::{DAY, FlagReason, MetricsError, MetricsReader, Millis, Reason, SECOND};
 use facts::{Cluster, Day, Facts, Week};
 
 pub use wording::Words;
@@ -210,7 +210,7 @@ impl ArticleInfo {
             .map(|e| {
                 let updated = e.updated.as_deref().and_then(parse_date);
                 let dates = git.get(&*e.path);
-                let last_change = dates.map(|d| d.changed * 1000).or(updated).or_else(|| {
+                let last_change = dates.map(|d| d.changed * SECOND).or(updated).or_else(|| {
                     let modified = std::fs::metadata(dir.join(&*e.path))
                         .ok()?
                         .modified()
@@ -228,7 +228,7 @@ impl ArticleInfo {
                     review_every_days: e.review_every_days,
                     last_change,
                     reviewed: updated.or(last_change),
-                    added: dates.map(|d| d.added * 1000),
+                    added: dates.map(|d| d.added * SECOND),
                     translation: e.translation.clone(),
                     queries: e.queries.clone(),
                 }
@@ -241,7 +241,7 @@ impl ArticleInfo {
 fn parse_date(text: &str) -> Option<Millis> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let day = time::Date::parse(text.get(..10)?, format).ok()?;
-    Some(day.midnight().assume_utc().unix_timestamp() * 1000)
+    Some(day.midnight().assume_utc().unix_timestamp() * SECOND)
 }
 
 /// An existing article close to a query, and the query's words it lacks.
@@ -292,14 +292,14 @@ pub fn versions(
     paths.dedup();
     // Each version read and analyzed once, however many needs name its article.
     let terms: HashMap<String, Vec<(Millis, crate::search::Terms)>> =
-        crate::articles::versions(dir, &paths, since.div_euclid(1000))
+        crate::articles::versions(dir, &paths, since.div_euclid(SECOND))
             .into_iter()
             .map(|(path, list)| {
                 let analyzed = list
                     .iter()
                     .filter_map(|(at, bytes)| {
                         let article = crate::articles::parse(&path, &path, bytes).ok()?;
-                        Some((at * 1000, crate::search::terms(&article)))
+                        Some((at * SECOND, crate::search::terms(&article)))
                     })
                     .collect();
                 (path, analyzed)
