@@ -815,34 +815,34 @@ impl Engine {
         };
         clock.lap(Stage::Section);
         let shown = section.as_ref().map_or(body, |s| &body[..s.end]);
+        // Stored texts are borrowed where they are only looked at, copied once when kept.
         let snippet = match snippet::best_window(shown, doc.bytes(f.body_columns), &mut matches) {
             Some(range) => snippet::render(shown, range, &matches),
             None => {
-                let description = text(f.description);
-                let summary = text(f.summary);
-                let body = snippet::lead_of(body);
-                let lead = [description.as_str(), summary.as_str(), body]
+                let lead = [doc.text(f.description), doc.text(f.summary)]
                     .into_iter()
+                    .chain([snippet::lead_of(body)])
                     .find(|t| !t.trim().is_empty())
                     .unwrap_or_default();
                 snippet::leading(lead, &plan.highlight_terms())
             }
         };
         let (summary, reply) = if details {
-            let first = [text(f.summary), text(f.description)]
+            let first = [doc.text(f.summary), doc.text(f.description)]
                 .into_iter()
                 .find(|t| !t.trim().is_empty());
-            (first, Some(text(f.reply)).filter(|r| !r.trim().is_empty()))
+            let reply = Some(doc.text(f.reply)).filter(|r| !r.trim().is_empty());
+            (first.map(str::to_string), reply.map(str::to_string))
         } else {
             (None, None)
         };
-        let url = text(f.url);
+        let url = doc.text(f.url);
         clock.lap(Stage::Snippet);
         Ok(Hit {
             path: text(f.path),
             url: match &section {
-                Some(s) => crate::articles::url_with_anchor(&url, &s.anchor),
-                None => url,
+                Some(s) => crate::articles::url_with_anchor(url, &s.anchor),
+                None => url.to_string(),
             },
             title: text(f.title),
             lang: text(f.lang),
@@ -873,14 +873,22 @@ impl Engine {
         if total <= 0.0 {
             return Ok(1.0);
         }
+        // The words the body has, in one pass (not a pass per word: a reference page has
+        // thousands of matches).
+        let mut in_body = vec![false; places.weights.len()];
+        for m in matches {
+            if let Some(b) = in_body.get_mut(m.word()) {
+                *b = true;
+            }
+        }
         let mut held = 0.0;
         let others = places.others;
-        for i in 0..places.weights.len() {
+        for (i, &in_body) in in_body.iter().enumerate() {
             let weight = places.weights[i];
             if weight <= 0.0 {
                 continue;
             }
-            if matches.iter().any(|m| m.word() == i) || places.has_word(address, i, &others)? {
+            if in_body || places.has_word(address, i, &others)? {
                 held += weight;
             }
         }

@@ -51,34 +51,24 @@ pub fn pick(
     }
     let wanted = in_body.iter().filter(|&&b| b).count();
     let total_occurrences: f32 = matches.iter().map(|m| m.weight).sum();
-    let threshold = CONCENTRATION * total_occurrences;
-    // Sums of weights that are never negative only grow as they add up: a section's sum
-    // may stop once it reaches the threshold.
-    let growing = matches.iter().all(|m| m.weight >= 0.0);
     let mut best: Option<(f32, usize, usize)> = None;
     // Per word inside a section: its best weight, and whether the heading names it.
     let mut covered: Vec<Option<(f32, bool)>> = vec![None; words];
-    // The matches as runs in offset order of one word and weight (the postings give each
-    // term's in order): a section's matches are a stretch of each run, found by binary
-    // search, and taken run by run they come in the matches' own order, so sums add up
-    // exactly as in one pass. A stretch's best weight is its run's, its first match the one
-    // nearest the heading, so only sums need its matches one by one.
+    // The matches as runs in offset order (the postings give each term's in order): a
+    // section's matches are a stretch of each run, and taken run by run they come in the
+    // matches' own order, so sums add up exactly as in one pass.
     let mut runs: Vec<&[Match]> = Vec::new();
     let mut from = 0;
     for i in 1..=matches.len() {
-        if i == matches.len() || {
-            let (a, b) = (&matches[i - 1], &matches[i]);
-            b.offset < a.offset || b.word != a.word || b.weight.to_bits() != a.weight.to_bits()
-        } {
+        if i == matches.len() || matches[i].offset < matches[i - 1].offset {
             runs.push(&matches[from..i]);
             from = i;
         }
     }
     let ends = ends(headings, len);
-    // Per run, the stretch of its matches inside the section: where those at or after the
-    // last heading's start begin (headings come in body order, so each run's start only
-    // moves forward; a binary search when not), and where they end.
-    let mut stretches = vec![(0usize, 0usize); runs.len()];
+    // Per run, where its matches at or after the last heading's start begin: headings come
+    // in body order, so each run's start only moves forward (a binary search when not).
+    let mut firsts = vec![0usize; runs.len()];
     let mut last_at = 0;
     for (i, h) in headings.iter().enumerate() {
         // An opening `# Title` is the article's title, not a section of it.
@@ -88,28 +78,32 @@ pub fn pick(
         let end = ends[i].max(h.at);
         covered.fill(None);
         let heading_end = h.at + h.text.len();
-        let mut inside = 0usize;
-        for (run, (first, last)) in runs.iter().zip(&mut stretches) {
+        let (mut inside, mut occurrences) = (0usize, 0f32);
+        for (run, first) in runs.iter().zip(&mut firsts) {
             if h.at < last_at {
                 *first = run.partition_point(|m| m.start() < h.at);
             }
             while run.get(*first).is_some_and(|m| m.start() < h.at) {
                 *first += 1;
             }
-            *last = *first + run[*first..].partition_point(|m| m.start() < end);
-            if let Some(m) = run[*first..*last].first() {
-                inside += *last - *first;
-                let c = covered[m.word()].get_or_insert((0.0, false));
-                c.0 = c.0.max(m.weight);
-                c.1 |= m.start() < heading_end;
-            }
         }
         last_at = h.at;
+        let within = runs
+            .iter()
+            .zip(&firsts)
+            .flat_map(|(run, &first)| run[first..].iter().take_while(|m| m.start() < end));
+        for m in within {
+            inside += 1;
+            occurrences += m.weight;
+            let c = covered[m.word()].get_or_insert((0.0, false));
+            c.0 = c.0.max(m.weight);
+            c.1 |= m.start() < heading_end;
+        }
         if covered.iter().flatten().count() < wanted {
             continue;
         }
         let named = covered.iter().flatten().any(|c| c.1);
-        if !named && short_of(&runs, &stretches, threshold, growing) {
+        if !named && occurrences < CONCENTRATION * total_occurrences {
             continue;
         }
         let score: f32 = covered
@@ -133,27 +127,6 @@ pub fn pick(
         start: headings[i].at,
         end: headings[i].at + span,
     })
-}
-
-/// Whether the matches in `stretches` of `runs`, their weights summed in their order, weigh
-/// less than `threshold`; the sum stops once it gets there when the weights are `growing`
-/// (none negative).
-fn short_of(
-    runs: &[&[Match]],
-    stretches: &[(usize, usize)],
-    threshold: f32,
-    growing: bool,
-) -> bool {
-    let mut occurrences = 0f32;
-    for (run, &(first, last)) in runs.iter().zip(stretches) {
-        for m in &run[first..last] {
-            occurrences += m.weight;
-            if growing && occurrences >= threshold {
-                return false;
-            }
-        }
-    }
-    occurrences < threshold
 }
 
 /// Where each heading's section ends in a body of `len` bytes: at the next heading of its
@@ -274,126 +247,5 @@ mod tests {
         assert_eq!(pick_for(&["pair", "brush"], false), None);
         assert_eq!(pick_for(&["firmware"], true), None);
         assert_eq!(pick_for(&[], false), None);
-    }
-
-    /// [`pick`] as it was before a section's stretch of each run was found by binary search:
-    /// every match inside a section visited, its weight summed. The same headings and
-    /// matches must pick the same section.
-    fn pick_by_visiting(headings: &[HeadingRef], len: usize, matches: &[Match]) -> Option<Section> {
-        if matches.is_empty() {
-            return None;
-        }
-        let words = matches.iter().map(Match::word).max().map_or(0, |w| w + 1);
-        let mut in_body = vec![false; words];
-        for m in matches {
-            in_body[m.word()] = true;
-        }
-        let wanted = in_body.iter().filter(|&&b| b).count();
-        let total_occurrences: f32 = matches.iter().map(|m| m.weight).sum();
-        let mut best: Option<(f32, usize, usize)> = None;
-        let mut runs: Vec<&[Match]> = Vec::new();
-        let mut from = 0;
-        for i in 1..=matches.len() {
-            if i == matches.len() || matches[i].offset < matches[i - 1].offset {
-                runs.push(&matches[from..i]);
-                from = i;
-            }
-        }
-        let ends = ends(headings, len);
-        for (i, h) in headings.iter().enumerate() {
-            if h.level == 1 && h.at == 0 || h.at >= len {
-                continue;
-            }
-            let end = ends[i].max(h.at);
-            let mut covered: Vec<Option<(f32, bool)>> = vec![None; words];
-            let heading_end = h.at + h.text.len();
-            let (mut inside, mut occurrences) = (0usize, 0f32);
-            for run in &runs {
-                for m in run.iter().filter(|m| m.start() >= h.at && m.start() < end) {
-                    inside += 1;
-                    occurrences += m.weight;
-                    let c = covered[m.word()].get_or_insert((0.0, false));
-                    c.0 = c.0.max(m.weight);
-                    c.1 |= m.start() < heading_end;
-                }
-            }
-            if covered.iter().flatten().count() < wanted {
-                continue;
-            }
-            let named = covered.iter().flatten().any(|c| c.1);
-            if !named && occurrences < CONCENTRATION * total_occurrences {
-                continue;
-            }
-            let score: f32 = covered
-                .iter()
-                .flatten()
-                .map(|(w, in_heading)| if *in_heading { w * HEADING_WEIGHT } else { *w })
-                .sum::<f32>()
-                + 0.05 * inside as f32;
-            let span = end - h.at;
-            let better = match &best {
-                None => true,
-                Some((s, len, _)) => {
-                    score > *s + 1e-6 || ((score - *s).abs() <= 1e-6 && span < *len)
-                }
-            };
-            if better {
-                best = Some((score, span, i));
-            }
-        }
-        best.map(|(_, span, i)| Section {
-            anchor: headings[i].id(),
-            heading: headings[i].text(),
-            start: headings[i].at,
-            end: headings[i].at + span,
-        })
-    }
-
-    #[test]
-    fn stretches_pick_what_visiting_every_match_picks() {
-        let mut seed = 0x2545_f491_u32;
-        let mut next = move |n: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed % n
-        };
-        let weights = [0.5f32, 1.0, 1.0, 2.25, 0.3];
-        for _ in 0..400 {
-            let len = 50 + next(2000) as usize;
-            let mut at = 0;
-            let mut headings = Vec::new();
-            for _ in 0..next(30) {
-                at += next(150) as usize;
-                headings.push(HeadingRef {
-                    level: 1 + next(4) as u8,
-                    at,
-                    text: &b"a heading"[..1 + next(9) as usize],
-                    id: b"",
-                });
-            }
-            // Runs as the postings give them: per term, offsets ascending; a word's terms
-            // with their own weights.
-            let words = 1 + next(4);
-            let mut matches = Vec::new();
-            for _ in 0..next(8) {
-                let (word, weight) = (next(words), weights[next(5) as usize]);
-                let mut offset = next(200);
-                for _ in 0..next(60) {
-                    offset += next(120);
-                    matches.push(Match {
-                        offset,
-                        len: 1 + next(6),
-                        word,
-                        weight,
-                    });
-                }
-            }
-            assert_eq!(
-                pick(&headings, len, &matches, false),
-                pick_by_visiting(&headings, len, &matches),
-                "{headings:?} {matches:?}"
-            );
-        }
     }
 }
