@@ -35,8 +35,11 @@ pub(super) struct Groups {
     places: Map<String, (SegmentId, DocId)>,
     /// Each group's served members with their documents ([`Catalog::placed_members`]),
     /// listed once per catalog: every grouped search asks it of each group on its page.
-    pub(super) placed: std::sync::OnceLock<Vec<Vec<(Arc<str>, Option<(SegmentId, DocId)>)>>>,
+    pub(super) placed: std::sync::OnceLock<Vec<Vec<Placed>>>,
 }
+
+/// A served member of a group (its path) and its document, if the searcher has it.
+type Placed = (Arc<str>, Option<(SegmentId, DocId)>);
 
 /// The group of a document that is not an article of the catalog (deleted).
 pub const NO_GROUP: GroupNo = GroupNo::MAX;
