@@ -33,7 +33,13 @@ pub(super) struct Groups {
     /// Each article's document, for the search to tell a group's members apart without
     /// reading their paths back from the index.
     places: Map<String, (SegmentId, DocId)>,
+    /// Each group's served members with their documents ([`Catalog::placed_members`]),
+    /// listed once per catalog: every grouped search asks it of each group on its page.
+    pub(super) placed: std::sync::OnceLock<Vec<Vec<Placed>>>,
 }
+
+/// A served member of a group (its path) and its document, if the searcher has it.
+type Placed = (Arc<str>, Option<(SegmentId, DocId)>);
 
 /// The group of a document that is not an article of the catalog (deleted).
 pub const NO_GROUP: GroupNo = GroupNo::MAX;
@@ -154,6 +160,30 @@ impl Catalog {
             .filter(|e| !self.is_hidden(e))
     }
 
+    /// The served articles of a translation group, in path order, each with its document
+    /// (segment and id) in the searcher the catalog was read from: what
+    /// [`Catalog::group_members`] and [`Catalog::place_of`] give, without hashing each
+    /// member's path twice and looking it up in the list of hidden articles at every asking.
+    pub fn placed_members(
+        &self,
+        group: GroupNo,
+    ) -> impl Iterator<Item = (&Entry, Option<(SegmentId, DocId)>)> {
+        let placed = self.groups.placed.get_or_init(|| {
+            (0..self.groups.members.len())
+                .map(|g| {
+                    self.group_members(g as GroupNo)
+                        .map(|e| (e.path.clone(), self.place_of(&e.path)))
+                        .collect()
+                })
+                .collect()
+        });
+        placed
+            .get(group as usize)
+            .into_iter()
+            .flatten()
+            .filter_map(|(path, place)| Some((self.entries.get(path)?, *place)))
+    }
+
     /// The articles of a translation group (those served), by language, then path.
     pub(super) fn group_by_lang(&self, group: GroupNo) -> impl Iterator<Item = &Entry> {
         self.groups
@@ -255,5 +285,15 @@ mod tests {
             }
         }
         assert_eq!(seen, 4);
+        // Each group's placed members are its members with their places.
+        for g in 0..c.group_count() as super::GroupNo {
+            let placed: Vec<_> = c.placed_members(g).map(|(e, p)| (&e.path, p)).collect();
+            let members: Vec<_> = c
+                .group_members(g)
+                .map(|e| (&e.path, c.place_of(&e.path)))
+                .collect();
+            assert_eq!(placed, members);
+            assert!(placed.iter().all(|(_, p)| p.is_some()));
+        }
     }
 }

@@ -350,6 +350,7 @@ impl Catalog {
         self.languages = Default::default();
         self.tags = Default::default();
         self.shown = Default::default();
+        self.groups.placed = Default::default();
         claim(&mut self.by_url, url_key(&e.url), &e.path);
         for a in &e.aliases {
             claim(&mut self.aliases, url_key(a), &e.path);
@@ -384,6 +385,8 @@ impl Catalog {
             .collect();
         hidden.sort();
         self.hidden = hidden;
+        // Listed again with the hidden articles left out.
+        self.groups.placed = Default::default();
         self
     }
 

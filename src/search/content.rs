@@ -18,7 +18,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::query::{
-    Bm25StatisticsProvider, BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
+    Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Explanation, Occur,
+    Query, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
@@ -70,7 +71,12 @@ impl Word {
 pub enum Extra {
     /// A function word: its terms in every field, summed as their union sums them.
     Terms(Vec<KnownTerm>),
-    /// Any other query (a phrase, the title match).
+    /// A score added to the matches holding a term (the title match), as a `ConstScoreQuery`
+    /// of its `TermQuery` adds it: read straight from the term's postings, with no BM25
+    /// weight built (its 256-entry length table) nor a second look-up of the term to open
+    /// a scorer.
+    Constant(Term, Score),
+    /// Any other query (a phrase).
     Query(Box<dyn Query>),
 }
 
@@ -84,6 +90,10 @@ impl Extra {
                     .map(|t| (Occur::Should, Box::new(t) as Box<dyn Query>))
                     .collect(),
             )),
+            Extra::Constant(term, score) => Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                score,
+            )),
             Extra::Query(query) => query,
         }
     }
@@ -93,6 +103,7 @@ impl Clone for Extra {
     fn clone(&self) -> Self {
         match self {
             Extra::Terms(terms) => Extra::Terms(terms.clone()),
+            Extra::Constant(term, score) => Extra::Constant(term.clone(), *score),
             Extra::Query(query) => Extra::Query(query.box_clone()),
         }
     }
@@ -112,8 +123,9 @@ pub struct Words {
     within: Option<Within>,
     /// Documents with any of these terms do not match.
     without: Vec<Term>,
-    /// Clauses adding to a match's score, in order.
-    extra: Vec<Extra>,
+    /// Clauses adding to a match's score, in order (shared with the weights, not copied
+    /// for each).
+    extra: Arc<[Extra]>,
 }
 
 impl Words {
@@ -123,7 +135,7 @@ impl Words {
             prior,
             within: None,
             without: Vec::new(),
-            extra: Vec::new(),
+            extra: Arc::new([]),
         }
     }
 
@@ -151,14 +163,16 @@ impl Words {
         stats: &dyn Bm25StatisticsProvider,
         mut f: impl FnMut(SegmentOrdinal, &SegmentReader, &[DocId], &[Score]),
     ) -> tantivy::Result<()> {
-        let weight = self.words_weight(EnableScoring::enabled_from_statistics_provider(
+        // Only the clauses that are tantivy queries are weighed; the words are scored from
+        // `self` (nothing copied).
+        let extra = self.extra_weights(EnableScoring::enabled_from_statistics_provider(
             stats, searcher,
         ))?;
         // The lists of the searches before on this thread (an error drops them).
         let mut scored = SCORED.take();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             // The boost a searcher's collection scores with.
-            weight.score_segment_into(reader, 1.0, &mut scored)?;
+            self.score_segment_into(&extra, reader, 1.0, &mut scored)?;
             f(ord as SegmentOrdinal, reader, &scored.docs, &scored.scores);
         }
         SCORED.set(scored);
@@ -168,33 +182,32 @@ impl Words {
     /// Adds to a match's score what these optional clauses beside this query would add
     /// (their union's sum): only the matches are scored.
     pub fn adding(mut self, extra: Vec<Extra>) -> Self {
-        self.extra = extra;
+        self.extra = extra.into();
         self
     }
 }
 
 impl Words {
-    fn words_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<WordsWeight> {
+    /// The weight of each optional clause that is a tantivy query (`None` for the others,
+    /// which are scored from the clause itself), in the clauses' order.
+    fn extra_weights(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<ExtraWeights> {
         let mut extra = Vec::with_capacity(self.extra.len());
-        for clause in &self.extra {
+        for clause in self.extra.iter() {
             extra.push(match clause {
-                Extra::Terms(terms) => ExtraWeight::Terms(terms.clone()),
-                Extra::Query(query) => ExtraWeight::Weight(query.weight(enable_scoring)?),
+                Extra::Terms(_) | Extra::Constant(..) => None,
+                Extra::Query(query) => Some(query.weight(enable_scoring)?),
             });
         }
-        Ok(WordsWeight {
-            words: self.words.clone(),
-            prior: self.prior,
-            within: self.within.clone(),
-            without: self.without.clone(),
-            extra,
-        })
+        Ok(extra)
     }
 }
 
 impl Query for Words {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(self.words_weight(enable_scoring)?))
+        Ok(Box::new(WordsWeight {
+            extra: self.extra_weights(enable_scoring)?,
+            words: self.clone(),
+        }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -208,26 +221,22 @@ impl Query for Words {
         if let Some(Within::Term(term)) = &self.within {
             term.query_terms(visitor);
         }
-        for clause in &self.extra {
+        for clause in self.extra.iter() {
             match clause {
                 Extra::Terms(terms) => terms.iter().for_each(|t| t.query_terms(visitor)),
+                Extra::Constant(term, _) => visitor(term, false),
                 Extra::Query(query) => query.query_terms(visitor),
             }
         }
     }
 }
 
-enum ExtraWeight {
-    Terms(Vec<KnownTerm>),
-    Weight(Box<dyn Weight>),
-}
+/// The weights of the optional clauses that are tantivy queries, in the clauses' order.
+type ExtraWeights = Vec<Option<Box<dyn Weight>>>;
 
 struct WordsWeight {
-    words: Arc<[Word]>,
-    prior: Option<(Field, Score)>,
-    within: Option<Within>,
-    without: Vec<Term>,
-    extra: Vec<ExtraWeight>,
+    words: Words,
+    extra: ExtraWeights,
 }
 
 thread_local! {
@@ -352,14 +361,19 @@ impl WordsWeight {
     /// Every matching document of a segment and its score, in document order.
     fn score_segment(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Scored> {
         let mut scored = Scored::default();
-        self.score_segment_into(reader, boost, &mut scored)?;
+        self.words
+            .score_segment_into(&self.extra, reader, boost, &mut scored)?;
         Ok(scored)
     }
+}
 
-    /// [`WordsWeight::score_segment`] into the lists of `out` (emptied first), which keep
-    /// their room.
+impl Words {
+    /// Every matching document of a segment and its score, in document order, into the
+    /// lists of `out` (emptied first), which keep their room; `extra` are the weights of
+    /// the optional clauses ([`Words::extra_weights`]).
     fn score_segment_into(
         &self,
+        extra_weights: &[Option<Box<dyn Weight>>],
         reader: &SegmentReader,
         boost: Score,
         out: &mut Scored,
@@ -478,9 +492,9 @@ impl WordsWeight {
         // turn.
         let mut extra = zeroed(if self.extra.is_empty() { 0 } else { max_doc });
         let mut extra_docs = Docs::new(if self.extra.is_empty() { 0 } else { max_doc });
-        for clause in &self.extra {
+        for (clause, weight) in self.extra.iter().zip(extra_weights) {
             match clause {
-                ExtraWeight::Terms(terms) => {
+                Extra::Terms(terms) => {
                     add_terms(
                         terms,
                         reader,
@@ -496,7 +510,33 @@ impl WordsWeight {
                         extra_docs.add(doc as DocId);
                     });
                 }
-                ExtraWeight::Weight(weight) => {
+                Extra::Constant(term, score) => {
+                    // As `ConstScoreQuery`'s scorer scores at this boost.
+                    let score = boost * *score;
+                    let index = reader.inverted_index(term.field())?;
+                    let Some(mut blocks) =
+                        index.read_block_postings(term, IndexRecordOption::Basic)?
+                    else {
+                        continue;
+                    };
+                    loop {
+                        let held = blocks.docs();
+                        if held.is_empty() {
+                            break;
+                        }
+                        for &doc in held {
+                            if matched.has(doc) {
+                                extra[doc as usize] += score;
+                                extra_docs.add(doc);
+                            }
+                        }
+                        blocks.advance();
+                    }
+                }
+                Extra::Query(_) => {
+                    let Some(weight) = weight else {
+                        continue;
+                    };
                     let mut scorer = weight.scorer(reader, boost)?;
                     for &doc in docs.iter() {
                         let at = match scorer.doc() {
@@ -748,6 +788,9 @@ mod tests {
                 )),
                 4.0,
             ))),
+            // The title match as it is scored: from the term's postings.
+            Extra::Constant(Term::from_field_text(title, "refunds"), 2.5),
+            Extra::Constant(Term::from_field_text(title, "nowhere"), 2.0),
         ];
         let top = TopDocs::with_limit(20).order_by_score();
         let bits = |v: Vec<(Score, DocAddress)>| -> Vec<(u32, DocAddress)> {

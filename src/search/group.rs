@@ -11,7 +11,6 @@
 //!
 //! It works on the ranked documents only: scoring is the query's business.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -242,8 +241,7 @@ pub(super) fn page(
     // turn).
     let segments = searcher.segment_readers();
     // A document deleted since (its article changed) is not the article's any more.
-    let place = |path: &str| {
-        let (segment, doc) = catalog.place_of(path)?;
+    let address = |(segment, doc): (tantivy::index::SegmentId, DocId)| {
         let ordinal = segments.iter().position(|r| r.segment_id() == segment)? as SegmentOrdinal;
         let live = !searcher.segment_reader(ordinal).is_deleted(doc);
         live.then(|| DocAddress::new(ordinal, doc))
@@ -259,44 +257,47 @@ pub(super) fn page(
             });
             continue;
         };
-        let all: Vec<&Entry> = catalog.group_members(group).collect();
-        // Where each member is in the searcher, from the catalog's places.
-        let placed: Vec<Option<DocAddress>> = all.iter().map(|e| place(&e.path)).collect();
-        // Each matching document's path: a placed member's, else read from the index (a
-        // segment newer than the catalog).
-        let paths: Vec<(Cow<'_, str>, Score, DocAddress)> = docs
-            .iter()
-            .filter_map(|&(score, address)| {
-                let path = match placed.iter().position(|a| *a == Some(address)) {
-                    Some(i) => Cow::Borrowed(&*all[i].path),
-                    None => Cow::Owned(path_of(searcher, address)?),
-                };
-                Some((path, score, address))
-            })
+        // The group's members, each with where it is in the searcher (the catalog's place).
+        let all: Vec<(&Entry, Option<DocAddress>)> = catalog
+            .placed_members(group)
+            .map(|(e, place)| (e, place.and_then(address)))
             .collect();
-        // A member's score: its last document's, as a map from the paths would keep.
-        let score_of = |e: &Entry| -> Option<Score> {
-            paths
-                .iter()
-                .rev()
-                .find(|(p, _, _)| **p == *e.path)
-                .map(|&(_, s, _)| s)
-        };
+        // Each member's score and document: of the matching documents that are the
+        // member's (a placed member's by its place, else by the path read from the index:
+        // a segment newer than the catalog), the last one's score, as a map from the paths
+        // would keep, and the first (best) one's address.
+        let mut matched: Vec<(Option<Score>, Option<DocAddress>)> = vec![(None, None); all.len()];
+        for &(score, address) in &docs {
+            let member = match all.iter().position(|(_, a)| *a == Some(address)) {
+                Some(i) => Some(i),
+                None => {
+                    let Some(path) = path_of(searcher, address) else {
+                        continue;
+                    };
+                    all.iter().position(|(e, _)| *e.path == *path)
+                }
+            };
+            if let Some((s, a)) = member.map(|i| &mut matched[i]) {
+                *s = Some(score);
+                a.get_or_insert(address);
+            }
+        }
+        // A member's place in `all` (members are the catalog's entries: one per path).
+        let index_of = |e: &Entry| all.iter().position(|(m, _)| std::ptr::eq(*m, e));
+        let score_of = |e: &Entry| index_of(e).and_then(|i| matched[i].0);
         let members: Vec<&Entry> = all
             .iter()
-            .copied()
+            .map(|&(e, _)| e)
             .filter(|e| params.drafts || !e.draft)
             .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
             .collect();
         let Some((shown, fallback)) = choose_by(&members, score_of, reader, fit_of) else {
             continue;
         };
-        let address = match paths.iter().find(|(p, _, _)| **p == *shown.path) {
-            Some((_, _, a)) => Some(*a),
-            None => match all.iter().zip(&placed).find(|(e, _)| e.path == shown.path) {
-                Some((_, Some(a))) => Some(*a),
-                _ => super::address_of(searcher, path_field, &shown.path)?,
-            },
+        let i = index_of(shown);
+        let address = match i.and_then(|i| matched[i].1.or(all[i].1)) {
+            Some(a) => Some(a),
+            None => super::address_of(searcher, path_field, &shown.path)?,
         };
         out.push(Picked {
             address: address.unwrap_or(best),

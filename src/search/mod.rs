@@ -37,9 +37,7 @@ use std::time::Instant;
 
 use tantivy::collector::TopDocs;
 use tantivy::postings::{Postings, TermInfo};
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, Term};
 
@@ -573,7 +571,11 @@ impl Engine {
                 content.push(content::Word::new(terms, 0.0));
             }
         }
-        should.extend(self.phrases(plan).into_iter().map(content::Extra::Query));
+        should.extend(
+            self.phrases(lookup, plan)
+                .into_iter()
+                .map(content::Extra::Query),
+        );
         let corrected = plan
             .corrected_title_key
             .as_ref()
@@ -585,13 +587,10 @@ impl Engine {
             if bonus <= 0.0 || key.is_empty() {
                 continue;
             }
-            should.push(content::Extra::Query(Box::new(ConstScoreQuery::new(
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.title_key, key),
-                    IndexRecordOption::Basic,
-                )),
+            should.push(content::Extra::Constant(
+                Term::from_field_text(f.title_key, key),
                 bonus,
-            ))));
+            ));
         }
         // Every match gets the length prior once (`Hit::matched` takes it off again).
         let prior = (r.length_prior > 0.0).then_some((f.body, r.length_prior));
@@ -702,25 +701,33 @@ impl Engine {
 
     /// Bonus queries for the words appearing together, in order: the whole query's, and
     /// each punctuated chunk's when there are several (at `phrase_chunk` of the weight).
-    fn phrases(&self, plan: &Plan) -> Vec<Box<dyn Query>> {
+    fn phrases(&self, lookup: &lookup::Lookup<'_>, plan: &Plan) -> Vec<Box<dyn Query>> {
         let r = &*self.ranking;
         let words: Vec<&PlannedWord> = plan.words.iter().filter(|w| w.whole).collect();
         let mut out: Vec<Box<dyn Query>> = Vec::new();
-        self.phrase(&words, 1.0, &mut out);
+        self.phrase(lookup, &words, 1.0, &mut out);
         let chunks = words.last().map_or(0, |w| w.chunk + 1);
         if chunks > 1 && r.phrase_chunk > 0.0 {
             for chunk in 0..chunks {
                 let inside: Vec<&PlannedWord> =
                     words.iter().copied().filter(|w| w.chunk == chunk).collect();
-                self.phrase(&inside, r.phrase_chunk, &mut out);
+                self.phrase(lookup, &inside, r.phrase_chunk, &mut out);
             }
         }
         out
     }
 
     /// The phrase bonus of `words` (two or more, all known to the index) in body, title and
-    /// headings, each field's weight times `weight`.
-    fn phrase(&self, words: &[&PlannedWord], weight: f32, out: &mut Vec<Box<dyn Query>>) {
+    /// headings, each field's weight times `weight`. A field that lacks one of the words
+    /// gets none: its phrase could match nothing, and weighing it (a BM25 length table)
+    /// and opening its scorer cost as much as one that matches.
+    fn phrase(
+        &self,
+        lookup: &lookup::Lookup<'_>,
+        words: &[&PlannedWord],
+        weight: f32,
+        out: &mut Vec<Box<dyn Query>>,
+    ) {
         let f = &self.index.fields;
         let r = &*self.ranking;
         if words.len() < 2 || words.iter().any(|w| !w.known) {
@@ -732,7 +739,7 @@ impl Engine {
             (f.title, 0, r.phrase_title),
             (f.headings, r.heading_slop, r.phrase_headings),
         ] {
-            if boost <= 0.0 {
+            if boost <= 0.0 || words.iter().any(|w| lookup.doc_freq(field, &w.term) == 0) {
                 continue;
             }
             let terms: Vec<(usize, Term)> = words
