@@ -638,8 +638,13 @@ fn scan_terms(
 fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    // Sorted below: the map's order does not matter.
-    let mut found: rustc_hash::FxHashMap<String, u64> = Default::default();
+    // At most `MAX_COMPLETIONS` terms of each field and segment, sorted below: a list
+    // searched in full costs less than a map's allocation.
+    let mut found: Vec<(String, u64)> = Vec::new();
+    // The most frequent terms of a range, the one to drop first on top (least frequent,
+    // then last in order: ties go to the first terms, as the final sort).
+    let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> =
+        BinaryHeap::with_capacity(MAX_COMPLETIONS + 1);
     for &field in fields {
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(field) else {
@@ -648,9 +653,6 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
             let Ok(mut stream) = inverted.terms().range().ge(prefix).into_stream() else {
                 continue;
             };
-            // The most frequent terms of this range, the one to drop first on top (least
-            // frequent, then last in order: ties go to the first terms, as the final sort).
-            let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> = BinaryHeap::new();
             while stream.advance() {
                 let key = stream.key();
                 if !key.starts_with(prefix.as_bytes()) {
@@ -669,16 +671,19 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
                     best.pop();
                 }
             }
-            for Reverse((df, Reverse(key))) in best {
+            for Reverse((df, Reverse(key))) in best.drain() {
                 if let Ok(term) = String::from_utf8(key) {
-                    *found.entry(term).or_default() += df;
+                    match found.iter_mut().find(|(t, _)| *t == term) {
+                        Some((_, n)) => *n += df,
+                        None => found.push((term, df)),
+                    }
                 }
             }
         }
     }
-    let mut v: Vec<(String, u64)> = found.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v.into_iter()
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    found
+        .into_iter()
         .take(MAX_COMPLETIONS)
         .map(|(t, _)| t)
         .collect()
