@@ -304,20 +304,11 @@ impl Engine {
         let fields = &self.index.fields;
         let searcher = self.index.reader.searcher();
         let adjusted;
-        let same_script = lang
-            .as_deref()
-            .is_some_and(|l| in_own_script(l, &params.query));
-        let ranking = if params.exact || same_script {
-            let r = &*self.ranking;
+        let ranking = if params.exact {
             adjusted = Ranking {
-                correction: if params.exact { 0.0 } else { r.correction },
-                rare_correction: if params.exact { 0.0 } else { r.rare_correction },
-                idiom: if same_script {
-                    r.idiom_same_script
-                } else {
-                    r.idiom
-                },
-                ..r.clone()
+                correction: 0.0,
+                rare_correction: 0.0,
+                ..(*self.ranking).clone()
             };
             &adjusted
         } else {
@@ -325,7 +316,14 @@ impl Engine {
         };
         let mut clock = Clock::start(started);
         let lookup = lookup::Lookup::with_vocabulary(&searcher, self.vocabulary(&searcher));
-        let plan = plan::plan_with(&params.query, params.typing, &lookup, fields, ranking);
+        let plan = plan::plan_with(
+            &params.query,
+            params.typing,
+            lang.as_deref(),
+            &lookup,
+            fields,
+            ranking,
+        );
         clock.lap(Stage::Plan);
         let query = self.query(&lookup, &plan, lang.as_deref(), params.drafts);
         clock.lap(Stage::Query);
@@ -1330,12 +1328,6 @@ fn corrected_query(query: &str, plan: &Plan) -> Option<String> {
     Some(out)
 }
 
-/// Whether `query` is written in the script of the Chinese language `lang` (Traditional
-/// characters for `zh-tw`, `zh-hk`, `zh-hant`; Simplified for `zh-cn`, `zh-hans`).
-fn in_own_script(lang: &str, query: &str) -> bool {
-    lang::han_script(lang).is_some_and(|own| crate::analysis::chinese::script_of(query) == own)
-}
-
 /// Checks a request's limit and offset; its language filter, normalized.
 fn checked(params: &SearchParams) -> Result<Option<String>, SearchError> {
     if params.limit > MAX_LIMIT {
@@ -1448,21 +1440,4 @@ fn stands_on(postings: &mut tantivy::postings::SegmentPostings, doc: tantivy::Do
         at = postings.seek(doc);
     }
     at == doc
-}
-
-#[cfg(test)]
-mod tests {
-    use super::in_own_script;
-
-    #[test]
-    fn a_query_in_its_chinese_languages_script() {
-        assert!(in_own_script("zh-tw", "偵聽器調試"));
-        assert!(in_own_script("zh-hk", "偵聽器調試"));
-        assert!(in_own_script("zh-cn", "侦听器调试"));
-        assert!(!in_own_script("zh-cn", "偵聽器調試"));
-        assert!(!in_own_script("zh-tw", "侦听器调试"));
-        // Characters both scripts write alike tell nothing; other languages never are.
-        assert!(!in_own_script("zh-tw", "插槽"));
-        assert!(!in_own_script("en", "偵聽器"));
-    }
 }

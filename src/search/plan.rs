@@ -318,13 +318,16 @@ pub fn plan(
     fields: &Fields,
     ranking: &Ranking,
 ) -> Plan {
-    plan_with(query, typing, &Lookup::new(searcher), fields, ranking)
+    plan_with(query, typing, None, &Lookup::new(searcher), fields, ranking)
 }
 
-/// [`plan`], looking terms up through a search's [`Lookup`] (which the query then reuses).
+/// [`plan`], looking terms up through a search's [`Lookup`] (which the query then reuses),
+/// for a search kept to `lang` (normalized): a query in the script of its Chinese articles
+/// weighs idioms by [`Ranking::idiom_same_script`].
 pub fn plan_with(
     query: &str,
     typing: bool,
+    lang: Option<&str>,
     lookup: &Lookup<'_>,
     fields: &Fields,
     ranking: &Ranking,
@@ -454,7 +457,15 @@ pub fn plan_with(
     // An idiom stands for one word, however jieba cut it (記憶體 is 记忆体 and its part 记忆;
     // 擴充套件 is 扩充 and 套件): its first whole word takes the equivalents, and the other
     // pieces inside it become optional, so the equivalent is counted once.
-    for span in chinese::idiom_spans(query) {
+    let spans = chinese::idiom_spans(query);
+    // The query's script is read only when it has an idiom: two conversions of the whole
+    // query (a Chinese query's costliest step of planning), which most queries never need.
+    let idiom = if !spans.is_empty() && lang.is_some_and(|l| in_own_script(l, query)) {
+        ranking.idiom_same_script
+    } else {
+        ranking.idiom
+    };
+    for span in spans {
         let mut inside = words
             .iter_mut()
             .filter(|w| w.from >= span.from && w.to <= span.to);
@@ -463,7 +474,7 @@ pub fn plan_with(
         };
         for equivalent in &span.equivalents {
             for t in analysis::analyze_to_vec(equivalent) {
-                push_alt(&mut first.alternatives, t.text, ranking.idiom);
+                push_alt(&mut first.alternatives, t.text, idiom);
             }
         }
         let first_term = first.term.clone();
@@ -500,6 +511,12 @@ pub fn plan_with(
         corrected_title_key,
         bigrams,
     }
+}
+
+/// Whether `query` is written in the script of the Chinese language `lang` (Traditional
+/// characters for `zh-tw`, `zh-hk`, `zh-hant`; Simplified for `zh-cn`, `zh-hans`).
+fn in_own_script(lang: &str, query: &str) -> bool {
+    crate::articles::lang::han_script(lang).is_some_and(|own| chinese::script_of(query) == own)
 }
 
 /// The most bigrams a query adds ([`query_bigrams`]): two per planned word.
@@ -621,8 +638,13 @@ fn scan_terms(
 fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    // Sorted below: the map's order does not matter.
-    let mut found: rustc_hash::FxHashMap<String, u64> = Default::default();
+    // At most `MAX_COMPLETIONS` terms of each field and segment, sorted below: a list
+    // searched in full costs less than a map's allocation.
+    let mut found: Vec<(String, u64)> = Vec::new();
+    // The most frequent terms of a range, the one to drop first on top (least frequent,
+    // then last in order: ties go to the first terms, as the final sort).
+    let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> =
+        BinaryHeap::with_capacity(MAX_COMPLETIONS + 1);
     for &field in fields {
         for segment in searcher.segment_readers() {
             let Ok(inverted) = segment.inverted_index(field) else {
@@ -631,9 +653,6 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
             let Ok(mut stream) = inverted.terms().range().ge(prefix).into_stream() else {
                 continue;
             };
-            // The most frequent terms of this range, the one to drop first on top (least
-            // frequent, then last in order: ties go to the first terms, as the final sort).
-            let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> = BinaryHeap::new();
             while stream.advance() {
                 let key = stream.key();
                 if !key.starts_with(prefix.as_bytes()) {
@@ -652,16 +671,19 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
                     best.pop();
                 }
             }
-            for Reverse((df, Reverse(key))) in best {
+            for Reverse((df, Reverse(key))) in best.drain() {
                 if let Ok(term) = String::from_utf8(key) {
-                    *found.entry(term).or_default() += df;
+                    match found.iter_mut().find(|(t, _)| *t == term) {
+                        Some((_, n)) => *n += df,
+                        None => found.push((term, df)),
+                    }
                 }
             }
         }
     }
-    let mut v: Vec<(String, u64)> = found.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v.into_iter()
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    found
+        .into_iter()
         .take(MAX_COMPLETIONS)
         .map(|(t, _)| t)
         .collect()
@@ -852,6 +874,43 @@ mod tests {
         let covered = &query[..words.iter().map(|w| w.to).max().unwrap()];
         let of_covered = analysis::bigrams::distinct(covered);
         assert!(bigrams.iter().all(|b| of_covered.contains(b)));
+    }
+
+    #[test]
+    fn a_query_in_its_chinese_languages_script() {
+        assert!(in_own_script("zh-tw", "偵聽器調試"));
+        assert!(in_own_script("zh-hk", "偵聽器調試"));
+        assert!(in_own_script("zh-cn", "侦听器调试"));
+        assert!(!in_own_script("zh-cn", "偵聽器調試"));
+        assert!(!in_own_script("zh-tw", "侦听器调试"));
+        // Characters both scripts write alike tell nothing; other languages never are.
+        assert!(!in_own_script("zh-tw", "插槽"));
+        assert!(!in_own_script("en", "偵聽器"));
+    }
+
+    #[test]
+    fn idioms_weigh_by_the_script_of_the_query_and_of_the_filter() {
+        let index = crate::index::SearchIndex::in_memory().unwrap();
+        let searcher = index.reader.searcher();
+        let ranking = Ranking {
+            idiom: 1.0,
+            idiom_same_script: 0.25,
+            ..Ranking::default()
+        };
+        let weight = |query: &str, lang: Option<&str>| -> Option<f32> {
+            let lookup = Lookup::new(&searcher);
+            let plan = plan_with(query, false, lang, &lookup, &index.fields, &ranking);
+            let first = plan.words.first()?;
+            first
+                .alternatives
+                .iter()
+                .find(|(t, _)| t == "软件")
+                .map(|(_, w)| *w)
+        };
+        // Taiwan's word asked of Taiwan's articles: the mainland's is mostly another sense.
+        assert_eq!(weight("軟體", Some("zh-tw")), Some(0.25));
+        assert_eq!(weight("軟體", Some("zh-cn")), Some(1.0));
+        assert_eq!(weight("軟體", None), Some(1.0));
     }
 
     #[test]
