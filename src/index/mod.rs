@@ -32,7 +32,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 25;
+pub const FORMAT_VERSION: u32 = 26;
 
 /// How the doc store is written: uncompressed, one document a block. A result reads only its
 /// own document's bytes, in place in the mapped file ([`store`]), where it decompressed a
@@ -167,9 +167,16 @@ pub fn schema() -> (Schema, Fields) {
     let positioned = TextOptions::default()
         .set_indexing_options(indexing.set_index_option(IndexRecordOption::WithFreqsAndPositions));
     let stored_text = text.clone().set_stored();
+    // The body's and the bigrams' tokens are made on the analyzing threads and handed over
+    // to the writer ([`document`]).
+    let body = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(document::HANDED_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let bigrams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer(analysis::bigrams::TOKENIZER_NAME)
+            .set_tokenizer(document::HANDED_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fields = Fields {
@@ -187,7 +194,7 @@ pub fn schema() -> (Schema, Fields) {
         review_every: b.add_u64_field("review_every", FAST),
         title: b.add_text_field("title", positioned.clone().set_stored().set_fast("raw")),
         title_key: b.add_text_field("title_key", STRING),
-        headings: b.add_text_field("headings", positioned.clone()),
+        headings: b.add_text_field("headings", positioned),
         description: b.add_text_field("description", stored_text.clone().set_fast("raw")),
         summary: b.add_text_field("summary", STORED),
         reply: b.add_text_field("reply", STORED),
@@ -198,7 +205,7 @@ pub fn schema() -> (Schema, Fields) {
         twin: b.add_text_field("twin", text.clone()),
         folders: b.add_text_field("folders", text.clone()),
         context_hash: b.add_u64_field("context_hash", FAST),
-        body: b.add_text_field("body", positioned),
+        body: b.add_text_field("body", body),
         code: b.add_text_field("code", text),
         bigrams_title: b.add_text_field("bigrams_title", bigrams.clone()),
         bigrams_headings: b.add_text_field("bigrams_headings", bigrams.clone()),
@@ -573,6 +580,7 @@ impl SearchIndex {
             }
         };
         analysis::register(&index);
+        document::register(&index);
         // The searcher's own doc stores serve only the rare reads of whole documents (an
         // article's last good source): results read from `stores`.
         let reader = index
@@ -613,6 +621,7 @@ impl SearchIndex {
                 source,
             })?;
         analysis::register(&index);
+        document::register(&index);
         let dir = PathBuf::from("(memory)");
         let reader = index
             .reader_builder()

@@ -17,9 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tantivy::Term;
-use tantivy::tokenizer::PreTokenizedString;
 
-use super::document::Doc;
+use super::document::{Doc, Tokens};
 use super::{Fields, Payload, SearchIndex, offsets};
 use crate::analysis::{self, TokenKind};
 use crate::articles::{self, Article, Limits, lang, translations};
@@ -616,24 +615,14 @@ pub fn document(
             d.add_text(f.twin, words);
         }
     }
-    d.add_pre_tokenized_text(
-        f.body,
-        PreTokenizedString {
-            text: String::new(),
-            tokens,
-        },
-    );
+    d.add_tokens(f.body, tokens);
     d.add_bytes(f.body_text, a.text.as_bytes());
     d.add_text(f.code, &a.code);
-    let bigrams = |text: &str| PreTokenizedString {
-        text: String::new(),
-        tokens: analysis::bigrams::tokens(text),
-    };
-    d.add_pre_tokenized_text(f.bigrams_title, bigrams(&a.title));
+    d.add_tokens(f.bigrams_title, bigram_tokens(&a.title));
     for h in &a.headings {
-        d.add_pre_tokenized_text(f.bigrams_headings, bigrams(&h.text));
+        d.add_tokens(f.bigrams_headings, bigram_tokens(&h.text));
     }
-    d.add_pre_tokenized_text(f.bigrams_body, bigrams(&a.text));
+    d.add_tokens(f.bigrams_body, bigram_tokens(&a.text));
     d.add_bytes(f.body_offsets, offsets::encode(&spans));
     d.add_bytes(f.body_columns, super::columns::encode(&a.text));
     d.add_bytes(f.sections, super::headings::encode(&a.headings));
@@ -670,8 +659,8 @@ fn anchor_words(h: &articles::Heading) -> String {
 /// have anywhere (`body`: its body's tokens), one string per title or heading that has any:
 /// what its readers may search for in the original's terms (`Watcher Debugging` on a page
 /// that says 偵聽器調試), leaving the terms the translation kept to count once, as its own.
-fn twin_words(a: &Article, body: &[tantivy::tokenizer::Token], twin: &[String]) -> Vec<String> {
-    let mut said: HashSet<String> = body.iter().map(|t| t.text.clone()).collect();
+fn twin_words(a: &Article, body: &Tokens, twin: &[String]) -> Vec<String> {
+    let mut said: HashSet<String> = body.terms().map(str::to_string).collect();
     let own = [&a.title, &a.description, &a.code]
         .into_iter()
         .chain(a.headings.iter().map(|h| &h.text));
@@ -704,8 +693,8 @@ fn location_words(path: &str) -> String {
 }
 
 /// The body's tokens for tantivy, and the byte span of each word position.
-fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<offsets::Span>) {
-    let mut tokens = Vec::new();
+fn analyze_body(text: &str) -> (Tokens, Vec<offsets::Span>) {
+    let mut tokens = Tokens::default();
     let mut spans = Vec::new();
     analysis::analyze(text, &mut |t| {
         if t.kind == TokenKind::Word {
@@ -715,9 +704,16 @@ fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<offsets::Spa
                 len: (t.to - t.from) as u32,
             });
         }
-        tokens.push(t.into());
+        tokens.push(&t.text, t.position);
     });
     (tokens, spans)
+}
+
+/// The Han bigrams of `text` for tantivy ([`analysis::bigrams`]), each at its own position.
+fn bigram_tokens(text: &str) -> Tokens {
+    let mut tokens = Tokens::default();
+    analysis::bigrams::bigrams(text, &mut |b| tokens.push(&b.text, tokens.len()));
+    tokens
 }
 
 #[cfg(test)]
