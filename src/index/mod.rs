@@ -32,7 +32,7 @@ use crate::analysis;
 use crate::error::{Error, Problem, Result};
 
 /// Bumped when the schema or what is stored in it changes.
-pub const FORMAT_VERSION: u32 = 25;
+pub const FORMAT_VERSION: u32 = 26;
 
 /// How the doc store is written: uncompressed, one document a block. A result reads only its
 /// own document's bytes, in place in the mapped file ([`store`]), where it decompressed a
@@ -167,10 +167,17 @@ pub fn schema() -> (Schema, Fields) {
     let positioned = TextOptions::default()
         .set_indexing_options(indexing.set_index_option(IndexRecordOption::WithFreqsAndPositions));
     let stored_text = text.clone().set_stored();
-    let bigrams = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(analysis::bigrams::TOKENIZER_NAME)
+    // The fields that are neither stored nor fast (whose value need not be the text itself)
+    // are analyzed on the threads that read the articles and their tokens handed over to
+    // the writer ([`document`]): the body, the bigrams, the headings, the code…
+    let handed_indexing = TextFieldIndexing::default().set_tokenizer(document::HANDED_TOKENIZER);
+    let handed = TextOptions::default().set_indexing_options(
+        handed_indexing
+            .clone()
             .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let handed_positioned = TextOptions::default().set_indexing_options(
+        handed_indexing.set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
         path: b.add_text_field("path", STRING | STORED | FAST),
@@ -185,24 +192,24 @@ pub fn schema() -> (Schema, Fields) {
         aliases: b.add_text_field("aliases", STRING | FAST),
         owner: b.add_text_field("owner", STRING | FAST),
         review_every: b.add_u64_field("review_every", FAST),
-        title: b.add_text_field("title", positioned.clone().set_stored().set_fast("raw")),
+        title: b.add_text_field("title", positioned.set_stored().set_fast("raw")),
         title_key: b.add_text_field("title_key", STRING),
-        headings: b.add_text_field("headings", positioned.clone()),
+        headings: b.add_text_field("headings", handed_positioned.clone()),
         description: b.add_text_field("description", stored_text.clone().set_fast("raw")),
         summary: b.add_text_field("summary", STORED),
         reply: b.add_text_field("reply", STORED),
         tags: b.add_text_field("tags", stored_text),
-        queries: b.add_text_field("queries", text.clone().set_fast("raw")),
-        location: b.add_text_field("location", text.clone()),
-        anchors: b.add_text_field("anchors", text.clone()),
-        twin: b.add_text_field("twin", text.clone()),
-        folders: b.add_text_field("folders", text.clone()),
+        queries: b.add_text_field("queries", text.set_fast("raw")),
+        location: b.add_text_field("location", handed.clone()),
+        anchors: b.add_text_field("anchors", handed.clone()),
+        twin: b.add_text_field("twin", handed.clone()),
+        folders: b.add_text_field("folders", handed.clone()),
         context_hash: b.add_u64_field("context_hash", FAST),
-        body: b.add_text_field("body", positioned),
-        code: b.add_text_field("code", text),
-        bigrams_title: b.add_text_field("bigrams_title", bigrams.clone()),
-        bigrams_headings: b.add_text_field("bigrams_headings", bigrams.clone()),
-        bigrams_body: b.add_text_field("bigrams_body", bigrams),
+        body: b.add_text_field("body", handed_positioned),
+        code: b.add_text_field("code", handed.clone()),
+        bigrams_title: b.add_text_field("bigrams_title", handed.clone()),
+        bigrams_headings: b.add_text_field("bigrams_headings", handed.clone()),
+        bigrams_body: b.add_text_field("bigrams_body", handed),
         body_text: b.add_bytes_field("body_text", STORED),
         body_offsets: b.add_bytes_field("body_offsets", STORED),
         body_columns: b.add_bytes_field("body_columns", STORED),
@@ -576,6 +583,7 @@ impl SearchIndex {
             }
         };
         analysis::register(&index);
+        document::register(&index);
         // The searcher's own doc stores serve only the rare reads of whole documents (an
         // article's last good source): results read from `stores`.
         let reader = index
@@ -616,6 +624,7 @@ impl SearchIndex {
                 source,
             })?;
         analysis::register(&index);
+        document::register(&index);
         let dir = PathBuf::from("(memory)");
         let reader = index
             .reader_builder()

@@ -17,9 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tantivy::Term;
-use tantivy::tokenizer::PreTokenizedString;
 
-use super::document::Doc;
+use super::document::{Doc, Tokens};
 use super::{Fields, Payload, SearchIndex, offsets};
 use crate::analysis::{self, TokenKind};
 use crate::articles::{self, Article, Limits, lang, translations};
@@ -586,9 +585,6 @@ pub fn document(
     }
     d.add_text(f.title, &a.title);
     d.add_text(f.title_key, crate::analysis::title_key(&a.title));
-    for h in &a.headings {
-        d.add_text(f.headings, &h.text);
-    }
     d.add_text(f.description, &a.description);
     d.add_text(f.summary, &a.summary);
     if let Some(r) = &a.reply {
@@ -600,40 +596,38 @@ pub fn document(
     for q in &a.queries {
         d.add_text(f.queries, q);
     }
-    d.add_text(f.location, location_words(&a.path));
+    // The fields that are only searched, neither stored nor fast, are analyzed here rather
+    // than on the writer's one thread ([`super::document`]); the headings' tokens also tell
+    // which words their anchors add.
+    d.add_tokens(f.location, analyzed(&location_words(&a.path)));
     for t in folders {
-        d.add_text(f.folders, *t);
+        d.add_tokens(f.folders, analyzed(t));
     }
-    for h in &a.headings {
-        let other = anchor_words(h);
+    let headings: Vec<Tokens> = a.headings.iter().map(|h| analyzed(&h.text)).collect();
+    for (h, said) in a.headings.iter().zip(&headings) {
+        let other = anchor_words(h, said);
         if !other.is_empty() {
-            d.add_text(f.anchors, other);
+            d.add_tokens(f.anchors, analyzed(&other));
         }
     }
     let (tokens, spans) = analyze_body(&a.text);
+    let code = analyzed(&a.code);
     if !twin.is_empty() {
-        for words in twin_words(a, &tokens, twin) {
-            d.add_text(f.twin, words);
+        for words in twin_words(a, [&tokens, &code].into_iter().chain(&headings), twin) {
+            d.add_tokens(f.twin, analyzed(&words));
         }
     }
-    d.add_pre_tokenized_text(
-        f.body,
-        PreTokenizedString {
-            text: String::new(),
-            tokens,
-        },
-    );
-    d.add_bytes(f.body_text, a.text.as_bytes());
-    d.add_text(f.code, &a.code);
-    let bigrams = |text: &str| PreTokenizedString {
-        text: String::new(),
-        tokens: analysis::bigrams::tokens(text),
-    };
-    d.add_pre_tokenized_text(f.bigrams_title, bigrams(&a.title));
-    for h in &a.headings {
-        d.add_pre_tokenized_text(f.bigrams_headings, bigrams(&h.text));
+    for h in headings {
+        d.add_tokens(f.headings, h);
     }
-    d.add_pre_tokenized_text(f.bigrams_body, bigrams(&a.text));
+    d.add_tokens(f.body, tokens);
+    d.add_bytes(f.body_text, a.text.as_bytes());
+    d.add_tokens(f.code, code);
+    d.add_tokens(f.bigrams_title, bigram_tokens(&a.title));
+    for h in &a.headings {
+        d.add_tokens(f.bigrams_headings, bigram_tokens(&h.text));
+    }
+    d.add_tokens(f.bigrams_body, bigram_tokens(&a.text));
     d.add_bytes(f.body_offsets, offsets::encode(&spans));
     d.add_bytes(f.body_columns, super::columns::encode(&a.text));
     d.add_bytes(f.sections, super::headings::encode(&a.headings));
@@ -648,34 +642,38 @@ pub fn document(
 /// original's anchors (`## 偵聽器調試 {#watcher-debugging}`) so that links into it still work,
 /// and they name the section in the original language, which readers search in too. Empty
 /// for anchors made from the text.
-fn anchor_words(h: &articles::Heading) -> String {
+/// `text` holds the tokens of the heading's text.
+fn anchor_words(h: &articles::Heading, text: &Tokens) -> String {
     // Every term of the text counts, parts of identifiers too: `__VUE_PROD_DEVTOOLS__`'s
     // anchor `vue-prod-devtools` says nothing new.
-    let said: HashSet<String> = analysis::analyze_to_vec(&h.text)
-        .into_iter()
-        .map(|t| t.text)
-        .collect();
+    let said: HashSet<&str> = text.terms().collect();
     h.id.split(['-', '_', '.'])
         .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
         .filter(|w| {
             analysis::analyze_to_vec(w)
                 .iter()
-                .any(|t| t.kind == TokenKind::Word && !said.contains(&t.text))
+                .any(|t| t.kind == TokenKind::Word && !said.contains(t.text.as_str()))
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// The words of the original's title and headings (`twin`) that the article `a` does not
-/// have anywhere (`body`: its body's tokens), one string per title or heading that has any:
-/// what its readers may search for in the original's terms (`Watcher Debugging` on a page
-/// that says 偵聽器調試), leaving the terms the translation kept to count once, as its own.
-fn twin_words(a: &Article, body: &[tantivy::tokenizer::Token], twin: &[String]) -> Vec<String> {
-    let mut said: HashSet<String> = body.iter().map(|t| t.text.clone()).collect();
-    let own = [&a.title, &a.description, &a.code]
+/// have anywhere (`analyzed`: the tokens of its body, code and headings), one string per
+/// title or heading that has any: what its readers may search for in the original's terms
+/// (`Watcher Debugging` on a page that says 偵聽器調試), leaving the terms the translation kept
+/// to count once, as its own.
+fn twin_words<'a>(
+    a: &Article,
+    analyzed: impl IntoIterator<Item = &'a Tokens>,
+    twin: &[String],
+) -> Vec<String> {
+    let mut said: HashSet<String> = analyzed
         .into_iter()
-        .chain(a.headings.iter().map(|h| &h.text));
-    for text in own {
+        .flat_map(Tokens::terms)
+        .map(str::to_string)
+        .collect();
+    for text in [&a.title, &a.description] {
         said.extend(analysis::analyze_to_vec(text).into_iter().map(|t| t.text));
     }
     twin.iter()
@@ -704,8 +702,8 @@ fn location_words(path: &str) -> String {
 }
 
 /// The body's tokens for tantivy, and the byte span of each word position.
-fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<offsets::Span>) {
-    let mut tokens = Vec::new();
+fn analyze_body(text: &str) -> (Tokens, Vec<offsets::Span>) {
+    let mut tokens = Tokens::default();
     let mut spans = Vec::new();
     analysis::analyze(text, &mut |t| {
         if t.kind == TokenKind::Word {
@@ -715,9 +713,23 @@ fn analyze_body(text: &str) -> (Vec<tantivy::tokenizer::Token>, Vec<offsets::Spa
                 len: (t.to - t.from) as u32,
             });
         }
-        tokens.push(t.into());
+        tokens.push(&t.text, t.position);
     });
     (tokens, spans)
+}
+
+/// The tokens of `text` for tantivy, as the index's analyzer makes them ([`analysis::analyze`]).
+fn analyzed(text: &str) -> Tokens {
+    let mut tokens = Tokens::default();
+    analysis::analyze(text, &mut |t| tokens.push(&t.text, t.position));
+    tokens
+}
+
+/// The Han bigrams of `text` for tantivy ([`analysis::bigrams`]), each at its own position.
+fn bigram_tokens(text: &str) -> Tokens {
+    let mut tokens = Tokens::default();
+    analysis::bigrams::bigrams(text, &mut |b| tokens.push(&b.text, tokens.len()));
+    tokens
 }
 
 #[cfg(test)]
@@ -885,6 +897,10 @@ mod tests {
         assert_eq!((r.added, r.unchanged), (0, 1));
     }
 
+    fn anchors(h: &articles::Heading) -> String {
+        anchor_words(h, &analyzed(&h.text))
+    }
+
     #[test]
     fn anchors_add_only_the_words_their_heading_does_not_say() {
         let heading = |text: &str, id: &str| articles::Heading {
@@ -894,21 +910,21 @@ mod tests {
             at: 0,
         };
         assert_eq!(
-            anchor_words(&heading("偵聽器調試", "watcher-debugging")),
+            anchors(&heading("偵聽器調試", "watcher-debugging")),
             "watcher debugging"
         );
         assert_eq!(
-            anchor_words(&heading("Watcher Debugging", "watcher-debugging")),
+            anchors(&heading("Watcher Debugging", "watcher-debugging")),
             ""
         );
         // An identifier's parts, numbered repeats and stems count as said.
         assert_eq!(
-            anchor_words(&heading("__VUE_PROD_DEVTOOLS__", "vue-prod-devtools")),
+            anchors(&heading("__VUE_PROD_DEVTOOLS__", "vue-prod-devtools")),
             ""
         );
-        assert_eq!(anchor_words(&heading("Examples", "example-2")), "");
+        assert_eq!(anchors(&heading("Examples", "example-2")), "");
         assert_eq!(
-            anchor_words(&heading("Політика виселення", "eviction-policy")),
+            anchors(&heading("Політика виселення", "eviction-policy")),
             "eviction policy"
         );
     }
