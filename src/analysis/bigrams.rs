@@ -9,9 +9,7 @@
 //! character alone. Nothing else of the text makes a term.
 
 use super::chinese;
-
-/// Name under which [`BigramTokenizer`] is registered in every tantivy index of kb.
-pub const TOKENIZER_NAME: &str = "kb_bigram";
+use crate::han::is_han;
 
 /// One bigram (or lone character) of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,45 +88,6 @@ pub fn distinct(text: &str) -> Vec<String> {
         }
     });
     out
-}
-
-use crate::han::is_han;
-
-/// The tantivy face of [`bigrams`]: registered as [`TOKENIZER_NAME`].
-#[derive(Clone, Default)]
-pub struct BigramTokenizer {
-    tokens: Vec<tantivy::tokenizer::Token>,
-}
-
-impl tantivy::tokenizer::Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = super::KbTokenStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> super::KbTokenStream<'a> {
-        self.tokens.clear();
-        push_tokens(text, &mut self.tokens);
-        super::KbTokenStream::new(&self.tokens)
-    }
-}
-
-/// The bigrams of `text` as tantivy tokens, for indexing them pre-tokenized (on the
-/// threads that analyze articles, not the index writer's).
-pub fn tokens(text: &str) -> Vec<tantivy::tokenizer::Token> {
-    let mut tokens = Vec::new();
-    push_tokens(text, &mut tokens);
-    tokens
-}
-
-fn push_tokens(text: &str, tokens: &mut Vec<tantivy::tokenizer::Token>) {
-    bigrams(text, &mut |b| {
-        let position = tokens.len();
-        tokens.push(tantivy::tokenizer::Token {
-            offset_from: b.from,
-            offset_to: b.to,
-            position,
-            text: b.text,
-            position_length: 1,
-        });
-    });
 }
 
 #[cfg(test)]

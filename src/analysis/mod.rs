@@ -217,8 +217,7 @@ pub struct KbTokenizer {
     tokens: Vec<tantivy::tokenizer::Token>,
 }
 
-/// Token stream over the tokens [`KbTokenizer`] (or [`bigrams::BigramTokenizer`]) produced
-/// for one text.
+/// Token stream over the tokens [`KbTokenizer`] produced for one text.
 pub struct KbTokenStream<'a> {
     tokens: &'a [tantivy::tokenizer::Token],
     next: usize,
@@ -260,12 +259,10 @@ impl tantivy::tokenizer::TokenStream for KbTokenStream<'_> {
     }
 }
 
-/// Registers the analyzer and the bigram tokenizer on an index (tantivy does not persist
-/// tokenizers).
+/// Registers the analyzer on an index (tantivy does not persist tokenizers).
 pub fn register(index: &tantivy::Index) {
     let tokenizers = index.tokenizers();
     tokenizers.register(TOKENIZER_NAME, KbTokenizer::default());
-    tokenizers.register(bigrams::TOKENIZER_NAME, bigrams::BigramTokenizer::default());
 }
 
 #[cfg(test)]
