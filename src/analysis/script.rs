@@ -302,12 +302,15 @@ mod tests {
         }
     }
 
-    /// The articles of a corpus (`KB_SEGMENT_CORPUS`, a folder) segment as with
-    /// `unicode_segmentation`: `KB_SEGMENT_CORPUS=/work/shared/corpus cargo test -- --ignored`.
+    /// The articles of a corpus segment as with `unicode_segmentation`: the sample help
+    /// center's, or those of the folder in `KB_SEGMENT_CORPUS`
+    /// (`KB_SEGMENT_CORPUS=../shared/corpus cargo test word_bounds_on_a_corpus`).
     #[test]
-    #[ignore = "needs a corpus folder in KB_SEGMENT_CORPUS"]
     fn word_bounds_on_a_corpus() {
-        let dir = std::env::var("KB_SEGMENT_CORPUS").expect("KB_SEGMENT_CORPUS");
+        let dir = std::env::var_os("KB_SEGMENT_CORPUS").map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("articles"),
+            std::path::PathBuf::from,
+        );
         let mut files = 0;
         for entry in walkdir::WalkDir::new(dir) {
             let entry = entry.unwrap();
