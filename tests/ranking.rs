@@ -372,3 +372,27 @@ fn bigrams_stand_in_for_a_word_only_where_it_is_missing() {
     };
     assert_eq!(scores(fallback_only), scores(words_only));
 }
+
+#[test]
+fn equal_pages_rank_by_path_whatever_order_they_were_indexed_in() {
+    let page = "# Certificate approve\n\nApprove a certificate signing request.";
+    // Each order of indexing, the second page by a later sync (in folders of their own, so
+    // that the first is not indexed again): a newer segment, or later in a merged one.
+    for (first, second) in [("x/a.md", "y/b.md"), ("y/b.md", "x/a.md")] {
+        let dir = Dir::new();
+        dir.write(first, page);
+        let idx = SearchIndex::open_or_create(&dir.index()).unwrap();
+        let mut w = writer::open_writer(&idx).unwrap();
+        writer::sync(&idx, &mut w, &dir.articles(), &Default::default()).unwrap();
+        dir.write(second, page);
+        let report = writer::sync(&idx, &mut w, &dir.articles(), &Default::default()).unwrap();
+        assert_eq!((report.added, report.unchanged), (1, 1));
+        let e = Engine::new(Arc::new(idx), Ranking::default());
+        let r = e.search(&SearchParams::new("certificate approve")).unwrap();
+        assert_eq!(r.results[0].score, r.results[1].score, "a tie");
+        assert_eq!(search(&e, "certificate approve"), ["x/a.md", "y/b.md"]);
+        let mut params = SearchParams::new("certificate approve");
+        params.limit = 1;
+        assert_eq!(search_with(&e, &params), ["x/a.md"]);
+    }
+}

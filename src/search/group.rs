@@ -12,6 +12,7 @@
 //! It works on the ranked documents only: scoring is the query's business.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
@@ -222,7 +223,14 @@ pub(super) fn page(
         Found::Page(picked, total) => return Ok((picked, total)),
         Found::Grouped(found) => found,
     };
-    let groups = rank_groups(&found, catalog.group_count(), params.offset, params.limit);
+    let ties = Ties::new(searcher);
+    let groups = rank_groups(
+        &found,
+        catalog.group_count(),
+        params.offset,
+        params.limit,
+        |a, b| ties.cmp(a, b),
+    );
     give_back(&FOUND, found);
     let total = groups.total;
     let source = catalog.source_language(params.drafts);
@@ -347,18 +355,20 @@ struct RankedGroups {
 /// Ranks the groups of the matching documents `found` by their best member and keeps the
 /// page `offset..offset + limit`. Groups are numbered densely ([`GroupNo`] below
 /// `group_count`), so this indexes arrays rather than hashing once per matching document.
+/// Documents of equal score are in `tie` order ([`Ties`]).
 fn rank_groups(
     found: &[(Key, Score, DocAddress)],
     group_count: usize,
     offset: usize,
     limit: usize,
+    tie: impl Fn(DocAddress, DocAddress) -> Ordering,
 ) -> RankedGroups {
     // Each group's place in `best`, and its best document.
     let mut slot = SLOTS.take();
     slot.resize(group_count, NONE);
     let mut best = kept(&BEST);
     let better = |a: (Score, DocAddress), b: (Score, DocAddress)| {
-        a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).is_gt()
+        a.0.total_cmp(&b.0).then_with(|| tie(b.1, a.1)).is_gt()
     };
     for &(key, score, address) in found {
         let i = match key {
@@ -392,7 +402,7 @@ fn rank_groups(
     // Only the groups up to the page's end are put in order (a common word matches most
     // of the help center); the order is total, so the page is the one a full sort gives.
     let order = |a: &(Key, Score, DocAddress), b: &(Key, Score, DocAddress)| {
-        b.1.total_cmp(&a.1).then(a.2.cmp(&b.2))
+        b.1.total_cmp(&a.1).then_with(|| tie(a.2, b.2))
     };
     let end = offset.saturating_add(limit).min(total);
     if end > 0 && end < total {
@@ -433,7 +443,7 @@ fn rank_groups(
     }
     SLOTS.set(slot);
     for (_, docs) in &mut page {
-        docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        docs.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| tie(a.1, b.1)));
     }
     RankedGroups { page, total }
 }
@@ -451,6 +461,56 @@ pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bo
     let primary = lang::primary(&hit.lang);
     translations.sort_by_key(|t| lang::primary(&t.lang) != primary);
     hit.translations = translations;
+}
+
+/// The order of documents of equal score: by their article's path, whatever order a build
+/// added them in. Workers hand articles to the writer as they finish them, and edits append
+/// to newer segments, so two builds of the same articles (two replicas, a rebuild) number
+/// their documents differently: ordered by address, equal pages (generated reference pages
+/// that differ in a word) came out in either order. Paths are read only for ties, and
+/// within a segment compared by their ordinals in its sorted path column (no string).
+struct Ties<'a> {
+    searcher: &'a Searcher,
+    columns: std::cell::OnceCell<Vec<Option<StrColumn>>>,
+}
+
+impl<'a> Ties<'a> {
+    fn new(searcher: &'a Searcher) -> Self {
+        Ties {
+            searcher,
+            columns: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn cmp(&self, a: DocAddress, b: DocAddress) -> Ordering {
+        if a == b {
+            return Ordering::Equal;
+        }
+        let columns = self.columns.get_or_init(|| {
+            self.searcher
+                .segment_readers()
+                .iter()
+                .map(|r| r.fast_fields().str("path").ok().flatten())
+                .collect()
+        });
+        let ord = |at: DocAddress| {
+            let column = columns.get(at.segment_ord as usize)?.as_ref()?;
+            Some((column, column.term_ords(at.doc_id).next()?))
+        };
+        let by_path = match (ord(a), ord(b)) {
+            (Some((_, x)), Some((_, y))) if a.segment_ord == b.segment_ord => x.cmp(&y),
+            (Some((cx, x)), Some((cy, y))) => {
+                let (mut px, mut py) = (String::new(), String::new());
+                match (cx.ord_to_str(x, &mut px), cy.ord_to_str(y, &mut py)) {
+                    (Ok(true), Ok(true)) => px.cmp(&py),
+                    _ => Ordering::Equal,
+                }
+            }
+            _ => Ordering::Equal,
+        };
+        // The address last: a total order even without paths.
+        by_path.then(a.cmp(&b))
+    }
 }
 
 /// The path of a document, from its fast field.
@@ -661,7 +721,7 @@ mod tests {
             (Key::Group(1), 2.0, at(3)),
             (Key::Group(2), 0.5, at(4)),
         ];
-        let all = rank_groups(&found, 3, 0, 10);
+        let all = rank_groups(&found, 3, 0, 10, |a, b| a.cmp(&b));
         assert_eq!(all.total, 4);
         let order: Vec<Key> = all.page.iter().map(|(k, _)| *k).collect();
         assert_eq!(
@@ -677,10 +737,29 @@ mod tests {
         assert_eq!(all.page[0].1, [(7.0, at(2)), (1.0, at(0))]);
         assert_eq!(all.page[1].1, [(5.0, at(1)), (2.0, at(3))]);
         // A page holds groups, not documents; total still counts every group.
-        let second = rank_groups(&found, 3, 1, 2);
+        let second = rank_groups(&found, 3, 1, 2, |a, b| a.cmp(&b));
         assert_eq!(second.total, 4);
         let order: Vec<Key> = second.page.iter().map(|(k, _)| *k).collect();
         assert_eq!(order, [Key::Group(1), Key::Alone(at(9))]);
         assert_eq!(second.page[0].1.len(), 2);
+    }
+
+    #[test]
+    fn equal_scores_go_in_the_order_of_ties_not_of_addresses() {
+        let at = |doc| DocAddress::new(0, doc);
+        let found = [
+            (Key::Group(0), 2.0, at(0)),
+            (Key::Group(1), 2.0, at(1)),
+            (Key::Group(1), 2.0, at(2)),
+            (Key::Alone(at(3)), 1.0, at(3)),
+        ];
+        // Ties the other way round from the addresses (later documents first).
+        let ranked = rank_groups(&found, 2, 0, 10, |a, b| b.cmp(&a));
+        let order: Vec<Key> = ranked.page.iter().map(|(k, _)| *k).collect();
+        assert_eq!(order, [Key::Group(1), Key::Group(0), Key::Alone(at(3))]);
+        assert_eq!(ranked.page[0].1, [(2.0, at(2)), (2.0, at(1))]);
+        // A page cut between equal groups keeps the same one.
+        let first = rank_groups(&found, 2, 0, 1, |a, b| b.cmp(&a));
+        assert_eq!(first.page[0].0, Key::Group(1));
     }
 }
