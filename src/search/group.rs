@@ -486,27 +486,28 @@ impl<'a> Ties<'a> {
         if a == b {
             return Ordering::Equal;
         }
-        let columns = self.columns.get_or_init(|| {
-            self.searcher
-                .segment_readers()
-                .iter()
-                .map(|r| r.fast_fields().str("path").ok().flatten())
-                .collect()
-        });
-        let ord = |at: DocAddress| {
-            let column = columns.get(at.segment_ord as usize)?.as_ref()?;
-            Some((column, column.term_ords(at.doc_id).next()?))
-        };
-        let by_path = match (ord(a), ord(b)) {
-            (Some((_, x)), Some((_, y))) if a.segment_ord == b.segment_ord => x.cmp(&y),
-            (Some((cx, x)), Some((cy, y))) => {
-                let (mut px, mut py) = (String::new(), String::new());
-                match (cx.ord_to_str(x, &mut px), cy.ord_to_str(y, &mut py)) {
-                    (Ok(true), Ok(true)) => px.cmp(&py),
-                    _ => Ordering::Equal,
-                }
+        let by_path = if a.segment_ord == b.segment_ord {
+            let columns = self.columns.get_or_init(|| {
+                self.searcher
+                    .segment_readers()
+                    .iter()
+                    .map(|r| r.fast_fields().str("path").ok().flatten())
+                    .collect()
+            });
+            let ord = |at: DocAddress| {
+                let column = columns.get(at.segment_ord as usize)?.as_ref()?;
+                column.term_ords(at.doc_id).next()
+            };
+            match (ord(a), ord(b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                _ => Ordering::Equal,
             }
-            _ => Ordering::Equal,
+        } else {
+            // Ordinals of two segments do not compare: the paths themselves.
+            match (path_of(self.searcher, a), path_of(self.searcher, b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                _ => Ordering::Equal,
+            }
         };
         // The address last: a total order even without paths.
         by_path.then(a.cmp(&b))
