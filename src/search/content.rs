@@ -23,7 +23,8 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, TantivyError, Term,
+    DocId, DocSet, Score, SeekDangerResult, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+    TantivyError, Term,
 };
 
 use super::bonus::Prior;
@@ -537,19 +538,37 @@ impl Words {
                     let Some(weight) = weight else {
                         continue;
                     };
-                    let mut scorer = weight.scorer(reader, boost)?;
-                    for &doc in docs.iter() {
-                        let at = match scorer.doc() {
-                            d if d < doc => scorer.seek(doc),
-                            d => d,
+                    let Some(&first) = docs.first() else {
+                        continue;
+                    };
+                    // Opened at the first match and moved from match to match: a phrase's
+                    // scorer reads positions only at the documents it is asked about,
+                    // where a plain seek would check every document holding its words up
+                    // to the next phrase (the other languages' too). Its count at a
+                    // document, and so its score, is the same either way.
+                    let (mut at, mut scorer) = weight.scorer_danger(reader, first, boost)?;
+                    let mut doc = first;
+                    let mut rest = docs.iter();
+                    rest.next();
+                    loop {
+                        match at {
+                            SeekDangerResult::Found => {
+                                extra[doc as usize] += scorer.score();
+                                extra_docs.add(doc);
+                            }
+                            SeekDangerResult::SeekLowerBound(TERMINATED) => break,
+                            SeekDangerResult::SeekLowerBound(_) => {}
+                        }
+                        // None below the bound holds it (asked in increasing order only).
+                        let bound = match at {
+                            SeekDangerResult::SeekLowerBound(b) => b,
+                            SeekDangerResult::Found => doc + 1,
                         };
-                        if at == TERMINATED {
-                            break;
+                        match rest.find(|&&d| d >= bound) {
+                            Some(&next) => doc = next,
+                            None => break,
                         }
-                        if at == doc {
-                            extra[doc as usize] += scorer.score();
-                            extra_docs.add(doc);
-                        }
+                        at = scorer.seek_danger(doc);
                     }
                 }
             }
