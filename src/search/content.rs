@@ -23,12 +23,12 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocId, DocSet, Score, SeekDangerResult, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+    DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentOrdinal, SegmentReader, TERMINATED,
     TantivyError, Term,
 };
 
 use super::bonus::Prior;
-use super::lookup::{KnownTerm, Norms};
+use super::lookup::{HeldOnce, KnownTerm, Norms};
 
 /// A filter's term (a language), looked up.
 #[derive(Debug, Clone)]
@@ -279,6 +279,14 @@ fn give_back(v: Vec<Score>) {
     });
 }
 
+/// How the filter's term scores the matches.
+enum WithinScorer {
+    /// From the lengths (a field that keeps no frequencies).
+    Once(HeldOnce),
+    /// Its postings, sought at each match.
+    Postings(Box<dyn Scorer>),
+}
+
 /// A set of a segment's documents, 64 to a block.
 struct Docs(Vec<u64>);
 
@@ -387,19 +395,30 @@ impl Words {
         let (allowed, mut within) = match &self.within {
             None => (None, None),
             Some(within) => {
-                // The filter's scorer, and its documents as a set.
-                let found = match within {
-                    Within::Nothing => None,
-                    Within::Term(term) => term
-                        .segment_blocks(reader, boost, &mut norms)?
-                        .zip(term.segment_scorer(reader, boost)?),
+                // The filter's documents as a set, and its scorer.
+                let Within::Term(term) = within else {
+                    return Ok(());
                 };
-                let Some((blocks, scorer)) = found else {
+                let Some(blocks) = term.segment_blocks(reader, boost, &mut norms)? else {
                     // No document of the segment can match.
                     return Ok(());
                 };
                 let mut docs = Docs::new(max_doc);
-                blocks.for_each_doc(|doc| docs.add(doc));
+                let once = blocks.for_each_doc(|doc| docs.add(doc));
+                // A field without frequencies holds its term once in each document: scored
+                // from the lengths alone, its postings not opened again.
+                let scorer = match reader
+                    .schema()
+                    .get_field_entry(term.field())
+                    .field_type()
+                    .index_record_option()
+                {
+                    Some(option) if !option.has_freq() => WithinScorer::Once(once),
+                    _ => match term.segment_scorer(reader, boost)? {
+                        Some(scorer) => WithinScorer::Postings(Box::new(scorer)),
+                        None => return Ok(()),
+                    },
+                };
                 (Some(docs), Some(scorer))
             }
         };
@@ -585,10 +604,18 @@ impl Words {
             // As the intersection with the filter's clause adds it (on either side: a sum
             // of two).
             if let Some(within) = &mut within {
-                if within.seek(doc) != doc {
-                    continue;
+                match within {
+                    WithinScorer::Once(once) => {
+                        // Every match is the filter's already (`allowed`).
+                        score += once.score(doc);
+                    }
+                    WithinScorer::Postings(scorer) => {
+                        if scorer.seek(doc) != doc {
+                            continue;
+                        }
+                        score += scorer.score();
+                    }
                 }
-                score += within.score();
             }
             // As the required and the optional part add up.
             if !self.extra.is_empty() && extra_docs.has(doc) {
