@@ -23,11 +23,12 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, TantivyError, Term,
+    DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentOrdinal, SegmentReader, TERMINATED,
+    TantivyError, Term,
 };
 
 use super::bonus::Prior;
-use super::lookup::{KnownTerm, Norms};
+use super::lookup::{HeldOnce, KnownTerm, Norms};
 
 /// A filter's term (a language), looked up.
 #[derive(Debug, Clone)]
@@ -278,6 +279,14 @@ fn give_back(v: Vec<Score>) {
     });
 }
 
+/// How the filter's term scores the matches.
+enum WithinScorer {
+    /// From the lengths (a field that keeps no frequencies).
+    Once(HeldOnce),
+    /// Its postings, sought at each match.
+    Postings(Box<dyn Scorer>),
+}
+
 /// A set of a segment's documents, 64 to a block.
 struct Docs(Vec<u64>);
 
@@ -386,19 +395,30 @@ impl Words {
         let (allowed, mut within) = match &self.within {
             None => (None, None),
             Some(within) => {
-                // The filter's scorer, and its documents as a set.
-                let found = match within {
-                    Within::Nothing => None,
-                    Within::Term(term) => term
-                        .segment_blocks(reader, boost, &mut norms)?
-                        .zip(term.segment_scorer(reader, boost)?),
+                // The filter's documents as a set, and its scorer.
+                let Within::Term(term) = within else {
+                    return Ok(());
                 };
-                let Some((blocks, scorer)) = found else {
+                let Some(blocks) = term.segment_blocks(reader, boost, &mut norms)? else {
                     // No document of the segment can match.
                     return Ok(());
                 };
                 let mut docs = Docs::new(max_doc);
-                blocks.for_each_doc(|doc| docs.add(doc));
+                let once = blocks.for_each_doc(|doc| docs.add(doc));
+                // A field without frequencies holds its term once in each document: scored
+                // from the lengths alone, its postings not opened again.
+                let scorer = match reader
+                    .schema()
+                    .get_field_entry(term.field())
+                    .field_type()
+                    .index_record_option()
+                {
+                    Some(option) if !option.has_freq() => WithinScorer::Once(once),
+                    _ => match term.segment_scorer(reader, boost)? {
+                        Some(scorer) => WithinScorer::Postings(Box::new(scorer)),
+                        None => return Ok(()),
+                    },
+                };
                 (Some(docs), Some(scorer))
             }
         };
@@ -537,19 +557,37 @@ impl Words {
                     let Some(weight) = weight else {
                         continue;
                     };
-                    let mut scorer = weight.scorer(reader, boost)?;
-                    for &doc in docs.iter() {
-                        let at = match scorer.doc() {
-                            d if d < doc => scorer.seek(doc),
-                            d => d,
+                    let Some(&first) = docs.first() else {
+                        continue;
+                    };
+                    // Opened at the first match and moved from match to match: a phrase's
+                    // scorer reads positions only at the documents it is asked about,
+                    // where a plain seek would check every document holding its words up
+                    // to the next phrase (the other languages' too). Its count at a
+                    // document, and so its score, is the same either way.
+                    let (mut at, mut scorer) = weight.scorer_danger(reader, first, boost)?;
+                    let mut doc = first;
+                    let mut rest = docs.iter();
+                    rest.next();
+                    loop {
+                        match at {
+                            SeekDangerResult::Found => {
+                                extra[doc as usize] += scorer.score();
+                                extra_docs.add(doc);
+                            }
+                            SeekDangerResult::SeekLowerBound(TERMINATED) => break,
+                            SeekDangerResult::SeekLowerBound(_) => {}
+                        }
+                        // None below the bound holds it (asked in increasing order only).
+                        let bound = match at {
+                            SeekDangerResult::SeekLowerBound(b) => b,
+                            SeekDangerResult::Found => doc + 1,
                         };
-                        if at == TERMINATED {
-                            break;
+                        match rest.find(|&&d| d >= bound) {
+                            Some(&next) => doc = next,
+                            None => break,
                         }
-                        if at == doc {
-                            extra[doc as usize] += scorer.score();
-                            extra_docs.add(doc);
-                        }
+                        at = scorer.seek_danger(doc);
                     }
                 }
             }
@@ -566,10 +604,18 @@ impl Words {
             // As the intersection with the filter's clause adds it (on either side: a sum
             // of two).
             if let Some(within) = &mut within {
-                if within.seek(doc) != doc {
-                    continue;
+                match within {
+                    WithinScorer::Once(once) => {
+                        // Every match is the filter's already (`allowed`).
+                        score += once.score(doc);
+                    }
+                    WithinScorer::Postings(scorer) => {
+                        if scorer.seek(doc) != doc {
+                            continue;
+                        }
+                        score += scorer.score();
+                    }
                 }
-                score += within.score();
             }
             // As the required and the optional part add up.
             if !self.extra.is_empty() && extra_docs.has(doc) {

@@ -326,9 +326,14 @@ thread_local! {
     static FOUND: RefCell<Matches> = const { RefCell::new(Vec::new()) };
     /// The groups' best matches in [`rank_groups`].
     static BEST: RefCell<Matches> = const { RefCell::new(Vec::new()) };
+    /// The page's groups in order in [`rank_groups`].
+    static TOP: RefCell<Matches> = const { RefCell::new(Vec::new()) };
     /// Each group's place in [`BEST`], by group number: all [`NONE`] between searches.
     static SLOTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
+
+/// The longest page [`rank_groups`] keeps in order as it goes (a longer one is selected).
+const TOP_BY_INSERTION: usize = 64;
 
 /// No place: a group [`rank_groups`] has not met.
 const NONE: u32 = u32::MAX;
@@ -405,11 +410,30 @@ fn rank_groups(
         b.1.total_cmp(&a.1).then_with(|| tie(a.2, b.2))
     };
     let end = offset.saturating_add(limit).min(total);
-    if end > 0 && end < total {
-        best.select_nth_unstable_by(end - 1, order);
-        best.truncate(end);
+    if end > 0 && end <= TOP_BY_INSERTION && end < total {
+        // A short page: kept in order as the groups go by, most of which fall below its
+        // last one at the first comparison (where a selection moves every group about).
+        let mut top = kept(&TOP);
+        for &group in best.iter() {
+            if top.len() == end {
+                if order(&group, &top[end - 1]).is_ge() {
+                    continue;
+                }
+                top.pop();
+            }
+            let at = top.partition_point(|t| order(t, &group).is_lt());
+            top.insert(at, group);
+        }
+        best.clear();
+        best.extend_from_slice(&top);
+        give_back(&TOP, top);
+    } else {
+        if end > 0 && end < total {
+            best.select_nth_unstable_by(end - 1, order);
+            best.truncate(end);
+        }
+        best.sort_by(order);
     }
-    best.sort_by(order);
     let mut page: Vec<(Key, Vec<(Score, DocAddress)>)> = best
         .drain(..)
         .skip(offset)
@@ -743,6 +767,28 @@ mod tests {
         let order: Vec<Key> = second.page.iter().map(|(k, _)| *k).collect();
         assert_eq!(order, [Key::Group(1), Key::Alone(at(9))]);
         assert_eq!(second.page[0].1.len(), 2);
+    }
+
+    #[test]
+    fn a_short_page_is_the_one_a_full_sort_gives() {
+        let at = |doc| DocAddress::new(0, doc);
+        // Scores in no order, with ties (a few values), some groups met twice.
+        let found: Vec<(Key, Score, DocAddress)> = (0..500u32)
+            .map(|doc| {
+                let score = ((doc * 7919) % 13) as Score;
+                (Key::Group(doc % 300), score, at(doc))
+            })
+            .collect();
+        let tie = |a: DocAddress, b: DocAddress| b.cmp(&a);
+        let all = rank_groups(&found, 300, 0, 1000, tie);
+        let keys = |r: &RankedGroups| r.page.iter().map(|(k, d)| (*k, d[0])).collect::<Vec<_>>();
+        let everything = keys(&all);
+        for (offset, limit) in [(0, 10), (10, 10), (0, 1), (37, 27), (0, 100), (290, 20)] {
+            let page = rank_groups(&found, 300, offset, limit, tie);
+            assert_eq!(page.total, all.total);
+            let end = (offset + limit).min(everything.len());
+            assert_eq!(keys(&page), everything[offset.min(end)..end]);
+        }
     }
 
     #[test]

@@ -384,6 +384,11 @@ impl Query for KnownTerm {
 }
 
 impl KnownTerm {
+    /// The term's field.
+    pub(super) fn field(&self) -> Field {
+        self.term.field()
+    }
+
     /// The term's postings in a segment, block by block, scored at `boost` (`None`: the
     /// segment has no such term).
     pub(super) fn segment_blocks(
@@ -512,16 +517,36 @@ impl TermBlocks {
         }
     }
 
-    /// Calls `f` with each document, in order, unscored.
-    pub(super) fn for_each_doc(mut self, mut f: impl FnMut(DocId)) {
+    /// Calls `f` with each document, in order, unscored; then gives back what scores the
+    /// term at a document holding it once ([`HeldOnce`]).
+    pub(super) fn for_each_doc(mut self, mut f: impl FnMut(DocId)) -> HeldOnce {
         loop {
             let docs = self.postings.docs();
             if docs.is_empty() {
-                return;
+                break;
             }
             docs.iter().for_each(|&doc| f(doc));
             self.postings.advance();
         }
+        HeldOnce {
+            norms: self.norms,
+            bm25: self.bm25,
+        }
+    }
+}
+
+/// A term's score at a document that holds it once, as [`Term1`] scores it there: every
+/// document of a field that keeps no frequencies (a language tag), whose postings then
+/// need not be opened a second time for a scorer.
+pub(super) struct HeldOnce {
+    norms: FieldNormReader,
+    bm25: Bm25,
+}
+
+impl HeldOnce {
+    #[inline]
+    pub(super) fn score(&self, doc: DocId) -> Score {
+        self.bm25.score(self.norms.fieldnorm_id(doc), 1)
     }
 }
 
