@@ -431,8 +431,8 @@ pub fn sync(
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| -> Result<()> {
             // Documents waiting for the one writer thread hold their tokens: with analysis
-            // faster than the writer, a long queue only holds memory (64 documents cost up to
-            // 15 MB of peak RSS on k8s-docs), a few per thread keep the writer fed.
+            // faster than the writer, a long queue only holds memory; a few per thread keep
+            // the writer fed (and [`super::document::wait_for_writer`] bounds tantivy's).
             let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(4 * workers);
             for _ in 0..workers {
                 let tx = tx.clone();
@@ -463,7 +463,9 @@ pub fn sync(
                         } else {
                             report.added += 1;
                         }
-                        writer.add_document(*doc)?;
+                        // Bounded: tantivy's own queue would take thousands.
+                        super::document::wait_for_writer();
+                        writer.add_document((*doc).sent())?;
                         report.changed.push(path.clone());
                         present.insert(path);
                     }
