@@ -36,12 +36,14 @@
 pub mod bigrams;
 pub mod chinese;
 mod lexicon;
+mod memo;
 pub mod normalize;
 pub mod script;
 pub mod stem;
 pub mod stopwords;
 pub mod words;
 
+pub use memo::memoized;
 use script::RunKind;
 
 /// Name under which [`KbTokenizer`] is registered in every tantivy index of kb.
@@ -166,7 +168,7 @@ fn analyze_word(word: &str) -> Option<Analyzed> {
 
 /// Normalizes, stems and emits one word (a UAX #29 word or an ICU dictionary word).
 fn emit_word(word: &str, from: usize, position: &mut usize, sink: &mut dyn FnMut(Token)) {
-    let Some(Analyzed { term, exact, parts }) = analyze_word(word) else {
+    let Some(Analyzed { term, exact, parts }) = memo::analyze_word(word, analyze_word) else {
         return;
     };
     let to = from + word.len();

@@ -172,8 +172,14 @@ pub enum NotOpened {
 /// or a folder on its way for a link between the check and the read cannot lead outside.
 pub fn open_inside(dir: &Path, rel: &Path) -> Result<Opened, NotOpened> {
     let root = dir.canonicalize().map_err(NotOpened::Io)?;
+    open_below(&root, dir, rel)
+}
+
+/// [`open_inside`] with the folder's real place (`dir` canonicalized) resolved already by
+/// the caller, once for the many files of one pass (an index build).
+fn open_below(root: &Path, dir: &Path, rel: &Path) -> Result<Opened, NotOpened> {
     let real = dir.join(rel).canonicalize().map_err(NotOpened::Io)?;
-    if !real.starts_with(&root) {
+    if !real.starts_with(root) {
         return Err(NotOpened::Outside(real));
     }
     let mut options = std::fs::OpenOptions::new();
@@ -190,7 +196,7 @@ pub fn open_inside(dir: &Path, rel: &Path) -> Result<Opened, NotOpened> {
         // Without /proc (a bare container or chroot) the path check above stands alone:
         // refusing every article there would take the whole help center offline.
         match std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
-            Ok(opened) if !opened.starts_with(&root) => return Err(NotOpened::Outside(opened)),
+            Ok(opened) if !opened.starts_with(root) => return Err(NotOpened::Outside(opened)),
             Ok(opened) => opened,
             Err(_) => real,
         }
@@ -339,10 +345,26 @@ pub fn scan(dir: &Path) -> Result<(Vec<SourceFile>, Vec<Problem>)> {
 /// (checked again here, as a file can become a link after a scan: [`open_inside`]), and only up to
 /// `limits.max_article_size` bytes.
 pub fn read(dir: &Path, path: &str, limits: &Limits) -> std::result::Result<Vec<u8>, Problem> {
+    read_in(dir, None, path, limits)
+}
+
+/// [`read`], with the folder's real place (`dir` canonicalized) when the caller resolved it
+/// once for many files: an index build reads thousands, and resolving the folder for each
+/// cost a path walk per file.
+pub fn read_in(
+    dir: &Path,
+    root: Option<&Path>,
+    path: &str,
+    limits: &Limits,
+) -> std::result::Result<Vec<u8>, Problem> {
     use std::io::Read;
     let shown = shown_path(dir, path);
     let cannot = |e: std::io::Error| Problem::error(&shown, 1, format!("cannot read: {e}"));
-    let Opened { file, meta, .. } = match open_inside(dir, Path::new(path)) {
+    let opened = match root {
+        Some(root) => open_below(root, dir, Path::new(path)),
+        None => open_inside(dir, Path::new(path)),
+    };
+    let Opened { file, meta, .. } = match opened {
         Ok(opened) => opened,
         Err(NotOpened::Outside(real)) => return Err(outside(&shown, &real)),
         // Not a FIFO or a device, whose reading would never end.

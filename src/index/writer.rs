@@ -276,6 +276,9 @@ fn context_hash(twin_hash: u64, folders: &[&str]) -> u64 {
 /// What the workers of a [`sync`] share.
 struct Context<'a> {
     dir: &'a Path,
+    /// `dir` canonicalized once for the whole pass ([`articles::read_in`]); `None` when it
+    /// cannot be, and each read then tells why.
+    root: Option<std::path::PathBuf>,
     limits: &'a Limits,
     fields: &'a Fields,
     indexed: &'a HashMap<String, (u64, u64)>,
@@ -288,7 +291,8 @@ impl Context<'_> {
     /// Reads one file and makes its document, unless the index has it as it is.
     fn outcome(&self, file: &articles::SourceFile) -> Outcome {
         let path = file.path.clone();
-        let bytes = match articles::read(self.dir, &file.path, self.limits) {
+        let root = self.root.as_deref();
+        let bytes = match articles::read_in(self.dir, root, &file.path, self.limits) {
             Ok(bytes) => bytes,
             Err(problem) => return Outcome::Unreadable { path, problem },
         };
@@ -412,6 +416,7 @@ pub fn sync(
     let folders = Folders::of(dir, &files, limits);
     let ctx = Context {
         dir,
+        root: dir.canonicalize().ok(),
         limits,
         fields: &fields,
         indexed: &indexed,
@@ -425,16 +430,23 @@ pub fn sync(
     for pass in [originals, translations] {
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(64);
+            // Documents waiting for the one writer thread hold their tokens: with analysis
+            // faster than the writer, a long queue only holds memory; a few per thread keep
+            // the writer fed (and [`super::document::wait_for_writer`] bounds tantivy's).
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(4 * workers);
             for _ in 0..workers {
                 let tx = tx.clone();
                 let (pass, next, ctx) = (&pass, &next, &ctx);
+                // Each analyzing thread remembers the words it analyzed last, in a table of
+                // fixed size that goes with the thread ([`analysis::memoized`]).
                 scope.spawn(move || {
-                    while let Some(file) = pass.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if tx.send(ctx.outcome(file)).is_err() {
-                            break;
+                    analysis::memoized(|| {
+                        while let Some(file) = pass.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            if tx.send(ctx.outcome(file)).is_err() {
+                                break;
+                            }
                         }
-                    }
+                    })
                 });
             }
             drop(tx);
@@ -451,7 +463,9 @@ pub fn sync(
                         } else {
                             report.added += 1;
                         }
-                        writer.add_document(*doc)?;
+                        // Bounded: tantivy's own queue would take thousands.
+                        super::document::wait_for_writer();
+                        writer.add_document((*doc).sent())?;
                         report.changed.push(path.clone());
                         present.insert(path);
                     }
