@@ -1263,12 +1263,25 @@ impl<'p> BodyTerms<'p> {
             return Ok(Vec::new());
         }
         // The terms' runs of ascending positions, merged: each span is decoded once, in
-        // position order, by one decoder moving forward through the table (rather than the
-        // positions sorted, and each match's span then found by binary search).
+        // position order, by one decoder moving forward through the table. The keys are
+        // (position, place in `found`): each term's run is in order already, and the stable
+        // sort merges such runs rather than sorting anew (rather than the positions sorted,
+        // and each match's span then found by binary search). One run (one term, or terms
+        // found one after the other) is in that order as it is: no keys are made.
         let mut spans = vec![None; found.len()];
         let mut decoder = offsets::Spans::new(table);
-        for i in position_order(&found) {
-            spans[i] = decoder.at(found[i].0);
+        if found.windows(2).all(|w| w[0].0 < w[1].0) {
+            for (span, &(p, _)) in spans.iter_mut().zip(&found) {
+                *span = decoder.at(p);
+            }
+        } else {
+            let mut order: Vec<u64> = (found.iter().enumerate())
+                .map(|(i, &(p, _))| (u64::from(p) << 32) | i as u64)
+                .collect();
+            order.sort();
+            for key in order {
+                spans[key as u32 as usize] = decoder.at((key >> 32) as u32);
+            }
         }
         // Sized for all of them at once (nearly all are kept).
         let mut matches = Vec::with_capacity(found.len());
@@ -1284,48 +1297,6 @@ impl<'p> BodyTerms<'p> {
         }));
         Ok(matches)
     }
-}
-
-/// The places in `found` (positions, each term's run ascending, the terms one after the
-/// other) in the order of (position, place): the runs merged as they are, a few at a time,
-/// without a list of keys sorted (a query's terms are few; one term's run is already in
-/// order). Many runs fall back to sorting the keys, with the same order.
-fn position_order(found: &[(u32, u32)]) -> impl Iterator<Item = usize> + '_ {
-    /// Runs merged by scanning their fronts; more are sorted.
-    const MERGED: usize = 8;
-    // Runs of strictly ascending positions: a merge that takes the first run's front on
-    // equal positions gives exactly the order of (position, place).
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut from = 0;
-    for i in 1..=found.len() {
-        if i == found.len() || found[i].0 <= found[i - 1].0 {
-            runs.push(from..i);
-            from = i;
-        }
-    }
-    let mut sorted = (runs.len() > MERGED).then(|| {
-        let mut order: Vec<u64> = (found.iter().enumerate())
-            .map(|(i, &(p, _))| (u64::from(p) << 32) | i as u64)
-            .collect();
-        order.sort_unstable();
-        order.into_iter().map(|key| key as u32 as usize)
-    });
-    let mut merged = std::iter::from_fn(move || {
-        let mut best: Option<&mut std::ops::Range<usize>> = None;
-        for run in runs.iter_mut().filter(|r| r.start < r.end) {
-            if best
-                .as_ref()
-                .is_none_or(|b| found[run.start].0 < found[b.start].0)
-            {
-                best = Some(run);
-            }
-        }
-        best?.next()
-    });
-    std::iter::from_fn(move || match &mut sorted {
-        Some(order) => order.next(),
-        None => merged.next(),
-    })
 }
 
 /// Where the document of an article is, by its path.
@@ -1480,41 +1451,4 @@ fn stands_on(postings: &mut tantivy::postings::SegmentPostings, doc: tantivy::Do
         at = postings.seek(doc);
     }
     at == doc
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The order [`position_order`] must give: the places sorted by (position, place).
-    fn by_sorting(found: &[(u32, u32)]) -> Vec<usize> {
-        let mut order: Vec<(u32, usize)> = (found.iter().enumerate())
-            .map(|(i, &(p, _))| (p, i))
-            .collect();
-        order.sort();
-        order.into_iter().map(|(_, i)| i).collect()
-    }
-
-    #[test]
-    fn position_order_is_that_of_position_then_place() {
-        // Runs of terms one after the other; equal positions in several terms; a run that
-        // is not ascending (a damaged index); many terms (sorted rather than merged).
-        let runs: Vec<Vec<Vec<u32>>> = vec![
-            vec![],
-            vec![vec![3, 9, 40]],
-            vec![vec![3, 9, 40], vec![1, 9, 41], vec![9]],
-            vec![vec![5, 5, 2, 7], vec![2, 5]],
-            (0..12u32)
-                .map(|t| vec![t % 3, 10 - t % 5, 30 + t])
-                .collect(),
-            (0..8u32).map(|t| vec![t, 7 - t]).collect(),
-        ];
-        for terms in runs {
-            let found: Vec<(u32, u32)> = (terms.iter().enumerate())
-                .flat_map(|(t, ps)| ps.iter().map(move |&p| (p, t as u32)))
-                .collect();
-            let ours: Vec<usize> = position_order(&found).collect();
-            assert_eq!(ours, by_sorting(&found), "{terms:?}");
-        }
-    }
 }
