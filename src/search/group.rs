@@ -477,14 +477,28 @@ fn rank_groups(
 /// fallback.
 pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bool) {
     hit.fallback = fallback;
-    let mut translations: Vec<Arc<Translation>> = catalog
-        .shown_translations(&hit.path)
-        .filter(|&(_, draft)| drafts || !draft)
-        .map(|(t, _)| t.clone())
-        .collect();
+    // Those of the result's language first, each list in the catalog's order (a stable
+    // partition: each version's language looked at once, not at every comparison).
     let primary = lang::primary(&hit.lang);
-    translations.sort_by_key(|t| lang::primary(&t.lang) != primary);
-    hit.translations = translations;
+    let (mut same, mut others): (Vec<Arc<Translation>>, Vec<Arc<Translation>>) =
+        (Vec::new(), Vec::new());
+    for (t, draft) in catalog.shown_translations(&hit.path) {
+        if draft && !drafts {
+            continue;
+        }
+        let list = if lang::primary(&t.lang) == primary {
+            &mut same
+        } else {
+            &mut others
+        };
+        list.push(t.clone());
+    }
+    hit.translations = if same.is_empty() {
+        others
+    } else {
+        same.append(&mut others);
+        same
+    };
 }
 
 /// The order of documents of equal score: by their article's path, whatever order a build

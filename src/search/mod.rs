@@ -31,7 +31,6 @@ pub mod snippet;
 mod stored;
 mod vocab;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -1028,10 +1027,10 @@ struct BodyTerms<'p> {
     /// (query word, weight, body term) for every alternative.
     terms: Vec<(usize, f32, &'p str)>,
     /// Per segment: its term look-ups.
-    segments: HashMap<u32, SegmentTerms>,
+    segments: crate::index::Map<u32, SegmentTerms>,
     /// The body positions of the page's documents ([`BodyTerms::read_page`]): (position,
     /// the term's place in [`BodyTerms::terms`]), term by term, each term's in order.
-    positions: HashMap<DocAddress, Vec<(u32, u32)>>,
+    positions: crate::index::Map<DocAddress, Vec<(u32, u32)>>,
     /// Each query word's rarity in the help center (0 for words left out: function words
     /// beside others), what [`Hit::coverage`] weighs words by.
     weights: Vec<f32>,
@@ -1094,8 +1093,8 @@ impl<'p> BodyTerms<'p> {
                 f.anchors,
             ],
             terms,
-            segments: HashMap::new(),
-            positions: HashMap::new(),
+            segments: Default::default(),
+            positions: Default::default(),
             weights,
         }
     }
@@ -1118,24 +1117,29 @@ impl<'p> BodyTerms<'p> {
                 e.holders = None;
             }
             let segment = &self.segments[&docs[0].segment_ord];
-            for address in docs {
-                self.positions.entry(*address).or_default();
-            }
+            // Gathered by the document's place in `docs`, handed to the map once.
+            let mut lists: Vec<Vec<(u32, u32)>> = vec![Vec::new(); docs.len()];
             for (t, info) in segment.infos.iter().enumerate() {
                 let Some(info) = info else { continue };
                 let mut postings = segment
                     .body
                     .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)
                     .map_err(tantivy::TantivyError::from)?;
-                for address in docs {
+                for (address, found) in docs.iter().zip(&mut lists) {
                     if !stands_on(&mut postings, address.doc_id) {
                         continue;
                     }
                     positions.clear();
                     postings.positions(&mut positions);
-                    if let Some(found) = self.positions.get_mut(address) {
-                        found.extend(positions.iter().map(|&p| (p, t as u32)));
-                    }
+                    found.extend(positions.iter().map(|&p| (p, t as u32)));
+                }
+            }
+            for (address, list) in docs.iter().zip(lists) {
+                let found = self.positions.entry(*address).or_default();
+                if found.is_empty() {
+                    *found = list;
+                } else {
+                    found.extend(list);
                 }
             }
         }
@@ -1262,15 +1266,22 @@ impl<'p> BodyTerms<'p> {
         // position order, by one decoder moving forward through the table. The keys are
         // (position, place in `found`): each term's run is in order already, and the stable
         // sort merges such runs rather than sorting anew (rather than the positions sorted,
-        // and each match's span then found by binary search).
-        let mut order: Vec<u64> = (found.iter().enumerate())
-            .map(|(i, &(p, _))| (u64::from(p) << 32) | i as u64)
-            .collect();
-        order.sort();
+        // and each match's span then found by binary search). One run (one term, or terms
+        // found one after the other) is in that order as it is: no keys are made.
         let mut spans = vec![None; found.len()];
         let mut decoder = offsets::Spans::new(table);
-        for key in order {
-            spans[key as u32 as usize] = decoder.at((key >> 32) as u32);
+        if found.windows(2).all(|w| w[0].0 < w[1].0) {
+            for (span, &(p, _)) in spans.iter_mut().zip(&found) {
+                *span = decoder.at(p);
+            }
+        } else {
+            let mut order: Vec<u64> = (found.iter().enumerate())
+                .map(|(i, &(p, _))| (u64::from(p) << 32) | i as u64)
+                .collect();
+            order.sort();
+            for key in order {
+                spans[key as u32 as usize] = decoder.at((key >> 32) as u32);
+            }
         }
         // Sized for all of them at once (nearly all are kept).
         let mut matches = Vec::with_capacity(found.len());
