@@ -61,11 +61,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     if matches.is_empty() {
         return None;
     }
-    // Often in order already (one query term, or a section's matches of one): a stable
-    // sort would leave them as they are, so it is skipped (with its scratch buffer).
-    if !matches.is_sorted_by_key(|m| m.offset) {
-        matches.sort_by_key(|m| m.offset);
-    }
+    matches.sort_by_key(|m| m.offset);
     matches.truncate(MAX_MATCHES);
     let matches = &matches[..];
     // Bytes per column, from a sample around the first match (an article keeps its script).
