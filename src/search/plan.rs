@@ -770,8 +770,7 @@ fn derivatives(
             out.push(prefix);
         }
     }
-    let longer_terms =
-        completions.unwrap_or_else(|| self::completions(lookup, fields, stem));
+    let longer_terms = completions.unwrap_or_else(|| self::completions(lookup, fields, stem));
     for longer in longer_terms {
         if longer.chars().count() <= chars.len() + 3 {
             out.push(longer);
@@ -907,7 +906,9 @@ mod tests {
         let fields = [body, title];
         let vocabulary = Arc::new(Vocabulary::of(&searcher, &fields, &fields));
         assert!(vocabulary.sorted(body).is_some());
-        for prefix in ["c", "co", "cont", "conta", "contain", "cont1", "z", "zz", "", "я"] {
+        for prefix in [
+            "c", "co", "cont", "conta", "contain", "cont1", "z", "zz", "", "я",
+        ] {
             let walked = completions(&Lookup::new(&searcher), &fields, prefix);
             let lookup = Lookup::with_vocabulary(&searcher, Some(vocabulary.clone()));
             assert!(lookup.vocabulary().is_some());

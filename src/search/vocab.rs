@@ -102,7 +102,10 @@ impl Sorted {
     /// The numbers of the terms that begin with `prefix` (all of them for an empty one).
     pub fn starting_with(&self, prefix: &[u8]) -> std::ops::Range<usize> {
         let from = partition_point(self.len(), |i| self.term(i) < prefix);
-        let to = from + partition_point(self.len() - from, |i| self.term(from + i).starts_with(prefix));
+        let to = from
+            + partition_point(self.len() - from, |i| {
+                self.term(from + i).starts_with(prefix)
+            });
         from..to
     }
 
@@ -322,7 +325,12 @@ mod tests {
         assert_eq!(tables.len(), 2);
         let terms = |t: &Sorted| -> Vec<(String, u32)> {
             (0..t.len())
-                .map(|i| (String::from_utf8(t.term(i).to_vec()).unwrap(), t.doc_freq(i)))
+                .map(|i| {
+                    (
+                        String::from_utf8(t.term(i).to_vec()).unwrap(),
+                        t.doc_freq(i),
+                    )
+                })
                 .collect()
         };
         let first = [("and", 1), ("refunds", 1), ("пароль", 1)].map(|(t, n)| (t.to_string(), n));
