@@ -333,15 +333,24 @@ mod tests {
                 })
                 .collect()
         };
-        let first = [("and", 1), ("refunds", 1), ("пароль", 1)].map(|(t, n)| (t.to_string(), n));
-        assert_eq!(terms(&tables[0]), first);
-        assert_eq!(tables[0].starting_with(b"ref"), 1..2);
-        assert_eq!(tables[0].starting_with(b"refunds"), 1..2);
-        assert_eq!(tables[0].starting_with(b"refundsx"), 2..2);
-        assert_eq!(tables[0].starting_with(b""), 0..3);
-        assert_eq!(tables[0].starting_with(b"zz"), 2..2);
-        assert_eq!(tables[0].starting_with("п".as_bytes()), 2..3);
-        assert_eq!(terms(&tables[1]), [("parcels".to_string(), 1)]);
+        // The segments in the searcher's order, which need not be the commits'.
+        let (first, second) = if tables[0].len() == 3 {
+            (&tables[0], &tables[1])
+        } else {
+            (&tables[1], &tables[0])
+        };
+        let terms_of_first = [("and", 1), ("refunds", 1), ("пароль", 1)];
+        assert_eq!(
+            terms(first),
+            terms_of_first.map(|(t, n)| (t.to_string(), n))
+        );
+        assert_eq!(first.starting_with(b"ref"), 1..2);
+        assert_eq!(first.starting_with(b"refunds"), 1..2);
+        assert_eq!(first.starting_with(b"refundsx"), 2..2);
+        assert_eq!(first.starting_with(b""), 0..3);
+        assert_eq!(first.starting_with(b"zz"), 2..2);
+        assert_eq!(first.starting_with("п".as_bytes()), 2..3);
+        assert_eq!(terms(second), [("parcels".to_string(), 1)]);
         assert!(!v.lacks(title, hash("refund")));
         assert!(v.lacks(body, hash("refund")));
         assert!(!v.lacks(body, hash("пароль")));
