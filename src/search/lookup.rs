@@ -160,6 +160,11 @@ impl<'s> Lookup<'s> {
         self.searcher
     }
 
+    /// The vocabulary of the searcher's segments, when the search has it.
+    pub fn vocabulary(&self) -> Option<&Vocabulary> {
+        self.vocabulary.as_deref()
+    }
+
     /// The index of `field` in the searcher's segment `segment`, opened on the first asking.
     pub fn inverted_index(
         &self,

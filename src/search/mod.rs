@@ -381,9 +381,12 @@ impl Engine {
         // queries only) hold as many terms again, and are asked in their dictionaries.
         let fields = self.index.fields.searched();
         let started = std::time::Instant::now();
-        let v = Arc::new(vocab::Vocabulary::of(searcher, &fields));
+        let listed = plan::vocabulary_fields(&self.index.fields);
+        let v = Arc::new(vocab::Vocabulary::of(searcher, &fields, &listed));
+        let (bytes, sorted_bytes) = v.bytes();
         tracing::debug!(
-            bytes = v.bytes(),
+            bytes,
+            sorted_bytes,
             ms = started.elapsed().as_secs_f64() * 1e3,
             "vocabulary of the searched fields read"
         );

@@ -341,7 +341,7 @@ pub fn plan_with(
         .filter(|t| t.kind == TokenKind::Word)
         .map(|t| t.to)
         .max();
-    let vocab_fields = [fields.body, fields.title];
+    let vocab_fields = vocabulary_fields(fields);
     let all_fields = [
         fields.title,
         fields.headings,
@@ -386,7 +386,7 @@ pub fn plan_with(
         // the typed word is the term: one walk of the dictionary's range serves both.
         let mut stem_completions = None;
         if is_last && !han && typed.chars().count() >= 2 && completion > 0.0 {
-            let found = completions(searcher, &vocab_fields, &typed);
+            let found = completions(lookup, &vocab_fields, &typed);
             for c in &found {
                 completed = true;
                 push_alt(&mut alternatives, c.clone(), completion);
@@ -632,51 +632,61 @@ fn scan_terms(
     found
 }
 
+/// The fields whose vocabulary planning draws on (completions, derivatives, corrections):
+/// the words of bodies and titles.
+pub fn vocabulary_fields(fields: &Fields) -> [Field; 2] {
+    [fields.body, fields.title]
+}
+
 /// Terms of the index that start with `prefix` (and are longer), most frequent first: a range
-/// of each term dictionary, read in order without an automaton, keeping only the most
-/// frequent terms of each (a short prefix spans thousands of terms).
-fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<String> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
+/// of each term dictionary, read in order, keeping only the most frequent terms of each (a
+/// short prefix spans thousands of terms). The range is a binary search in the search's
+/// [`Vocabulary`](super::vocab::Vocabulary) when it lists the field, an FST stream otherwise
+/// (the first search over new segments): the same terms either way.
+fn completions(lookup: &Lookup<'_>, fields: &[Field], prefix: &str) -> Vec<String> {
     // At most `MAX_COMPLETIONS` terms of each field and segment, sorted below: a list
     // searched in full costs less than a map's allocation.
     let mut found: Vec<(String, u64)> = Vec::new();
-    // The most frequent terms of a range, the one to drop first on top (least frequent,
-    // then last in order: ties go to the first terms, as the final sort).
-    let mut best: BinaryHeap<Reverse<(u64, Reverse<Vec<u8>>)>> =
-        BinaryHeap::with_capacity(MAX_COMPLETIONS + 1);
+    let vocabulary = lookup.vocabulary();
     for &field in fields {
-        for segment in searcher.segment_readers() {
+        if let Some(tables) = vocabulary.and_then(|v| v.sorted(field)) {
+            for table in tables {
+                // Terms by their number: the order of the numbers is the terms' order.
+                let mut best = Best::default();
+                for i in table.starting_with(prefix.as_bytes()) {
+                    if table.term(i).len() != prefix.len() {
+                        best.offer(u64::from(table.doc_freq(i)), i);
+                    }
+                }
+                for (df, i) in best.drain() {
+                    if let Ok(term) = std::str::from_utf8(table.term(i)) {
+                        add_completion(&mut found, term, df);
+                    }
+                }
+            }
+            continue;
+        }
+        for segment in lookup.searcher().segment_readers() {
             let Ok(inverted) = segment.inverted_index(field) else {
                 continue;
             };
             let Ok(mut stream) = inverted.terms().range().ge(prefix).into_stream() else {
                 continue;
             };
+            let mut best = Best::default();
             while stream.advance() {
                 let key = stream.key();
                 if !key.starts_with(prefix.as_bytes()) {
                     break;
                 }
                 let df = u64::from(stream.value().doc_freq);
-                // Later terms are greater, so a tie with the worst kept one loses.
-                if key.len() == prefix.len()
-                    || (best.len() == MAX_COMPLETIONS
-                        && best.peek().is_some_and(|Reverse((min, _))| df <= *min))
-                {
-                    continue;
-                }
-                best.push(Reverse((df, Reverse(key.to_vec()))));
-                if best.len() > MAX_COMPLETIONS {
-                    best.pop();
+                if key.len() != prefix.len() && best.wants(df) {
+                    best.offer(df, key.to_vec());
                 }
             }
-            for Reverse((df, Reverse(key))) in best.drain() {
-                if let Ok(term) = String::from_utf8(key) {
-                    match found.iter_mut().find(|(t, _)| *t == term) {
-                        Some((_, n)) => *n += df,
-                        None => found.push((term, df)),
-                    }
+            for (df, key) in best.drain() {
+                if let Ok(term) = std::str::from_utf8(&key) {
+                    add_completion(&mut found, term, df);
                 }
             }
         }
@@ -687,6 +697,57 @@ fn completions(searcher: &Searcher, fields: &[Field], prefix: &str) -> Vec<Strin
         .take(MAX_COMPLETIONS)
         .map(|(t, _)| t)
         .collect()
+}
+
+/// Adds a field's or segment's completion to those found, summing its document counts.
+fn add_completion(found: &mut Vec<(String, u64)>, term: &str, df: u64) {
+    match found.iter_mut().find(|(t, _)| *t == term) {
+        Some((_, n)) => *n += df,
+        None => found.push((term.to_string(), df)),
+    }
+}
+
+/// The `MAX_COMPLETIONS` most frequent of the terms offered in order, by any key that
+/// orders them: the one to drop first on top (least frequent, then last in order: ties go
+/// to the first terms, as the final sort).
+struct Best<K: Ord>(std::collections::BinaryHeap<std::cmp::Reverse<(u64, std::cmp::Reverse<K>)>>);
+
+impl<K: Ord> Default for Best<K> {
+    fn default() -> Self {
+        Best(std::collections::BinaryHeap::with_capacity(
+            MAX_COMPLETIONS + 1,
+        ))
+    }
+}
+
+impl<K: Ord> Best<K> {
+    /// Whether a term of `df` documents, after all offered so far, would be kept: later
+    /// terms are greater, so a tie with the worst kept one loses.
+    fn wants(&self, df: u64) -> bool {
+        !(self.0.len() == MAX_COMPLETIONS
+            && self
+                .0
+                .peek()
+                .is_some_and(|std::cmp::Reverse((min, _))| df <= *min))
+    }
+
+    /// Offers a term greater than all offered before.
+    fn offer(&mut self, df: u64, key: K) {
+        if !self.wants(df) {
+            return;
+        }
+        self.0.push(std::cmp::Reverse((df, std::cmp::Reverse(key))));
+        if self.0.len() > MAX_COMPLETIONS {
+            self.0.pop();
+        }
+    }
+
+    /// The terms kept, with their document counts, in no order.
+    fn drain(&mut self) -> impl Iterator<Item = (u64, K)> + '_ {
+        self.0
+            .drain()
+            .map(|std::cmp::Reverse((df, std::cmp::Reverse(key)))| (df, key))
+    }
 }
 
 /// Index terms that share a stem's first letters: its shorter forms down to three letters
@@ -709,8 +770,7 @@ fn derivatives(
             out.push(prefix);
         }
     }
-    let longer_terms =
-        completions.unwrap_or_else(|| self::completions(lookup.searcher(), fields, stem));
+    let longer_terms = completions.unwrap_or_else(|| self::completions(lookup, fields, stem));
     for longer in longer_terms {
         if longer.chars().count() <= chars.len() + 3 {
             out.push(longer);
@@ -817,6 +877,46 @@ mod tests {
         // One edit away, but not with the same first letter.
         assert!(corrections(&searcher, &fields, "xefund").is_empty());
         assert!(corrections(&searcher, &fields, "").is_empty());
+    }
+
+    #[test]
+    fn completions_from_the_vocabulary_are_those_of_the_dictionaries() {
+        use super::super::vocab::Vocabulary;
+        use std::sync::Arc;
+        use tantivy::schema::{Schema, TEXT};
+        use tantivy::{Index, TantivyDocument};
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", TEXT);
+        let body = schema.add_text_field("body", TEXT);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        // Two segments; more than `MAX_COMPLETIONS` terms of one prefix, with ties.
+        for batch in 0..2 {
+            for i in 0..40 {
+                let mut doc = TantivyDocument::new();
+                doc.add_text(title, format!("conta{} container", i % (7 + batch)));
+                let words: Vec<String> = (0..=i % 17).map(|j| format!("cont{j}x")).collect();
+                doc.add_text(body, format!("cont contain {} zeta", words.join(" ")));
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let fields = [body, title];
+        let vocabulary = Arc::new(Vocabulary::of(&searcher, &fields, &fields));
+        assert!(vocabulary.sorted(body).is_some());
+        for prefix in [
+            "c", "co", "cont", "conta", "contain", "cont1", "z", "zz", "", "я",
+        ] {
+            let walked = completions(&Lookup::new(&searcher), &fields, prefix);
+            let lookup = Lookup::with_vocabulary(&searcher, Some(vocabulary.clone()));
+            assert!(lookup.vocabulary().is_some());
+            assert_eq!(completions(&lookup, &fields, prefix), walked, "{prefix:?}");
+        }
+        let some = completions(&Lookup::new(&searcher), &fields, "cont");
+        assert_eq!(some.len(), MAX_COMPLETIONS);
+        assert!(!some.contains(&"cont".to_string()));
     }
 
     #[test]
