@@ -394,5 +394,15 @@ fn equal_pages_rank_by_path_whatever_order_they_were_indexed_in() {
         let mut params = SearchParams::new("certificate approve");
         params.limit = 1;
         assert_eq!(search_with(&e, &params), ["x/a.md"]);
+        // The report's nearest articles (one result per document, not per group) too.
+        let nearest = |limit| -> Vec<String> {
+            e.closest("certificate approve", None, limit)
+                .unwrap()
+                .into_iter()
+                .map(|n| n.hit.path)
+                .collect()
+        };
+        assert_eq!(nearest(2), ["x/a.md", "y/b.md"]);
+        assert_eq!(nearest(1), ["x/a.md"]);
     }
 }

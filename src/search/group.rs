@@ -166,10 +166,7 @@ pub(super) fn collect(
                 searcher.search_with_statistics_provider(query, &Count, stats)?,
             )
         } else {
-            let top = TopDocs::with_limit(params.limit)
-                .and_offset(params.offset)
-                .order_by_score();
-            searcher.search_with_statistics_provider(query, &(top, Count), stats)?
+            page_by_score(searcher, stats, query, params.offset, params.limit)?
         };
         let picked = top
             .into_iter()
@@ -205,6 +202,35 @@ pub(super) fn collect(
     match failed {
         Some(e) => Err(e),
         None => Ok(Found::Grouped(found)),
+    }
+}
+
+/// The page `offset..offset + limit` of the documents matching `query`, best first, equal
+/// scores in the order of their paths ([`Ties`]), and how many match. tantivy's `TopDocs`
+/// orders ties by document number, which differs between two builds of the same articles:
+/// it is asked for more documents until the page's last score is above the last one it
+/// returns (or all are in), so that every document tying with the page's are there to order.
+fn page_by_score(
+    searcher: &Searcher,
+    stats: &dyn Bm25StatisticsProvider,
+    query: &dyn Query,
+    offset: usize,
+    limit: usize,
+) -> tantivy::Result<(Vec<(Score, DocAddress)>, usize)> {
+    let end = offset + limit;
+    let mut asked = end * 2;
+    loop {
+        let top = TopDocs::with_limit(asked).order_by_score();
+        let (mut found, total) =
+            searcher.search_with_statistics_provider(query, &(top, Count), stats)?;
+        let complete = found.len() < asked || found[end - 1].0 > found[found.len() - 1].0;
+        if complete {
+            let ties = Ties::new(searcher);
+            found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| ties.cmp(a.1, b.1)));
+            let page = found.into_iter().skip(offset).take(limit).collect();
+            return Ok((page, total));
+        }
+        asked *= 4;
     }
 }
 
