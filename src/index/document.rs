@@ -14,7 +14,7 @@
 //! takes its tokens out with it): nothing is kept across documents, let alone searches.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, LazyLock, Mutex};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
 
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::{Document, Field};
@@ -100,40 +100,48 @@ impl Drop for Handed {
 #[derive(Debug, Default)]
 pub struct Doc {
     values: Vec<(Field, Val)>,
-    /// Set when the document is handed to the writer ([`Doc::sent`]).
+    /// Set when the document is handed to the writer ([`InFlight::send`]).
     sent: Option<Sent>,
 }
 
-/// Documents handed to tantivy's writer and not yet indexed (dropped) by it: tantivy queues
-/// up to thousands, each with its tokens, so a build whose analysis outruns the writer would
-/// hold most of the corpus in memory (a 229 MB peak RSS against 115 MB on k8s-docs).
-static SENT: Mutex<usize> = Mutex::new(0);
-static INDEXED: Condvar = Condvar::new();
+/// Documents handed to one sync's writer and not yet indexed (dropped) by it: tantivy
+/// queues up to thousands, each with its tokens, so a build whose analysis outruns the writer
+/// would hold most of the corpus in memory (a 229 MB peak RSS against 115 MB on k8s-docs).
+/// One per sync: another index's build in the same process is not held up by this one's.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<(Mutex<usize>, Condvar)>);
 
-/// Documents [`wait_for_writer`] lets on their way to the writer at once.
+/// Documents an [`InFlight`] lets on their way to the writer at once.
 pub const MAX_SENT: usize = 32;
 
-fn sent() -> std::sync::MutexGuard<'static, usize> {
-    SENT.lock().unwrap_or_else(|e| e.into_inner())
-}
+impl InFlight {
+    fn count(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.0.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 
-/// A document counted as on its way to the writer until it is dropped (indexed, or never).
-#[derive(Debug)]
-struct Sent;
-
-impl Drop for Sent {
-    fn drop(&mut self) {
-        *sent() -= 1;
-        INDEXED.notify_all();
+    /// `doc`, once fewer than [`MAX_SENT`] documents are on their way to the writer, counted
+    /// as on its way until tantivy drops it (indexed, or never).
+    pub fn send(&self, mut doc: Doc) -> Doc {
+        if doc.sent.is_none() {
+            let mut n = self.count();
+            while *n >= MAX_SENT {
+                n = self.0.1.wait(n).unwrap_or_else(|e| e.into_inner());
+            }
+            *n += 1;
+            doc.sent = Some(Sent(self.clone()));
+        }
+        doc
     }
 }
 
-/// Waits until fewer than [`MAX_SENT`] documents are on their way to the writer: the
-/// caller is about to send one ([`Doc::sent`]).
-pub fn wait_for_writer() {
-    let mut n = sent();
-    while *n >= MAX_SENT {
-        n = INDEXED.wait(n).unwrap_or_else(|e| e.into_inner());
+/// A document counted by its [`InFlight`] until it is dropped.
+#[derive(Debug)]
+struct Sent(InFlight);
+
+impl Drop for Sent {
+    fn drop(&mut self) {
+        *self.0.count() -= 1;
+        self.0.0.1.notify_all();
     }
 }
 
@@ -167,16 +175,6 @@ impl Doc {
 
     pub fn add_bytes(&mut self, field: Field, bytes: impl Into<Vec<u8>>) {
         self.values.push((field, Val::Bytes(bytes.into())));
-    }
-
-    /// The document, counted as on its way to the writer until tantivy drops it
-    /// ([`wait_for_writer`]).
-    pub fn sent(mut self) -> Self {
-        if self.sent.is_none() {
-            *sent() += 1;
-            self.sent = Some(Sent);
-        }
-        self
     }
 
     /// Adds a value of an indexed-only field whose tokenizer is [`HANDED_TOKENIZER`]: the
@@ -292,11 +290,11 @@ mod tests {
 
     #[test]
     fn a_sent_document_counts_until_it_is_dropped() {
-        // Other tests index too: only this thread's documents are known here.
-        let docs: Vec<Doc> = (0..3).map(|_| Doc::new().sent()).collect();
-        assert!(*sent() >= 3);
+        let in_flight = InFlight::default();
+        let docs: Vec<Doc> = (0..3).map(|_| in_flight.send(Doc::new())).collect();
+        assert_eq!(*in_flight.count(), 3);
         drop(docs);
-        wait_for_writer();
+        assert_eq!(*in_flight.count(), 0);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use tantivy::Term;
 
-use super::document::{Doc, Tokens};
+use super::document::{Doc, InFlight, Tokens};
 use super::{Fields, Payload, SearchIndex, offsets};
 use crate::analysis::{self, TokenKind};
 use crate::articles::{self, Article, Limits, lang, translations};
@@ -427,12 +427,13 @@ pub fn sync(
     // The originals first: each translation's twin hash is its original's current one.
     let (originals, translations): (Vec<&articles::SourceFile>, Vec<&articles::SourceFile>) =
         files.iter().partition(|f| twins.is_original(&f.path));
+    let in_flight = InFlight::default();
     for pass in [originals, translations] {
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| -> Result<()> {
             // Documents waiting for the one writer thread hold their tokens: with analysis
             // faster than the writer, a long queue only holds memory; a few per thread keep
-            // the writer fed (and [`super::document::wait_for_writer`] bounds tantivy's).
+            // the writer fed (and [`InFlight`] bounds tantivy's).
             let (tx, rx) = std::sync::mpsc::sync_channel::<Outcome>(4 * workers);
             for _ in 0..workers {
                 let tx = tx.clone();
@@ -464,8 +465,7 @@ pub fn sync(
                             report.added += 1;
                         }
                         // Bounded: tantivy's own queue would take thousands.
-                        super::document::wait_for_writer();
-                        writer.add_document((*doc).sent())?;
+                        writer.add_document(in_flight.send(*doc))?;
                         report.changed.push(path.clone());
                         present.insert(path);
                     }
