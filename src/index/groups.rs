@@ -38,8 +38,19 @@ pub(super) struct Groups {
     pub(super) placed: std::sync::OnceLock<Vec<Vec<Placed>>>,
 }
 
-/// A served member of a group (its path) and its document, if the searcher has it.
-type Placed = (Arc<str>, Option<(SegmentId, DocId)>);
+/// A served member of a group, with what a search choosing the member to show needs of it
+/// (shared with its entry, not copied), and its document, if the searcher has it. A
+/// search reads these rather than the entries: each entry is a look-up by path in the
+/// catalog's map, and a page of groups looked up a few dozen paths, each a few cache
+/// misses away (the map, the key's text, the entry) once the machine has done other work
+/// between two searches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub path: Arc<str>,
+    pub lang: Arc<str>,
+    pub draft: bool,
+    pub place: Option<(SegmentId, DocId)>,
+}
 
 /// The group of a document that is not an article of the catalog (deleted).
 pub const NO_GROUP: GroupNo = GroupNo::MAX;
@@ -160,28 +171,27 @@ impl Catalog {
             .filter(|e| !self.is_hidden(e))
     }
 
-    /// The served articles of a translation group, in path order, each with its document
-    /// (segment and id) in the searcher the catalog was read from: what
-    /// [`Catalog::group_members`] and [`Catalog::place_of`] give, without hashing each
-    /// member's path twice and looking it up in the list of hidden articles at every asking.
-    pub fn placed_members(
-        &self,
-        group: GroupNo,
-    ) -> impl Iterator<Item = (&Entry, Option<(SegmentId, DocId)>)> {
+    /// The served articles of a translation group, in path order, each with its language,
+    /// whether it is a draft, and its document (segment and id) in the searcher the catalog
+    /// was read from: what [`Catalog::group_members`] and [`Catalog::place_of`] give, listed
+    /// once per catalog, without looking up each member's entry by its path (nor in the list
+    /// of hidden articles) at every asking.
+    pub fn placed_members(&self, group: GroupNo) -> &[Placed] {
         let placed = self.groups.placed.get_or_init(|| {
             (0..self.groups.members.len())
                 .map(|g| {
                     self.group_members(g as GroupNo)
-                        .map(|e| (e.path.clone(), self.place_of(&e.path)))
+                        .map(|e| Placed {
+                            path: e.path.clone(),
+                            lang: e.lang.clone(),
+                            draft: e.draft,
+                            place: self.place_of(&e.path),
+                        })
                         .collect()
                 })
                 .collect()
         });
-        placed
-            .get(group as usize)
-            .into_iter()
-            .flatten()
-            .filter_map(|(path, place)| Some((self.entries.get(path)?, *place)))
+        placed.get(group as usize).map_or(&[], Vec::as_slice)
     }
 
     /// The articles of a translation group (those served), by language, then path.
@@ -287,13 +297,17 @@ mod tests {
         assert_eq!(seen, 4);
         // Each group's placed members are its members with their places.
         for g in 0..c.group_count() as super::GroupNo {
-            let placed: Vec<_> = c.placed_members(g).map(|(e, p)| (&e.path, p)).collect();
             let members: Vec<_> = c
                 .group_members(g)
-                .map(|e| (&e.path, c.place_of(&e.path)))
+                .map(|e| super::Placed {
+                    path: e.path.clone(),
+                    lang: e.lang.clone(),
+                    draft: e.draft,
+                    place: c.place_of(&e.path),
+                })
                 .collect();
-            assert_eq!(placed, members);
-            assert!(placed.iter().all(|(_, p)| p.is_some()));
+            assert_eq!(c.placed_members(g), members);
+            assert!(members.iter().all(|m| m.place.is_some()));
         }
     }
 }
