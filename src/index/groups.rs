@@ -30,6 +30,9 @@ pub(super) struct Groups {
     by_path: Map<String, GroupNo>,
     /// Per segment: each document's group, [`NO_GROUP`] for deleted ones.
     docs: Map<SegmentId, Arc<[GroupNo]>>,
+    /// Per segment: each document's path's place in the catalog's paths in byte order,
+    /// [`NO_RANK`] for deleted ones ([`Catalog::path_ranks`]).
+    ranks: Map<SegmentId, Arc<[u32]>>,
     /// Each article's document, for the search to tell a group's members apart without
     /// reading their paths back from the index.
     places: Map<String, (SegmentId, DocId)>,
@@ -55,6 +58,9 @@ pub struct Placed {
 /// The group of a document that is not an article of the catalog (deleted).
 pub const NO_GROUP: GroupNo = GroupNo::MAX;
 
+/// The path rank of a document that is not an article of the catalog (deleted).
+pub const NO_RANK: u32 = u32::MAX;
+
 impl Catalog {
     /// Groups the catalog's articles into translation groups and notes each document's
     /// group (`docs`: segment, document, path, for every live document).
@@ -73,6 +79,12 @@ impl Catalog {
             })
             .collect();
         let grouping = translations::group(&members);
+        // Each path's place in byte order.
+        let rank_of: HashMap<Arc<str>, u32> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (Arc::clone(p), i as u32))
+            .collect();
         let mut numbers: HashMap<&translations::GroupId, GroupNo> = HashMap::new();
         let mut groups = Groups::default();
         let mut named: Vec<(String, String)> = Vec::with_capacity(paths.len());
@@ -102,23 +114,25 @@ impl Catalog {
                 v
             })
             .collect();
-        let mut per_segment: HashMap<SegmentId, Vec<GroupNo>> = HashMap::new();
+        let mut per_segment: HashMap<SegmentId, (Vec<GroupNo>, Vec<u32>)> = HashMap::new();
         for (segment, doc, path) in docs {
             let Some(&n) = groups.by_path.get(path) else {
                 continue;
             };
             groups.places.insert(path.clone(), (*segment, *doc));
-            let list = per_segment.entry(*segment).or_default();
+            let (list, ranks) = per_segment.entry(*segment).or_default();
             let i = *doc as usize;
             if list.len() <= i {
                 list.resize(i + 1, NO_GROUP);
+                ranks.resize(i + 1, NO_RANK);
             }
             list[i] = n;
+            ranks[i] = rank_of.get(path.as_str()).copied().unwrap_or(NO_RANK);
         }
-        groups.docs = per_segment
-            .into_iter()
-            .map(|(segment, list)| (segment, Arc::from(list)))
-            .collect();
+        for (segment, (list, ranks)) in per_segment {
+            groups.docs.insert(segment, Arc::from(list));
+            groups.ranks.insert(segment, Arc::from(ranks));
+        }
         self.groups = groups;
         self.shown = Default::default();
     }
@@ -212,6 +226,12 @@ impl Catalog {
         self.groups.docs.get(&segment).cloned()
     }
 
+    /// Each document of a segment's path's place among the catalog's paths in byte order
+    /// ([`NO_RANK`] for one the catalog does not know): paths compared without reading them.
+    pub fn path_ranks(&self, segment: SegmentId) -> Option<Arc<[u32]>> {
+        self.groups.ranks.get(&segment).cloned()
+    }
+
     /// The document of the article at `path` (its segment and id) in the searcher the
     /// catalog was read from.
     pub fn place_of(&self, path: &str) -> Option<(SegmentId, DocId)> {
@@ -280,21 +300,26 @@ mod tests {
         assert_eq!(tr, ["te/money-back.md", "uk/refunds.md"]);
         assert_eq!(c.get("uk/refunds.md").unwrap().translation, "key:money");
 
-        // Every live document maps to its article's group.
+        // Every live document maps to its article's group, and its path's rank orders the
+        // documents (of every segment) as their paths.
         let searcher = idx.reader.searcher();
-        let mut seen = 0;
+        let mut seen = Vec::new();
         for segment in searcher.segment_readers() {
             let groups = c.segment_groups(segment.segment_id()).unwrap();
+            let ranks = c.path_ranks(segment.segment_id()).unwrap();
             let paths = segment.fast_fields().str("path").unwrap().unwrap();
             for doc in segment.doc_ids_alive() {
                 let mut path = String::new();
                 let ord = paths.term_ords(doc).next().unwrap();
                 paths.ord_to_str(ord, &mut path).unwrap();
                 assert_eq!(Some(groups[doc as usize]), c.group_of(&path));
-                seen += 1;
+                assert_ne!(ranks[doc as usize], super::NO_RANK);
+                seen.push((ranks[doc as usize], path));
             }
         }
-        assert_eq!(seen, 4);
+        assert_eq!(seen.len(), 4);
+        seen.sort();
+        assert!(seen.windows(2).all(|w| w[0].1 < w[1].1), "{seen:?}");
         // Each group's placed members are its members with their places.
         for g in 0..c.group_count() as super::GroupNo {
             let members: Vec<_> = c

@@ -24,7 +24,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader}
 use super::content::Words;
 use super::{Hit, SearchParams, Translation};
 use crate::articles::lang;
-use crate::index::groups::{GroupNo, NO_GROUP, Placed};
+use crate::index::groups::{GroupNo, NO_GROUP, NO_RANK, Placed};
 use crate::index::{Catalog, Entry};
 
 /// Who reads the results, as far as the request tells.
@@ -194,7 +194,7 @@ pub(super) fn collect(
                 searcher.search_with_statistics_provider(query, &Count, stats)?,
             )
         } else {
-            page_by_score(searcher, stats, query, params.offset, params.limit)?
+            page_by_score(searcher, stats, query, catalog, params.offset, params.limit)?
         };
         let picked = top
             .into_iter()
@@ -242,6 +242,7 @@ fn page_by_score(
     searcher: &Searcher,
     stats: &dyn Bm25StatisticsProvider,
     query: &dyn Query,
+    catalog: &Catalog,
     offset: usize,
     limit: usize,
 ) -> tantivy::Result<(Vec<(Score, DocAddress)>, usize)> {
@@ -253,7 +254,7 @@ fn page_by_score(
             searcher.search_with_statistics_provider(query, &(top, Count), stats)?;
         let complete = found.len() < asked || found[end - 1].0 > found[found.len() - 1].0;
         if complete {
-            let ties = Ties::new(searcher);
+            let ties = Ties::new(searcher, catalog);
             found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| ties.cmp(a.1, b.1)));
             let page = found.into_iter().skip(offset).take(limit).collect();
             return Ok((page, total));
@@ -277,7 +278,7 @@ pub(super) fn page(
         Found::Page(picked, total) => return Ok((picked, total)),
         Found::Grouped(found) => found,
     };
-    let ties = Ties::new(searcher);
+    let ties = Ties::new(searcher, catalog);
     let groups = rank_groups(
         &found,
         catalog.group_count(),
@@ -565,17 +566,23 @@ pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bo
 /// added them in. Workers hand articles to the writer as they finish them, and edits append
 /// to newer segments, so two builds of the same articles (two replicas, a rebuild) number
 /// their documents differently: ordered by address, equal pages (generated reference pages
-/// that differ in a word) came out in either order. Paths are read only for ties, and
-/// within a segment compared by their ordinals in its sorted path column (no string).
+/// that differ in a word) came out in either order. Paths are read only for ties: compared
+/// by their places in the catalog's sorted paths ([`Catalog::path_ranks`]: no string, no
+/// column opened), else within a segment by their ordinals in its sorted path column (a
+/// document the catalog does not know).
 struct Ties<'a> {
     searcher: &'a Searcher,
+    catalog: &'a Catalog,
+    ranks: std::cell::OnceCell<Vec<Option<Arc<[u32]>>>>,
     columns: std::cell::OnceCell<Vec<Option<StrColumn>>>,
 }
 
 impl<'a> Ties<'a> {
-    fn new(searcher: &'a Searcher) -> Self {
+    fn new(searcher: &'a Searcher, catalog: &'a Catalog) -> Self {
         Ties {
             searcher,
+            catalog,
+            ranks: std::cell::OnceCell::new(),
             columns: std::cell::OnceCell::new(),
         }
     }
@@ -584,7 +591,24 @@ impl<'a> Ties<'a> {
         if a == b {
             return Ordering::Equal;
         }
-        let by_path = if a.segment_ord == b.segment_ord {
+        let ranks = self.ranks.get_or_init(|| {
+            self.searcher
+                .segment_readers()
+                .iter()
+                .map(|r| self.catalog.path_ranks(r.segment_id()))
+                .collect()
+        });
+        let rank = |at: DocAddress| {
+            let ranks = ranks.get(at.segment_ord as usize)?.as_ref()?;
+            ranks
+                .get(at.doc_id as usize)
+                .copied()
+                .filter(|&r| r != NO_RANK)
+        };
+        let by_path = if let (Some(x), Some(y)) = (rank(a), rank(b)) {
+            // One path, one place: the order of the paths.
+            x.cmp(&y)
+        } else if a.segment_ord == b.segment_ord {
             let columns = self.columns.get_or_init(|| {
                 self.searcher
                     .segment_readers()
