@@ -30,6 +30,9 @@ pub(super) struct Groups {
     by_path: Map<String, GroupNo>,
     /// Per segment: each document's group, [`NO_GROUP`] for deleted ones.
     docs: Map<SegmentId, Arc<[GroupNo]>>,
+    /// Per segment: each document's path's place in the catalog's paths in byte order,
+    /// [`NO_RANK`] for deleted ones ([`Catalog::path_ranks`]).
+    ranks: Map<SegmentId, Arc<[u32]>>,
     /// Each article's document, for the search to tell a group's members apart without
     /// reading their paths back from the index.
     places: Map<String, (SegmentId, DocId)>,
@@ -38,11 +41,25 @@ pub(super) struct Groups {
     pub(super) placed: std::sync::OnceLock<Vec<Vec<Placed>>>,
 }
 
-/// A served member of a group (its path) and its document, if the searcher has it.
-type Placed = (Arc<str>, Option<(SegmentId, DocId)>);
+/// A served member of a group, with what a search choosing the member to show needs of it
+/// (shared with its entry, not copied), and its document, if the searcher has it. A
+/// search reads these rather than the entries: each entry is a look-up by path in the
+/// catalog's map, and a page of groups looked up a few dozen paths, each a few cache
+/// misses away (the map, the key's text, the entry) once the machine has done other work
+/// between two searches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub path: Arc<str>,
+    pub lang: Arc<str>,
+    pub draft: bool,
+    pub place: Option<(SegmentId, DocId)>,
+}
 
 /// The group of a document that is not an article of the catalog (deleted).
 pub const NO_GROUP: GroupNo = GroupNo::MAX;
+
+/// The path rank of a document that is not an article of the catalog (deleted).
+pub const NO_RANK: u32 = u32::MAX;
 
 impl Catalog {
     /// Groups the catalog's articles into translation groups and notes each document's
@@ -62,6 +79,12 @@ impl Catalog {
             })
             .collect();
         let grouping = translations::group(&members);
+        // Each path's place in byte order.
+        let rank_of: HashMap<Arc<str>, u32> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (Arc::clone(p), i as u32))
+            .collect();
         let mut numbers: HashMap<&translations::GroupId, GroupNo> = HashMap::new();
         let mut groups = Groups::default();
         let mut named: Vec<(String, String)> = Vec::with_capacity(paths.len());
@@ -91,23 +114,25 @@ impl Catalog {
                 v
             })
             .collect();
-        let mut per_segment: HashMap<SegmentId, Vec<GroupNo>> = HashMap::new();
+        let mut per_segment: HashMap<SegmentId, (Vec<GroupNo>, Vec<u32>)> = HashMap::new();
         for (segment, doc, path) in docs {
             let Some(&n) = groups.by_path.get(path) else {
                 continue;
             };
             groups.places.insert(path.clone(), (*segment, *doc));
-            let list = per_segment.entry(*segment).or_default();
+            let (list, ranks) = per_segment.entry(*segment).or_default();
             let i = *doc as usize;
             if list.len() <= i {
                 list.resize(i + 1, NO_GROUP);
+                ranks.resize(i + 1, NO_RANK);
             }
             list[i] = n;
+            ranks[i] = rank_of.get(path.as_str()).copied().unwrap_or(NO_RANK);
         }
-        groups.docs = per_segment
-            .into_iter()
-            .map(|(segment, list)| (segment, Arc::from(list)))
-            .collect();
+        for (segment, (list, ranks)) in per_segment {
+            groups.docs.insert(segment, Arc::from(list));
+            groups.ranks.insert(segment, Arc::from(ranks));
+        }
         self.groups = groups;
         self.shown = Default::default();
     }
@@ -160,28 +185,27 @@ impl Catalog {
             .filter(|e| !self.is_hidden(e))
     }
 
-    /// The served articles of a translation group, in path order, each with its document
-    /// (segment and id) in the searcher the catalog was read from: what
-    /// [`Catalog::group_members`] and [`Catalog::place_of`] give, without hashing each
-    /// member's path twice and looking it up in the list of hidden articles at every asking.
-    pub fn placed_members(
-        &self,
-        group: GroupNo,
-    ) -> impl Iterator<Item = (&Entry, Option<(SegmentId, DocId)>)> {
+    /// The served articles of a translation group, in path order, each with its language,
+    /// whether it is a draft, and its document (segment and id) in the searcher the catalog
+    /// was read from: what [`Catalog::group_members`] and [`Catalog::place_of`] give, listed
+    /// once per catalog, without looking up each member's entry by its path (nor in the list
+    /// of hidden articles) at every asking.
+    pub fn placed_members(&self, group: GroupNo) -> &[Placed] {
         let placed = self.groups.placed.get_or_init(|| {
             (0..self.groups.members.len())
                 .map(|g| {
                     self.group_members(g as GroupNo)
-                        .map(|e| (e.path.clone(), self.place_of(&e.path)))
+                        .map(|e| Placed {
+                            path: e.path.clone(),
+                            lang: e.lang.clone(),
+                            draft: e.draft,
+                            place: self.place_of(&e.path),
+                        })
                         .collect()
                 })
                 .collect()
         });
-        placed
-            .get(group as usize)
-            .into_iter()
-            .flatten()
-            .filter_map(|(path, place)| Some((self.entries.get(path)?, *place)))
+        placed.get(group as usize).map_or(&[], Vec::as_slice)
     }
 
     /// The articles of a translation group (those served), by language, then path.
@@ -200,6 +224,12 @@ impl Catalog {
     /// has not seen (a searcher newer than the catalog).
     pub fn segment_groups(&self, segment: SegmentId) -> Option<Arc<[GroupNo]>> {
         self.groups.docs.get(&segment).cloned()
+    }
+
+    /// Each document of a segment's path's place among the catalog's paths in byte order
+    /// ([`NO_RANK`] for one the catalog does not know): paths compared without reading them.
+    pub fn path_ranks(&self, segment: SegmentId) -> Option<Arc<[u32]>> {
+        self.groups.ranks.get(&segment).cloned()
     }
 
     /// The document of the article at `path` (its segment and id) in the searcher the
@@ -270,30 +300,39 @@ mod tests {
         assert_eq!(tr, ["te/money-back.md", "uk/refunds.md"]);
         assert_eq!(c.get("uk/refunds.md").unwrap().translation, "key:money");
 
-        // Every live document maps to its article's group.
+        // Every live document maps to its article's group, and its path's rank orders the
+        // documents (of every segment) as their paths.
         let searcher = idx.reader.searcher();
-        let mut seen = 0;
+        let mut seen = Vec::new();
         for segment in searcher.segment_readers() {
             let groups = c.segment_groups(segment.segment_id()).unwrap();
+            let ranks = c.path_ranks(segment.segment_id()).unwrap();
             let paths = segment.fast_fields().str("path").unwrap().unwrap();
             for doc in segment.doc_ids_alive() {
                 let mut path = String::new();
                 let ord = paths.term_ords(doc).next().unwrap();
                 paths.ord_to_str(ord, &mut path).unwrap();
                 assert_eq!(Some(groups[doc as usize]), c.group_of(&path));
-                seen += 1;
+                assert_ne!(ranks[doc as usize], super::NO_RANK);
+                seen.push((ranks[doc as usize], path));
             }
         }
-        assert_eq!(seen, 4);
+        assert_eq!(seen.len(), 4);
+        seen.sort();
+        assert!(seen.windows(2).all(|w| w[0].1 < w[1].1), "{seen:?}");
         // Each group's placed members are its members with their places.
         for g in 0..c.group_count() as super::GroupNo {
-            let placed: Vec<_> = c.placed_members(g).map(|(e, p)| (&e.path, p)).collect();
             let members: Vec<_> = c
                 .group_members(g)
-                .map(|e| (&e.path, c.place_of(&e.path)))
+                .map(|e| super::Placed {
+                    path: e.path.clone(),
+                    lang: e.lang.clone(),
+                    draft: e.draft,
+                    place: c.place_of(&e.path),
+                })
                 .collect();
-            assert_eq!(placed, members);
-            assert!(placed.iter().all(|(_, p)| p.is_some()));
+            assert_eq!(c.placed_members(g), members);
+            assert!(members.iter().all(|m| m.place.is_some()));
         }
     }
 }

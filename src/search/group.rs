@@ -24,7 +24,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader}
 use super::content::Words;
 use super::{Hit, SearchParams, Translation};
 use crate::articles::lang;
-use crate::index::groups::{GroupNo, NO_GROUP};
+use crate::index::groups::{GroupNo, NO_GROUP, NO_RANK, Placed};
 use crate::index::{Catalog, Entry};
 
 /// Who reads the results, as far as the request tells.
@@ -86,51 +86,79 @@ fn fit(lang: &str, reader: &Reader, source: Option<&str>) -> u8 {
     }
 }
 
+/// What choosing among a group's members reads of each: its language and its path.
+pub trait Candidate {
+    fn lang(&self) -> &str;
+    fn path(&self) -> &str;
+}
+
+impl Candidate for Entry {
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl Candidate for Placed {
+    fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
 /// The member of a group to show: the best fit for the reader (see the module's
 /// documentation), then the best match, then by language; whether it is a fallback (not in
 /// the reader's language).
-pub fn choose<'a>(
-    members: &[&'a Entry],
-    score_of: impl Fn(&Entry) -> Option<Score>,
+pub fn choose<'a, M: Candidate>(
+    members: &[&'a M],
+    score_of: impl Fn(&M) -> Option<Score>,
     reader: &Reader,
     source: Option<&str>,
-) -> Option<(&'a Entry, bool)> {
+) -> Option<(&'a M, bool)> {
     choose_by(members, score_of, reader, |lang| fit(lang, reader, source))
 }
 
 /// [`choose`] with the fit of a language to the reader given by `fit_of` (as [`fit`] says).
-fn choose_by<'a>(
-    members: &[&'a Entry],
-    score_of: impl Fn(&Entry) -> Option<Score>,
+fn choose_by<'a, M: Candidate>(
+    members: &[&'a M],
+    score_of: impl Fn(&M) -> Option<Score>,
     reader: &Reader,
     fit_of: impl Fn(&str) -> u8,
-) -> Option<(&'a Entry, bool)> {
-    // Each member's rank and score, worked out once (not at every comparison).
-    let ranked: Vec<(&'a Entry, u8, Score)> = members
-        .iter()
-        .map(|&e| {
-            let score = score_of(e);
-            // Without a reader's language, the best match shows, then the source language.
-            let rank = if reader.lang.is_none() && score.is_some() {
-                0
-            } else {
-                fit_of(&e.lang)
-            };
-            // Unmatched members rank below every match.
-            (e, rank, score.unwrap_or(Score::NEG_INFINITY))
-        })
-        .collect();
-    let (best, _, _) = ranked
-        .iter()
-        .min_by(|(a, rank_a, score_a), (b, rank_b, score_b)| {
-            rank_a
-                .cmp(rank_b)
-                .then_with(|| score_b.total_cmp(score_a))
-                .then_with(|| a.lang.cmp(&b.lang))
-                .then_with(|| a.path.cmp(&b.path))
-        })
-        .copied()?;
-    let fallback = reader.lang.is_some() && fit_of(&best.lang) > 0;
+) -> Option<(&'a M, bool)> {
+    // Each member's rank and score, worked out once (not at every comparison); the first
+    // of the best kept.
+    let mut best: Option<(&'a M, u8, Score)> = None;
+    for &e in members {
+        let score = score_of(e);
+        // Without a reader's language, the best match shows, then the source language.
+        let rank = if reader.lang.is_none() && score.is_some() {
+            0
+        } else {
+            fit_of(e.lang())
+        };
+        // Unmatched members rank below every match.
+        let score = score.unwrap_or(Score::NEG_INFINITY);
+        let better = match best {
+            None => true,
+            Some((b, rank_b, score_b)) => rank
+                .cmp(&rank_b)
+                .then_with(|| score_b.total_cmp(&score))
+                .then_with(|| e.lang().cmp(b.lang()))
+                .then_with(|| e.path().cmp(b.path()))
+                .is_lt(),
+        };
+        if better {
+            best = Some((e, rank, score));
+        }
+    }
+    let (best, _, _) = best?;
+    let fallback = reader.lang.is_some() && fit_of(best.lang()) > 0;
     Some((best, fallback))
 }
 
@@ -166,7 +194,7 @@ pub(super) fn collect(
                 searcher.search_with_statistics_provider(query, &Count, stats)?,
             )
         } else {
-            page_by_score(searcher, stats, query, params.offset, params.limit)?
+            page_by_score(searcher, stats, query, catalog, params.offset, params.limit)?
         };
         let picked = top
             .into_iter()
@@ -214,6 +242,7 @@ fn page_by_score(
     searcher: &Searcher,
     stats: &dyn Bm25StatisticsProvider,
     query: &dyn Query,
+    catalog: &Catalog,
     offset: usize,
     limit: usize,
 ) -> tantivy::Result<(Vec<(Score, DocAddress)>, usize)> {
@@ -225,7 +254,7 @@ fn page_by_score(
             searcher.search_with_statistics_provider(query, &(top, Count), stats)?;
         let complete = found.len() < asked || found[end - 1].0 > found[found.len() - 1].0;
         if complete {
-            let ties = Ties::new(searcher);
+            let ties = Ties::new(searcher, catalog);
             found.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| ties.cmp(a.1, b.1)));
             let page = found.into_iter().skip(offset).take(limit).collect();
             return Ok((page, total));
@@ -249,7 +278,7 @@ pub(super) fn page(
         Found::Page(picked, total) => return Ok((picked, total)),
         Found::Grouped(found) => found,
     };
-    let ties = Ties::new(searcher);
+    let ties = Ties::new(searcher, catalog);
     let groups = rank_groups(
         &found,
         catalog.group_count(),
@@ -281,6 +310,11 @@ pub(super) fn page(
         live.then(|| DocAddress::new(ordinal, doc))
     };
     let mut out = Vec::with_capacity(params.limit.min(total));
+    // A group's members' documents, their matches, and those that may show: one list of
+    // each for the page.
+    let mut all: Vec<Option<DocAddress>> = Vec::new();
+    let mut matched: Vec<(Option<Score>, Option<DocAddress>)> = Vec::new();
+    let mut members: Vec<&Placed> = Vec::new();
     for (key, docs) in groups.page {
         let (best_score, best) = docs[0];
         let Some(group) = key.group() else {
@@ -292,23 +326,23 @@ pub(super) fn page(
             continue;
         };
         // The group's members, each with where it is in the searcher (the catalog's place).
-        let all: Vec<(&Entry, Option<DocAddress>)> = catalog
-            .placed_members(group)
-            .map(|(e, place)| (e, place.and_then(address)))
-            .collect();
+        let placed = catalog.placed_members(group);
+        all.clear();
+        all.extend(placed.iter().map(|m| m.place.and_then(address)));
         // Each member's score and document: of the matching documents that are the
         // member's (a placed member's by its place, else by the path read from the index:
         // a segment newer than the catalog), the last one's score, as a map from the paths
         // would keep, and the first (best) one's address.
-        let mut matched: Vec<(Option<Score>, Option<DocAddress>)> = vec![(None, None); all.len()];
+        matched.clear();
+        matched.resize(placed.len(), (None, None));
         for &(score, address) in &docs {
-            let member = match all.iter().position(|(_, a)| *a == Some(address)) {
+            let member = match all.iter().position(|a| *a == Some(address)) {
                 Some(i) => Some(i),
                 None => {
                     let Some(path) = path_of(searcher, address) else {
                         continue;
                     };
-                    all.iter().position(|(e, _)| *e.path == *path)
+                    placed.iter().position(|m| *m.path == *path)
                 }
             };
             if let Some((s, a)) = member.map(|i| &mut matched[i]) {
@@ -316,20 +350,21 @@ pub(super) fn page(
                 a.get_or_insert(address);
             }
         }
-        // A member's place in `all` (members are the catalog's entries: one per path).
-        let index_of = |e: &Entry| all.iter().position(|(m, _)| std::ptr::eq(*m, e));
-        let score_of = |e: &Entry| index_of(e).and_then(|i| matched[i].0);
-        let members: Vec<&Entry> = all
-            .iter()
-            .map(|&(e, _)| e)
-            .filter(|e| params.drafts || !e.draft)
-            .filter(|e| filter.is_none_or(|f| lang::matches(f, &e.lang)))
-            .collect();
+        // A member's place in `placed` (one per path).
+        let index_of = |m: &Placed| placed.iter().position(|p| std::ptr::eq(p, m));
+        let score_of = |m: &Placed| index_of(m).and_then(|i| matched[i].0);
+        members.clear();
+        members.extend(
+            placed
+                .iter()
+                .filter(|m| params.drafts || !m.draft)
+                .filter(|m| filter.is_none_or(|f| lang::matches(f, &m.lang))),
+        );
         let Some((shown, fallback)) = choose_by(&members, score_of, reader, fit_of) else {
             continue;
         };
         let i = index_of(shown);
-        let address = match i.and_then(|i| matched[i].1.or(all[i].1)) {
+        let address = match i.and_then(|i| matched[i].1.or(all[i])) {
             Some(a) => Some(a),
             None => super::address_of(searcher, path_field, &shown.path)?,
         };
@@ -531,17 +566,23 @@ pub(super) fn dress(hit: &mut Hit, fallback: bool, catalog: &Catalog, drafts: bo
 /// added them in. Workers hand articles to the writer as they finish them, and edits append
 /// to newer segments, so two builds of the same articles (two replicas, a rebuild) number
 /// their documents differently: ordered by address, equal pages (generated reference pages
-/// that differ in a word) came out in either order. Paths are read only for ties, and
-/// within a segment compared by their ordinals in its sorted path column (no string).
+/// that differ in a word) came out in either order. Paths are read only for ties: compared
+/// by their places in the catalog's sorted paths ([`Catalog::path_ranks`]: no string, no
+/// column opened), else within a segment by their ordinals in its sorted path column (a
+/// document the catalog does not know).
 struct Ties<'a> {
     searcher: &'a Searcher,
+    catalog: &'a Catalog,
+    ranks: std::cell::OnceCell<Vec<Option<Arc<[u32]>>>>,
     columns: std::cell::OnceCell<Vec<Option<StrColumn>>>,
 }
 
 impl<'a> Ties<'a> {
-    fn new(searcher: &'a Searcher) -> Self {
+    fn new(searcher: &'a Searcher, catalog: &'a Catalog) -> Self {
         Ties {
             searcher,
+            catalog,
+            ranks: std::cell::OnceCell::new(),
             columns: std::cell::OnceCell::new(),
         }
     }
@@ -550,7 +591,24 @@ impl<'a> Ties<'a> {
         if a == b {
             return Ordering::Equal;
         }
-        let by_path = if a.segment_ord == b.segment_ord {
+        let ranks = self.ranks.get_or_init(|| {
+            self.searcher
+                .segment_readers()
+                .iter()
+                .map(|r| self.catalog.path_ranks(r.segment_id()))
+                .collect()
+        });
+        let rank = |at: DocAddress| {
+            let ranks = ranks.get(at.segment_ord as usize)?.as_ref()?;
+            ranks
+                .get(at.doc_id as usize)
+                .copied()
+                .filter(|&r| r != NO_RANK)
+        };
+        let by_path = if let (Some(x), Some(y)) = (rank(a), rank(b)) {
+            // One path, one place: the order of the paths.
+            x.cmp(&y)
+        } else if a.segment_ord == b.segment_ord {
             let columns = self.columns.get_or_init(|| {
                 self.searcher
                     .segment_readers()
