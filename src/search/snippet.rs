@@ -126,6 +126,7 @@ fn expand(text: &[u8], at: usize, width: usize) -> (usize, usize) {
     let mut start = floor_boundary(text, at.saturating_sub(lead));
     // Prefer to start at the beginning of the line or sentence the match is in.
     let before = str_of(text, start, at);
+    let from = start;
     if let Some(i) = before.rfind(['\n', '。', '！', '？']) {
         start += i + before[i..].chars().next().map_or(1, char::len_utf8);
     } else if let Some(i) = before.rfind(". ") {
@@ -135,11 +136,14 @@ fn expand(text: &[u8], at: usize, width: usize) -> (usize, usize) {
     {
         start += i + c.len_utf8();
     }
-    while start < at && str_of(text, start, at).starts_with(char::is_whitespace) {
-        start += str_of(text, start, at)
-            .chars()
-            .next()
-            .map_or(1, char::len_utf8);
+    // The rest of `before` (validated once), unless it was not UTF-8 (a damaged index):
+    // then each stretch is read again.
+    let rest = |start: usize| match before.get(start - from..) {
+        Some(rest) if !before.is_empty() => rest,
+        _ => str_of(text, start, at),
+    };
+    while start < at && rest(start).starts_with(char::is_whitespace) {
+        start += rest(start).chars().next().map_or(1, char::len_utf8);
     }
     let mut end = floor_boundary(text, (start + width).min(text.len()));
     if end < text.len() {
@@ -350,11 +354,28 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
     render_marks(&text[..end], false, end < text.len(), ranges)
 }
 
+/// The bytes [`escape_into`] looks at: those escaped, ASCII whitespace, and the lead bytes of
+/// the other whitespace characters. Every other byte is copied as it is.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let bytes = [
+        b'&', b'<', b'>', b'"', b'\'', b'\t', b'\n', 0x0B, 0x0C, b'\r', b' ', 0xC2, 0xE1, 0xE2,
+        0xE3,
+    ];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
-/// Characters that need neither are copied a run at a time. Read byte by byte: the
-/// characters escaped and ASCII whitespace are single bytes that no other character's bytes
-/// contain, and the other whitespace characters (U+0085, U+00A0, U+1680, U+2000–U+205F,
-/// U+3000) begin with one of four lead bytes, the only ones decoded.
+/// Characters that need neither are copied a run at a time, and so is a lone space (it is
+/// its own fold): a run is cut only where something is escaped or replaced. Read byte by
+/// byte: the characters escaped and ASCII whitespace are single bytes that no other
+/// character's bytes contain, and the other whitespace characters (U+0085, U+00A0, U+1680,
+/// U+2000–U+205F, U+3000) begin with one of four lead bytes, the only ones decoded.
 fn escape_into(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     let mut space = false;
@@ -362,14 +383,26 @@ fn escape_into(s: &str, out: &mut String) {
     let mut plain = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let (escaped, len) = match bytes[i] {
+        let b = bytes[i];
+        if !SPECIAL[b as usize] {
+            space = false;
+            i += 1;
+            continue;
+        }
+        if b == b' ' && !space {
+            // Copied with the run: the one space its whitespace folds to.
+            space = true;
+            i += 1;
+            continue;
+        }
+        let (escaped, len) = match b {
             b'&' => ("&amp;", 1),
             b'<' => ("&lt;", 1),
             b'>' => ("&gt;", 1),
             b'"' => ("&quot;", 1),
             b'\'' => ("&#39;", 1),
             b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => (" ", 1),
-            0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+            _ => {
                 // A lead byte: `i` is a character boundary.
                 let c = s[i..].chars().next().unwrap_or_default();
                 if !c.is_whitespace() {
@@ -378,11 +411,6 @@ fn escape_into(s: &str, out: &mut String) {
                     continue;
                 }
                 (" ", c.len_utf8())
-            }
-            _ => {
-                space = false;
-                i += 1;
-                continue;
             }
         };
         out.push_str(&s[plain..i]);
