@@ -9,7 +9,7 @@
 //! at query time, and the body (stored as UTF-8 bytes) is validated only where a snippet
 //! reads it, not as a whole.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use crate::analysis;
 use crate::index::columns::{self as widths, columns};
@@ -82,10 +82,9 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     let mut best = (f32::MIN, 0usize);
     let mut j = 0;
     let words = matches.iter().map(Match::word).max().unwrap_or(0) + 1;
-    let mut queues: Vec<VecDeque<usize>> = vec![VecDeque::new(); words];
+    let mut queues: Vec<Queue> = (0..words).map(|_| Queue::default()).collect();
     let mut per_word = vec![0f32; words];
-    let front_weight =
-        |queue: &VecDeque<usize>| queue.front().map_or(0.0, |&k| 0f32.max(matches[k].weight));
+    let front_weight = |queue: &Queue| queue.front().map_or(0.0, |k| 0f32.max(matches[k].weight));
     let mut pushed = 0;
     for i in 0..matches.len() {
         j = j.max(i);
@@ -95,7 +94,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
         while pushed <= j {
             let m = &matches[pushed];
             let queue = &mut queues[m.word()];
-            while queue.back().is_some_and(|&k| matches[k].weight <= m.weight) {
+            while queue.back().is_some_and(|k| matches[k].weight <= m.weight) {
                 queue.pop_back();
             }
             queue.push_back(pushed);
@@ -105,7 +104,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
         // Every queue's front is at or after the previous start: only that match can leave.
         if let Some(left) = i.checked_sub(1) {
             let w = matches[left].word();
-            if queues[w].front() == Some(&left) {
+            if queues[w].front() == Some(left) {
                 queues[w].pop_front();
                 per_word[w] = front_weight(&queues[w]);
             }
@@ -117,6 +116,41 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     }
     let first = matches[best.1].start().min(text.len());
     Some(expand(text, first, width))
+}
+
+/// A query word's queue of matches in [`best_window`]: a list whose front moves forward
+/// (nothing is pushed in front), so a `Vec` and where its front is, without a ring's
+/// wrapping arithmetic.
+#[derive(Default)]
+struct Queue {
+    items: Vec<u32>,
+    front: usize,
+}
+
+impl Queue {
+    fn front(&self) -> Option<usize> {
+        self.items.get(self.front).map(|&k| k as usize)
+    }
+
+    fn back(&self) -> Option<usize> {
+        (self.items.len() > self.front).then(|| self.items[self.items.len() - 1] as usize)
+    }
+
+    fn push_back(&mut self, k: usize) {
+        self.items.push(k as u32);
+    }
+
+    fn pop_back(&mut self) {
+        if self.items.len() > self.front {
+            self.items.pop();
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if self.front < self.items.len() {
+            self.front += 1;
+        }
+    }
 }
 
 /// A window of about `width` bytes around a match at `at`, on word and sentence boundaries.
@@ -274,12 +308,17 @@ fn str_of(text: &[u8], from: usize, to: usize) -> &str {
     std::str::from_utf8(&text[from..to]).unwrap_or_default()
 }
 
-/// The snippet HTML of `text[start..end]` with `matches` (those inside it) marked.
+/// The snippet HTML of `text[start..end]` with `matches` (those inside it) marked;
+/// `matches` are in offset order, as [`best_window`] leaves them (only those starting in the
+/// window are looked at).
 pub fn render(text: &[u8], range: (usize, usize), matches: &[Match]) -> String {
     let (start, end) = (floor_boundary(text, range.0), floor_boundary(text, range.1));
     let window = str_of(text, start, end);
-    let marks = matches
+    debug_assert!(matches.is_sorted_by_key(|m| m.offset));
+    let first = matches.partition_point(|m| m.start() < start);
+    let marks = matches[first..]
         .iter()
+        .take_while(|m| m.start() < end)
         .map(|m| (m.start(), m.end()))
         .filter(|&(a, b)| a >= start && b <= end && a < b)
         .map(|(a, b)| (a - start, b - start))
