@@ -210,24 +210,39 @@ impl Reader<'_> {
 
     /// Moves to word `word` (at or after the reader's), summing the skipped words' distances
     /// without building their spans; `None` where the table ends (or is damaged) first.
-    /// Pairs of two one-byte varints, nearly all of them, are summed eight, four or one at
-    /// a time.
+    /// Pairs of two one-byte varints, nearly all of them, are summed sixteen, eight, four or
+    /// one at a time.
     #[inline]
     fn skip_to(&mut self, word: usize) -> Option<()> {
         const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-        // The sum of the even bytes of eight (each below 128): masked to four 16-bit lanes,
-        // which one multiplication adds up in the top lane.
-        let distances =
-            |x: u64| ((x & 0x00FF_00FF_00FF_00FF).wrapping_mul(0x0001_0001_0001_0001) >> 48) as u32;
+        // The even bytes of eight (each below 128), as four 16-bit lanes: those of up to
+        // four such words added lane by lane (each lane stays below 2^16), one
+        // multiplication then adds the lanes up in the top one.
+        let lanes = |x: u64| x & 0x00FF_00FF_00FF_00FF;
+        let total = |lanes: u64| (lanes.wrapping_mul(0x0001_0001_0001_0001) >> 48) as u32;
+        let u64_at = |bytes: &[u8], at: usize| {
+            u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+        };
         while self.word < word {
+            if word - self.word >= 16
+                && let Some(chunk) = self.pairs.first_chunk::<32>()
+            {
+                let (a, b) = (u64_at(chunk, 0), u64_at(chunk, 8));
+                let (c, d) = (u64_at(chunk, 16), u64_at(chunk, 24));
+                if (a | b | c | d) & HIGH_BITS == 0 {
+                    let sum = total(lanes(a) + lanes(b) + lanes(c) + lanes(d));
+                    self.prev = self.prev.saturating_add(sum);
+                    self.pairs = &self.pairs[32..];
+                    self.word += 16;
+                    continue;
+                }
+            }
             if word - self.word >= 8
                 && let Some(sixteen) = self.pairs.first_chunk::<16>()
             {
-                let (a, b) = sixteen.split_at(8);
-                let a = u64::from_le_bytes(a.try_into().expect("eight bytes"));
-                let b = u64::from_le_bytes(b.try_into().expect("eight bytes"));
+                let (a, b) = (u64_at(sixteen, 0), u64_at(sixteen, 8));
                 if (a | b) & HIGH_BITS == 0 {
-                    self.prev = self.prev.saturating_add(distances(a) + distances(b));
+                    self.prev = self.prev.saturating_add(total(lanes(a) + lanes(b)));
                     self.pairs = &self.pairs[16..];
                     self.word += 8;
                     continue;
@@ -304,6 +319,29 @@ mod tests {
             v.push(None);
             v
         });
+    }
+
+    #[test]
+    fn skipped_words_sum_as_decoded_one_by_one() {
+        // Mostly one-byte pairs (the sixteen, eight and four at a time sums), now and then a
+        // long gap or word (two-byte varints) that stops them, at every distance.
+        let mut start = 0;
+        let spans: Vec<Span> = (0..20 * CHECKPOINT as u32)
+            .map(|i| {
+                start += if i % 37 == 5 { 300 } else { i % 9 + 1 };
+                Span {
+                    start,
+                    len: if i % 53 == 7 { 200 } else { i % 5 + 1 },
+                }
+            })
+            .collect();
+        let bytes = encode(&spans);
+        for step in [1, 3, 4, 7, 8, 9, 15, 16, 17, 31, 33, 64, 127, 129] {
+            let picks: Vec<u32> = (0..spans.len() as u32).step_by(step).collect();
+            let got = spans_at(&bytes, &picks);
+            let want: Vec<_> = picks.iter().map(|&p| Some(spans[p as usize])).collect();
+            assert_eq!(got, want, "step {step}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! at query time, and the body (stored as UTF-8 bytes) is validated only where a snippet
 //! reads it, not as a whole.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use crate::analysis;
 use crate::index::columns::{self as widths, columns};
@@ -82,10 +82,9 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     let mut best = (f32::MIN, 0usize);
     let mut j = 0;
     let words = matches.iter().map(Match::word).max().unwrap_or(0) + 1;
-    let mut queues: Vec<VecDeque<usize>> = vec![VecDeque::new(); words];
+    let mut queues: Vec<Queue> = (0..words).map(|_| Queue::default()).collect();
     let mut per_word = vec![0f32; words];
-    let front_weight =
-        |queue: &VecDeque<usize>| queue.front().map_or(0.0, |&k| 0f32.max(matches[k].weight));
+    let front_weight = |queue: &Queue| queue.front().map_or(0.0, |k| 0f32.max(matches[k].weight));
     let mut pushed = 0;
     for i in 0..matches.len() {
         j = j.max(i);
@@ -95,7 +94,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
         while pushed <= j {
             let m = &matches[pushed];
             let queue = &mut queues[m.word()];
-            while queue.back().is_some_and(|&k| matches[k].weight <= m.weight) {
+            while queue.back().is_some_and(|k| matches[k].weight <= m.weight) {
                 queue.pop_back();
             }
             queue.push_back(pushed);
@@ -105,7 +104,7 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
         // Every queue's front is at or after the previous start: only that match can leave.
         if let Some(left) = i.checked_sub(1) {
             let w = matches[left].word();
-            if queues[w].front() == Some(&left) {
+            if queues[w].front() == Some(left) {
                 queues[w].pop_front();
                 per_word[w] = front_weight(&queues[w]);
             }
@@ -119,6 +118,41 @@ pub fn best_window(text: &[u8], table: &[u8], matches: &mut Vec<Match>) -> Optio
     Some(expand(text, first, width))
 }
 
+/// A query word's queue of matches in [`best_window`]: a list whose front moves forward
+/// (nothing is pushed in front), so a `Vec` and where its front is, without a ring's
+/// wrapping arithmetic.
+#[derive(Default)]
+struct Queue {
+    items: Vec<u32>,
+    front: usize,
+}
+
+impl Queue {
+    fn front(&self) -> Option<usize> {
+        self.items.get(self.front).map(|&k| k as usize)
+    }
+
+    fn back(&self) -> Option<usize> {
+        (self.items.len() > self.front).then(|| self.items[self.items.len() - 1] as usize)
+    }
+
+    fn push_back(&mut self, k: usize) {
+        self.items.push(k as u32);
+    }
+
+    fn pop_back(&mut self) {
+        if self.items.len() > self.front {
+            self.items.pop();
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if self.front < self.items.len() {
+            self.front += 1;
+        }
+    }
+}
+
 /// A window of about `width` bytes around a match at `at`, on word and sentence boundaries.
 fn expand(text: &[u8], at: usize, width: usize) -> (usize, usize) {
     let lead = width / 4;
@@ -126,6 +160,7 @@ fn expand(text: &[u8], at: usize, width: usize) -> (usize, usize) {
     let mut start = floor_boundary(text, at.saturating_sub(lead));
     // Prefer to start at the beginning of the line or sentence the match is in.
     let before = str_of(text, start, at);
+    let from = start;
     if let Some(i) = before.rfind(['\n', '。', '！', '？']) {
         start += i + before[i..].chars().next().map_or(1, char::len_utf8);
     } else if let Some(i) = before.rfind(". ") {
@@ -135,11 +170,14 @@ fn expand(text: &[u8], at: usize, width: usize) -> (usize, usize) {
     {
         start += i + c.len_utf8();
     }
-    while start < at && str_of(text, start, at).starts_with(char::is_whitespace) {
-        start += str_of(text, start, at)
-            .chars()
-            .next()
-            .map_or(1, char::len_utf8);
+    // The rest of `before` (validated once), unless it was not UTF-8 (a damaged index):
+    // then each stretch is read again.
+    let rest = |start: usize| match before.get(start - from..) {
+        Some(rest) if !before.is_empty() => rest,
+        _ => str_of(text, start, at),
+    };
+    while start < at && rest(start).starts_with(char::is_whitespace) {
+        start += rest(start).chars().next().map_or(1, char::len_utf8);
     }
     let mut end = floor_boundary(text, (start + width).min(text.len()));
     if end < text.len() {
@@ -270,12 +308,17 @@ fn str_of(text: &[u8], from: usize, to: usize) -> &str {
     std::str::from_utf8(&text[from..to]).unwrap_or_default()
 }
 
-/// The snippet HTML of `text[start..end]` with `matches` (those inside it) marked.
+/// The snippet HTML of `text[start..end]` with `matches` (those inside it) marked;
+/// `matches` are in offset order, as [`best_window`] leaves them (only those starting in the
+/// window are looked at).
 pub fn render(text: &[u8], range: (usize, usize), matches: &[Match]) -> String {
     let (start, end) = (floor_boundary(text, range.0), floor_boundary(text, range.1));
     let window = str_of(text, start, end);
-    let marks = matches
+    debug_assert!(matches.is_sorted_by_key(|m| m.offset));
+    let first = matches.partition_point(|m| m.start() < start);
+    let marks = matches[first..]
         .iter()
+        .take_while(|m| m.start() < end)
         .map(|m| (m.start(), m.end()))
         .filter(|&(a, b)| a >= start && b <= end && a < b)
         .map(|(a, b)| (a - start, b - start))
@@ -350,11 +393,28 @@ pub fn leading(text: &str, highlight: &HashMap<String, f32>) -> String {
     render_marks(&text[..end], false, end < text.len(), ranges)
 }
 
+/// The bytes [`escape_into`] looks at: those escaped, ASCII whitespace, and the lead bytes of
+/// the other whitespace characters. Every other byte is copied as it is.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let bytes = [
+        b'&', b'<', b'>', b'"', b'\'', b'\t', b'\n', 0x0B, 0x0C, b'\r', b' ', 0xC2, 0xE1, 0xE2,
+        0xE3,
+    ];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// HTML-escapes `s` into `out`, folding runs of whitespace (line breaks included) to one space.
-/// Characters that need neither are copied a run at a time. Read byte by byte: the
-/// characters escaped and ASCII whitespace are single bytes that no other character's bytes
-/// contain, and the other whitespace characters (U+0085, U+00A0, U+1680, U+2000–U+205F,
-/// U+3000) begin with one of four lead bytes, the only ones decoded.
+/// Characters that need neither are copied a run at a time, and so is a lone space (it is
+/// its own fold): a run is cut only where something is escaped or replaced. Read byte by
+/// byte: the characters escaped and ASCII whitespace are single bytes that no other
+/// character's bytes contain, and the other whitespace characters (U+0085, U+00A0, U+1680,
+/// U+2000–U+205F, U+3000) begin with one of four lead bytes, the only ones decoded.
 fn escape_into(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     let mut space = false;
@@ -362,14 +422,26 @@ fn escape_into(s: &str, out: &mut String) {
     let mut plain = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let (escaped, len) = match bytes[i] {
+        let b = bytes[i];
+        if !SPECIAL[b as usize] {
+            space = false;
+            i += 1;
+            continue;
+        }
+        if b == b' ' && !space {
+            // Copied with the run: the one space its whitespace folds to.
+            space = true;
+            i += 1;
+            continue;
+        }
+        let (escaped, len) = match b {
             b'&' => ("&amp;", 1),
             b'<' => ("&lt;", 1),
             b'>' => ("&gt;", 1),
             b'"' => ("&quot;", 1),
             b'\'' => ("&#39;", 1),
             b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => (" ", 1),
-            0xC2 | 0xE1 | 0xE2 | 0xE3 => {
+            _ => {
                 // A lead byte: `i` is a character boundary.
                 let c = s[i..].chars().next().unwrap_or_default();
                 if !c.is_whitespace() {
@@ -378,11 +450,6 @@ fn escape_into(s: &str, out: &mut String) {
                     continue;
                 }
                 (" ", c.len_utf8())
-            }
-            _ => {
-                space = false;
-                i += 1;
-                continue;
             }
         };
         out.push_str(&s[plain..i]);
