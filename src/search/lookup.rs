@@ -32,7 +32,7 @@ use tantivy::{
 };
 
 /// A term as the searcher's segments have it.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Found {
     /// Documents holding it, over every segment (deleted ones too, as tantivy counts).
     pub doc_freq: u64,
@@ -53,7 +53,9 @@ type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 pub struct Lookup<'s> {
     searcher: &'s Searcher,
     /// By [`key`]: a term is looked up without building a tantivy `Term` once it is known.
-    found: RefCell<FxMap<String, Arc<Found>>>,
+    /// Kept by value: most askings want its document count alone, and a look-up of a term
+    /// that exists cost an allocation of its own.
+    found: RefCell<FxMap<String, Found>>,
     /// The key being looked up (kept to spare an allocation per look-up).
     key: RefCell<String>,
     /// Per segment, each field's index by field number, opened once per search: tantivy
@@ -68,7 +70,7 @@ pub struct Lookup<'s> {
     /// term a field lacks is answered without a look-up (nor a memo).
     vocabulary: Option<Arc<Vocabulary>>,
     /// What a term that no segment has is found to be.
-    nowhere: Arc<Found>,
+    nowhere: Found,
 }
 
 /// Writes the key of `text` in `field` into `key`: the field as one character (its number
@@ -85,7 +87,7 @@ fn key(key: &mut String, field: Field, text: &str) {
 /// search outlives it: only the emptied tables are kept.
 #[derive(Default)]
 struct Maps {
-    found: FxMap<String, Arc<Found>>,
+    found: FxMap<String, Found>,
     key: String,
     tables: FxMap<Field, (Score, LengthTable)>,
 }
@@ -146,7 +148,7 @@ impl<'s> Lookup<'s> {
         let maps = Maps::take();
         Lookup {
             vocabulary: vocabulary.filter(|v| v.is_of(searcher)),
-            nowhere: Arc::default(),
+            nowhere: Found::default(),
             searcher,
             found: RefCell::new(maps.found),
             key: RefCell::new(maps.key),
@@ -188,18 +190,19 @@ impl<'s> Lookup<'s> {
         Ok(index)
     }
 
-    /// `text` in `field`: looked up in every segment the first time it is asked for.
-    pub fn find(&self, field: Field, text: &str) -> Arc<Found> {
+    /// What `f` makes of `text` in `field`, looked up in every segment the first time it
+    /// is asked for.
+    fn with_found<R>(&self, field: Field, text: &str, f: impl FnOnce(&Found) -> R) -> R {
         if let Some(v) = &self.vocabulary
             && v.lacks(field, vocab::hash(text))
         {
-            return self.nowhere.clone();
+            return f(&self.nowhere);
         }
         {
             let mut k = self.key.borrow_mut();
             key(&mut k, field, text);
             if let Some(found) = self.found.borrow().get(k.as_str()) {
-                return found.clone();
+                return f(found);
             }
         }
         let segments = self.searcher.segment_readers();
@@ -218,35 +221,35 @@ impl<'s> Lookup<'s> {
             found.doc_freq += info.as_ref().map_or(0, |(i, _)| u64::from(i.doc_freq));
             found.infos.push((segment.segment_id(), info));
         }
-        let found = Arc::new(found);
+        let answer = f(&found);
         let k = self.key.borrow();
-        self.found.borrow_mut().insert(k.clone(), found.clone());
-        found
+        self.found.borrow_mut().insert(k.clone(), found);
+        answer
     }
 
     /// Where `text`'s postings are in `field` of the searcher's segment `segment` (`None`:
     /// not there).
     pub fn info(&self, field: Field, text: &str, segment: SegmentOrdinal) -> Option<TermInfo> {
-        // `find` records the segments in the searcher's order: the ordinal is the index.
-        self.find(field, text)
-            .infos
-            .get(segment as usize)
-            .and_then(|(_, info)| info.as_ref().map(|(info, _)| info.clone()))
+        // `with_found` records the segments in the searcher's order: the ordinal is the
+        // index.
+        self.with_found(field, text, |found| {
+            (found.infos.get(segment as usize))
+                .and_then(|(_, info)| info.as_ref().map(|(info, _)| info.clone()))
+        })
     }
 
     /// Documents holding `text` in `field`.
     pub fn doc_freq(&self, field: Field, text: &str) -> u64 {
-        self.find(field, text).doc_freq
+        self.with_found(field, text, |found| found.doc_freq)
     }
 
     /// A scoring query for `text` in `field` at `boost`, as a boosted `TermQuery` with
     /// frequencies scores it; `None` when no document has the term there (it would score
     /// nothing).
     pub fn term_query(&self, field: Field, text: &str, boost: Score) -> Option<KnownTerm> {
-        let found = self.find(field, text);
-        if found.doc_freq == 0 {
-            return None;
-        }
+        let found = self.with_found(field, text, |found| {
+            (found.doc_freq > 0).then(|| found.clone())
+        })?;
         let (average, cache) = self.table(field).ok()?;
         let total_num_docs = self.total_num_docs().ok()?;
         Some(KnownTerm {
@@ -342,7 +345,7 @@ impl Bm25StatisticsProvider for Lookup<'_> {
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
         match term.value().as_str() {
-            Some(text) => Ok(self.find(term.field(), text).doc_freq),
+            Some(text) => Ok(self.doc_freq(term.field(), text)),
             None => self.searcher.doc_freq(term),
         }
     }
@@ -353,7 +356,7 @@ impl Bm25StatisticsProvider for Lookup<'_> {
 #[derive(Clone)]
 pub struct KnownTerm {
     term: Term,
-    found: Arc<Found>,
+    found: Found,
     bm25: Bm25,
     /// The field's average length and the searcher's documents the weight was built from
     /// (for explanations).

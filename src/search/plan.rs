@@ -598,8 +598,9 @@ fn scan_terms(
     automaton: &DfaWrapper,
     prefix: &str,
     keep: impl Fn(&str) -> bool,
-) -> HashMap<String, u64> {
-    let mut found: HashMap<String, u64> = HashMap::new();
+) -> rustc_hash::FxHashMap<String, u64> {
+    // Sorted below: the map's order does not matter, and SipHash (the default) cost more.
+    let mut found = rustc_hash::FxHashMap::<String, u64>::default();
     // The first key after every key that starts with the prefix: its last byte plus one
     // (the last byte of a UTF-8 character is below 0xF5, so this never overflows).
     let end = prefix.as_bytes().split_last().map(|(last, head)| {

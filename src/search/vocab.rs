@@ -101,12 +101,20 @@ impl Sorted {
 
     /// The numbers of the terms that begin with `prefix` (all of them for an empty one).
     pub fn starting_with(&self, prefix: &[u8]) -> std::ops::Range<usize> {
-        let from = partition_point(self.len(), |i| self.term(i) < prefix);
-        let to = from
-            + partition_point(self.len() - from, |i| {
-                self.term(from + i).starts_with(prefix)
-            });
-        from..to
+        let len = self.len();
+        let from = partition_point(len, |i| self.term(i) < prefix);
+        let begins = |i: usize| self.term(i).starts_with(prefix);
+        // The terms that begin with it follow `from`, mostly a few (a word's stem): gallop
+        // over them, among terms just read, rather than search the rest of the table. Every
+        // term of `from..lo` begins with the prefix.
+        let (mut lo, mut step) = (from, 1);
+        while lo + step <= len && begins(lo + step - 1) {
+            lo += step;
+            step *= 2;
+        }
+        // The first term that does not begin with it is at most `lo + step - 1`.
+        let hi = (lo + step - 1).min(len);
+        from..lo + partition_point(hi - lo, |i| begins(lo + i))
     }
 
     fn bytes(&self) -> usize {
@@ -351,6 +359,31 @@ mod tests {
         assert_eq!(first.starting_with(b"zz"), 2..2);
         assert_eq!(first.starting_with("п".as_bytes()), 2..3);
         assert_eq!(terms(second), [("parcels".to_string(), 1)]);
+        // Ranges of every length, anywhere in a table, as a scan finds them.
+        let mut table = Sorted::default();
+        let mut all: Vec<String> = (0..300)
+            .flat_map(|i| [format!("a{i:03}"), format!("b{}", i % 7), format!("c{i}")])
+            .collect();
+        all.sort();
+        all.dedup();
+        for t in &all {
+            assert!(table.push(t.as_bytes(), 1));
+        }
+        for prefix in [
+            "", "a", "a0", "a00", "a000", "a1", "a29", "a299", "a2999", "b", "b3", "b7",
+        ]
+        .into_iter()
+        .chain(["c", "c1", "c29", "c299", "c3", "d", "0"])
+        {
+            let want: Vec<usize> = (0..all.len())
+                .filter(|&i| all[i].starts_with(prefix))
+                .collect();
+            let got = table.starting_with(prefix.as_bytes());
+            assert_eq!(got.clone().collect::<Vec<_>>(), want, "{prefix:?}");
+            if want.is_empty() {
+                assert_eq!(got.start, all.partition_point(|t| t.as_str() < prefix));
+            }
+        }
         assert!(!v.lacks(title, hash("refund")));
         assert!(v.lacks(body, hash("refund")));
         assert!(!v.lacks(body, hash("пароль")));
