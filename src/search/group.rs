@@ -24,8 +24,8 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader}
 use super::content::Words;
 use super::{Hit, SearchParams, Translation};
 use crate::articles::lang;
+use crate::index::Catalog;
 use crate::index::groups::{GroupNo, NO_GROUP, NO_RANK, Placed};
-use crate::index::{Catalog, Entry};
 
 /// Who reads the results, as far as the request tells.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,61 +86,35 @@ fn fit(lang: &str, reader: &Reader, source: Option<&str>) -> u8 {
     }
 }
 
-/// What choosing among a group's members reads of each: its language and its path.
-pub trait Candidate {
-    fn lang(&self) -> &str;
-    fn path(&self) -> &str;
-}
-
-impl Candidate for Entry {
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-
-    fn path(&self) -> &str {
-        &self.path
-    }
-}
-
-impl Candidate for Placed {
-    fn lang(&self) -> &str {
-        &self.lang
-    }
-
-    fn path(&self) -> &str {
-        &self.path
-    }
-}
-
 /// The member of a group to show: the best fit for the reader (see the module's
 /// documentation), then the best match, then by language; whether it is a fallback (not in
 /// the reader's language).
-pub fn choose<'a, M: Candidate>(
-    members: &[&'a M],
-    score_of: impl Fn(&M) -> Option<Score>,
+pub fn choose<'a>(
+    members: &[&'a Placed],
+    score_of: impl Fn(&Placed) -> Option<Score>,
     reader: &Reader,
     source: Option<&str>,
-) -> Option<(&'a M, bool)> {
+) -> Option<(&'a Placed, bool)> {
     choose_by(members, score_of, reader, |lang| fit(lang, reader, source))
 }
 
 /// [`choose`] with the fit of a language to the reader given by `fit_of` (as [`fit`] says).
-fn choose_by<'a, M: Candidate>(
-    members: &[&'a M],
-    score_of: impl Fn(&M) -> Option<Score>,
+fn choose_by<'a>(
+    members: &[&'a Placed],
+    score_of: impl Fn(&Placed) -> Option<Score>,
     reader: &Reader,
     fit_of: impl Fn(&str) -> u8,
-) -> Option<(&'a M, bool)> {
+) -> Option<(&'a Placed, bool)> {
     // Each member's rank and score, worked out once (not at every comparison); the first
     // of the best kept.
-    let mut best: Option<(&'a M, u8, Score)> = None;
+    let mut best: Option<(&'a Placed, u8, Score)> = None;
     for &e in members {
         let score = score_of(e);
         // Without a reader's language, the best match shows, then the source language.
         let rank = if reader.lang.is_none() && score.is_some() {
             0
         } else {
-            fit_of(e.lang())
+            fit_of(&e.lang)
         };
         // Unmatched members rank below every match.
         let score = score.unwrap_or(Score::NEG_INFINITY);
@@ -149,8 +123,8 @@ fn choose_by<'a, M: Candidate>(
             Some((b, rank_b, score_b)) => rank
                 .cmp(&rank_b)
                 .then_with(|| score_b.total_cmp(&score))
-                .then_with(|| e.lang().cmp(b.lang()))
-                .then_with(|| e.path().cmp(b.path()))
+                .then_with(|| e.lang.cmp(&b.lang))
+                .then_with(|| e.path.cmp(&b.path))
                 .is_lt(),
         };
         if better {
@@ -158,7 +132,7 @@ fn choose_by<'a, M: Candidate>(
         }
     }
     let (best, _, _) = best?;
-    let fallback = reader.lang.is_some() && fit_of(best.lang()) > 0;
+    let fallback = reader.lang.is_some() && fit_of(&best.lang) > 0;
     Some((best, fallback))
 }
 
@@ -757,22 +731,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn entry(path: &str) -> Entry {
-        Entry {
+    fn member(path: &str) -> Placed {
+        Placed {
             path: path.into(),
-            url: format!("/{}", path.trim_end_matches(".md")).into(),
             lang: path.split('/').next().unwrap().into(),
-            title: path.into(),
-            description: None,
-            category: None,
             draft: false,
-            translation_key: None,
-            translation: "path:a.md".into(),
-            updated: None,
-            aliases: Vec::new(),
-            owner: None,
-            review_every_days: None,
-            queries: Vec::new(),
+            place: None,
         }
     }
 
@@ -785,14 +749,14 @@ mod tests {
 
     #[test]
     fn the_readers_language_then_its_other_script_then_the_source() {
-        let all: Vec<Entry> = ["en/a.md", "uk/a.md", "zh-cn/a.md", "zh-tw/a.md"]
+        let all: Vec<Placed> = ["en/a.md", "uk/a.md", "zh-cn/a.md", "zh-tw/a.md"]
             .into_iter()
-            .map(entry)
+            .map(member)
             .collect();
-        let members: Vec<&Entry> = all.iter().collect();
+        let members: Vec<&Placed> = all.iter().collect();
         let scores: HashMap<&str, Score> = [("uk/a.md", 3.0), ("zh-cn/a.md", 5.0)].into();
-        let pick = |r: Reader, m: &[&Entry]| {
-            let score_of = |e: &Entry| scores.get(&*e.path).copied();
+        let pick = |r: Reader, m: &[&Placed]| {
+            let score_of = |e: &Placed| scores.get(&*e.path).copied();
             choose(m, score_of, &r, Some("en")).map(|(e, fb)| (e.path.to_string(), fb))
         };
         let ok = |p: &str, fb: bool| Some((p.to_string(), fb));
@@ -810,7 +774,7 @@ mod tests {
             ok("en/a.md", false)
         );
         // Without it: the other Chinese script, labelled.
-        let no_tw: Vec<&Entry> = members
+        let no_tw: Vec<&Placed> = members
             .iter()
             .copied()
             .filter(|e| &*e.lang != "zh-tw")
